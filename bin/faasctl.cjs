@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+'use strict';
+// Thin launcher: all behaviour, including the exit code, comes from main().
+// CommonJS on purpose: a CJS entry starts ~10 ms faster than an ES module on Node 20.
+const { main } = require('../dist/faasctl.cjs');
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

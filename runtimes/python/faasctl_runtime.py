@@ -1,0 +1,1010 @@
+#!/usr/bin/env python3
+"""faasctl Python runtime: runs inside every function container.
+
+Modes (argv[1]):
+  check   compile a function's source with this interpreter and check its entry point;
+          prints ONE JSON line on stdout and exits 0 (exit 2 only for usage errors).
+  run     one invocation (configured by FAASCTL_* environment variables); relays the
+          function's own output live, then prints one framed result line:
+              FAASCTL-RESULT:<nonce>:<compact JSON>
+          and exits 0: the frame, not the exit code, carries the status.
+  child   internal: the process that actually executes user code for `run`.
+  serve   reserved for warm replicas (HTTP server); not implemented yet.
+
+Security model of `run`: user code is untrusted and must not forge the result frame.
+The parent keeps the nonce, scrubs it from its environment, makes itself non-dumpable
+(so a same-uid process cannot read /proc/<ppid>/environ, fd or mem) and runs the user
+code in a separate child process that never sees the nonce and whose stdout/stderr are
+pipes the parent reads. Only the parent writes to the real stdout.
+
+Standard library only; compatible with Python 3.9+.
+"""
+
+import ast
+import json
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import types
+import warnings
+
+FRAME_PREFIX = "FAASCTL-RESULT:"
+FRAME_VERSION = 1
+DEFAULT_CODE_FILE = "/faas/function.py"
+DEFAULT_ENTRY = "main"
+MADHAT_ENTRY = "madhat_func"
+DEFAULT_TIMEOUT_MS = 30000
+DEFAULT_OUTPUT_LIMIT = 1024 * 1024
+# The result travels inside one log line; beyond this it is refused rather than
+# risking a frame the log pipeline or the CLI cannot handle.
+DEFAULT_RESULT_LIMIT = 8 * 1024 * 1024
+# A partial line is held back so output is relayed in whole lines, but not forever:
+# a progress bar without newline must still appear, and a huge line must not pile up.
+PARTIAL_FLUSH_SECONDS = 0.05
+PARTIAL_FLUSH_BYTES = 64 * 1024
+# After the child exits, how long leftovers get to close the pipes.
+DRAIN_GRACE_SECONDS = 0.5
+# After a SIGKILL, how long we wait for the kernel to reap before answering anyway.
+KILL_GRACE_SECONDS = 2.0
+NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
+PR_SET_DUMPABLE = 4
+THIS_FILE = os.path.abspath(__file__)
+
+
+class UsageError(Exception):
+    """Bad invocation of the runtime itself (exit 2, no frame)."""
+
+
+def compact_json(value):
+    """Compact, ASCII-only JSON: the frame must survive any log pipeline encoding,
+    and NaN/Infinity are refused because JSON.parse on the CLI side rejects them."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def write_all(fd, data):
+    """os.write may write less than asked on pipes; loop until done."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+# --------------------------------------------------------------------------- check
+
+
+def parse_check_args(argv):
+    opts = {"file": None, "entry": DEFAULT_ENTRY, "filename": "function.py"}
+    it = iter(argv)
+    for arg in it:
+        key = arg[2:] if arg.startswith("--") else None
+        if key not in opts:
+            raise UsageError("unknown argument for check: %s" % arg)
+        value = next(it, None)
+        if value is None:
+            raise UsageError("%s needs a value" % arg)
+        opts[key] = value
+    return opts
+
+
+def read_check_source(path):
+    # Bytes, not text: compile() then honours a PEP 263 coding cookie and a BOM exactly
+    # like the interpreter will when it runs the function.
+    if path is None:
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError("cannot read %s: %s" % (path, exc.strerror))
+
+
+def source_line(source, lineno):
+    lines = source.decode("utf-8", "replace").splitlines()
+    if lineno and 1 <= lineno <= len(lines):
+        return lines[lineno - 1]
+    return None
+
+
+def caret_for(text, col, end_col=None):
+    """Caret line under `text` at 1-based `col`; tabs are copied so the caret lines up
+    in a terminal whatever the tab width."""
+    if text is None or not col:
+        return None
+    col = max(1, min(col, len(text) + 1))
+    pad = "".join("\t" if ch == "\t" else " " for ch in text[: col - 1])
+    width = 1
+    if end_col and end_col > col:
+        width = min(end_col, len(text) + 1) - col
+    return pad + "^" * max(1, width)
+
+
+def syntax_error_report(exc, source):
+    lineno = getattr(exc, "lineno", None)
+    text = getattr(exc, "text", None)
+    if text is None:
+        text = source_line(source, lineno)
+    text = text.rstrip("\r\n") if text is not None else None
+    col = getattr(exc, "offset", None)
+    end_col = None
+    if getattr(exc, "end_lineno", None) == lineno:  # 3.10+: a range on one line
+        end_col = getattr(exc, "end_offset", None)
+    return {
+        "kind": "syntax",
+        "type": type(exc).__name__,
+        "message": getattr(exc, "msg", None) or str(exc),
+        "line": lineno,
+        "col": col,
+        "text": text,
+        "caret": caret_for(text, col, end_col),
+    }
+
+
+def compile_error_report(exc, source):
+    """Errors compile() raises that are not SyntaxError (null bytes on 3.9-3.11,
+    nesting too deep): still a syntax problem for the user, located when possible."""
+    lineno = None
+    if b"\0" in source:
+        lineno = source[: source.index(b"\0")].count(b"\n") + 1
+    return {
+        "kind": "syntax",
+        "type": type(exc).__name__,
+        "message": str(exc) or type(exc).__name__,
+        "line": lineno,
+        "col": None,
+        "text": source_line(source, lineno),
+        "caret": None,
+    }
+
+
+def nested_bodies(node):
+    # Definitions inside top-level if/try/with/for/while blocks still bind module
+    # globals (e.g. `try: import x` / `except: def main...`); function and class bodies don't.
+    for field in ("body", "orelse", "finalbody"):
+        yield from getattr(node, field, None) or []
+    for handler in getattr(node, "handlers", None) or []:
+        yield from handler.body
+
+
+def top_level_bindings(tree):
+    """Names bound at module level: {name: kind} with kind 'function' or 'value'."""
+    found = {}
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.setdefault(node.name, "function")
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, "value")
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            if isinstance(node.target, ast.Name):
+                found.setdefault(node.target.id, "value")
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                found.setdefault((alias.asname or alias.name).split(".")[0], "value")
+        elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            pending.extend(nested_bodies(node))
+    return found
+
+
+def resolve_entry(names, entry):
+    """(format, effective entry) or None. The 2016 format is picked when asked for by
+    name, or when the default entry is absent but madhat_func exists."""
+    if entry == MADHAT_ENTRY and MADHAT_ENTRY in names:
+        return "madhat", MADHAT_ENTRY
+    if entry in names:
+        return "main", entry
+    if entry == DEFAULT_ENTRY and MADHAT_ENTRY in names:
+        return "madhat", MADHAT_ENTRY
+    return None
+
+
+def entry_error(names, entry, filename):
+    functions = sorted(name for name, kind in names.items() if kind == "function")
+    found = ", ".join(functions) if functions else "none"
+    message = "entry function '%s' is not defined at the top level of %s (top-level functions: %s)" % (
+        entry, filename, found)
+    if entry == DEFAULT_ENTRY:
+        message += "; define main(data), or madhat_func(input_data, output_data) for the old format"
+    return {"kind": "entry", "message": message, "line": None, "col": None,
+            "text": None, "caret": None, "found": functions}
+
+
+class ModuleGlobalRemover(ast.NodeTransformer):
+    """Drops `global` statements at module level (incl. inside top-level if/try
+    blocks), where they mean nothing; function and class bodies are left alone."""
+
+    def __init__(self):
+        self.removed = []
+
+    def visit_Global(self, node):
+        self.removed.append(node)
+        return ast.copy_location(ast.Pass(), node)  # a body may not become empty
+
+    def skip(self, node):
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = visit_Lambda = skip
+
+
+def compile_function(source, filename):
+    """compile() the source; returns (code, compat notes).
+
+    One compatibility rule for the 2016 format, whose documented example puts
+    `global fib` at module level after `def fib`: Python 2 only warned about that,
+    Python 3 rejects it. A module-level `global` is a no-op, so when compile() fails
+    and dropping those statements makes it compile, we run that and say so."""
+    try:
+        return compile(source, filename, "exec", dont_inherit=True), []
+    except SyntaxError:
+        try:
+            tree = ast.parse(source, filename)
+            remover = ModuleGlobalRemover()
+            tree = remover.visit(tree)
+            code = compile(tree, filename, "exec", dont_inherit=True) if remover.removed else None
+        except (SyntaxError, ValueError, RecursionError):
+            code = None
+        if code is None:
+            raise  # the original error, which is what the user must fix
+    notes = [{"message": "module-level 'global %s' ignored: it has no effect there, and Python 3 rejects "
+              "it after the name is assigned (Python 2 only warned)" % ", ".join(node.names),
+              "line": node.lineno, "category": "CompatWarning"} for node in remover.removed]
+    return code, notes
+
+
+def check_source(source, entry, filename):
+    """The check verdict as a dict (what `check` prints)."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _code, notes = compile_function(source, filename)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # already reported by compile()
+            tree = ast.parse(source, filename)
+    except SyntaxError as exc:
+        return {"ok": False, "error": syntax_error_report(exc, source)}
+    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return {"ok": False, "error": compile_error_report(exc, source)}
+    names = top_level_bindings(tree)
+    resolved = resolve_entry(names, entry)
+    if resolved is None:
+        return {"ok": False, "error": entry_error(names, entry, filename)}
+    verdict = {"ok": True, "format": resolved[0], "entry": resolved[1]}
+    notes += [{"message": str(w.message), "line": w.lineno, "category": w.category.__name__}
+              for w in caught]
+    if notes:
+        verdict["warnings"] = notes
+    return verdict
+
+
+def check_mode(argv):
+    opts = parse_check_args(argv)
+    source = read_check_source(opts["file"])
+    verdict = check_source(source, opts["entry"], opts["filename"])
+    sys.stdout.write(compact_json(verdict) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+# --------------------------------------------------------------------------- run (parent)
+
+
+def int_setting(environ, name, default, minimum):
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("%s must be an integer, got %r" % (name, raw))
+    if value < minimum:
+        raise ValueError("%s must be at least %d, got %d" % (name, minimum, value))
+    return value
+
+
+def load_run_config(environ):
+    """Everything `run` needs from the environment; ValueError on a bad value."""
+    return {
+        "code_file": environ.get("FAASCTL_CODE_FILE") or DEFAULT_CODE_FILE,
+        "input_file": environ.get("FAASCTL_INPUT_FILE") or None,
+        "entry": environ.get("FAASCTL_ENTRY") or DEFAULT_ENTRY,
+        "timeout_ms": int_setting(environ, "FAASCTL_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, 1),
+        "output_limit": int_setting(environ, "FAASCTL_OUTPUT_LIMIT", DEFAULT_OUTPUT_LIMIT, 0),
+        "result_limit": int_setting(environ, "FAASCTL_RESULT_LIMIT", DEFAULT_RESULT_LIMIT, 1024),
+        "memory_limit": int_setting(environ, "FAASCTL_MEMORY_LIMIT", 0, 0) or cgroup_memory_limit(),
+    }
+
+
+def load_libc():
+    try:
+        import ctypes  # optional: minimal Pythons may lack _ctypes
+        return ctypes, ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):
+        return None, None
+
+
+def scrub_environ_block(name):
+    """Overwrite NAME's value in the process's original environment block.
+    /proc/<pid>/environ shows that block, not os.environ, and unsetenv() only drops
+    the pointer; scrubbing covers a root (CAP_SYS_PTRACE) reader that ignores dumpable."""
+    ctypes, libc = load_libc()
+    if libc is None:
+        return
+    try:
+        environ = ctypes.POINTER(ctypes.c_void_p).in_dll(libc, "environ")
+    except ValueError:
+        return
+    prefix = name.encode() + b"="
+    index = 0
+    while environ[index]:
+        address = environ[index]
+        entry = ctypes.string_at(address)
+        if entry.startswith(prefix):
+            ctypes.memset(address + len(prefix), ord("x"), len(entry) - len(prefix))
+        index += 1
+
+
+def make_non_dumpable():
+    """prctl(PR_SET_DUMPABLE, 0): /proc/<our pid>/{environ,fd,mem} become root-owned and
+    ptrace is refused, so the same-uid child cannot steal the nonce or our stdout.
+    Returns False when ctypes is missing (we then rely on scrubbing alone)."""
+    _ctypes, libc = load_libc()
+    if libc is None:
+        return False
+    return libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+
+
+def take_nonce(environ):
+    nonce = environ.get("FAASCTL_NONCE", "")
+    if not NONCE_PATTERN.match(nonce):
+        raise UsageError("FAASCTL_NONCE must be set to 8-256 characters of [A-Za-z0-9_-]")
+    scrub_environ_block("FAASCTL_NONCE")
+    environ.pop("FAASCTL_NONCE", None)  # unsetenv() too, so nothing inherits it
+    return nonce
+
+
+def child_environment(environ):
+    # The child gets the function's own environment (--env K=V) but none of our
+    # FAASCTL_* settings: the nonce above all, and nothing else it should depend on.
+    return {k: v for k, v in environ.items() if not k.startswith("FAASCTL_")}
+
+
+def read_small_file(path):
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
+
+
+def cgroup_memory_dir():
+    """The memory controller directory of our cgroup (v2 unified first, then v1)."""
+    for line in (read_small_file("/proc/self/cgroup") or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) == 3 and parts[0] == "0" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            path = "/sys/fs/cgroup" + parts[2]
+            # With a private cgroup namespace our cgroup is the mount root.
+            return path if os.path.exists(path + "/memory.max") else "/sys/fs/cgroup"
+    # v1: inside a container the memory hierarchy is mounted at the container's cgroup.
+    return "/sys/fs/cgroup/memory"
+
+
+def cgroup_memory_limit():
+    base = cgroup_memory_dir()
+    raw = read_small_file(base + "/memory.max") or read_small_file(base + "/memory.limit_in_bytes")
+    if not raw or not raw.isdigit():
+        return 0
+    limit = int(raw)
+    return limit if limit < (1 << 60) else 0  # v1 spells "no limit" as a huge number
+
+
+def cgroup_oom_kills():
+    """The cgroup's oom_kill counter, or None when unreadable: compared before/after the
+    run it tells a real OOM kill from any other SIGKILL."""
+    base = cgroup_memory_dir()
+    text = read_small_file(base + "/memory.events") or read_small_file(base + "/memory.oom_control")
+    for line in (text or "").splitlines():
+        key, _, value = line.partition(" ")
+        if key == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+class OutputBudget:
+    """User output relayed across stdout+stderr, capped at `limit` bytes; the rest is
+    drained (so the child never blocks on a full pipe) but dropped and counted."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.relayed = 0
+        self.total = 0
+        self.truncated = False
+
+    def take(self, size):
+        """How many of `size` new bytes may be relayed."""
+        self.total += size
+        allowed = max(0, min(size, self.limit - self.relayed))
+        self.relayed += allowed
+        if allowed < size:
+            self.truncated = True
+        return allowed
+
+
+class StreamRelay:
+    """Copies one child pipe to one of our fds in whole lines, within the budget."""
+
+    def __init__(self, target_fd, budget, capture=False):
+        self.target_fd = target_fd
+        self.budget = budget
+        self.pending = b""
+        self.last_data = 0.0
+        self.at_line_start = True
+        self.broken = False
+        self.captured = bytearray() if capture else None
+
+    def feed(self, data, now):
+        allowed = self.budget.take(len(data))
+        if allowed == 0:
+            return
+        self.pending += data[:allowed]
+        self.last_data = now
+        cut = self.pending.rfind(b"\n") + 1
+        if len(self.pending) >= PARTIAL_FLUSH_BYTES or allowed < len(data):
+            cut = len(self.pending)  # huge line, or the budget just ran out
+        if cut:
+            self.emit(self.pending[:cut])
+            self.pending = self.pending[cut:]
+
+    def flush_if_idle(self, now):
+        if self.pending and now - self.last_data >= PARTIAL_FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self):
+        if self.pending:
+            self.emit(self.pending)
+            self.pending = b""
+
+    def emit(self, data):
+        if self.captured is not None:
+            self.captured += data
+        self.at_line_start = data.endswith(b"\n")
+        if self.broken:
+            return
+        try:
+            write_all(self.target_fd, data)
+        except OSError:
+            self.broken = True  # our reader went away; keep draining the child anyway
+
+
+class Supervision:
+    """What happened to one child process, as observed by the parent."""
+
+    def __init__(self):
+        self.timed_out = False
+        self.cancelled = None  # signal number that cancelled the run
+        self.returncode = None
+        self.outcome = bytearray()
+        self.outcome_overflow = False
+        self.duration_ms = 0.0
+
+
+def kill_group(pgid):
+    # The child leads its own session, so its descendants (a fork bomb included) are
+    # in process group `pgid`; a new fork racing the kill is stopped by the kernel.
+    for _ in range(3):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            return
+
+
+def child_has_exited(proc):
+    """Non-reaping exit test: the zombie keeps its pid (and so the process-group id)
+    reserved until we have killed any leftovers of the group."""
+    if not hasattr(os, "waitid"):  # not Linux: only for running the tests elsewhere
+        return proc.poll() is not None
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def spawn_child(config, stdin, outcome_w, environ):
+    argv = [sys.executable or "python3", "-I", "-u", THIS_FILE, "child",
+            "--outcome-fd", str(outcome_w), "--code", config["code_file"],
+            "--entry", config["entry"], "--result-limit", str(config["result_limit"])]
+    return subprocess.Popen(
+        argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        pass_fds=(outcome_w,), close_fds=True, start_new_session=True,
+        env=child_environment(environ))
+
+
+def read_ready(selector, relays, sup, outcome_r, cap, timeout):
+    now = time.monotonic()
+    for key, _ in selector.select(timeout):
+        try:
+            data = os.read(key.fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            selector.unregister(key.fd)  # EOF; the fds are closed by their owners later
+        elif key.fd == outcome_r:
+            room = cap - len(sup.outcome)
+            sup.outcome_overflow = sup.outcome_overflow or len(data) > room
+            sup.outcome += data[: max(0, room)]
+        else:
+            relays[key.fd].feed(data, now)
+
+
+def supervise(proc, outcome_r, relays, config, cancel_box, started):
+    """Pump the child's pipes until it exits (or we kill it) and its pipes close.
+    A single select loop with a short tick: no blocking call can keep the timeout
+    from firing, whatever the child does (print flood, fork bomb, closed pipes)."""
+    sup = Supervision()
+    selector = selectors.DefaultSelector()
+    for fd in list(relays) + [outcome_r]:
+        selector.register(fd, selectors.EVENT_READ)
+    deadline = started + config["timeout_ms"] / 1000.0
+    exited_at = killed_at = None
+    cap = config["result_limit"] + 65536
+    while True:
+        now = time.monotonic()
+        if exited_at is None and child_has_exited(proc):
+            exited_at = now
+            sup.duration_ms = (now - started) * 1000.0
+            kill_group(proc.pid)  # leftovers (background processes) end with the function
+        if exited_at is None and killed_at is None:
+            if cancel_box:
+                sup.cancelled = cancel_box[0]
+            elif now >= deadline:
+                sup.timed_out = True
+            if sup.cancelled or sup.timed_out:
+                killed_at = now
+                kill_group(proc.pid)
+        if exited_at is not None and (not selector.get_map() or now - exited_at > DRAIN_GRACE_SECONDS):
+            break
+        if killed_at is not None and exited_at is None and now - killed_at > KILL_GRACE_SECONDS:
+            sup.duration_ms = (now - started) * 1000.0
+            break  # unkillable (D state): answer anyway, the container ends soon
+        read_ready(selector, relays, sup, outcome_r, cap, 0.02)
+        for relay in relays.values():
+            relay.flush_if_idle(time.monotonic())
+    selector.close()
+    if exited_at is not None:
+        sup.returncode = proc.wait()
+    return sup
+
+
+def child_metrics(sup):
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "durationMs": round(sup.duration_ms, 3),
+        "cpuMs": round((usage.ru_utime + usage.ru_stime) * 1000.0, 3),
+        "maxRssKb": int(usage.ru_maxrss),  # Linux reports kilobytes
+    }
+
+
+def mib(size):
+    return "%g MiB" % round(size / 1048576.0, 1)
+
+
+def error_obj(kind, message, tb=None):
+    return {"type": kind, "message": message, "traceback": tb}
+
+
+def signal_verdict(signum, config, metrics, oom_before):
+    """(status, error) for a child that died from a signal we did not send."""
+    limit = config["memory_limit"]
+    if signum == signal.SIGKILL:
+        oom_after = cgroup_oom_kills()
+        if oom_before is not None and oom_after is not None:
+            is_oom = oom_after > oom_before  # the cgroup knows: trust it
+        else:
+            is_oom = bool(limit)
+        if limit and metrics["maxRssKb"] * 1024 >= 0.9 * limit:
+            is_oom = True
+        if is_oom:
+            where = " (limit %s)" % mib(limit) if limit else ""
+            return "oom", error_obj("OutOfMemory", "out of memory%s" % where)
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = "signal %d" % signum
+    return "killed", error_obj("Killed", "killed by %s" % name)
+
+
+def parse_outcome(sup):
+    if sup.outcome_overflow:
+        return None
+    try:
+        outcome = json.loads(bytes(sup.outcome).decode("utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(outcome, dict) or outcome.get("status") not in ("success", "error"):
+        return None
+    return outcome
+
+
+def madhat_result(outcome, stdout_relay):
+    """The 2016 answer shape: output_text (what the code printed, plus the traceback
+    when it raised, like the old "Run had Exceptions") and the mutated outputData."""
+    text = bytes(stdout_relay.captured or b"").decode("utf-8", "replace")
+    error = outcome.get("error")
+    if error and error.get("traceback"):
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += error["traceback"]
+    return {"output_text": text, "outputData": outcome.get("result")}
+
+
+def verdict(sup, config, metrics, oom_before, stdout_relay):
+    """(status, result, error) from what the supervisor observed."""
+    if sup.timed_out:
+        return "timeout", None, error_obj("Timeout", "timed out after %d ms" % config["timeout_ms"])
+    if sup.cancelled:
+        name = signal.Signals(sup.cancelled).name
+        return "killed", None, error_obj("Killed", "cancelled by %s" % name)
+    if sup.returncode is not None and sup.returncode < 0:
+        status, error = signal_verdict(-sup.returncode, config, metrics, oom_before)
+        return status, None, error
+    outcome = parse_outcome(sup)
+    if outcome is None:
+        message = "the function's process exited with code %s without reporting a result" % sup.returncode
+        return "error", None, error_obj("ExitError", message)
+    result, error = outcome.get("result"), outcome.get("error")
+    if outcome.get("format") == "madhat":
+        result = madhat_result(outcome, stdout_relay)
+    status = outcome["status"]
+    if error and error.get("type") == "MemoryError":
+        status = "oom"  # Python raised instead of the kernel killing: same cause
+        error["message"] = error.get("message") or "out of memory (MemoryError raised)"
+    return status, result, error
+
+
+def build_frame(status, result, error, budget, metrics):
+    return {
+        "v": FRAME_VERSION,
+        "status": status,
+        "result": result,
+        "error": error,
+        "output": {"bytes": budget.total, "truncated": budget.truncated},
+        "metrics": metrics,
+    }
+
+
+def emit_frame(nonce, frame, at_line_start=True):
+    try:
+        body = compact_json(frame)
+    except ValueError:  # cannot happen for child-parsed JSON, but never lose the frame
+        frame.update(result=None, status="error",
+                     error=error_obj("ResultError", "result could not be encoded as JSON"))
+        body = compact_json(frame)
+    # The leading newline guarantees the frame starts a line even when the function's
+    # last output had no newline; the CLI takes the LAST line with this exact prefix.
+    line = ("" if at_line_start else "\n") + FRAME_PREFIX + nonce + ":" + body + "\n"
+    write_all(1, line.encode("ascii"))
+
+
+def open_input(config):
+    """The child's stdin: the input file, or our own stdin passed straight through."""
+    if config["input_file"] is None:
+        return None
+    return os.open(config["input_file"], os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+
+
+def install_cancel_handlers(cancel_box):
+    # As PID 1 (no init) Python would ignore SIGTERM; with a handler a `docker stop`
+    # cancels the run promptly and still yields a frame.
+    def on_signal(signum, _frame):
+        if not cancel_box:
+            cancel_box.append(signum)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+
+
+def failed_before_start(nonce, error):
+    budget = OutputBudget(0)
+    metrics = {"durationMs": 0.0, "cpuMs": 0.0, "maxRssKb": 0}
+    emit_frame(nonce, build_frame("error", None, error, budget, metrics))
+    return 0
+
+
+def start_child(config, environ):
+    """Spawn the child; returns (proc, outcome_r) or raises an error object as ValueError."""
+    try:
+        stdin = open_input(config)
+    except OSError as exc:
+        raise ValueError(error_obj("InputError", "cannot read input file %s: %s" % (
+            config["input_file"], exc.strerror)))
+    outcome_r, outcome_w = os.pipe()
+    try:
+        proc = spawn_child(config, stdin, outcome_w, environ)
+    except OSError as exc:
+        os.close(outcome_r)
+        raise ValueError(error_obj("SpawnError", "cannot start the function process: %s" % exc))
+    finally:
+        os.close(outcome_w)  # only the child may hold the write end, so EOF means done
+        if stdin is not None:
+            os.close(stdin)
+    return proc, outcome_r
+
+
+def run_mode(argv):
+    if argv:
+        raise UsageError("run takes no arguments; it is configured by FAASCTL_* variables")
+    environ = dict(os.environ)
+    nonce = take_nonce(os.environ)
+    environ.pop("FAASCTL_NONCE", None)
+    make_non_dumpable()
+    cancel_box = []
+    install_cancel_handlers(cancel_box)
+    try:
+        config = load_run_config(environ)
+    except ValueError as exc:
+        return failed_before_start(nonce, error_obj("ConfigError", str(exc)))
+    started = time.monotonic()  # the timeout includes interpreter start-up
+    try:
+        proc, outcome_r = start_child(config, environ)
+    except ValueError as exc:
+        return failed_before_start(nonce, exc.args[0])
+    budget = OutputBudget(config["output_limit"])
+    stdout_relay = StreamRelay(1, budget, capture=True)
+    relays = {proc.stdout.fileno(): stdout_relay, proc.stderr.fileno(): StreamRelay(2, budget)}
+    oom_before = cgroup_oom_kills()
+    sup = supervise(proc, outcome_r, relays, config, cancel_box, started)
+    os.close(outcome_r)
+    proc.stdout.close()
+    proc.stderr.close()
+    for relay in relays.values():
+        relay.flush()
+    if budget.truncated:
+        notice = "[faasctl] output truncated: %d of %d bytes relayed (limit %d)\n" % (
+            budget.relayed, budget.total, budget.limit)
+        write_all(2, notice.encode())
+    metrics = child_metrics(sup)
+    status, result, error = verdict(sup, config, metrics, oom_before, stdout_relay)
+    frame = build_frame(status, result, error, budget, metrics)
+    emit_frame(nonce, frame, stdout_relay.at_line_start)
+    return 0
+
+
+# --------------------------------------------------------------------------- child
+
+
+class FunctionInputError(Exception):
+    pass
+
+
+class EntryError(Exception):
+    pass
+
+
+class ResultError(Exception):
+    pass
+
+
+class CodeError(Exception):
+    pass
+
+
+def parse_child_args(argv):
+    opts = {"outcome-fd": None, "code": None, "entry": DEFAULT_ENTRY, "result-limit": None}
+    for key, value in zip(argv[::2], argv[1::2]):
+        if not key.startswith("--") or key[2:] not in opts:
+            raise UsageError("unknown child argument %s" % key)
+        opts[key[2:]] = value
+    if opts["outcome-fd"] is None or opts["code"] is None:
+        raise UsageError("child mode is internal to `run`")
+    return int(opts["outcome-fd"]), opts["code"], opts["entry"], int(opts["result-limit"] or DEFAULT_RESULT_LIMIT)
+
+
+def prefer_oom_victim():
+    # Under a memory cgroup the kernel must kill someone; make it the user code, not
+    # the parent that still has to print the frame. Raising the score is unprivileged.
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
+
+
+def read_input():
+    raw = sys.stdin.buffer.read()
+    if not raw.strip():
+        return None  # no input at all: main(None); the old format gets empty dicts
+    try:
+        return json.loads(raw)
+    except ValueError as exc:  # includes UnicodeDecodeError
+        raise FunctionInputError("input is not valid JSON: %s" % exc)
+
+
+def load_function(code_path):
+    """Execute the user's module in a fresh namespace named "function". One dict for
+    globals and locals, so the old format's top-level `global fib` works as before."""
+    try:
+        with open(code_path, "rb") as handle:
+            source = handle.read()
+    except OSError as exc:  # a deployment problem, not the user's: no traceback
+        raise CodeError("cannot read the function code %s: %s" % (code_path, exc.strerror))
+    code, _notes = compile_function(source, code_path)  # `check` already reported the notes
+    module = types.ModuleType("function")
+    module.__file__ = code_path
+    sys.modules["function"] = module  # lets dataclasses/pickle find the module
+    exec(code, module.__dict__)
+    return module.__dict__
+
+
+def find_entry(namespace, entry):
+    names = {name: "function" if callable(value) else "value" for name, value in namespace.items()
+             if not name.startswith("__")}
+    resolved = resolve_entry(names, entry)
+    if resolved is None:
+        functions = sorted(n for n, kind in names.items() if kind == "function")
+        raise EntryError("entry function '%s' is not defined (top-level functions: %s)" % (
+            entry, ", ".join(functions) or "none"))
+    fmt, name = resolved
+    if not callable(namespace[name]):
+        raise EntryError("entry '%s' is a %s, not a function" % (name, type(namespace[name]).__name__))
+    return fmt, namespace[name]
+
+
+def await_if_needed(value):
+    import inspect
+    if inspect.iscoroutine(value):
+        import asyncio  # imported only when needed: it costs ~30 ms at startup
+        return asyncio.run(value)
+    return value
+
+
+def madhat_args(data):
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        raise FunctionInputError("old-format functions take a JSON object with input_data and output_data")
+    input_data = data.get("input_data")
+    output_data = data.get("output_data")
+    return (input_data if input_data is not None else {}), (output_data if output_data is not None else {})
+
+
+def encode_result(value, limit):
+    try:
+        encoded = compact_json(value)
+    except TypeError as exc:
+        raise ResultError("result is not JSON-serialisable: %s" % exc)
+    except ValueError as exc:  # NaN/Infinity or a circular reference
+        raise ResultError("result cannot be represented as JSON: %s" % exc)
+    except RecursionError:
+        raise ResultError("result is nested too deeply to encode as JSON")
+    if len(encoded) > limit:
+        raise ResultError("result is %d bytes of JSON, above the limit of %d" % (len(encoded), limit))
+    return encoded
+
+
+def user_traceback(exc, code_path):
+    """The traceback from the first frame of user code on: runtime and asyncio frames
+    above it are noise to the user."""
+    tb = exc.__traceback__
+    probe = tb
+    while probe is not None and probe.tb_frame.f_code.co_filename != code_path:
+        probe = probe.tb_next
+    if probe is not None or isinstance(exc, SyntaxError):
+        tb = probe
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+RUNTIME_ERRORS = {FunctionInputError: "InputError", EntryError: "EntryError",
+                  ResultError: "ResultError", CodeError: "CodeError"}
+
+
+def safe_text(produce):
+    # str()/repr() of a user exception runs user code and may itself raise.
+    try:
+        return produce()
+    except BaseException as exc:  # noqa: B036 - anything user code throws
+        return "<unprintable %s>" % type(exc).__name__
+
+
+def error_from_exception(exc, code_path):
+    if type(exc) in RUNTIME_ERRORS:
+        return error_obj(RUNTIME_ERRORS[type(exc)], str(exc))
+    tb = safe_text(lambda: user_traceback(exc, code_path))
+    if isinstance(exc, SystemExit):
+        message = safe_text(lambda: "the function called sys.exit(%r)" % (exc.code,))
+        return error_obj("SystemExit", message, tb)
+    return error_obj(type(exc).__name__, safe_text(lambda: str(exc)), tb)
+
+
+def invoke(code_path, entry, limit, state):
+    """Run the function; fills `state` (format, output_data) as it goes so an error
+    report can still include the old format's partially mutated output_data."""
+    data = read_input()
+    fmt, func = find_entry(load_function(code_path), entry)
+    state["format"] = fmt
+    if fmt == "madhat":
+        input_data, output_data = madhat_args(data)
+        state["output_data"] = output_data
+        await_if_needed(func(input_data, output_data))
+        return encode_result(output_data, limit)
+    return encode_result(await_if_needed(func(data)), limit)
+
+
+def partial_output_data(state, limit):
+    try:
+        return encode_result(state["output_data"], limit) if "output_data" in state else "null"
+    except ResultError:
+        return "null"
+
+
+def child_outcome(code_path, entry, limit):
+    """The outcome JSON text. The result is spliced in already encoded, so it is
+    serialised once, under the size limit."""
+    state = {"format": "madhat" if entry == MADHAT_ENTRY else "main"}
+    try:
+        encoded = invoke(code_path, entry, limit, state)
+        head = {"status": "success", "format": state["format"], "error": None}
+    except BaseException as exc:  # user code may raise anything, SystemExit included
+        head = {"status": "error", "format": state["format"], "error": error_from_exception(exc, code_path)}
+        encoded = partial_output_data(state, limit) if state["format"] == "madhat" else "null"
+    return compact_json(head)[:-1] + ',"result":' + encoded + "}"
+
+
+def child_mode(argv):
+    outcome_fd, code_path, entry, limit = parse_child_args(argv)
+    owner = os.getpid()
+    os.set_inheritable(outcome_fd, False)  # programs the function execs don't get it
+    prefer_oom_victim()
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core files on a read-only root
+    except (ImportError, ValueError, OSError):
+        pass
+    outcome = child_outcome(code_path, entry, limit)
+    if os.getpid() != owner:
+        os._exit(0)  # a fork made by user code returned here: only the original reports
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    write_all(outcome_fd, outcome.encode("ascii"))
+    os.close(outcome_fd)
+    # _exit: user threads, atexit hooks or a blocked finaliser must not delay the end.
+    os._exit(0)
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def serve_mode(argv):
+    """Reserved for warm replicas: a long-running HTTP server (token from a Swarm
+    secret) that runs each request through the same parent/child machinery as `run`
+    and answers the frame JSON as the response body. Not implemented yet."""
+    raise UsageError("serve mode is not implemented yet")
+
+
+# --------------------------------------------------------------------------- main
+
+MODES = {"check": check_mode, "run": run_mode, "child": child_mode, "serve": serve_mode}
+USAGE = "usage: faasctl_runtime.py check [--file PATH] [--entry NAME] [--filename NAME] | run"
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in MODES:
+        sys.stderr.write(USAGE + "\n")
+        return 2
+    try:
+        return MODES[argv[1]](argv[2:])
+    except UsageError as exc:
+        sys.stderr.write("faasctl runtime: %s\n" % exc)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,89 @@
+-- faasctl database schema. Idempotent: `faasctl up` applies it on every run, inside one
+-- transaction under an advisory lock. Change it only in ways that can be applied again
+-- (IF NOT EXISTS, ADD COLUMN IF NOT EXISTS) and bump schema_version at the bottom.
+
+CREATE TABLE IF NOT EXISTS faasctl_meta (
+  key        text PRIMARY KEY,
+  value      text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Accounts. The password is stored only as an scrypt hash ("scrypt$N$r$p$salt$hash").
+CREATE TABLE IF NOT EXISTS users (
+  id            uuid PRIMARY KEY,
+  name          text NOT NULL UNIQUE,
+  password_hash text NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Login sessions. Only the sha256 of the token is kept; the token lives in the user's 0600 config.
+CREATE TABLE IF NOT EXISTS sessions (
+  token_sha256 text PRIMARY KEY,
+  user_id      uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user_idx ON sessions (user_id);
+
+-- A function belongs to one user; its code lives in immutable versions.
+CREATE TABLE IF NOT EXISTS functions (
+  id              uuid PRIMARY KEY,
+  user_id         uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name            text NOT NULL,
+  current_version integer NOT NULL DEFAULT 1,
+  warm_replicas   integer NOT NULL DEFAULT 0,
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  updated_at      timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (user_id, name)
+);
+
+CREATE TABLE IF NOT EXISTS function_versions (
+  function_id  uuid NOT NULL REFERENCES functions(id) ON DELETE CASCADE,
+  version      integer NOT NULL,
+  code         text NOT NULL,
+  sha256       text NOT NULL,
+  entry        text NOT NULL DEFAULT 'main',
+  format       text NOT NULL DEFAULT 'main' CHECK (format IN ('main', 'madhat')),
+  memory_bytes bigint NOT NULL,
+  nano_cpus    bigint NOT NULL,
+  timeout_ms   integer NOT NULL,
+  env          jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (function_id, version)
+);
+
+-- The request log: one row per operation that changes something or runs code.
+-- Status follows OpenWhisk's activation record: success, application_error (the
+-- function raised), developer_error (bad code, input, timeout or memory), system_error.
+CREATE TABLE IF NOT EXISTS requests (
+  id               uuid PRIMARY KEY,
+  user_id          uuid REFERENCES users(id) ON DELETE CASCADE,
+  type             text NOT NULL,
+  status           text NOT NULL CHECK (status IN ('pending', 'running', 'success', 'application_error', 'developer_error', 'system_error')),
+  params           jsonb NOT NULL DEFAULT '{}'::jsonb,
+  result           jsonb,
+  error            text,
+  output           text,
+  output_truncated boolean NOT NULL DEFAULT false,
+  function_id      uuid REFERENCES functions(id) ON DELETE SET NULL,
+  function_name    text,
+  function_version integer,
+  mode             text CHECK (mode IN ('cold', 'warm')),
+  node             text,
+  service_id       text,
+  attempt          integer NOT NULL DEFAULT 1,
+  duration_ms      double precision,
+  cpu_ms           double precision,
+  max_rss_kb       bigint,
+  created_at       timestamptz NOT NULL DEFAULT now(),
+  started_at       timestamptz,
+  finished_at      timestamptz
+);
+CREATE INDEX IF NOT EXISTS requests_user_created_idx ON requests (user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS requests_function_idx ON requests (function_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS requests_open_idx ON requests (status) WHERE status IN ('pending', 'running');
+
+INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '1')
+  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+  WHERE faasctl_meta.value::int < EXCLUDED.value::int;

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { doctorExitCode, runDoctor, type Check } from '../../core/doctor.js';
+import { SCHEMA_VERSION } from '../../db/migrate.js';
+import { runtimeImageRef } from '../../runtime/python.js';
+import type { Context } from '../context.js';
+
+export function registerDoctor(program: Command, ctx: Context): void {
+  program
+    .command('doctor')
+    .description('check the engine, Swarm, nodes, runtime image, database and schema')
+    .addHelpText('after', '\nExit code: 0 when every check passes, 5 when Docker or PostgreSQL is unreachable, 3 when something is not set up.\n\nExample:\n  faasctl doctor --json | jq \'.checks[] | select(.status=="fail")\'')
+    .action(async () => {
+      const cfg = await ctx.config();
+      const spinner = await ctx.io.spinner('checking…');
+      const { schemaVersion } = await import('../../db/migrate.js');
+      const checks = await runDoctor({
+        swarm: () => ctx.swarm(),
+        db: () => ctx.db(),
+        hasDatabase: Boolean(cfg.databaseUrl.value),
+        runtimeImage: await runtimeImageRef(cfg.context?.registry),
+        expectedSchema: SCHEMA_VERSION,
+        schemaVersion,
+      });
+      spinner.stop();
+      ctx.exitCode = doctorExitCode(checks);
+      if (ctx.io.options.json) return ctx.io.json({ ok: ctx.exitCode === 0, context: cfg.contextName.value, checks });
+      await printChecks(ctx, checks);
+    });
+}
+
+async function printChecks(ctx: Context, checks: Check[]): Promise<void> {
+  const { c } = ctx.io;
+  const mark = { ok: c.green('ok'), warn: c.yellow('warn'), fail: c.red('FAIL'), skip: c.dim('skip') };
+  await ctx.io.table(
+    ['check', 'status', 'detail'],
+    checks.map((ch) => [ch.name, mark[ch.status], ch.fix && ch.status !== 'ok' ? `${ch.detail}\n  ${c.dim('fix:')} ${ch.fix}` : ch.detail]),
+  );
+}

@@ -1,0 +1,140 @@
+import { homedir } from 'node:os';
+import { configPath, readConfigFile, writeConfigFile } from '../config/file.js';
+import { resolveConfig, type Env, type ResolvedConfig } from '../config/resolve.js';
+import type { ConfigFile } from '../config/types.js';
+import { UsageError } from '../core/errors.js';
+import { systemClock, type Clock, type Logger } from '../core/ports.js';
+import type { Database } from '../db/database.js';
+import type { SwarmClient } from '../swarm/client.js';
+import { IO, type Streams } from './io.js';
+
+/** Options every command accepts (see program.ts). */
+export interface GlobalOptions {
+  json?: boolean;
+  debug?: boolean;
+  color?: boolean;
+  quiet?: boolean;
+  context?: string;
+  host?: string;
+  db?: string;
+}
+
+export interface ContextInit {
+  streams?: Streams;
+  env?: Env;
+  homeDir?: string;
+  clock?: Clock;
+  /** Test seams: replace the real adapters. */
+  swarm?: SwarmClient;
+  db?: Database;
+}
+
+/**
+ * The lazy factory every command receives. Nothing connects until a command asks,
+ * so `--help` and `--version` never dial Docker or PostgreSQL.
+ */
+export class Context {
+  readonly io: IO;
+  readonly env: Env;
+  readonly homeDir: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  globals: GlobalOptions = {};
+  /** Set by a command that finishes without throwing but must not exit 0 (e.g. doctor). */
+  exitCode?: number;
+  private file?: { path: string; data: ConfigFile };
+  private resolved?: ResolvedConfig;
+  private swarmClient?: Promise<SwarmClient>;
+  private database?: Promise<Database>;
+
+  constructor(init: ContextInit = {}) {
+    this.env = init.env ?? process.env;
+    this.io = new IO(init.streams ?? processStreams(), this.env);
+    this.homeDir = init.homeDir ?? homedir();
+    this.clock = init.clock ?? systemClock;
+    this.log = { debug: (m) => this.io.debug(m) };
+    if (init.swarm) this.swarmClient = Promise.resolve(init.swarm);
+    if (init.db) this.database = Promise.resolve(init.db);
+  }
+
+  setGlobals(globals: GlobalOptions): void {
+    this.globals = globals;
+    this.resolved = undefined;
+    this.io.configure({ json: Boolean(globals.json), quiet: Boolean(globals.quiet), debug: Boolean(globals.debug), color: globals.color !== false });
+  }
+
+  async configFile(): Promise<{ path: string; data: ConfigFile }> {
+    if (!this.file) {
+      const path = configPath(this.env, this.homeDir);
+      this.file = { path, data: await readConfigFile(path) };
+    }
+    return this.file;
+  }
+
+  async saveConfig(data: ConfigFile): Promise<void> {
+    const { path } = await this.configFile();
+    await writeConfigFile(path, data);
+    this.file = { path, data };
+    this.resolved = undefined;
+  }
+
+  async config(): Promise<ResolvedConfig> {
+    if (!this.resolved) {
+      const { data } = await this.configFile();
+      const { context, host, db } = this.globals;
+      this.resolved = resolveConfig({ flags: { context, host, db }, env: this.env, file: data });
+    }
+    return this.resolved;
+  }
+
+  swarm(): Promise<SwarmClient> {
+    this.swarmClient ??= (async () => {
+      const cfg = await this.config();
+      const { connectSwarm } = await import('../swarm/docker-swarm-client.js');
+      return connectSwarm(cfg.host.value, cfg.tls.value, this.log);
+    })();
+    return this.swarmClient;
+  }
+
+  db(): Promise<Database> {
+    this.database ??= (async () => {
+      const cfg = await this.config();
+      if (!cfg.databaseUrl.value) {
+        throw new UsageError(`no database is configured for context "${cfg.contextName.value}"`, {
+          code: 'no_database',
+          hint: 'run faasctl up to deploy one, or pass --db / set FAASCTL_DATABASE_URL / faasctl context add NAME --db URL',
+        });
+      }
+      const { connectDatabase } = await import('../db/database.js');
+      return connectDatabase(cfg.databaseUrl.value, this.log);
+    })();
+    return this.database;
+  }
+
+  /** Releases connections; main() calls it on every path or the process would hang on the pool. */
+  async close(): Promise<void> {
+    const pending = [this.database, this.swarmClient];
+    this.database = undefined;
+    this.swarmClient = undefined;
+    for (const p of pending) {
+      if (!p) continue;
+      const resource = await p.catch(() => undefined);
+      await resource?.close().catch(() => {});
+    }
+  }
+}
+
+/** Getters: touching process.stdin costs ~2 ms of start-up, so only a command that reads it pays. */
+function processStreams(): Streams {
+  return {
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { CommanderError } from 'commander';
+import { EXIT, FaasctlError, UsageError, type ExitCode } from '../core/errors.js';
+import type { IO } from './io.js';
+
+/** Commander's own "exits" (help, version, parse errors) as faasctl outcomes. */
+export function fromCommander(err: CommanderError): { exitCode: ExitCode; error?: FaasctlError } {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+    return { exitCode: EXIT.ok };
+  }
+  if (err.code === 'commander.executeSubCommandAsync') return { exitCode: EXIT.ok };
+  const message = err.message.replace(/^error:\s*/i, '');
+  return { exitCode: EXIT.usage, error: new UsageError(message, { code: 'usage', hint: 'see faasctl --help, or faasctl COMMAND --help' }) };
+}
+
+/** The only place an error becomes output. */
+export function reportError(err: unknown, io: IO): ExitCode {
+  const known = err instanceof FaasctlError ? err : undefined;
+  const exitCode = known?.exitCode ?? EXIT.bug;
+  const code = known?.code ?? 'internal';
+  const message = known ? known.message : `internal error: ${(err as Error)?.message ?? String(err)}`;
+  const hint = known ? known.hint : 'this is a bug in faasctl: please report it with the output of --debug';
+
+  if (io.options.json) {
+    io.out(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), exitCode } }));
+  } else {
+    io.err(`${io.c.red('error:')} ${message}`);
+    if (hint) io.err(`${io.c.dim('hint:')} ${hint}`);
+  }
+  if (io.options.debug && err instanceof Error) {
+    io.err(io.c.dim(err.stack ?? String(err)));
+    let cause = err.cause;
+    while (cause instanceof Error) {
+      io.err(io.c.dim(`caused by: ${cause.stack ?? cause.message}`));
+      cause = cause.cause;
+    }
+  }
+  return exitCode;
+}

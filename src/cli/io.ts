@@ -1,0 +1,124 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Env } from '../config/resolve.js';
+
+export interface Streams {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+  /** false when --no-color was given. */
+  color: boolean;
+}
+
+export interface Spinner {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+const silentSpinner: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
+
+/**
+ * Everything a command writes goes through here: data to stdout, everything else to
+ * stderr, colour only when wanted, spinners only for a person at a terminal.
+ */
+export class IO {
+  options: OutputOptions = { json: false, quiet: false, debug: false, color: true };
+  private chalk?: ChalkInstance;
+
+  constructor(
+    readonly streams: Streams,
+    private readonly env: Env,
+  ) {}
+
+  configure(options: Partial<OutputOptions>): void {
+    this.options = { ...this.options, ...options };
+    this.chalk = undefined;
+  }
+
+  get stdoutIsTTY(): boolean {
+    return Boolean(this.streams.stdout.isTTY);
+  }
+
+  get stderrIsTTY(): boolean {
+    return Boolean(this.streams.stderr.isTTY);
+  }
+
+  get stdinIsTTY(): boolean {
+    return Boolean(this.streams.stdin.isTTY);
+  }
+
+  /** chalk ignores NO_COLOR, so the decision is made here. */
+  get colorEnabled(): boolean {
+    if (!this.options.color || this.options.json) return false;
+    if (this.env.NO_COLOR !== undefined && this.env.NO_COLOR !== '') return false;
+    if (this.env.FORCE_COLOR && this.env.FORCE_COLOR !== '0') return true;
+    return this.stderrIsTTY || this.stdoutIsTTY;
+  }
+
+  get c(): ChalkInstance {
+    this.chalk ??= new Chalk({ level: this.colorEnabled ? 1 : 0 });
+    return this.chalk;
+  }
+
+  out(text: string): void {
+    this.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  err(text: string): void {
+    this.streams.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Progress and notes for a person: suppressed by -q and --json. */
+  info(text: string): void {
+    if (!this.options.quiet && !this.options.json) this.err(text);
+  }
+
+  debug(text: string): void {
+    if (this.options.debug) this.err(this.c.dim(`debug: ${text}`));
+  }
+
+  json(value: unknown): void {
+    this.out(JSON.stringify(value, null, this.stdoutIsTTY ? 2 : undefined));
+  }
+
+  /** A table for a terminal; tab-separated lines without a header when piped. */
+  async table(head: string[], rows: Array<Array<string | number | undefined>>): Promise<void> {
+    const cells = rows.map((r) => r.map((v) => (v === undefined ? '' : String(v))));
+    if (!this.stdoutIsTTY) {
+      for (const row of cells) this.out(row.map((v) => v.replace(/[\t\n]/g, ' ')).join('\t'));
+      return;
+    }
+    const { default: Table } = await import('cli-table3');
+    const style = this.colorEnabled ? { head: ['bold'] } : { head: [], border: [] };
+    const table = new Table({
+      head: head.map((h) => h.toUpperCase()),
+      style,
+      chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    });
+    table.push(...cells);
+    this.out(table.toString().split('\n').map((l) => l.trimEnd()).join('\n'));
+  }
+
+  /** A spinner on stderr, only for a TTY outside CI and without --json or -q. */
+  async spinner(text: string): Promise<Spinner> {
+    const wanted = this.stderrIsTTY && !this.options.json && !this.options.quiet && !this.env.CI;
+    if (!wanted) return silentSpinner;
+    const { default: ora } = await import('ora');
+    const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled }).start();
+    return {
+      update: (t) => {
+        spinner.text = t;
+      },
+      succeed: (t) => void spinner.succeed(t),
+      fail: (t) => void spinner.fail(t),
+      stop: () => void spinner.stop(),
+    };
+  }
+}

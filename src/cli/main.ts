@@ -1,0 +1,27 @@
+import { CommanderError } from 'commander';
+import { EXIT } from '../core/errors.js';
+import { Context } from './context.js';
+import { fromCommander, reportError } from './errors.js';
+import { buildProgram } from './program.js';
+
+/**
+ * Runs one faasctl command and returns its exit code. The only place that catches,
+ * formats and decides the exit code; nothing else calls process.exit.
+ */
+export async function main(argv: string[], ctx: Context = new Context()): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv);
+    return ctx.exitCode ?? EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Parse errors come before preAction: take --json/--debug from what was parsed.
+      ctx.setGlobals({ ...program.opts(), ...ctx.globals });
+      const { exitCode, error } = fromCommander(err);
+      return error ? reportError(error, ctx.io) : exitCode;
+    }
+    return reportError(err, ctx.io);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -1,0 +1,40 @@
+import { Command, Option } from 'commander';
+import { registerCommands } from './commands/index.js';
+import type { Context, GlobalOptions } from './context.js';
+import { version } from './version.js';
+
+export function buildProgram(ctx: Context): Command {
+  const program = new Command('faasctl')
+    .description('Functions-as-a-Service for Python on your own Docker Swarm and PostgreSQL')
+    .version(version(), '-v, --version', 'print the faasctl version')
+    .addOption(new Option('--json', 'machine-readable output: one JSON document on stdout'))
+    .addOption(new Option('-q, --quiet', 'print only IDs or nothing; no progress'))
+    .addOption(new Option('--no-color', 'no colours (also NO_COLOR=1)'))
+    .addOption(new Option('--debug', 'log every Docker and PostgreSQL call; stack traces on errors'))
+    .addOption(new Option('--context <name>', 'use this named context (env FAASCTL_CONTEXT)'))
+    .addOption(new Option('-H, --host <url>', 'Docker host: unix://, tcp:// or ssh:// (env FAASCTL_HOST, DOCKER_HOST)'))
+    .addOption(new Option('--db <url>', 'PostgreSQL URL (env FAASCTL_DATABASE_URL, DATABASE_URL)'))
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.streams.stdout.write(s),
+      writeErr: (s) => ctx.io.streams.stderr.write(s),
+      // main() prints errors itself, once, in the chosen format.
+      outputError: () => {},
+    });
+
+  program.hook('preAction', (_root, action) => {
+    ctx.setGlobals(action.optsWithGlobals<GlobalOptions>());
+  });
+
+  registerCommands(program, ctx);
+  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
+  return program;
+}
+
+function* allCommands(cmd: Command): Generator<Command> {
+  for (const sub of cmd.commands) {
+    yield sub;
+    yield* allCommands(sub);
+  }
+}

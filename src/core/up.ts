@@ -1,0 +1,53 @@
+import { ConnectionError } from './errors.js';
+import type { Logger } from './ports.js';
+import type { SwarmClient } from '../swarm/client.js';
+
+export interface UpStep {
+  step: string;
+  /** created | exists | applied | skipped */
+  outcome: string;
+  detail: string;
+}
+
+export interface UpDeps {
+  swarm: SwarmClient;
+  log: Logger;
+  progress: (text: string) => void;
+}
+
+export interface SwarmStepOptions {
+  swarmInit: boolean;
+  advertiseAddr: string;
+}
+
+/** Swarm mode: initialised only when asked, since it changes the engine for good. */
+export async function ensureSwarm(deps: UpDeps, options: SwarmStepOptions): Promise<UpStep> {
+  const state = await deps.swarm.swarmState();
+  if (state.localNodeState === 'active') {
+    if (!state.isManager) throw new ConnectionError('this engine is a Swarm worker; faasctl needs a manager', { hint: 'point --host at a manager node' });
+    return { step: 'swarm', outcome: 'exists', detail: 'active, manager' };
+  }
+  if (!options.swarmInit) {
+    throw new ConnectionError(`the engine at ${deps.swarm.endpoint} is not in Swarm mode`, {
+      code: 'no_swarm',
+      hint: 'run faasctl up --swarm-init (advertises 127.0.0.1 unless --advertise-addr is given)',
+    });
+  }
+  deps.progress('initialising Swarm mode…');
+  await deps.swarm.initSwarm(options.advertiseAddr);
+  return { step: 'swarm', outcome: 'created', detail: `initialised, advertising ${options.advertiseAddr}` };
+}
+
+export interface RuntimeImageOptions {
+  image: string;
+  baseImage: string;
+  contextDir: string;
+}
+
+/** Builds the runtime image when this faasctl's runtime (by content hash) is not on the engine. */
+export async function ensureRuntimeImage(deps: UpDeps, options: RuntimeImageOptions): Promise<UpStep> {
+  if (await deps.swarm.imageExists(options.image)) return { step: 'runtime image', outcome: 'exists', detail: options.image };
+  deps.progress(`building ${options.image} from ${options.baseImage}…`);
+  await deps.swarm.buildImage(options.contextDir, options.image, { BASE_IMAGE: options.baseImage }, (line) => deps.log.debug(`build: ${line}`));
+  return { step: 'runtime image', outcome: 'created', detail: `${options.image} (from ${options.baseImage})` };
+}

@@ -1,0 +1,38 @@
+import { ConflictError, ConnectionError, FaasctlError, NotFoundError } from '../core/errors.js';
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+interface DockerodeError extends Error {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | null;
+}
+
+/** Maps dockerode/transport errors to faasctl errors at the boundary. */
+export function mapDockerError(err: unknown, endpoint: string, what: string): Error {
+  if (err instanceof FaasctlError) return err;
+  const e = err as DockerodeError;
+  const message = e.json?.message ?? e.message ?? String(err);
+  if (e.code && UNREACHABLE.has(e.code)) {
+    return new ConnectionError(`cannot reach the Docker engine at ${endpoint} (${e.code})`, {
+      cause: err,
+      hint: 'start dockerd (or bash scripts/testbed.sh), or point --host / DOCKER_HOST at a running engine',
+    });
+  }
+  if (isTlsError(e)) {
+    return new ConnectionError(`TLS handshake with ${endpoint} failed: ${e.message}`, {
+      cause: err,
+      hint: 'check the CA, certificate and key of this context (faasctl context show)',
+    });
+  }
+  if (e.statusCode === 404) return new NotFoundError(`${what}: ${message}`, { cause: err });
+  if (e.statusCode === 409) return new ConflictError(`${what}: ${message}`, { cause: err });
+  if (e.statusCode === 503 && /swarm/i.test(message)) {
+    return new ConnectionError(`${what}: ${message}`, { cause: err, hint: 'this engine is not a Swarm manager: run faasctl up --swarm-init, or point --host at a manager' });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function isTlsError(e: DockerodeError): boolean {
+  return typeof e.code === 'string' && (e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN');
+}
