@@ -6,7 +6,9 @@ import { UsageError } from '../core/errors.js';
 import { systemClock, type Clock, type Logger } from '../core/ports.js';
 import type { Database } from '../db/database.js';
 import type { SwarmClient } from '../swarm/client.js';
+import type { Store } from '../db/store.js';
 import { IO, type Streams } from './io.js';
+import { InquirerPrompter, type Prompter } from './prompter.js';
 
 /** Options every command accepts (see program.ts). */
 export interface GlobalOptions {
@@ -27,6 +29,7 @@ export interface ContextInit {
   /** Test seams: replace the real adapters. */
   swarm?: SwarmClient;
   db?: Database;
+  prompter?: Prompter;
 }
 
 /**
@@ -39,6 +42,7 @@ export class Context {
   readonly homeDir: string;
   readonly clock: Clock;
   readonly log: Logger;
+  readonly prompter: Prompter;
   globals: GlobalOptions = {};
   /** Set by a command that finishes without throwing but must not exit 0 (e.g. doctor). */
   exitCode?: number;
@@ -46,6 +50,7 @@ export class Context {
   private resolved?: ResolvedConfig;
   private swarmClient?: Promise<SwarmClient>;
   private database?: Promise<Database>;
+  private storeInstance?: Store;
 
   constructor(init: ContextInit = {}) {
     this.env = init.env ?? process.env;
@@ -53,6 +58,7 @@ export class Context {
     this.homeDir = init.homeDir ?? homedir();
     this.clock = init.clock ?? systemClock;
     this.log = { debug: (m) => this.io.debug(m) };
+    this.prompter = init.prompter ?? new InquirerPrompter(this.io);
     if (init.swarm) this.swarmClient = Promise.resolve(init.swarm);
     if (init.db) this.database = Promise.resolve(init.db);
   }
@@ -109,6 +115,15 @@ export class Context {
       return connectDatabase(cfg.databaseUrl.value, this.log);
     })();
     return this.database;
+  }
+
+  async store(): Promise<Store> {
+    if (!this.storeInstance) {
+      const db = await this.db();
+      const { createStore } = await import('../db/store.js');
+      this.storeInstance = createStore(db);
+    }
+    return this.storeInstance;
   }
 
   /** Releases connections; main() calls it on every path or the process would hang on the pool. */

@@ -1,12 +1,18 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import { registerAuth } from './auth/index.js';
 import { registerContext } from './context/index.js';
 import { registerDoctor } from './doctor.js';
+import { registerRequest } from './request/index.js';
 import { registerUp } from './up.js';
+import { registerUser } from './user/index.js';
 
 /** The whole command surface, registered in one place. */
 export function registerCommands(program: Command, ctx: Context): void {
   registerUp(program, ctx);
   registerDoctor(program, ctx);
   registerContext(program, ctx);
+  registerAuth(program, ctx);
+  registerUser(program, ctx);
+  registerRequest(program, ctx);
 }

@@ -1,0 +1,57 @@
+import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../core/bulk.js';
+import { UsageError } from '../../../core/errors.js';
+import { validatePrefix } from '../../../core/names.js';
+import { createUser, deleteUser } from '../../../core/users.js';
+import type { Context } from '../../context.js';
+import { readNewPassword } from '../../password-input.js';
+import { progressReporter } from '../../progress.js';
+import { userDeps } from '../../session.js';
+import type { UserCreateOptions, UserDeleteOptions } from './index.js';
+
+export async function runBulkCreate(ctx: Context, name: string | undefined, opts: UserCreateOptions): Promise<void> {
+  if (name) throw new UsageError('give either a NAME or --bulk N --prefix P, not both');
+  const count = Number(opts.bulk);
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new UsageError(`invalid --bulk ${opts.bulk}`, { hint: 'a whole number from 1 to 10000' });
+  const prefix = validatePrefix(opts.prefix);
+  const concurrency = positive(opts.concurrency, '--concurrency');
+  const password = await readNewPassword(ctx, opts);
+  const deps = await userDeps(ctx);
+  const progress = await progressReporter(ctx, `creating ${count} users`);
+  const items = await runBulk(bulkNames(prefix, count), (n) => n, (n) => createUser(deps, { name: n, password }), { concurrency, onProgress: progress.update });
+  progress.done();
+  report(ctx, 'created', items);
+}
+
+export async function runBulkDelete(ctx: Context, opts: UserDeleteOptions): Promise<void> {
+  const prefix = validatePrefix(opts.prefix);
+  const deps = await userDeps(ctx);
+  const users = await deps.store.users.list({ prefix });
+  if (users.length && !opts.yes && !(await ctx.prompter.confirm(`Delete ${users.length} users whose names start with "${prefix}"?`))) {
+    ctx.io.info('nothing deleted');
+    return;
+  }
+  const progress = await progressReporter(ctx, `deleting ${users.length} users`);
+  const items = await runBulk(users, (u) => u.name, (u) => deleteUser(deps, u, { force: Boolean(opts.force) }), { concurrency: 4, onProgress: progress.update });
+  progress.done();
+  report(ctx, 'deleted', items);
+}
+
+function report(ctx: Context, verb: string, items: Array<BulkItem<{ id: string }>>): void {
+  const failed = items.filter((i) => !i.ok);
+  ctx.exitCode = bulkExitCode(items);
+  if (ctx.io.options.json) {
+    ctx.io.json({ succeeded: items.length - failed.length, failed: failed.length, items: items.map((i) => ({ index: i.index, name: i.name, ok: i.ok, id: i.value?.id, error: i.error })) });
+    return;
+  }
+  for (const i of items) {
+    if (i.ok && ctx.io.options.quiet) ctx.io.out(i.name);
+    else if (!i.ok) ctx.io.err(`${ctx.io.c.red('failed:')} ${i.name}: ${i.error?.message}`);
+  }
+  ctx.io.info(`${items.length - failed.length} ${verb}, ${failed.length} failed`);
+}
+
+function positive(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`invalid ${flag} ${value}`, { hint: 'a whole number from 1 to 64' });
+  return n;
+}

@@ -1,0 +1,68 @@
+import { type Command, Option } from 'commander';
+import type { Context } from '../../context.js';
+
+export interface UserCreateOptions {
+  passwordStdin?: boolean;
+  bulk?: string;
+  prefix?: string;
+  concurrency: string;
+}
+
+export interface UserUpdateOptions {
+  name?: string;
+  password?: boolean;
+  passwordStdin?: boolean;
+}
+
+export interface UserDeleteOptions {
+  force?: boolean;
+  yes?: boolean;
+  prefix?: string;
+}
+
+export function registerUser(program: Command, ctx: Context): void {
+  const user = program.command('user').description('faasctl user accounts');
+  const run = () => import('./run.js');
+  const bulk = () => import('./bulk.js');
+
+  user
+    .command('create [name]')
+    .description('create a user (or many with --bulk N --prefix P)')
+    .option('--password-stdin', 'read the password from stdin (else $FAASCTL_PASSWORD, else a prompt)')
+    .option('--bulk <n>', 'create N users named PREFIX1..PREFIXN, all with the given password')
+    .option('--prefix <prefix>', 'name prefix for --bulk')
+    .addOption(new Option('--concurrency <n>', 'parallel creations for --bulk').default('4'))
+    .addHelpText('after', "\nExamples:\n  faasctl user create alice\n  printf '%s' \"$PW\" | faasctl user create --bulk 20 --prefix load --password-stdin")
+    .action(async (name: string | undefined, opts: UserCreateOptions) => (opts.bulk || opts.prefix ? (await bulk()).runBulkCreate(ctx, name, opts) : (await run()).runCreate(ctx, name, opts)));
+
+  user
+    .command('update')
+    .description('change the name and/or password of the logged-in user')
+    .option('--name <new-name>', 'the new user name')
+    .option('--password', 'set a new password (prompted twice, or $FAASCTL_PASSWORD)')
+    .option('--password-stdin', 'read the new password from stdin')
+    .addHelpText('after', '\nExample:\n  faasctl user update --name alice2 --password')
+    .action(async (opts: UserUpdateOptions) => (await run()).runUpdate(ctx, opts));
+
+  user
+    .command('delete')
+    .alias('rm')
+    .description('delete the logged-in user (or every user whose name starts with --prefix)')
+    .option('--force', 'also delete everything the user owns: functions, versions, requests')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--prefix <prefix>', 'bulk: delete the users whose names start with this')
+    .addHelpText('after', '\nExamples:\n  faasctl user delete --yes\n  faasctl user delete --prefix load --yes --force')
+    .action(async (opts: UserDeleteOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, opts) : (await run()).runDelete(ctx, opts)));
+
+  user
+    .command('list')
+    .alias('ls')
+    .description('list users')
+    .option('--prefix <prefix>', 'only names starting with this')
+    .action(async (opts: { prefix?: string }) => (await run()).runList(ctx, opts));
+
+  user
+    .command('show [name]')
+    .description('show a user (default: the logged-in one)')
+    .action(async (name: string | undefined) => (await run()).runShow(ctx, name));
+}

@@ -1,0 +1,34 @@
+import { CancelledError, NonInteractiveError } from '../core/errors.js';
+import type { IO } from './io.js';
+
+/** Questions to a person. Behind an interface so tests can answer them. */
+export interface Prompter {
+  password(message: string): Promise<string>;
+  confirm(message: string, defaultValue?: boolean): Promise<boolean>;
+}
+
+/** inquirer, loaded on first use; refuses at once when stdin is not a terminal. */
+export class InquirerPrompter implements Prompter {
+  constructor(private readonly io: IO) {}
+
+  private async ask<T>(flagHint: string, fn: (p: typeof import('@inquirer/prompts'), ctx: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream }) => Promise<T>): Promise<T> {
+    if (!this.io.stdinIsTTY || !this.io.stderrIsTTY) {
+      throw new NonInteractiveError('this needs an answer and there is no terminal to ask on', { hint: flagHint });
+    }
+    const prompts = await import('@inquirer/prompts');
+    try {
+      return await fn(prompts, { input: this.io.streams.stdin, output: this.io.streams.stderr });
+    } catch (err) {
+      if ((err as Error).name === 'ExitPromptError') throw new CancelledError('cancelled');
+      throw err;
+    }
+  }
+
+  password(message: string): Promise<string> {
+    return this.ask('pass --password-stdin or set FAASCTL_PASSWORD', (p, ctx) => p.password({ message, mask: true }, ctx));
+  }
+
+  confirm(message: string, defaultValue = false): Promise<boolean> {
+    return this.ask('pass --yes to confirm without a prompt', (p, ctx) => p.confirm({ message, default: defaultValue }, ctx));
+  }
+}
