@@ -1,10 +1,12 @@
 import { ConnectionError } from './errors.js';
 import type { Logger } from './ports.js';
+import { deployPostgres, type PostgresDeps, type PostgresOptions } from './postgres-service.js';
+import { redactUrl } from '../config/resolve.js';
 import type { SwarmClient } from '../swarm/client.js';
 
 export interface UpStep {
   step: string;
-  /** created | exists | applied | skipped */
+  /** created | exists | applied */
   outcome: string;
   detail: string;
 }
@@ -50,4 +52,24 @@ export async function ensureRuntimeImage(deps: UpDeps, options: RuntimeImageOpti
   deps.progress(`building ${options.image} from ${options.baseImage}…`);
   await deps.swarm.buildImage(options.contextDir, options.image, { BASE_IMAGE: options.baseImage }, (line) => deps.log.debug(`build: ${line}`));
   return { step: 'runtime image', outcome: 'created', detail: `${options.image} (from ${options.baseImage})` };
+}
+
+export interface DatabaseStepOptions extends PostgresOptions {
+  /** The URL already resolved for this run, and where it came from. */
+  configured?: { url: string; source: string };
+}
+
+/** A configured database is used as it is; otherwise faasctl deploys one on the cluster. */
+export async function ensureDatabase(deps: PostgresDeps, options: DatabaseStepOptions): Promise<UpStep> {
+  if (options.configured) {
+    return { step: 'database', outcome: 'exists', detail: `${redactUrl(options.configured.url)} (${options.configured.source})` };
+  }
+  const deployed = await deployPostgres(deps, options);
+  const seconds = (deployed.readyMs / 1000).toFixed(1);
+  const volume = deployed.volumeExisted ? ', existing volume' : '';
+  return {
+    step: 'database',
+    outcome: 'created',
+    detail: `PostgreSQL service ${options.name} (${options.image}${volume}) at ${options.host}:${options.port}, ready in ${seconds} s; URL saved in context "${options.contextName}"`,
+  };
 }

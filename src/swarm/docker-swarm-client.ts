@@ -1,10 +1,12 @@
 import Docker from 'dockerode';
 import type { Logger } from '../core/ports.js';
 import type { TlsFiles } from '../config/types.js';
-import type { EngineInfo, SwarmClient, SwarmNode, SwarmState } from './client.js';
+import type { EngineInfo, NamedObject, SwarmClient, SwarmNode, SwarmState, SwarmTask } from './client.js';
 import { planConnection } from './connect.js';
+import { statusCode, toNamedObject, toSwarmNode, toSwarmTask } from './documents.js';
 import { mapDockerError } from './errors.js';
 import { createModem } from './modem.js';
+import type { ServiceSpec } from './spec.js';
 import { readdirSync } from 'node:fs';
 
 export function connectSwarm(host: string, tls: TlsFiles | undefined, log: Logger): SwarmClient {
@@ -21,7 +23,8 @@ export class DockerSwarmClient implements SwarmClient {
     private readonly log: Logger,
   ) {}
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** `onNotFound` turns the engine's 404 into a value, for lookups and idempotent removals. */
+  private async call<T>(what: string, fn: () => Promise<T>, onNotFound?: () => T): Promise<T> {
     const started = performance.now();
     this.log.debug(`docker: ${what}`);
     try {
@@ -29,6 +32,10 @@ export class DockerSwarmClient implements SwarmClient {
       this.log.debug(`docker: ${what} ok (${(performance.now() - started).toFixed(1)} ms)`);
       return result;
     } catch (err) {
+      if (onNotFound && statusCode(err) === 404) {
+        this.log.debug(`docker: ${what}: not found`);
+        return onNotFound();
+      }
       this.log.debug(`docker: ${what} failed: ${(err as Error).message}`);
       throw mapDockerError(err, this.endpoint, what);
     }
@@ -69,14 +76,9 @@ export class DockerSwarmClient implements SwarmClient {
 
   imageExists(ref: string): Promise<boolean> {
     return this.call(`image inspect ${ref}`, async () => {
-      try {
-        await this.docker.getImage(ref).inspect();
-        return true;
-      } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return false;
-        throw err;
-      }
-    });
+      await this.docker.getImage(ref).inspect();
+      return true;
+    }, absent(false));
   }
 
   buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, onLine?: (line: string) => void): Promise<void> {
@@ -99,22 +101,64 @@ export class DockerSwarmClient implements SwarmClient {
     });
   }
 
+  findSecret(name: string): Promise<NamedObject | undefined> {
+    return this.call(`secret ls name=${name}`, async () => {
+      const secrets = await this.docker.listSecrets({ filters: { name: [name] } });
+      return (secrets as unknown as Array<Record<string, unknown>>).map(toNamedObject).find((s) => s.name === name);
+    });
+  }
+
+  createSecret(name: string, data: string, labels: Record<string, string>): Promise<string> {
+    return this.call(`secret create ${name}`, async () => {
+      // Only the name goes to the debug log: the data is a password.
+      const created: Docker.Secret = await this.docker.createSecret({ Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') });
+      return created.id;
+    });
+  }
+
+  removeSecret(id: string): Promise<void> {
+    return this.call(`secret rm ${id}`, () => this.docker.getSecret(id).remove() as Promise<void>, absent(undefined));
+  }
+
+  createService(spec: ServiceSpec): Promise<string> {
+    // No QueryRegistry (API ≥ 1.30 does not resolve digests unless asked): a local image stays local.
+    return this.call(`service create ${spec.Name}`, async () => (await this.docker.createService(spec as Docker.CreateServiceOptions)).id);
+  }
+
+  inspectService(nameOrId: string): Promise<NamedObject | undefined> {
+    return this.call(`service inspect ${nameOrId}`, async () => toNamedObject(await this.docker.getService(nameOrId).inspect()), absent(undefined));
+  }
+
+  removeService(id: string): Promise<void> {
+    return this.call(`service rm ${id}`, () => this.docker.getService(id).remove() as Promise<void>, absent(undefined));
+  }
+
+  listTasks(serviceId: string): Promise<SwarmTask[]> {
+    return this.call(`service ps ${serviceId}`, async () => (await this.docker.listTasks({ filters: { service: [serviceId] } })).map(toSwarmTask));
+  }
+
+  volumeExists(name: string): Promise<boolean> {
+    return this.call(`volume inspect ${name}`, async () => {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    }, absent(false));
+  }
+
+  createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    return this.call(`volume create ${name}`, async () => {
+      await this.docker.createVolume({ Name: name, Driver: 'local', Labels: labels });
+    });
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.call(`volume rm ${name}`, () => this.docker.getVolume(name).remove() as Promise<void>, absent(undefined));
+  }
+
   async close(): Promise<void> {
     // unix and tcp transports keep no connection open between calls.
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Engine API's node document
-function toSwarmNode(n: Record<string, any>): SwarmNode {
-  return {
-    id: n.ID ?? '',
-    hostname: n.Description?.Hostname ?? '',
-    role: n.Spec?.Role === 'manager' ? 'manager' : 'worker',
-    state: n.Status?.State ?? 'unknown',
-    availability: n.Spec?.Availability ?? 'unknown',
-    leader: Boolean(n.ManagerStatus?.Leader),
-    address: n.Status?.Addr,
-    cpus: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9,
-    memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
-  };
+function absent<T>(value: T): () => T {
+  return () => value;
 }

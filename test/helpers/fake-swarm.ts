@@ -15,6 +15,36 @@ export class FakeSwarm implements SwarmClient {
   buildImage: SwarmClient['buildImage'] = async () => {
     throw new Error('unexpected buildImage');
   };
+  findSecret: SwarmClient['findSecret'] = async () => {
+    throw new Error('unexpected findSecret');
+  };
+  createSecret: SwarmClient['createSecret'] = async () => {
+    throw new Error('unexpected createSecret');
+  };
+  removeSecret: SwarmClient['removeSecret'] = async () => {
+    throw new Error('unexpected removeSecret');
+  };
+  createService: SwarmClient['createService'] = async () => {
+    throw new Error('unexpected createService');
+  };
+  inspectService: SwarmClient['inspectService'] = async () => {
+    throw new Error('unexpected inspectService');
+  };
+  removeService: SwarmClient['removeService'] = async () => {
+    throw new Error('unexpected removeService');
+  };
+  listTasks: SwarmClient['listTasks'] = async () => {
+    throw new Error('unexpected listTasks');
+  };
+  volumeExists: SwarmClient['volumeExists'] = async () => {
+    throw new Error('unexpected volumeExists');
+  };
+  createVolume: SwarmClient['createVolume'] = async () => {
+    throw new Error('unexpected createVolume');
+  };
+  removeVolume: SwarmClient['removeVolume'] = async () => {
+    throw new Error('unexpected removeVolume');
+  };
   close = async () => {};
 
   constructor(overrides: Partial<SwarmClient> = {}) {

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
-import { applySchema } from '../../db/migrate.js';
+import { applySchema, schemaVersion } from '../../db/migrate.js';
+import { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from '../../core/postgres-service.js';
 import { ensureRuntimeImage, ensureSwarm, type UpStep } from '../../core/up.js';
 import { runtimeDir, runtimeImageRef } from '../../runtime/python.js';
 import type { Context } from '../context.js';
+import { databaseStep, postgresSettings, type PostgresFlags } from './up-database.js';
 
-interface UpOptions {
+interface UpOptions extends PostgresFlags {
   swarmInit?: boolean;
   advertiseAddr: string;
   baseImage?: string;
@@ -19,7 +21,10 @@ export function registerUp(program: Command, ctx: Context): void {
     .option('--swarm-init', 'put the engine in Swarm mode if it is not')
     .option('--advertise-addr <addr>', 'address to advertise with --swarm-init', '127.0.0.1')
     .option('--base-image <image>', `Python base image for the runtime (env FAASCTL_BASE_IMAGE; default ${DEFAULT_BASE_IMAGE})`)
-    .addHelpText('after', '\nExample:\n  faasctl up --swarm-init')
+    .option('--postgres-image <image>', `PostgreSQL image, when no database is configured and faasctl deploys one (env FAASCTL_POSTGRES_IMAGE; default ${DEFAULT_POSTGRES_IMAGE})`)
+    .option('--postgres-port <port>', 'port the deployed PostgreSQL publishes on the manager node (host mode)', String(DEFAULT_POSTGRES_PORT))
+    .option('--postgres-name <name>', 'service name of the deployed PostgreSQL; its secret and volume are NAME-password and NAME-data', DEFAULT_POSTGRES_NAME)
+    .addHelpText('after', '\nWithout --db (or a database in the context), up deploys PostgreSQL as a Swarm service pinned to\nthis manager node, with a generated password, and saves its URL in the current context.\n\nExamples:\n  faasctl up --swarm-init\n  faasctl up --postgres-port 15432')
     .action(async (opts: UpOptions) => {
       const steps = await runUp(ctx, opts);
       if (ctx.io.options.json) return ctx.io.json({ steps });
@@ -28,25 +33,31 @@ export function registerUp(program: Command, ctx: Context): void {
 }
 
 async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
+  const postgres = postgresSettings(opts, ctx.env);
   const cfg = await ctx.config();
   const swarm = await ctx.swarm();
   const spinner = await ctx.io.spinner('checking the engine…');
-  const deps = { swarm, log: ctx.log, progress: (t: string) => spinner.update(t) };
+  const progress = (t: string) => spinner.update(t);
+  const deps = { swarm, log: ctx.log, progress };
   try {
     const steps = [await ensureSwarm(deps, { swarmInit: Boolean(opts.swarmInit), advertiseAddr: opts.advertiseAddr })];
     const baseImage = opts.baseImage ?? ctx.env.FAASCTL_BASE_IMAGE ?? DEFAULT_BASE_IMAGE;
     steps.push(await ensureRuntimeImage(deps, { image: await runtimeImageRef(cfg.context?.registry), baseImage, contextDir: runtimeDir() }));
-    if (cfg.databaseUrl.value) {
-      spinner.update('applying the database schema…');
-      const version = await applySchema(await ctx.db());
-      steps.push({ step: 'schema', outcome: 'applied', detail: `version ${version}` });
-    } else {
-      steps.push({ step: 'database', outcome: 'skipped', detail: 'no database configured (pass --db)' });
-    }
+    steps.push(await databaseStep(ctx, swarm, postgres, progress));
+    spinner.update('applying the database schema…');
+    steps.push(await schemaStep(ctx));
     spinner.stop();
     return steps;
   } catch (err) {
     spinner.fail();
     throw err;
   }
+}
+
+/** The schema is applied every time (idempotent); `exists` says it was already current. */
+async function schemaStep(ctx: Context): Promise<UpStep> {
+  const db = await ctx.db();
+  const before = await schemaVersion(db);
+  const version = await applySchema(db);
+  return { step: 'schema', outcome: before === version ? 'exists' : 'applied', detail: `version ${version}` };
 }

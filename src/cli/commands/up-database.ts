@@ -1,0 +1,71 @@
+import { updateContext } from '../../config/contexts.js';
+import { AuthError, UsageError } from '../../core/errors.js';
+import type { Logger } from '../../core/ports.js';
+import { databaseHost, DEFAULT_POSTGRES_IMAGE, validatePostgresName } from '../../core/postgres-service.js';
+import { ensureDatabase, type UpStep } from '../../core/up.js';
+import type { SwarmClient } from '../../swarm/client.js';
+import type { Context } from '../context.js';
+
+/** The `up` flags about the database faasctl deploys when none is configured. */
+export interface PostgresFlags {
+  postgresImage?: string;
+  postgresPort: string;
+  postgresName: string;
+}
+
+export interface PostgresSettings {
+  image: string;
+  port: number;
+  name: string;
+}
+
+/** Flag > FAASCTL_POSTGRES_IMAGE > the official image. */
+export function postgresSettings(flags: PostgresFlags, env: Context['env']): PostgresSettings {
+  const port = Number(flags.postgresPort);
+  if (!/^\d+$/.test(flags.postgresPort) || port < 1 || port > 65535) {
+    throw new UsageError(`invalid --postgres-port "${flags.postgresPort}"`, { hint: 'use a TCP port number from 1 to 65535' });
+  }
+  const image = flags.postgresImage ?? (env.FAASCTL_POSTGRES_IMAGE || DEFAULT_POSTGRES_IMAGE);
+  return { image, port, name: validatePostgresName(flags.postgresName) };
+}
+
+/** The database step of `up`: the configured database, or PostgreSQL deployed on the cluster. */
+export async function databaseStep(ctx: Context, swarm: SwarmClient, settings: PostgresSettings, progress: (t: string) => void): Promise<UpStep> {
+  const cfg = await ctx.config();
+  const contextName = cfg.contextName.value;
+  const url = cfg.databaseUrl.value;
+  // Checked before deploying: a URL that cannot be saved would strand the only copy of the password.
+  if (!url) updateContext((await ctx.configFile()).data, contextName, (e) => e);
+  const { randomBytes } = await import('node:crypto');
+  return ensureDatabase(
+    {
+      swarm,
+      clock: ctx.clock,
+      log: ctx.log,
+      progress,
+      warn: (text) => ctx.io.err(`${ctx.io.c.yellow('warning:')} ${text}`),
+      probe: probeDatabase(ctx.log),
+      randomPassword: () => randomBytes(32).toString('base64url'),
+      saveUrl: async (newUrl) => ctx.saveConfig(updateContext((await ctx.configFile()).data, contextName, (e) => ({ ...e, database: newUrl }))),
+    },
+    { ...settings, host: databaseHost(cfg.host.value), contextName, configured: url ? { url, source: cfg.databaseUrl.source } : undefined },
+  );
+}
+
+/** One real `SELECT 1` on a fresh pool; a refused login is an AuthError, which ends the wait. */
+function probeDatabase(log: Logger): (url: string) => Promise<void> {
+  return async (url) => {
+    const { connectDatabase } = await import('../../db/database.js');
+    const db = await connectDatabase(url, log);
+    try {
+      await db.query('SELECT 1');
+    } catch (err) {
+      // 28xxx: invalid authorization (mapPgError keeps pg's error as the cause).
+      const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+      if (code?.startsWith('28')) throw new AuthError((err as Error).message, { cause: err });
+      throw err;
+    } finally {
+      await db.close().catch(() => {});
+    }
+  };
+}

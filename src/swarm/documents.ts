@@ -1,0 +1,39 @@
+import type { NamedObject, SwarmNode, SwarmTask } from './client.js';
+
+/* Engine API documents → faasctl's types. The API's documents are loosely typed in @types/dockerode. */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export function toSwarmNode(n: Record<string, any>): SwarmNode {
+  return {
+    id: n.ID ?? '',
+    hostname: n.Description?.Hostname ?? '',
+    role: n.Spec?.Role === 'manager' ? 'manager' : 'worker',
+    state: n.Status?.State ?? 'unknown',
+    availability: n.Spec?.Availability ?? 'unknown',
+    leader: Boolean(n.ManagerStatus?.Leader),
+    address: n.Status?.Addr,
+    cpus: (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9,
+    memoryBytes: n.Description?.Resources?.MemoryBytes ?? 0,
+  };
+}
+
+export function toSwarmTask(t: Record<string, any>): SwarmTask {
+  return {
+    id: t.ID ?? '',
+    state: t.Status?.State ?? 'unknown',
+    desiredState: t.DesiredState ?? 'unknown',
+    message: t.Status?.Message ?? '',
+    error: t.Status?.Err || undefined,
+    containerId: t.Status?.ContainerStatus?.ContainerID || undefined,
+    nodeId: t.NodeID || undefined,
+  };
+}
+
+/** Services and secrets: both carry ID plus Spec.Name and Spec.Labels. */
+export function toNamedObject(o: Record<string, any>): NamedObject {
+  return { id: o.ID ?? '', name: o.Spec?.Name ?? '', labels: o.Spec?.Labels ?? {} };
+}
+
+export function statusCode(err: unknown): number | undefined {
+  return (err as { statusCode?: number }).statusCode;
+}
