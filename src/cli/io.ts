@@ -108,7 +108,9 @@ export class IO {
 
   /** A spinner on stderr, only for a TTY outside CI and without --json or -q. */
   async spinner(text: string): Promise<Spinner> {
-    const wanted = this.stderrIsTTY && !this.options.json && !this.options.quiet && !this.env.CI;
+    // A terminal of zero columns (e.g. under `script`) makes ora redraw forever.
+    const columns = (this.streams.stderr as { columns?: number }).columns ?? 80;
+    const wanted = this.stderrIsTTY && columns > 0 && !this.options.json && !this.options.quiet && !this.env.CI;
     if (!wanted) return silentSpinner;
     const { default: ora } = await import('ora');
     const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled }).start();
