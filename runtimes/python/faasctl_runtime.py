@@ -15,7 +15,8 @@ Security model of `run`: user code is untrusted and must not forge the result fr
 The parent keeps the nonce, scrubs it from its environment, makes itself non-dumpable
 (so a same-uid process cannot read /proc/<ppid>/environ, fd or mem) and runs the user
 code in a separate child process that never sees the nonce and whose stdout/stderr are
-pipes the parent reads. Only the parent writes to the real stdout.
+pipes the parent reads. Only the parent writes to the real stdout. It also sets
+no_new_privs before spawning, so no program the user code execs gains privileges.
 
 Standard library only; compatible with Python 3.9+.
 """
@@ -53,6 +54,7 @@ DRAIN_GRACE_SECONDS = 0.5
 KILL_GRACE_SECONDS = 2.0
 NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
 PR_SET_DUMPABLE = 4
+PR_SET_NO_NEW_PRIVS = 38
 THIS_FILE = os.path.abspath(__file__)
 
 
@@ -329,6 +331,16 @@ def load_libc():
         return None, None
 
 
+def prctl(option, arg2):
+    """prctl(option, arg2, 0, 0, 0) == 0; False without ctypes. The arguments go as
+    unsigned long: prctl is variadic and the kernel rejects stray high bits."""
+    ctypes, libc = load_libc()
+    if libc is None:
+        return False
+    args = [ctypes.c_ulong(value) for value in (arg2, 0, 0, 0)]
+    return libc.prctl(ctypes.c_int(option), *args) == 0
+
+
 def scrub_environ_block(name):
     """Overwrite NAME's value in the process's original environment block.
     /proc/<pid>/environ shows that block, not os.environ, and unsetenv() only drops
@@ -354,10 +366,15 @@ def make_non_dumpable():
     """prctl(PR_SET_DUMPABLE, 0): /proc/<our pid>/{environ,fd,mem} become root-owned and
     ptrace is refused, so the same-uid child cannot steal the nonce or our stdout.
     Returns False when ctypes is missing (we then rely on scrubbing alone)."""
-    _ctypes, libc = load_libc()
-    if libc is None:
-        return False
-    return libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+    return prctl(PR_SET_DUMPABLE, 0)
+
+
+def set_no_new_privs():
+    """prctl(PR_SET_NO_NEW_PRIVS, 1): execve() can no longer grant privileges (setuid
+    and setgid bits, file capabilities), for us and every process we spawn; it cannot
+    be undone. Swarm services cannot ask for no-new-privileges on the engines we
+    target (API 1.41), so the runtime sets it itself. False when ctypes is missing."""
+    return prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
 def take_nonce(environ):
@@ -383,20 +400,20 @@ def read_small_file(path):
         return None
 
 
-def cgroup_memory_dir():
-    """The memory controller directory of our cgroup (v2 unified first, then v1)."""
+def cgroup_dir(controller):
+    """The directory of our cgroup for `controller` (v2 unified first, then v1)."""
     for line in (read_small_file("/proc/self/cgroup") or "").splitlines():
         parts = line.split(":", 2)
         if len(parts) == 3 and parts[0] == "0" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
             path = "/sys/fs/cgroup" + parts[2]
             # With a private cgroup namespace our cgroup is the mount root.
-            return path if os.path.exists(path + "/memory.max") else "/sys/fs/cgroup"
-    # v1: inside a container the memory hierarchy is mounted at the container's cgroup.
-    return "/sys/fs/cgroup/memory"
+            return path if os.path.exists(path + "/%s.max" % controller) else "/sys/fs/cgroup"
+    # v1: inside a container each hierarchy is mounted at the container's cgroup.
+    return "/sys/fs/cgroup/" + controller
 
 
 def cgroup_memory_limit():
-    base = cgroup_memory_dir()
+    base = cgroup_dir("memory")
     raw = read_small_file(base + "/memory.max") or read_small_file(base + "/memory.limit_in_bytes")
     if not raw or not raw.isdigit():
         return 0
@@ -407,13 +424,39 @@ def cgroup_memory_limit():
 def cgroup_oom_kills():
     """The cgroup's oom_kill counter, or None when unreadable: compared before/after the
     run it tells a real OOM kill from any other SIGKILL."""
-    base = cgroup_memory_dir()
+    base = cgroup_dir("memory")
     text = read_small_file(base + "/memory.events") or read_small_file(base + "/memory.oom_control")
     for line in (text or "").splitlines():
         key, _, value = line.partition(" ")
         if key == "oom_kill" and value.strip().isdigit():
             return int(value)
     return None
+
+
+def cgroup_pids_state():
+    """(limit, times the limit refused a fork or thread) from the pids controller;
+    None for what cannot be read (no cgroup, or not Linux)."""
+    base = cgroup_dir("pids")
+    raw = read_small_file(base + "/pids.max")
+    limit = int(raw) if raw and raw.isdigit() else None
+    refused = None
+    for line in (read_small_file(base + "/pids.events") or "").splitlines():
+        key, _, value = line.partition(" ")
+        if key == "max" and value.strip().isdigit():
+            refused = int(value)
+    return limit, refused
+
+
+def process_limit_note(before, after):
+    """Why a fork failed with EAGAIN or the run timed out, when the pids cgroup counted
+    refusals during the run: a BlockingIOError alone does not say which limit it was."""
+    limit, refused_after = after
+    refused_before = before[1]
+    if refused_before is None or refused_after is None or refused_after <= refused_before:
+        return None
+    what = "limit of %d processes and threads" % limit if limit else "process and thread limit"
+    return "the container's %s was reached: %d forks or thread starts refused" % (
+        what, refused_after - refused_before)
 
 
 class OutputBudget:
@@ -501,7 +544,16 @@ def kill_group(pgid):
         try:
             os.killpg(pgid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            return
+            break
+    if os.getpid() == 1:
+        # PID 1 of a one-invocation container (no init): every other process in it
+        # comes from the function, including ones that left the group with setsid().
+        # kill(-1) skips ourselves; outside a PID namespace it would hit all our uid's
+        # processes, hence the check.
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def child_has_exited(proc):
@@ -736,29 +788,9 @@ def start_child(config, environ):
     return proc, outcome_r
 
 
-def run_mode(argv):
-    if argv:
-        raise UsageError("run takes no arguments; it is configured by FAASCTL_* variables")
-    environ = dict(os.environ)
-    nonce = take_nonce(os.environ)
-    environ.pop("FAASCTL_NONCE", None)
-    make_non_dumpable()
-    cancel_box = []
-    install_cancel_handlers(cancel_box)
-    try:
-        config = load_run_config(environ)
-    except ValueError as exc:
-        return failed_before_start(nonce, error_obj("ConfigError", str(exc)))
-    started = time.monotonic()  # the timeout includes interpreter start-up
-    try:
-        proc, outcome_r = start_child(config, environ)
-    except ValueError as exc:
-        return failed_before_start(nonce, exc.args[0])
-    budget = OutputBudget(config["output_limit"])
-    stdout_relay = StreamRelay(1, budget, capture=True)
-    relays = {proc.stdout.fileno(): stdout_relay, proc.stderr.fileno(): StreamRelay(2, budget)}
-    oom_before = cgroup_oom_kills()
-    sup = supervise(proc, outcome_r, relays, config, cancel_box, started)
+def close_pipes(proc, outcome_r, relays, budget):
+    """After supervision: close the child's pipes, relay what is held back and say on
+    stderr when output was dropped."""
     os.close(outcome_r)
     proc.stdout.close()
     proc.stderr.close()
@@ -768,8 +800,38 @@ def run_mode(argv):
         notice = "[faasctl] output truncated: %d of %d bytes relayed (limit %d)\n" % (
             budget.relayed, budget.total, budget.limit)
         write_all(2, notice.encode())
+
+
+def run_mode(argv):
+    if argv:
+        raise UsageError("run takes no arguments; it is configured by FAASCTL_* variables")
+    environ = dict(os.environ)
+    nonce = take_nonce(os.environ)
+    environ.pop("FAASCTL_NONCE", None)
+    make_non_dumpable()
+    set_no_new_privs()  # before spawning: the child and all it execs inherit it
+    cancel_box = []
+    install_cancel_handlers(cancel_box)
+    try:
+        config = load_run_config(environ)
+    except ValueError as exc:
+        return failed_before_start(nonce, error_obj("ConfigError", str(exc)))
+    oom_before, pids_before = cgroup_oom_kills(), cgroup_pids_state()
+    started = time.monotonic()  # the timeout includes interpreter start-up
+    try:
+        proc, outcome_r = start_child(config, environ)
+    except ValueError as exc:
+        return failed_before_start(nonce, exc.args[0])
+    budget = OutputBudget(config["output_limit"])
+    stdout_relay = StreamRelay(1, budget, capture=True)
+    relays = {proc.stdout.fileno(): stdout_relay, proc.stderr.fileno(): StreamRelay(2, budget)}
+    sup = supervise(proc, outcome_r, relays, config, cancel_box, started)
+    close_pipes(proc, outcome_r, relays, budget)
     metrics = child_metrics(sup)
     status, result, error = verdict(sup, config, metrics, oom_before, stdout_relay)
+    note = process_limit_note(pids_before, cgroup_pids_state())
+    if note and error:
+        error["message"] = "%s (%s)" % (error["message"], note)
     frame = build_frame(status, result, error, budget, metrics)
     emit_frame(nonce, frame, stdout_relay.at_line_start)
     return 0

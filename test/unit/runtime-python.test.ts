@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 
@@ -24,6 +24,14 @@ global fib
 def madhat_func(input_data, output_data):
     print("hello")
     output_data["fib_5"] = fib(input_data["val_2"])
+`;
+
+/** The child's NoNewPrivs flag as its result ("1" when set). */
+const NO_NEW_PRIVS = `def main(data):
+    for line in open("/proc/self/status"):
+        if line.startswith("NoNewPrivs:"):
+            return line.split()[1]
+    return None
 `;
 
 interface Completed {
@@ -61,10 +69,20 @@ function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function runtime(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Completed> {
+interface RunOptions {
+  input?: string;
+  env?: Record<string, string>;
+  /** Python code run before the runtime's own `__main__`, in the same interpreter. */
+  prelude?: string;
+}
+
+function runtime(args: string[], options: RunOptions = {}): Promise<Completed> {
   const started = Date.now();
+  const argv = options.prelude
+    ? ['-c', `${options.prelude}\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name="__main__")`, RUNTIME, ...args]
+    : [RUNTIME, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [RUNTIME, ...args], { env: baseEnv(options.env ?? {}) });
+    const child = spawn(PYTHON, argv, { env: baseEnv(options.env ?? {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -100,11 +118,12 @@ function parseFrame(stdout: string, nonce: string): { frame: Frame; before: stri
   return { frame: JSON.parse(lines[at].slice(marker.length)), before: lines.slice(0, at) };
 }
 
-async function invoke(source: string, input: unknown, env: Record<string, string> = {}) {
+async function invoke(source: string, input: unknown, env: Record<string, string> = {}, prelude?: string) {
   const nonce = randomBytes(16).toString('hex');
   const done = await runtime(['run'], {
     input: typeof input === 'string' ? input : JSON.stringify(input),
     env: { FAASCTL_NONCE: nonce, FAASCTL_CODE_FILE: writeFunction(source), ...env },
+    prelude,
   });
   if (done.code !== 0) throw new Error(`run exited ${done.code}: ${done.stderr}`);
   return { ...parseFrame(done.stdout, nonce), done, nonce };
@@ -241,10 +260,47 @@ describe.skipIf(!hasPython).concurrent('python runtime: run', { timeout: 15_000 
     expect(done.stdout.split(`${FRAME_PREFIX}${nonce}:`)).toHaveLength(2);
   });
 
+  // Swarm cannot set no-new-privileges on our engines, so the runtime must: a setuid
+  // binary the function execs must not run with its owner's privileges.
+  it.skipIf(process.platform !== 'linux')('runs the function with no_new_privs set', async ({ expect }) => {
+    const { frame } = await invoke(NO_NEW_PRIVS, {});
+    expect(frame).toMatchObject({ status: 'success', result: '1' });
+  });
+
+  it('still runs the function when ctypes is missing', async ({ expect }) => {
+    // A None entry in sys.modules makes `import ctypes` raise ImportError.
+    const { frame } = await invoke('def main(data):\n    return data\n', { ok: 1 }, {}, 'import sys\nsys.modules["ctypes"] = None');
+    expect(frame).toMatchObject({ status: 'success', result: { ok: 1 } });
+  });
+
   it('refuses to run without a nonce', async ({ expect }) => {
     const done = await runtime(['run'], { input: '{}', env: { FAASCTL_CODE_FILE: writeFunction('def main(d):\n    return 1\n') } });
     expect(done.code).toBe(2);
     expect(done.stdout).not.toContain(FRAME_PREFIX);
     expect(done.stderr).toMatch(/FAASCTL_NONCE/);
+  });
+});
+
+/** Calls a runtime helper in-process: `expression` sees the module as `r`. -B: no
+ * __pycache__ is written next to the runtime by importing it. */
+function helper(expression: string): unknown {
+  const code = `import json, sys\nsys.path.insert(0, sys.argv[1])\nimport faasctl_runtime as r\nprint(json.dumps(${expression}))`;
+  const done = spawnSync(PYTHON, ['-B', '-c', code, dirname(RUNTIME)], { encoding: 'utf8', env: baseEnv({}) });
+  if (done.status !== 0) throw new Error(`helper failed: ${done.stderr}`);
+  return JSON.parse(done.stdout);
+}
+
+describe.skipIf(!hasPython)('python runtime: process limit note', () => {
+  it('names the pids limit when the cgroup refused forks during the run', ({ expect }) => {
+    expect(helper('r.process_limit_note((64, 3), (64, 41))')).toBe(
+      "the container's limit of 64 processes and threads was reached: 38 forks or thread starts refused",
+    );
+    expect(helper('r.process_limit_note((None, 0), (None, 2))')).toBe(
+      "the container's process and thread limit was reached: 2 forks or thread starts refused",
+    );
+  });
+
+  it('says nothing when no fork was refused or the cgroup is unreadable', ({ expect }) => {
+    expect(helper('[r.process_limit_note((64, 5), (64, 5)), r.process_limit_note((None, None), (64, 9))]')).toEqual([null, null]);
   });
 });
