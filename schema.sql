@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS function_versions (
   PRIMARY KEY (function_id, version)
 );
 
+-- gc asks which code configs (named by sha256) some version still refers to.
+CREATE INDEX IF NOT EXISTS function_versions_sha_idx ON function_versions (sha256);
+
 -- The request log: one row per operation that changes something or runs code.
 -- Status follows OpenWhisk's activation record: success, application_error (the
 -- function raised), developer_error (bad code, input, timeout or memory), system_error.
@@ -84,6 +87,6 @@ CREATE INDEX IF NOT EXISTS requests_user_created_idx ON requests (user_id, creat
 CREATE INDEX IF NOT EXISTS requests_function_idx ON requests (function_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS requests_open_idx ON requests (status) WHERE status IN ('pending', 'running');
 
-INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '1')
+INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '2')
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
   WHERE faasctl_meta.value::int < EXCLUDED.value::int;

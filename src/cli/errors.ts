@@ -21,9 +21,10 @@ export function reportError(err: unknown, io: IO): ExitCode {
   const hint = known ? known.hint : 'this is a bug in faasctl: please report it with the output of --debug';
 
   if (io.options.json) {
-    io.out(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), exitCode } }));
+    io.out(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), ...(known?.detail ? { detail: known.detail } : {}), exitCode } }));
   } else {
     io.err(`${io.c.red('error:')} ${message}`);
+    if (known?.detail) io.err(known.detail);
     if (hint) io.err(`${io.c.dim('hint:')} ${hint}`);
   }
   if (io.options.debug && err instanceof Error) {

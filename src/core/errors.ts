@@ -18,6 +18,8 @@ export const EXIT = {
   functionFailed: 6,
   /** Not logged in, wrong password or an expired session. */
   auth: 7,
+  /** The cluster could not run the function (task rejected, node lost, runtime image missing). */
+  platform: 8,
   /** A wait or an invocation ran past its timeout. */
   timeout: 124,
   /** Interrupted by Ctrl-C or a cancelled prompt. */
@@ -32,6 +34,8 @@ export interface ErrorOptions {
   exitCode?: ExitCode;
   /** One line telling the user how to fix it. */
   hint?: string;
+  /** Lines shown under the message, e.g. the source line and a caret under a syntax error. */
+  detail?: string;
   cause?: unknown;
 }
 
@@ -40,6 +44,7 @@ export class FaasctlError extends Error {
   readonly code: string;
   readonly exitCode: ExitCode;
   readonly hint?: string;
+  readonly detail?: string;
 
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, { cause: options.cause });
@@ -47,6 +52,7 @@ export class FaasctlError extends Error {
     this.code = options.code ?? 'error';
     this.exitCode = options.exitCode ?? EXIT.bug;
     this.hint = options.hint;
+    this.detail = options.detail;
   }
 }
 
@@ -67,6 +73,7 @@ export class NonInteractiveError extends subclass('needs_tty', EXIT.needsTty) {}
 export class ConnectionError extends subclass('connection', EXIT.connection) {}
 export class FunctionFailedError extends subclass('function_failed', EXIT.functionFailed) {}
 export class AuthError extends subclass('auth', EXIT.auth) {}
+export class PlatformError extends subclass('platform', EXIT.platform) {}
 export class TimeoutError extends subclass('timeout', EXIT.timeout) {}
 export class CancelledError extends subclass('interrupted', EXIT.interrupted) {}
 

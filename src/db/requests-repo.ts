@@ -14,10 +14,12 @@ export interface RequestRow {
   error: string | null;
   output: string | null;
   outputTruncated: boolean;
+  functionId: string | null;
   functionName: string | null;
   functionVersion: number | null;
   mode: 'cold' | 'warm' | null;
   node: string | null;
+  serviceId: string | null;
   attempt: number;
   durationMs: number | null;
   cpuMs: number | null;
@@ -38,6 +40,24 @@ export interface NewRequest {
   startedAt?: Date;
   finishedAt?: Date;
   durationMs?: number;
+  functionId?: string;
+  functionName?: string;
+  functionVersion?: number;
+  mode?: 'cold' | 'warm';
+}
+
+/** What an invocation's end writes into its row. */
+export interface Completion {
+  status: Exclude<RequestStatus, 'pending' | 'running'>;
+  result: unknown;
+  error: string | null;
+  output: string;
+  outputTruncated: boolean;
+  durationMs: number | null;
+  cpuMs: number | null;
+  maxRssKb: number | null;
+  node: string | null;
+  finishedAt: Date;
 }
 
 export interface RequestFilter {
@@ -49,7 +69,8 @@ export interface RequestFilter {
 }
 
 const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, output, output_truncated AS "outputTruncated",
-  function_name AS "functionName", function_version AS "functionVersion", mode, node, attempt,
+  function_id AS "functionId", function_name AS "functionName", function_version AS "functionVersion", mode, node,
+  service_id AS "serviceId", attempt,
   duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb",
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
 
@@ -57,9 +78,41 @@ export function requestsRepo(db: Queryable) {
   return {
     async insert(r: NewRequest): Promise<void> {
       await db.query(
-        `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [r.id, r.userId, r.type, r.status, JSON.stringify(r.params ?? {}), r.result === undefined ? null : JSON.stringify(r.result), r.error ?? null, r.startedAt ?? null, r.finishedAt ?? null, r.durationMs ?? null],
+        `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms,
+                               function_id, function_name, function_version, mode)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [
+          r.id, r.userId, r.type, r.status, JSON.stringify(r.params ?? {}), r.result === undefined ? null : JSON.stringify(r.result), r.error ?? null,
+          r.startedAt ?? null, r.finishedAt ?? null, r.durationMs ?? null, r.functionId ?? null, r.functionName ?? null, r.functionVersion ?? null, r.mode ?? null,
+        ],
+      );
+    },
+    async markRunning(id: string, serviceId: string): Promise<void> {
+      await db.query(`UPDATE requests SET status = 'running', service_id = $2 WHERE id = $1 AND status IN ('pending', 'running')`, [id, serviceId]);
+    },
+    /**
+     * Records the end of an open request. Only the first writer wins (the invoking CLI,
+     * a `request wait` or `gc` may race): answers false when the row was already closed.
+     */
+    async complete(id: string, c: Completion): Promise<boolean> {
+      const rows = await db.query(
+        `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
+                cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11
+          WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
+        [id, c.status, c.result === undefined ? null : JSON.stringify(c.result), c.error, c.output, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt],
+      );
+      return rows.length > 0;
+    },
+    /** Any user's request, for gc: the operator reconciles the whole cluster. */
+    async byIdAnyUser(id: string): Promise<RequestRow | undefined> {
+      const [row] = await db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE id = $1`, [id]);
+      return row;
+    },
+    /** Open invocations of every user, oldest first, for gc. */
+    async openInvocations(limit: number): Promise<RequestRow[]> {
+      return db.query<RequestRow & Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM requests WHERE status IN ('pending', 'running') AND type = 'fn.invoke' ORDER BY created_at LIMIT $1`,
+        [limit],
       );
     },
     /** Only the owner's requests: another user's id answers undefined, like a missing one. */

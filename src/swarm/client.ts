@@ -1,3 +1,5 @@
+import type { LogChunk } from './log-demux.js';
+import type { ContainerRunSpec } from './sandbox.js';
 import type { ServiceSpec } from './spec.js';
 
 /**
@@ -23,9 +25,33 @@ export interface SwarmClient {
   removeSecret(id: string): Promise<void>;
   /** Creates a service as given: no registry look-up, so local images stay usable. Returns its ID. */
   createService(spec: ServiceSpec): Promise<string>;
-  inspectService(nameOrId: string): Promise<NamedObject | undefined>;
+  inspectService(nameOrId: string): Promise<ServiceInfo | undefined>;
+  /** Services carrying every one of these labels (`key` or `key=value`). */
+  listServices(labels: string[]): Promise<ServiceInfo[]>;
   removeService(id: string): Promise<void>;
   listTasks(serviceId: string): Promise<SwarmTask[]>;
+  /** Tasks of every service carrying these labels, in one call. */
+  listTasksByLabel(labels: string[]): Promise<SwarmTask[]>;
+  /**
+   * A service's stdout and stderr. With `follow` the iterable stays open for new output
+   * until `signal` aborts or the service goes away; without it, it ends with what exists.
+   */
+  serviceLogs(id: string, options: { follow: boolean; signal?: AbortSignal }): AsyncIterable<LogChunk>;
+  /** The config with exactly this name, or undefined. */
+  findConfig(name: string): Promise<NamedObject | undefined>;
+  /** Creates a config; ConflictError when the name exists. Returns its ID. */
+  createConfig(name: string, data: string, labels: Record<string, string>): Promise<string>;
+  listConfigs(labels: string[]): Promise<NamedObject[]>;
+  /** Throws ConflictError while a service still uses the config. */
+  removeConfig(id: string): Promise<void>;
+  /**
+   * Runs a one-shot container on this engine (not a service): files are copied in before
+   * it starts, and it is removed on every path. For short checks such as the syntax check.
+   */
+  runContainer(spec: ContainerRunSpec): Promise<ContainerRun>;
+  /** Containers of this engine carrying these labels, running or not. */
+  listContainers(labels: string[]): Promise<ContainerInfo[]>;
+  removeContainer(id: string): Promise<void>;
   volumeExists(name: string): Promise<boolean>;
   /** A `local` volume on the engine this client talks to. */
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
@@ -40,6 +66,28 @@ export interface NamedObject {
   labels: Record<string, string>;
 }
 
+export interface ServiceInfo extends NamedObject {
+  createdAt: Date;
+  /** The container environment of the task template (`K=V`). */
+  env: string[];
+}
+
+export interface ContainerRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** True when the container ran past the spec's timeout and was killed. */
+  timedOut: boolean;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  state: string;
+  labels: Record<string, string>;
+  createdAt: Date;
+}
+
 export interface SwarmTask {
   id: string;
   /** new | pending | assigned | accepted | preparing | starting | running | complete | failed | shutdown | rejected | orphaned | remove */
@@ -51,6 +99,10 @@ export interface SwarmTask {
   error?: string;
   containerId?: string;
   nodeId?: string;
+  serviceId?: string;
+  /** The container's exit code once it has exited. */
+  exitCode?: number;
+  updatedAt?: Date;
 }
 
 export interface EngineInfo {

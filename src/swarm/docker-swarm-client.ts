@@ -1,13 +1,16 @@
 import Docker from 'dockerode';
 import type { Logger } from '../core/ports.js';
 import type { TlsFiles } from '../config/types.js';
-import type { EngineInfo, NamedObject, SwarmClient, SwarmNode, SwarmState, SwarmTask } from './client.js';
+import type { ContainerInfo, ContainerRun, EngineInfo, NamedObject, ServiceInfo, SwarmClient, SwarmNode, SwarmState, SwarmTask } from './client.js';
 import { planConnection } from './connect.js';
-import { statusCode, toNamedObject, toSwarmNode, toSwarmTask } from './documents.js';
+import { labelFilter, statusCode, toContainerInfo, toNamedObject, toServiceInfo, toSwarmNode, toSwarmTask } from './documents.js';
 import { mapDockerError } from './errors.js';
+import { demuxAll, LogDemuxer, type LogChunk } from './log-demux.js';
 import { createModem } from './modem.js';
+import type { ContainerRunSpec } from './sandbox.js';
 import type { ServiceSpec } from './spec.js';
 import { readdirSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 
 export function connectSwarm(host: string, tls: TlsFiles | undefined, log: Logger): SwarmClient {
   const plan = planConnection(host, tls);
@@ -125,8 +128,12 @@ export class DockerSwarmClient implements SwarmClient {
     return this.call(`service create ${spec.Name}`, async () => (await this.docker.createService(spec as Docker.CreateServiceOptions)).id);
   }
 
-  inspectService(nameOrId: string): Promise<NamedObject | undefined> {
-    return this.call(`service inspect ${nameOrId}`, async () => toNamedObject(await this.docker.getService(nameOrId).inspect()), absent(undefined));
+  inspectService(nameOrId: string): Promise<ServiceInfo | undefined> {
+    return this.call(`service inspect ${nameOrId}`, async () => toServiceInfo(await this.docker.getService(nameOrId).inspect()), absent(undefined));
+  }
+
+  listServices(labels: string[]): Promise<ServiceInfo[]> {
+    return this.call(`service ls ${labels.join(',')}`, async () => (await this.docker.listServices({ filters: labelFilter(labels) } as object)).map(toServiceInfo));
   }
 
   removeService(id: string): Promise<void> {
@@ -135,6 +142,98 @@ export class DockerSwarmClient implements SwarmClient {
 
   listTasks(serviceId: string): Promise<SwarmTask[]> {
     return this.call(`service ps ${serviceId}`, async () => (await this.docker.listTasks({ filters: { service: [serviceId] } })).map(toSwarmTask));
+  }
+
+  listTasksByLabel(labels: string[]): Promise<SwarmTask[]> {
+    // Tasks carry the service's container labels, so one call covers every invocation.
+    return this.call(`task ls ${labels.join(',')}`, async () => (await this.docker.listTasks({ filters: labelFilter(labels) } as object)).map(toSwarmTask));
+  }
+
+  async *serviceLogs(id: string, options: { follow: boolean; signal?: AbortSignal }): AsyncIterable<LogChunk> {
+    const what = `service logs ${id}`;
+    const raw = await this.call(what, () => this.docker.getService(id).logs({ stdout: true, stderr: true, follow: options.follow } as object) as unknown as Promise<Buffer | Readable>);
+    if (Buffer.isBuffer(raw)) {
+      yield* demuxAll(raw);
+      return;
+    }
+    const stream = raw as Readable;
+    const abort = () => stream.destroy();
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    const demux = new LogDemuxer();
+    try {
+      for await (const bytes of stream) yield* demux.push(bytes as Buffer);
+    } catch (err) {
+      // A destroyed stream (our abort, or the service removed) simply ends the output.
+      if (!options.signal?.aborted && !stream.destroyed) throw mapDockerError(err, this.endpoint, what);
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+      stream.destroy();
+    }
+  }
+
+  findConfig(name: string): Promise<NamedObject | undefined> {
+    return this.call(`config inspect ${name}`, async () => toNamedObject(await this.docker.getConfig(name).inspect()), absent(undefined));
+  }
+
+  createConfig(name: string, data: string, labels: Record<string, string>): Promise<string> {
+    return this.call(`config create ${name}`, async () => {
+      const created = (await this.docker.createConfig({ Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') })) as { id: string };
+      return created.id;
+    });
+  }
+
+  listConfigs(labels: string[]): Promise<NamedObject[]> {
+    return this.call(`config ls ${labels.join(',')}`, async () => ((await this.docker.listConfigs({ filters: labelFilter(labels) } as object)) as unknown as Array<Record<string, unknown>>).map(toNamedObject));
+  }
+
+  removeConfig(id: string): Promise<void> {
+    return this.call(`config rm ${id}`, () => this.docker.getConfig(id).remove() as Promise<void>, absent(undefined));
+  }
+
+  runContainer(spec: ContainerRunSpec): Promise<ContainerRun> {
+    return this.call(`run ${spec.image} ${spec.cmd[0]}`, async () => {
+      const container = await this.docker.createContainer({
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Labels: spec.labels,
+        NetworkDisabled: true,
+        HostConfig: {
+          Memory: spec.memoryBytes,
+          NanoCpus: spec.nanoCpus,
+          PidsLimit: 64,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          NetworkMode: 'none',
+        },
+      });
+      try {
+        await container.putArchive(await tarOf(spec.files), { path: '/' });
+        await container.start();
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          container.wait().then(() => false),
+          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), spec.timeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (timedOut) await container.kill().catch(() => {});
+        const state = (await container.inspect()).State;
+        const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        const chunks = demuxAll(logs);
+        const text = (stream: string) => Buffer.concat(chunks.filter((c) => c.stream === stream).map((c) => c.data)).toString('utf8');
+        return { exitCode: state.ExitCode ?? -1, stdout: text('stdout'), stderr: text('stderr'), timedOut };
+      } finally {
+        await container.remove({ force: true }).catch((err: unknown) => this.log.debug(`docker: container rm ${container.id}: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  listContainers(labels: string[]): Promise<ContainerInfo[]> {
+    return this.call(`container ls ${labels.join(',')}`, async () => (await this.docker.listContainers({ all: true, filters: labelFilter(labels) })).map((c) => toContainerInfo(c as unknown as Record<string, unknown>)));
+  }
+
+  removeContainer(id: string): Promise<void> {
+    return this.call(`container rm ${id}`, () => this.docker.getContainer(id).remove({ force: true }) as Promise<void>, absent(undefined));
   }
 
   volumeExists(name: string): Promise<boolean> {
@@ -157,6 +256,17 @@ export class DockerSwarmClient implements SwarmClient {
   async close(): Promise<void> {
     // unix and tcp transports keep no connection open between calls.
   }
+}
+
+/** A tar archive of the files (absolute paths), for putArchive at "/". */
+async function tarOf(files: Record<string, string>): Promise<Buffer> {
+  const { pack: createPack } = await import('tar-stream');
+  const pack = createPack();
+  for (const [path, content] of Object.entries(files)) pack.entry({ name: path.replace(/^\/+/, ''), mode: 0o644 }, content);
+  pack.finalize();
+  const parts: Buffer[] = [];
+  for await (const part of pack) parts.push(part as Buffer);
+  return Buffer.concat(parts);
 }
 
 function absent<T>(value: T): () => T {

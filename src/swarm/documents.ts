@@ -1,4 +1,4 @@
-import type { NamedObject, SwarmNode, SwarmTask } from './client.js';
+import type { ContainerInfo, NamedObject, ServiceInfo, SwarmNode, SwarmTask } from './client.js';
 
 /* Engine API documents → faasctl's types. The API's documents are loosely typed in @types/dockerode. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -26,6 +26,9 @@ export function toSwarmTask(t: Record<string, any>): SwarmTask {
     error: t.Status?.Err || undefined,
     containerId: t.Status?.ContainerStatus?.ContainerID || undefined,
     nodeId: t.NodeID || undefined,
+    serviceId: t.ServiceID || undefined,
+    exitCode: typeof t.Status?.ContainerStatus?.ExitCode === 'number' ? t.Status.ContainerStatus.ExitCode : undefined,
+    updatedAt: t.UpdatedAt ? new Date(t.UpdatedAt) : undefined,
   };
 }
 
@@ -36,4 +39,17 @@ export function toNamedObject(o: Record<string, any>): NamedObject {
 
 export function statusCode(err: unknown): number | undefined {
   return (err as { statusCode?: number }).statusCode;
+}
+
+export function toServiceInfo(o: Record<string, any>): ServiceInfo {
+  return { ...toNamedObject(o), createdAt: new Date(o.CreatedAt ?? 0), env: o.Spec?.TaskTemplate?.ContainerSpec?.Env ?? [] };
+}
+
+export function toContainerInfo(c: Record<string, any>): ContainerInfo {
+  return { id: c.Id ?? '', name: String(c.Names?.[0] ?? '').replace(/^\//, ''), state: c.State ?? 'unknown', labels: c.Labels ?? {}, createdAt: new Date((c.Created ?? 0) * 1000) };
+}
+
+/** Engine API label filters: `{"label": ["k=v", "k"]}`. */
+export function labelFilter(labels: string[]): string {
+  return JSON.stringify({ label: labels });
 }

@@ -8,17 +8,32 @@ export interface ServiceSpec {
   TaskTemplate: {
     ContainerSpec: {
       Image: string;
+      Args?: string[];
       Env?: string[];
       Labels?: Record<string, string>;
+      User?: string;
       Init?: boolean;
-      Mounts?: Array<{ Type: 'volume'; Source: string; Target: string }>;
-      Secrets?: Array<{ SecretID: string; SecretName: string; File: { Name: string; UID: string; GID: string; Mode: number } }>;
+      ReadOnly?: boolean;
+      CapabilityDrop?: string[];
+      /** Nanoseconds. */
+      StopGracePeriod?: number;
+      Mounts?: Array<{ Type: 'volume'; Source: string; Target: string } | { Type: 'tmpfs'; Target: string; TmpfsOptions: { SizeBytes: number; Mode: number } }>;
+      Secrets?: Array<{ SecretID: string; SecretName: string; File: FileTarget }>;
+      Configs?: Array<{ ConfigID: string; ConfigName: string; File: FileTarget }>;
     };
+    Resources?: { Limits?: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number } };
     RestartPolicy?: { Condition: 'none' | 'on-failure' | 'any'; Delay?: number; MaxAttempts?: number };
     Placement?: { Constraints?: string[] };
   };
   Mode: { Replicated: { Replicas: number } };
   EndpointSpec?: { Ports: Array<{ Protocol: 'tcp' | 'udp'; TargetPort: number; PublishedPort: number; PublishMode: 'host' | 'ingress' }> };
+}
+
+interface FileTarget {
+  Name: string;
+  UID: string;
+  GID: string;
+  Mode: number;
 }
 
 export const MANAGED_LABEL = 'io.faasctl.managed';

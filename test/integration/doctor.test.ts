@@ -34,7 +34,7 @@ describe('doctor against the real engine and PostgreSQL', () => {
     expect(checks.nodes.detail).toMatch(/^1\/1 ready/);
     expect(checks['runtime image'].status).toBe('ok');
     expect(checks.database.detail).toMatch(/^PostgreSQL 1\d/);
-    expect(checks.schema.detail).toBe('version 1');
+    expect(checks.schema.detail).toBe('version 2');
     expect(code).toBe(0);
   });
 

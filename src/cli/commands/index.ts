@@ -3,6 +3,8 @@ import type { Context } from '../context.js';
 import { registerAuth } from './auth/index.js';
 import { registerContext } from './context/index.js';
 import { registerDoctor } from './doctor.js';
+import { registerFunction } from './fn/index.js';
+import { registerGc } from './gc.js';
 import { registerRequest } from './request/index.js';
 import { registerUp } from './up.js';
 import { registerUser } from './user/index.js';
@@ -14,5 +16,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerContext(program, ctx);
   registerAuth(program, ctx);
   registerUser(program, ctx);
+  registerFunction(program, ctx);
   registerRequest(program, ctx);
+  registerGc(program, ctx);
 }

@@ -25,6 +25,13 @@ export function registerRequest(program: Command, ctx: Context): void {
 
   request
     .command('show <id>')
-    .description('one request in full')
+    .description('one request in full (an invocation that has ended is recorded first)')
     .action(async (id: string) => (await run()).runShow(ctx, id));
+
+  request
+    .command('wait <id>')
+    .description("wait for an invocation to end, then print its result like fn invoke")
+    .option('--timeout <duration>', 'stop waiting after this long (the invocation keeps running); e.g. 30s, 10m', '10m')
+    .addHelpText('after', '\nExits like fn invoke: 0 success, 6 the function failed, 124 still running at --timeout.\n\nExample:\n  id=$(faasctl fn invoke sum --data-file in.json --async) && faasctl request wait "$id" --timeout 2m')
+    .action(async (id: string, opts: { timeout: string }) => (await run()).runWait(ctx, id, opts));
 }

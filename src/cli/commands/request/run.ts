@@ -1,8 +1,13 @@
-import { parseSince } from '../../../core/durations.js';
+import { parseDuration, parseSince } from '../../../core/durations.js';
+import { EXIT } from '../../../core/errors.js';
+import type { Outcome } from '../../../core/invocation.js';
+import { isOpen, reconcileInvocation } from '../../../core/reconcile.js';
 import { listRequests, showRequest } from '../../../core/requests.js';
 import type { RequestRow } from '../../../db/requests-repo.js';
 import type { Context } from '../../context.js';
+import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
+import { printOutcome } from '../fn/invoke.js';
 import type { RequestListOptions } from './index.js';
 
 export async function runList(ctx: Context, opts: RequestListOptions): Promise<void> {
@@ -19,7 +24,10 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
 
 export async function runShow(ctx: Context, id: string): Promise<void> {
   const { actor } = await requireActor(ctx);
-  const row = await showRequest(await ctx.store(), actor, id);
+  let row = await showRequest(await ctx.store(), actor, id);
+  if (isOpen(row) && row.type === 'fn.invoke' && (await reconcileInvocation(await functionDeps(ctx), row, { wait: false }))) {
+    row = await showRequest(await ctx.store(), actor, id);
+  }
   if (ctx.io.options.json) return ctx.io.json(toJson(row));
   const fields: Array<[string, string | number | undefined]> = [
     ['id', row.id],
@@ -33,6 +41,36 @@ export async function runShow(ctx: Context, id: string): Promise<void> {
   ];
   await ctx.io.table(['field', 'value'], fields);
   if (row.output) ctx.io.err(`--- output${row.outputTruncated ? ' (truncated)' : ''} ---\n${row.output}`);
+}
+
+export async function runWait(ctx: Context, id: string, opts: { timeout: string }): Promise<void> {
+  const deadline = ctx.clock.now().getTime() + parseDuration(opts.timeout, '--timeout');
+  const { actor } = await requireActor(ctx);
+  const store = await ctx.store();
+  const row = await showRequest(store, actor, id);
+  const deps = await functionDeps(ctx);
+  const relay = (_stream: 'stdout' | 'stderr', text: string) => {
+    if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
+  };
+  const outcome = await withInterrupt((signal) => reconcileInvocation(deps, row, { wait: true, deadline, signal, onOutput: relay }));
+  const final = await showRequest(store, actor, id);
+  if (isOpen(final)) {
+    ctx.io.info(`request ${id} is still ${final.status}`);
+    ctx.exitCode = EXIT.timeout;
+    if (ctx.io.options.json) ctx.io.json(toJson(final));
+    return;
+  }
+  printOutcome(ctx, id, outcome ?? recordedOutcome(final), final.functionName ? `${final.functionName}@v${final.functionVersion}` : final.type);
+}
+
+/** A request closed before this wait: its row says how it ended. */
+function recordedOutcome(r: RequestRow): Outcome {
+  const exitCode = r.status === 'success' ? EXIT.ok : r.status === 'system_error' ? EXIT.platform : r.error?.includes('Timeout') ? EXIT.timeout : EXIT.functionFailed;
+  return {
+    completion: { status: r.status as Outcome['completion']['status'], result: r.result, error: r.error, output: r.output ?? '', outputTruncated: r.outputTruncated, durationMs: r.durationMs, cpuMs: r.cpuMs, maxRssKb: r.maxRssKb, node: r.node, finishedAt: r.finishedAt ?? r.createdAt },
+    exitCode,
+    message: r.error?.split('\n').filter(Boolean).pop() ?? undefined,
+  };
 }
 
 function toJson(r: RequestRow) {

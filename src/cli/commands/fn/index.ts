@@ -1,0 +1,73 @@
+import { type Command, Option } from 'commander';
+import type { Context } from '../../context.js';
+
+export interface LimitOptions {
+  memory?: string;
+  cpus?: string;
+  timeout?: string;
+  env?: string[];
+  entry?: string;
+}
+
+export interface DeployOptions extends LimitOptions {
+  name?: string;
+}
+
+export interface InvokeOptions {
+  data?: string;
+  dataFile?: string;
+  async?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function limitOptions(cmd: Command): Command {
+  return cmd
+    .option('--entry <name>', 'the entry function (default main, or madhat_func for the 2016 format)')
+    .option('--memory <size>', 'memory limit, e.g. 128m, 1g (default 256m)')
+    .option('--cpus <n>', 'CPU limit, e.g. 0.5 (default 1)')
+    .option('--timeout <duration>', 'run-time limit, e.g. 10s, 2m (default 30s)')
+    .addOption(new Option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)').argParser(collect));
+}
+
+export function registerFunction(program: Command, ctx: Context): void {
+  const fn = program.command('fn').alias('function').description('deploy, invoke and manage your Python functions');
+  const run = () => import('./run.js');
+  const invoke = () => import('./invoke.js');
+
+  limitOptions(fn.command('deploy <file>').description('syntax-check a Python file and store it as a new function (version 1)'))
+    .option('--name <name>', 'function name (default: the file name without .py)')
+    .addHelpText('after', '\nThe file defines main(data), returning anything JSON-serialisable, or the 2016 format\nmadhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full')
+    .action(async (file: string, opts: DeployOptions) => (await run()).runDeploy(ctx, file, opts));
+
+  limitOptions(fn.command('update <name> [file]').description('make a new version: new code and/or new limits, entry or env'))
+    .addHelpText('after', '\nFlags not given keep the current version\'s values; --env KEY (without =) removes a variable.\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m')
+    .action(async (name: string, file: string | undefined, opts: LimitOptions) => (await run()).runUpdate(ctx, name, file, opts));
+
+  fn.command('invoke <name>')
+    .description('run a function on JSON input; its prints stream to stderr, the result JSON goes to stdout')
+    .option('--data <json>', 'the input document')
+    .option('--data-file <file>', 'read the input from a file ("-" for stdin)')
+    .option('--async', 'print the request id once the job exists and return; see faasctl request wait')
+    .addHelpText('after', '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it.\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"')
+    .action(async (name: string, opts: InvokeOptions) => (await invoke()).runInvoke(ctx, name, opts));
+
+  fn.command('list').alias('ls').description('your functions').action(async () => (await run()).runList(ctx));
+
+  fn.command('show <name>')
+    .description('a function: code, current version, limits and its last invocations')
+    .option('--no-code', 'leave out the code')
+    .action(async (name: string, opts: { code: boolean }) => (await run()).runShow(ctx, name, opts));
+
+  fn.command('versions <name>').description('every version of a function').action(async (name: string) => (await run()).runVersions(ctx, name));
+
+  fn.command('rollback <name>')
+    .description('make an earlier version current again (default: the one before)')
+    .option('--to <version>', 'the version to make current')
+    .action(async (name: string, opts: { to?: string }) => (await run()).runRollback(ctx, name, opts));
+
+  fn.command('delete <name>')
+    .alias('rm')
+    .description('delete a function, all its versions and their Swarm configs')
+    .action(async (name: string) => (await run()).runDelete(ctx, name));
+}

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode } from '../../../core/errors.js';
+import type { Outcome } from '../../../core/invocation.js';
+import { invokeFunction } from '../../../core/invoke.js';
+import type { Context } from '../../context.js';
+import { functionDeps, withInterrupt } from '../../deps.js';
+import { requireActor } from '../../session.js';
+import type { InvokeOptions } from './index.js';
+
+export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
+  const input = await readInput(ctx, opts);
+  const { actor } = await requireActor(ctx);
+  const deps = await functionDeps(ctx);
+  const relay = (stream: 'stdout' | 'stderr', text: string) => {
+    // The function's own output goes to stderr: stdout is for the result alone.
+    if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
+  };
+  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), signal, onOutput: relay }));
+  if (!invocation.outcome) {
+    if (ctx.io.options.json) return ctx.io.json({ requestId: invocation.requestId, function: invocation.functionName, version: invocation.version, status: 'running' });
+    ctx.io.out(invocation.requestId);
+    return;
+  }
+  printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`);
+}
+
+/** The result to stdout; a failure as an error (exit code by kind) naming the request. */
+export function printOutcome(ctx: Context, requestId: string, o: Outcome, what: string): void {
+  const c = o.completion;
+  if (ctx.io.options.json) {
+    ctx.io.json({
+      requestId,
+      status: c.status,
+      result: c.result ?? null,
+      error: o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null),
+      outputTruncated: c.outputTruncated,
+      durationMs: c.durationMs,
+      cpuMs: c.cpuMs,
+      maxRssKb: c.maxRssKb,
+    });
+    ctx.exitCode = o.exitCode === EXIT.ok ? undefined : o.exitCode;
+    return;
+  }
+  if (o.exitCode === EXIT.ok) {
+    ctx.io.out(JSON.stringify(c.result ?? null));
+    return;
+  }
+  throw failure(o, requestId, what);
+}
+
+function failure(o: Outcome, requestId: string, what: string) {
+  const traceback = o.frame?.error?.traceback ?? undefined;
+  const options = { detail: traceback ? traceback.trimEnd() : undefined, hint: hintFor(o, requestId) };
+  const message = `${what}: ${o.message ?? 'failed'} (request ${requestId})`;
+  const byCode: Partial<Record<ExitCode, () => Error>> = {
+    [EXIT.timeout]: () => new TimeoutError(message, options),
+    [EXIT.platform]: () => new PlatformError(message, options),
+    [EXIT.interrupted]: () => new CancelledError(message, options),
+  };
+  return byCode[o.exitCode]?.() ?? new FunctionFailedError(message, options);
+}
+
+function hintFor(o: Outcome, requestId: string): string {
+  if (o.frame?.status === 'oom') return 'raise the limit: faasctl fn update NAME --memory 512m';
+  if (o.frame?.status === 'timeout') return 'raise the limit: faasctl fn update NAME --timeout 2m';
+  if (o.exitCode === EXIT.platform) return 'run faasctl doctor; faasctl request show ' + requestId;
+  return `faasctl request show ${requestId} has the output and error`;
+}
+
+async function readInput(ctx: Context, opts: InvokeOptions): Promise<string | undefined> {
+  if (opts.data !== undefined && opts.dataFile !== undefined) throw new UsageError('give --data or --data-file, not both');
+  if (opts.data !== undefined) return opts.data;
+  if (opts.dataFile === '-' || (opts.dataFile === undefined && !ctx.io.stdinIsTTY)) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  if (opts.dataFile === undefined) return undefined;
+  try {
+    return await readFile(opts.dataFile, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${opts.dataFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { code: 'bad_file' });
+  }
+}

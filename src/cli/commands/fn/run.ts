@@ -1,0 +1,136 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { deleteFunction, deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions.js';
+import { UsageError } from '../../../core/errors.js';
+import { formatBytes, formatLimits } from '../../../core/limits.js';
+import type { Context } from '../../context.js';
+import { functionDeps } from '../../deps.js';
+import { requireActor } from '../../session.js';
+import type { DeployOptions, LimitOptions } from './index.js';
+
+export async function runDeploy(ctx: Context, file: string, opts: DeployOptions): Promise<void> {
+  const code = await readCode(file);
+  const name = opts.name ?? defaultName(file);
+  const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
+    const { actor } = await requireActor(ctx);
+    return deployFunction(await functionDeps(ctx, progress), actor, { ...opts, name, code, filename: basename(file) });
+  });
+  report(ctx, deployed, 'deployed');
+}
+
+export async function runUpdate(ctx: Context, name: string, file: string | undefined, opts: LimitOptions): Promise<void> {
+  const code = file === undefined ? undefined : await readCode(file);
+  const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
+    const { actor } = await requireActor(ctx);
+    return updateFunction(await functionDeps(ctx, progress), actor, { ...opts, name, code, filename: file && basename(file) });
+  });
+  report(ctx, updated, updated.changed ? 'updated' : 'unchanged');
+}
+
+export async function runList(ctx: Context): Promise<void> {
+  const { actor } = await requireActor(ctx);
+  const rows = await listFunctions(await ctx.store(), actor);
+  if (ctx.io.options.json) {
+    return ctx.io.json(rows.map((f) => ({ name: f.name, version: f.currentVersion, versions: f.versions, format: f.format, sha256: f.sha256, createdAt: f.createdAt.toISOString(), updatedAt: f.updatedAt.toISOString(), lastInvokedAt: f.lastInvokedAt?.toISOString() ?? null })));
+  }
+  if (ctx.io.options.quiet) return rows.forEach((f) => ctx.io.out(f.name));
+  await ctx.io.table(
+    ['name', 'version', 'format', 'sha256', 'updated', 'last invoked'],
+    rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, f.sha256.slice(0, 12), f.updatedAt.toISOString(), f.lastInvokedAt?.toISOString() ?? '-']),
+  );
+}
+
+export async function runShow(ctx: Context, name: string, opts: { code: boolean }): Promise<void> {
+  const { actor } = await requireActor(ctx);
+  const { fn, versions, recent } = await showFunction(await ctx.store(), actor, name);
+  const v = fn.current;
+  if (ctx.io.options.json) {
+    return ctx.io.json({
+      name: fn.name,
+      version: v.version,
+      versions,
+      sha256: v.sha256,
+      entry: v.entry,
+      format: v.format,
+      limits: { memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs },
+      env: v.env,
+      createdAt: fn.createdAt.toISOString(),
+      updatedAt: fn.updatedAt.toISOString(),
+      recent: recent.map((r) => ({ id: r.id, status: r.status, version: r.functionVersion, durationMs: r.durationMs, createdAt: r.createdAt.toISOString() })),
+      ...(opts.code ? { code: v.code } : {}),
+    });
+  }
+  await ctx.io.table(['field', 'value'], [
+    ['name', fn.name],
+    ['version', `v${v.version} (of ${versions})`],
+    ['sha256', v.sha256],
+    ['entry', `${v.entry} (${v.format === 'madhat' ? '2016 format' : 'main(data)'})`],
+    ['limits', formatLimits(v)],
+    ['env', Object.keys(v.env).join(', ') || '-'],
+    ['created', fn.createdAt.toISOString()],
+    ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
+  ]);
+  if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version} ---\n${v.code}`);
+}
+
+export async function runVersions(ctx: Context, name: string): Promise<void> {
+  const { actor } = await requireActor(ctx);
+  const { fn, versions } = await functionVersions(await ctx.store(), actor, name);
+  if (ctx.io.options.json) {
+    return ctx.io.json(versions.map((v) => ({ version: v.version, current: v.version === fn.currentVersion, sha256: v.sha256, entry: v.entry, format: v.format, memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs, createdAt: v.createdAt.toISOString() })));
+  }
+  await ctx.io.table(
+    ['version', 'current', 'sha256', 'entry', 'memory', 'cpus', 'timeout', 'created'],
+    versions.map((v) => [`v${v.version}`, v.version === fn.currentVersion ? '*' : '', v.sha256.slice(0, 12), v.entry, formatBytes(v.memoryBytes), v.nanoCpus / 1e9, `${v.timeoutMs / 1000} s`, v.createdAt.toISOString()]),
+  );
+}
+
+export async function runRollback(ctx: Context, name: string, opts: { to?: string }): Promise<void> {
+  const to = opts.to === undefined ? undefined : Number(opts.to.replace(/^v/, ''));
+  if (to !== undefined && !Number.isInteger(to)) throw new UsageError(`invalid --to "${opts.to}"`, { hint: 'use a version number, e.g. --to 2' });
+  const { actor } = await requireActor(ctx);
+  const deps = await functionDeps(ctx);
+  const r = await rollbackFunction(deps, actor, name, to);
+  if (ctx.io.options.json) return ctx.io.json(r);
+  ctx.io.info(`${r.name}: v${r.to} is current again (was v${r.from})`);
+}
+
+export async function runDelete(ctx: Context, name: string): Promise<void> {
+  const { actor } = await requireActor(ctx);
+  const r = await deleteFunction(await functionDeps(ctx), actor, name);
+  if (ctx.io.options.json) return ctx.io.json(r);
+  ctx.io.info(`deleted ${r.name} (${r.versions} code version${r.versions === 1 ? '' : 's'}, ${r.configsRemoved} Swarm config${r.configsRemoved === 1 ? '' : 's'} removed)`);
+}
+
+async function readCode(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, { code: 'bad_file', hint: 'give the path of a Python file' });
+  }
+}
+
+/** `examples/fib_madhat.py` → `fib_madhat`; the name is validated like any other. */
+function defaultName(file: string): string {
+  return basename(file).replace(/\.py$/i, '').toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+}
+
+async function withSpinner<T>(ctx: Context, text: string, fn: (progress: (t: string) => void) => Promise<T>): Promise<T> {
+  const spinner = await ctx.io.spinner(text);
+  try {
+    const result = await fn((t) => spinner.update(t));
+    spinner.stop();
+    return result;
+  } catch (err) {
+    spinner.stop();
+    throw err;
+  }
+}
+
+function report(ctx: Context, d: Deployed, verb: string): void {
+  if (ctx.io.options.json) return ctx.io.json({ ...d, changed: undefined, outcome: verb });
+  for (const w of d.warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
+  if (ctx.io.options.quiet) return ctx.io.out(`${d.name}@v${d.version}`);
+  ctx.io.info(`${verb} ${d.name} v${d.version} (${d.format === 'madhat' ? '2016 format, madhat_func' : `entry ${d.entry}`}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
+}

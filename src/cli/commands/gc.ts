@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import type { Context } from '../context.js';
+
+export function registerGc(program: Command, ctx: Context): void {
+  program
+    .command('gc')
+    .description('finish interrupted invocations and remove what faasctl left behind (services, configs, containers)')
+    .option('--dry-run', 'only count what would be removed')
+    .addHelpText('after', '\nRunning invocations are never touched. Safe to run at any time, e.g. from cron.')
+    .action(async (opts: { dryRun?: boolean }) => {
+      const { collectGarbage } = await import('../../core/gc.js');
+      const { functionDeps } = await import('../deps.js');
+      const report = await collectGarbage(await functionDeps(ctx), { dryRun: Boolean(opts.dryRun) });
+      if (ctx.io.options.json) return ctx.io.json(report);
+      const verb = opts.dryRun ? 'would remove' : 'removed';
+      ctx.io.info(
+        `${verb} ${report.servicesRemoved} service(s), ${report.configsRemoved} config(s), ${report.containersRemoved} container(s); recovered ${report.requestsRecovered} result(s), ${report.requestsLost} lost request(s) closed`,
+      );
+    });
+}

@@ -1,0 +1,39 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FunctionDeps } from '../core/functions.js';
+import type { InvokeDeps } from '../core/invoke.js';
+import { runtimeImageRef } from '../runtime/python.js';
+import type { Context } from './context.js';
+
+/** The real adapters behind the function use cases, built once per command. */
+export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps> {
+  const cfg = await ctx.config();
+  const [store, swarm] = await Promise.all([ctx.store(), ctx.swarm()]);
+  return {
+    store,
+    swarm,
+    clock: ctx.clock,
+    log: ctx.log,
+    newId: randomUUID,
+    // 128 bits: the function would have to guess it to forge its result line.
+    newNonce: () => randomBytes(16).toString('base64url'),
+    sha256: (text) => createHash('sha256').update(text).digest('hex'),
+    runtimeImage: () => runtimeImageRef(cfg.context?.registry),
+    sleep: (ms) => sleep(ms),
+    progress,
+  };
+}
+
+/** Ctrl-C / SIGTERM as an AbortSignal for the duration of `fn`, so clean-up runs before exit. */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

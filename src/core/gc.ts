@@ -1,0 +1,104 @@
+import { COMPONENT_LABEL, MANAGED_LABEL } from '../swarm/spec.js';
+import { LABELS } from '../swarm/sandbox.js';
+import { ConflictError } from './errors.js';
+import { removeInvocation, type InvocationDeps } from './invocation.js';
+import { isOpen, reconcileInvocation } from './reconcile.js';
+
+/**
+ * Removes what faasctl made and nothing needs any more, finishing interrupted work first:
+ * - invocation services: an ended one is reconciled (its result recorded) and removed;
+ *   one whose request is closed or unknown is removed;
+ * - open requests whose service is gone: recorded as lost;
+ * - input configs without a service, code configs no version refers to;
+ * - check containers, and exited invocation containers a removed service left behind.
+ * Running invocations are left alone.
+ */
+export interface GcReport {
+  servicesRemoved: number;
+  requestsRecovered: number;
+  requestsLost: number;
+  configsRemoved: number;
+  containersRemoved: number;
+}
+
+const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
+/** A check container runs for seconds; one older than this belongs to a killed deploy. */
+const STALE_CHECK_MS = 10 * 60_000;
+
+export async function collectGarbage(deps: InvocationDeps, options: { dryRun: boolean } = { dryRun: false }): Promise<GcReport> {
+  const report: GcReport = { servicesRemoved: 0, requestsRecovered: 0, requestsLost: 0, configsRemoved: 0, containersRemoved: 0 };
+  const services = await deps.swarm.listServices([`${COMPONENT_LABEL}=invocation`]);
+  const tasks = await deps.swarm.listTasksByLabel([`${COMPONENT_LABEL}=invocation`]);
+  const live = new Set<string>();
+  for (const service of services) {
+    const requestId = service.labels[LABELS.request] ?? '';
+    const own = tasks.filter((t) => t.serviceId === service.id);
+    const ended = own.length > 0 && own.every((t) => ENDED.has(t.state));
+    const row = requestId ? await deps.store.requests.byIdAnyUser(requestId) : undefined;
+    if (row && isOpen(row)) {
+      if (!ended) {
+        live.add(requestId);
+        continue;
+      }
+      if (options.dryRun) report.requestsRecovered++;
+      else if (await reconcileInvocation(deps, row, { wait: false })) report.requestsRecovered++;
+      report.servicesRemoved++;
+      continue;
+    }
+    // Closed or unknown request: the result is recorded (or cannot be), the service is waste.
+    if (!ended && !row) {
+      live.add(requestId);
+      continue;
+    }
+    if (!options.dryRun) await removeInvocation(deps, requestId, service.id);
+    report.servicesRemoved++;
+  }
+
+  for (const row of await deps.store.requests.openInvocations(10_000)) {
+    if (live.has(row.id) || services.some((s) => s.labels[LABELS.request] === row.id)) continue;
+    if (options.dryRun) continue;
+    if (await reconcileInvocation(deps, row, { wait: false })) report.requestsLost++;
+  }
+
+  report.configsRemoved += await removeConfigs(deps, live, options.dryRun);
+  report.containersRemoved += await removeContainers(deps, new Set(services.map((s) => s.id)), options.dryRun);
+  return report;
+}
+
+async function removeConfigs(deps: InvocationDeps, live: Set<string>, dryRun: boolean): Promise<number> {
+  let removed = 0;
+  const inputs = await deps.swarm.listConfigs([`${COMPONENT_LABEL}=input`]);
+  const codes = await deps.swarm.listConfigs([`${COMPONENT_LABEL}=code`]);
+  const inUse = await deps.store.functions.shasInUse(codes.map((c) => c.labels[LABELS.sha256] ?? ''));
+  const waste = [...inputs.filter((c) => !live.has(c.labels[LABELS.request] ?? '')), ...codes.filter((c) => !inUse.has(c.labels[LABELS.sha256] ?? ''))];
+  for (const config of waste) {
+    if (dryRun) {
+      removed++;
+      continue;
+    }
+    try {
+      await deps.swarm.removeConfig(config.id);
+      removed++;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      deps.log.debug(`config ${config.name} is in use; kept`); // a running invocation of deleted code
+    }
+  }
+  return removed;
+}
+
+async function removeContainers(deps: InvocationDeps, services: Set<string>, dryRun: boolean): Promise<number> {
+  const containers = await deps.swarm.listContainers([`${MANAGED_LABEL}=true`]);
+  const now = deps.clock.now().getTime();
+  let removed = 0;
+  for (const c of containers) {
+    const component = c.labels[COMPONENT_LABEL];
+    const stale = component === 'check' && (c.state !== 'running' || now - c.createdAt.getTime() > STALE_CHECK_MS);
+    // Only a container whose service is gone: an existing service's logs are still to be read.
+    const leftover = component === 'invocation' && c.state === 'exited' && !services.has(c.labels['com.docker.swarm.service.id'] ?? '');
+    if (!stale && !leftover) continue;
+    if (!dryRun) await deps.swarm.removeContainer(c.id);
+    removed++;
+  }
+  return removed;
+}

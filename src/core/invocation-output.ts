@@ -1,0 +1,104 @@
+import type { LogChunk, LogStream } from '../swarm/log-demux.js';
+
+/**
+ * Reads an invocation's log stream: relays the function's own output, keeps a capped copy
+ * for the request row, and finds the runtime's result frame,
+ * `FAASCTL-RESULT:<nonce>:<json>`, which only the runtime can write (the function never
+ * sees the nonce). The frame always starts a line; a line that merely looks like one
+ * without the nonce is the function's output like any other.
+ */
+export const FRAME_PREFIX = 'FAASCTL-RESULT:';
+
+export interface Frame {
+  v: number;
+  status: 'success' | 'error' | 'timeout' | 'oom' | 'killed';
+  result: unknown;
+  error: { type: string; message: string; traceback?: string | null } | null;
+  output: { bytes: number; truncated: boolean };
+  metrics: { durationMs: number; cpuMs: number; maxRssKb: number };
+}
+
+export class InvocationOutput {
+  private readonly marker: string;
+  private partial = '';
+  private atLineStart = true;
+  private kept: string[] = [];
+  private keptBytes = 0;
+  private overflow = false;
+  frame?: Frame;
+  /** Set when a line carried the nonce but not a readable frame: a runtime bug, not user output. */
+  badFrame?: string;
+
+  constructor(
+    nonce: string,
+    private readonly keepLimit: number,
+    private readonly relay: (stream: LogStream, text: string) => void = () => {},
+  ) {
+    this.marker = `${FRAME_PREFIX}${nonce}:`;
+  }
+
+  push(chunk: LogChunk): void {
+    const text = chunk.data.toString('utf8');
+    if (chunk.stream === 'stderr') return this.emit('stderr', text);
+    let rest = this.partial + text;
+    this.partial = '';
+    while (rest.length) {
+      const nl = rest.indexOf('\n');
+      if (nl < 0) {
+        // Hold back a line start that could become the frame; relay anything else live.
+        if (this.atLineStart && (this.marker.startsWith(rest) || rest.startsWith(this.marker))) this.partial = rest;
+        else {
+          this.emit('stdout', rest);
+          this.atLineStart = false;
+        }
+        return;
+      }
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      if (this.atLineStart && line.startsWith(this.marker)) this.takeFrame(line.slice(this.marker.length));
+      else this.emit('stdout', `${line}\n`);
+      this.atLineStart = true;
+    }
+  }
+
+  /** The end of the stream: a held-back partial line is output after all. */
+  end(): void {
+    if (this.partial && !this.partial.startsWith(this.marker)) this.emit('stdout', this.partial);
+    else if (this.partial) this.takeFrame(this.partial.slice(this.marker.length));
+    this.partial = '';
+  }
+
+  /** What the function printed, capped for the request row. */
+  get output(): { text: string; truncated: boolean } {
+    return { text: this.kept.join(''), truncated: this.overflow || Boolean(this.frame?.output.truncated) };
+  }
+
+  private takeFrame(json: string): void {
+    try {
+      const frame = JSON.parse(json) as Frame;
+      if (frame && typeof frame === 'object' && typeof frame.status === 'string') {
+        this.frame = frame;
+        return;
+      }
+    } catch {
+      /* fall through */
+    }
+    this.badFrame = json.slice(0, 200);
+  }
+
+  private emit(stream: LogStream, text: string): void {
+    if (!text) return;
+    this.relay(stream, text);
+    if (this.overflow) return;
+    const room = this.keepLimit - this.keptBytes;
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= room) {
+      this.kept.push(text);
+      this.keptBytes += bytes;
+    } else {
+      this.kept.push(Buffer.from(text).subarray(0, Math.max(0, room)).toString('utf8').replace(/\uFFFD$/, ''));
+      this.keptBytes = this.keepLimit;
+      this.overflow = true;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import type { Completion, RequestStatus } from '../db/requests-repo.js';
+import type { Store } from '../db/store.js';
+import type { SwarmClient, SwarmTask } from '../swarm/client.js';
+import type { LogStream } from '../swarm/log-demux.js';
+import { inputConfigName } from '../swarm/sandbox.js';
+import { ConflictError, EXIT, type ExitCode } from './errors.js';
+import { InvocationOutput, type Frame } from './invocation-output.js';
+import type { Clock, Logger } from './ports.js';
+
+/**
+ * The life of one invocation service after it exists: watch it (logs for the frame, tasks
+ * for a failure the runtime could not report), record the outcome, remove the service.
+ * Shared by `fn invoke`, `request wait|show` and `gc`, so a killed CLI's invocation is
+ * finished by whichever of them comes next, with the same result.
+ */
+
+/** What the request row keeps of the function's own output. */
+export const ROW_OUTPUT_LIMIT = 64 * 1024;
+const POLL_MS = 250;
+/** After the task ends, how long its last log lines may take to arrive. */
+const DRAIN_MS = 1000;
+const TERMINAL = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
+const DEVELOPER_ERRORS = new Set(['InputError', 'EntryError', 'ResultError', 'CodeError']);
+const PLATFORM_ERRORS = new Set(['ConfigError', 'SpawnError']);
+
+export interface InvocationDeps {
+  store: Store;
+  swarm: SwarmClient;
+  clock: Clock;
+  log: Logger;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export interface Watched {
+  /** frame: the runtime answered; ended: the task ended without a frame; deadline / cancelled: we stopped. */
+  reason: 'frame' | 'ended' | 'deadline' | 'cancelled';
+  out: InvocationOutput;
+  task?: SwarmTask;
+}
+
+export interface WatchOptions {
+  serviceId: string;
+  nonce: string;
+  /** ms since the epoch; undefined waits as long as the task runs. */
+  deadline?: number;
+  signal?: AbortSignal;
+  onOutput?: (stream: LogStream, text: string) => void;
+}
+
+export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Promise<Watched> {
+  const out = new InvocationOutput(o.nonce, ROW_OUTPUT_LIMIT, o.onOutput);
+  const stopLogs = new AbortController();
+  let wake: () => void = () => {};
+  const logs = (async () => {
+    for await (const chunk of deps.swarm.serviceLogs(o.serviceId, { follow: true, signal: stopLogs.signal })) {
+      out.push(chunk);
+      if (out.frame) break;
+    }
+  })()
+    .catch((err: Error) => deps.log.debug(`logs of ${o.serviceId}: ${err.message}`))
+    .finally(() => wake());
+  const onAbort = () => wake();
+  o.signal?.addEventListener('abort', onAbort);
+  let task: SwarmTask | undefined;
+  let reason: Watched['reason'] | undefined;
+  try {
+    while (!reason) {
+      if (out.frame) reason = 'frame';
+      else if (o.signal?.aborted) reason = 'cancelled';
+      else if (o.deadline !== undefined && deps.clock.now().getTime() >= o.deadline) reason = 'deadline';
+      else {
+        task = latest(await deps.swarm.listTasks(o.serviceId)) ?? task;
+        if (task && TERMINAL.has(task.state) && !out.frame) {
+          await Promise.race([logs, deps.sleep(DRAIN_MS)]);
+          if (!out.frame) await rereadLogs(deps, o, out);
+          reason = out.frame ? 'frame' : 'ended';
+        } else if (!out.frame) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            void deps.sleep(POLL_MS).then(resolve);
+          });
+        }
+      }
+    }
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    stopLogs.abort();
+  }
+  return { reason, out, task };
+}
+
+/** A follow stream can miss the end (the engine closes it, a log line is late); a plain read cannot. */
+async function rereadLogs(deps: InvocationDeps, o: WatchOptions, out: InvocationOutput): Promise<void> {
+  const replay = new InvocationOutput(o.nonce, ROW_OUTPUT_LIMIT);
+  for await (const chunk of deps.swarm.serviceLogs(o.serviceId, { follow: false })) replay.push(chunk);
+  replay.end();
+  if (replay.frame) out.frame = replay.frame;
+}
+
+function latest(tasks: SwarmTask[]): SwarmTask | undefined {
+  return [...tasks].sort((a, b) => (b.updatedAt?.getTime() ?? 0) - (a.updatedAt?.getTime() ?? 0))[0];
+}
+
+export interface Outcome {
+  completion: Completion;
+  frame?: Frame;
+  exitCode: ExitCode;
+  /** One line for the user when it did not succeed. */
+  message?: string;
+}
+
+/** How a watched invocation ended, as a request row and an exit code. */
+export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { timeoutMs: number }): Outcome {
+  const base = { output: w.out.output.text, outputTruncated: w.out.output.truncated, node: w.task?.nodeId ?? null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
+  const frame = w.out.frame;
+  if (frame) {
+    const metrics = { cpuMs: frame.metrics?.cpuMs ?? null, maxRssKb: frame.metrics?.maxRssKb ?? null };
+    const { status, exitCode } = classify(frame);
+    const error = frame.error ? frame.error.traceback || `${frame.error.type}: ${frame.error.message}` : null;
+    const message = frame.error ? describeFailure(frame, limits) : undefined;
+    return { completion: { ...base, ...metrics, status, result: frame.result, error }, frame, exitCode, message };
+  }
+  const failure = (status: RequestStatus & Completion['status'], message: string, exitCode: ExitCode): Outcome => ({
+    completion: { ...base, cpuMs: null, maxRssKb: null, status, result: null, error: message },
+    exitCode,
+    message,
+  });
+  if (w.reason === 'cancelled') return failure('system_error', 'cancelled before the function answered', EXIT.interrupted);
+  if (w.reason === 'deadline') return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
+  if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);
+  const t = w.task;
+  const why = t ? [t.error, t.message, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined].filter(Boolean).join(', ') : 'no task';
+  return failure('system_error', `the task ended (${t?.state ?? 'unknown'}: ${why}) without a result`, EXIT.platform);
+}
+
+function classify(frame: Frame): { status: Completion['status']; exitCode: ExitCode } {
+  switch (frame.status) {
+    case 'success':
+      return { status: 'success', exitCode: EXIT.ok };
+    case 'timeout':
+      return { status: 'developer_error', exitCode: EXIT.timeout };
+    case 'oom':
+    case 'killed':
+      return { status: 'developer_error', exitCode: EXIT.functionFailed };
+    default: {
+      const type = frame.error?.type ?? '';
+      if (PLATFORM_ERRORS.has(type)) return { status: 'system_error', exitCode: EXIT.platform };
+      return { status: DEVELOPER_ERRORS.has(type) ? 'developer_error' : 'application_error', exitCode: EXIT.functionFailed };
+    }
+  }
+}
+
+function describeFailure(frame: Frame, limits: { timeoutMs: number }): string {
+  const e = frame.error!;
+  if (frame.status === 'timeout') return `the function timed out after ${limits.timeoutMs / 1000} s`;
+  if (frame.status === 'oom') return `the function ran out of memory: ${e.message}`;
+  if (frame.status === 'killed') return `the function was killed: ${e.message}`;
+  if (DEVELOPER_ERRORS.has(e.type) || PLATFORM_ERRORS.has(e.type)) return `${e.type}: ${e.message}`;
+  return `the function raised ${e.type}: ${e.message}`;
+}
+
+/**
+ * Records the outcome (only if the row is still open: the first writer wins), then removes
+ * the service and its input config. Recording first: a crash in between leaves a service
+ * that gc removes, never a result that is lost.
+ */
+export async function finishInvocation(deps: InvocationDeps, requestId: string, serviceId: string | undefined, outcome: Outcome): Promise<boolean> {
+  const recorded = await deps.store.requests.complete(requestId, outcome.completion);
+  await removeInvocation(deps, requestId, serviceId);
+  return recorded;
+}
+
+export async function removeInvocation(deps: Pick<InvocationDeps, 'swarm' | 'log' | 'sleep'>, requestId: string, serviceId: string | undefined): Promise<void> {
+  if (serviceId) await deps.swarm.removeService(serviceId);
+  const config = await deps.swarm.findConfig(inputConfigName(requestId));
+  if (!config) return;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await deps.swarm.removeConfig(config.id);
+      return;
+    } catch (err) {
+      // The manager may still count the just-removed service as a user for a moment.
+      if (!(err instanceof ConflictError) || attempt >= 5) {
+        deps.log.debug(`input config of ${requestId} not removed (${(err as Error).message}); gc removes it`);
+        return;
+      }
+      await deps.sleep(100 * (attempt + 1));
+    }
+  }
+}
+
+/** The nonce lives only in the service's environment: it is what a later reader needs. */
+export function nonceOf(env: string[]): string | undefined {
+  return env.find((e) => e.startsWith('FAASCTL_NONCE='))?.slice('FAASCTL_NONCE='.length);
+}

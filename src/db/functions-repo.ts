@@ -1,0 +1,119 @@
+import type { Queryable } from './database.js';
+
+export type FunctionFormat = 'main' | 'madhat';
+
+export interface Limits {
+  memoryBytes: number;
+  nanoCpus: number;
+  timeoutMs: number;
+}
+
+export interface VersionRow extends Limits {
+  functionId: string;
+  version: number;
+  code: string;
+  sha256: string;
+  entry: string;
+  format: FunctionFormat;
+  env: Record<string, string>;
+  createdAt: Date;
+}
+
+export interface FunctionRow {
+  id: string;
+  userId: string;
+  name: string;
+  currentVersion: number;
+  warmReplicas: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A function with its current version, as invoke and show need it. */
+export interface CurrentFunction extends FunctionRow {
+  current: VersionRow;
+}
+
+export interface FunctionSummary extends FunctionRow {
+  versions: number;
+  sha256: string;
+  format: FunctionFormat;
+  lastInvokedAt: Date | null;
+}
+
+export type NewVersion = Omit<VersionRow, 'createdAt'>;
+
+const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas",
+  f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
+const VERSION = `v.function_id AS "functionId", v.version, v.code, v.sha256, v.entry, v.format, v.memory_bytes::float8 AS "memoryBytes",
+  v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.created_at AS "createdAt"`;
+
+/** Every query is scoped by owner where a user names a function: another user's is "absent". */
+export function functionsRepo(db: Queryable) {
+  return {
+    async insert(f: { id: string; userId: string; name: string }): Promise<void> {
+      await db.query('INSERT INTO functions (id, user_id, name, current_version) VALUES ($1, $2, $3, 1)', [f.id, f.userId, f.name]);
+    },
+    async insertVersion(v: NewVersion): Promise<void> {
+      await db.query(
+        `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [v.functionId, v.version, v.code, v.sha256, v.entry, v.format, v.memoryBytes, v.nanoCpus, v.timeoutMs, JSON.stringify(v.env)],
+      );
+    },
+    /** Locks the function row until the transaction ends, so concurrent updates number versions in turn. */
+    async byNameForUpdate(userId: string, name: string): Promise<FunctionRow | undefined> {
+      const [row] = await db.query<FunctionRow & Record<string, unknown>>(`SELECT ${FN} FROM functions f WHERE f.user_id = $1 AND f.name = $2 FOR UPDATE`, [userId, name]);
+      return row;
+    },
+    async current(userId: string, name: string): Promise<CurrentFunction | undefined> {
+      const [row] = await db.query<Record<string, unknown>>(
+        `SELECT ${FN}, row_to_json(cv) AS current FROM functions f
+           JOIN LATERAL (SELECT ${VERSION} FROM function_versions v WHERE v.function_id = f.id AND v.version = f.current_version) cv ON true
+          WHERE f.user_id = $1 AND f.name = $2`,
+        [userId, name],
+      );
+      if (!row) return undefined;
+      const current = row.current as VersionRow & { createdAt: string };
+      return { ...(row as unknown as FunctionRow), current: { ...current, createdAt: new Date(current.createdAt) } };
+    },
+    async versions(functionId: string): Promise<VersionRow[]> {
+      return db.query<VersionRow & Record<string, unknown>>(`SELECT ${VERSION} FROM function_versions v WHERE v.function_id = $1 ORDER BY v.version`, [functionId]);
+    },
+    async version(functionId: string, version: number): Promise<VersionRow | undefined> {
+      const [row] = await db.query<VersionRow & Record<string, unknown>>(`SELECT ${VERSION} FROM function_versions v WHERE v.function_id = $1 AND v.version = $2`, [functionId, version]);
+      return row;
+    },
+    async maxVersion(functionId: string): Promise<number> {
+      const [row] = await db.query<{ max: number }>('SELECT COALESCE(max(version), 0)::int AS max FROM function_versions WHERE function_id = $1', [functionId]);
+      return row?.max ?? 0;
+    },
+    async setCurrent(functionId: string, version: number): Promise<void> {
+      await db.query('UPDATE functions SET current_version = $2, updated_at = now() WHERE id = $1', [functionId, version]);
+    },
+    /** Deletes the function and its versions; answers the sha256 of every deleted version. */
+    async remove(functionId: string): Promise<string[]> {
+      const rows = await db.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions WHERE function_id = $1', [functionId]);
+      await db.query('DELETE FROM functions WHERE id = $1', [functionId]);
+      return rows.map((r) => r.sha256);
+    },
+    async list(userId: string): Promise<FunctionSummary[]> {
+      return db.query<FunctionSummary & Record<string, unknown>>(
+        `SELECT ${FN}, (SELECT count(*)::int FROM function_versions v WHERE v.function_id = f.id) AS versions,
+                cv.sha256, cv.format,
+                (SELECT max(r.created_at) FROM requests r WHERE r.function_id = f.id AND r.type = 'fn.invoke') AS "lastInvokedAt"
+           FROM functions f JOIN function_versions cv ON cv.function_id = f.id AND cv.version = f.current_version
+          WHERE f.user_id = $1 ORDER BY f.name`,
+        [userId],
+      );
+    },
+    /** Of these code hashes, the ones some version still refers to. */
+    async shasInUse(shas: string[]): Promise<Set<string>> {
+      if (!shas.length) return new Set();
+      const rows = await db.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions WHERE sha256 = ANY($1::text[])', [shas]);
+      return new Set(rows.map((r) => r.sha256));
+    },
+  };
+}
+
+export type FunctionsRepo = ReturnType<typeof functionsRepo>;

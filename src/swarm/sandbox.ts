@@ -1,0 +1,134 @@
+import { MANAGED_LABEL, COMPONENT_LABEL, type ServiceSpec } from './spec.js';
+
+/**
+ * Where user code runs: the specs of invocation services and check containers. Pure, so
+ * the sandbox can be unit-tested; every default here is part of the threat model.
+ */
+
+/** The runtime image's non-root user (see runtimes/python/Dockerfile). */
+export const RUNTIME_UID = '10001';
+export const CODE_PATH = '/faas/function.py';
+export const INPUT_PATH = '/faas/input.json';
+export const TMP_BYTES = 64 * 1024 * 1024;
+export const PIDS_LIMIT = 128;
+/** The runtime answers SIGTERM at once (it is PID 1 with a handler), so no 10 s wait. */
+const STOP_GRACE_NS = 2_000_000_000;
+
+export const LABELS = {
+  request: 'io.faasctl.request',
+  function: 'io.faasctl.function',
+  functionName: 'io.faasctl.function-name',
+  version: 'io.faasctl.version',
+  user: 'io.faasctl.user',
+  sha256: 'io.faasctl.sha256',
+} as const;
+
+export interface InvocationSpecInput {
+  requestId: string;
+  image: string;
+  nonce: string;
+  entry: string;
+  timeoutMs: number;
+  memoryBytes: number;
+  nanoCpus: number;
+  outputLimit: number;
+  env: Record<string, string>;
+  code: { configId: string; configName: string };
+  input: { configId: string; configName: string };
+  labels: { functionId: string; functionName: string; version: number; userId: string };
+}
+
+/** Service names: `faasctl-run-` + the request id without dashes (44 characters). */
+export function invocationServiceName(requestId: string): string {
+  return `faasctl-run-${requestId.replaceAll('-', '')}`;
+}
+
+export function inputConfigName(requestId: string): string {
+  return `faasctl-in-${requestId.replaceAll('-', '')}`;
+}
+
+/** Code configs are named by content, so identical code is published once. */
+export function codeConfigName(sha256: string): string {
+  return `faasctl-code-${sha256.slice(0, 48)}`;
+}
+
+/**
+ * One invocation = one service with one replica and restart condition `none`, removed by
+ * faasctl once it answers. Not `replicated-job`: on Docker 20.10 a removed job service
+ * leaves its task and exited container behind (moby#42789, moby#44312).
+ * No init process: docker-init would hold the nonce in its environment, readable by the
+ * function; the runtime is PID 1 and handles SIGTERM itself.
+ * No no-new-privileges here (not in the 1.41 service API): the runtime sets it with prctl
+ * for the user-code process, and the image carries no setuid files.
+ */
+export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec {
+  const labels = {
+    [MANAGED_LABEL]: 'true',
+    [COMPONENT_LABEL]: 'invocation',
+    [LABELS.request]: o.requestId,
+    [LABELS.function]: o.labels.functionId,
+    [LABELS.functionName]: o.labels.functionName,
+    [LABELS.version]: String(o.labels.version),
+    [LABELS.user]: o.labels.userId,
+  };
+  const userEnv = Object.entries(o.env).map(([k, v]) => `${k}=${v}`);
+  const file = (name: string) => ({ Name: name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: 0o440 });
+  return {
+    Name: invocationServiceName(o.requestId),
+    Labels: labels,
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: o.image,
+        Args: ['run'],
+        Env: [
+          ...userEnv,
+          `FAASCTL_NONCE=${o.nonce}`,
+          `FAASCTL_ENTRY=${o.entry}`,
+          `FAASCTL_TIMEOUT_MS=${o.timeoutMs}`,
+          `FAASCTL_OUTPUT_LIMIT=${o.outputLimit}`,
+          `FAASCTL_MEMORY_LIMIT=${o.memoryBytes}`,
+          `FAASCTL_CODE_FILE=${CODE_PATH}`,
+          `FAASCTL_INPUT_FILE=${INPUT_PATH}`,
+        ],
+        Labels: labels,
+        User: `${RUNTIME_UID}:${RUNTIME_UID}`,
+        Init: false,
+        ReadOnly: true,
+        CapabilityDrop: ['ALL'],
+        StopGracePeriod: STOP_GRACE_NS,
+        Mounts: [{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: TMP_BYTES, Mode: 0o1777 } }],
+        Configs: [
+          { ConfigID: o.code.configId, ConfigName: o.code.configName, File: file(CODE_PATH) },
+          { ConfigID: o.input.configId, ConfigName: o.input.configName, File: file(INPUT_PATH) },
+        ],
+      },
+      Resources: { Limits: { MemoryBytes: o.memoryBytes, NanoCPUs: o.nanoCpus, Pids: PIDS_LIMIT } },
+      RestartPolicy: { Condition: 'none' },
+    },
+    Mode: { Replicated: { Replicas: 1 } },
+  };
+}
+
+/** A one-shot container: the syntax check runs CPython's compiler, never the code. */
+export interface ContainerRunSpec {
+  image: string;
+  cmd: string[];
+  labels: Record<string, string>;
+  /** Copied into the container before it starts: path → content. */
+  files: Record<string, string>;
+  memoryBytes: number;
+  nanoCpus: number;
+  timeoutMs: number;
+}
+
+export function checkContainerSpec(image: string, code: string, entry: string | undefined, filename: string): ContainerRunSpec {
+  return {
+    image,
+    cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...(entry ? ['--entry', entry] : [])],
+    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check' },
+    files: { '/tmp/function.py': code },
+    memoryBytes: 256 * 1024 * 1024,
+    nanoCpus: 1_000_000_000,
+    timeoutMs: 60_000,
+  };
+}
