@@ -119,7 +119,7 @@ async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, cl
   deps.progress('checking the code…');
   let checked: CheckPassed;
   try {
-    checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename);
+    checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, actor.id);
   } catch (err) {
     if (err instanceof UsageError) await recordRejected(deps, actor, requestId, started, input, err);
     throw err;

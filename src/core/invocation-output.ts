@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { LogChunk, LogStream } from '../swarm/log-demux.js';
 
 /**
@@ -25,6 +26,8 @@ export class InvocationOutput {
   private kept: string[] = [];
   private keptBytes = 0;
   private overflow = false;
+  // Docker cuts long lines every 16 KiB, through multibyte characters: decode per stream.
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   frame?: Frame;
   /** Set when a line carried the nonce but not a readable frame: a runtime bug, not user output. */
   badFrame?: string;
@@ -38,7 +41,7 @@ export class InvocationOutput {
   }
 
   push(chunk: LogChunk): void {
-    const text = chunk.data.toString('utf8');
+    const text = this.decoders[chunk.stream].write(chunk.data);
     if (chunk.stream === 'stderr') return this.emit('stderr', text);
     let rest = this.partial + text;
     this.partial = '';
@@ -63,6 +66,8 @@ export class InvocationOutput {
 
   /** The end of the stream: a held-back partial line is output after all. */
   end(): void {
+    this.emit('stderr', this.decoders.stderr.end());
+    this.partial += this.decoders.stdout.end();
     if (this.partial && !this.partial.startsWith(this.marker)) this.emit('stdout', this.partial);
     else if (this.partial) this.takeFrame(this.partial.slice(this.marker.length));
     this.partial = '';

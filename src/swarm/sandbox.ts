@@ -71,7 +71,8 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
     [LABELS.version]: String(o.labels.version),
     [LABELS.user]: o.labels.userId,
   };
-  const userEnv = Object.entries(o.env).map(([k, v]) => `${k}=${v}`);
+  // FAASCTL_* is the runtime's namespace (deploy rejects it too): a user value must never shadow the nonce.
+  const userEnv = Object.entries(o.env).filter(([k]) => !k.startsWith('FAASCTL_')).map(([k, v]) => `${k}=${v}`);
   const file = (name: string) => ({ Name: name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: 0o440 });
   return {
     Name: invocationServiceName(o.requestId),
@@ -121,11 +122,11 @@ export interface ContainerRunSpec {
   timeoutMs: number;
 }
 
-export function checkContainerSpec(image: string, code: string, entry: string | undefined, filename: string): ContainerRunSpec {
+export function checkContainerSpec(image: string, code: string, entry: string | undefined, filename: string, userId: string): ContainerRunSpec {
   return {
     image,
     cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...(entry ? ['--entry', entry] : [])],
-    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check' },
+    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId },
     files: { '/tmp/function.py': code },
     memoryBytes: 256 * 1024 * 1024,
     nanoCpus: 1_000_000_000,

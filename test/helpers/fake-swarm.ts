@@ -7,6 +7,13 @@ function unexpected(name: string): () => Promise<never> {
   };
 }
 
+/** The same for a method that answers a stream rather than a promise: it fails on the call. */
+function unexpectedStream(name: string): () => never {
+  return () => {
+    throw new Error(`unexpected ${name}`);
+  };
+}
+
 /** A SwarmClient for unit tests of pure logic: override the fields a test needs. */
 export class FakeSwarm implements SwarmClient {
   endpoint = 'unix:///fake.sock';
@@ -23,8 +30,18 @@ export class FakeSwarm implements SwarmClient {
   removeSecret: SwarmClient['removeSecret'] = unexpected('removeSecret');
   createService: SwarmClient['createService'] = unexpected('createService');
   inspectService: SwarmClient['inspectService'] = unexpected('inspectService');
+  listServices: SwarmClient['listServices'] = unexpected('listServices');
   removeService: SwarmClient['removeService'] = unexpected('removeService');
   listTasks: SwarmClient['listTasks'] = unexpected('listTasks');
+  listTasksByLabel: SwarmClient['listTasksByLabel'] = unexpected('listTasksByLabel');
+  serviceLogs: SwarmClient['serviceLogs'] = unexpectedStream('serviceLogs');
+  findConfig: SwarmClient['findConfig'] = unexpected('findConfig');
+  createConfig: SwarmClient['createConfig'] = unexpected('createConfig');
+  listConfigs: SwarmClient['listConfigs'] = unexpected('listConfigs');
+  removeConfig: SwarmClient['removeConfig'] = unexpected('removeConfig');
+  runContainer: SwarmClient['runContainer'] = unexpected('runContainer');
+  listContainers: SwarmClient['listContainers'] = unexpected('listContainers');
+  removeContainer: SwarmClient['removeContainer'] = unexpected('removeContainer');
   volumeExists: SwarmClient['volumeExists'] = unexpected('volumeExists');
   createVolume: SwarmClient['createVolume'] = unexpected('createVolume');
   removeVolume: SwarmClient['removeVolume'] = unexpected('removeVolume');

@@ -73,7 +73,7 @@ describe('deployPostgres', () => {
 
   it('refuses to make a second password when the service exists but no URL is configured', async () => {
     const t = setup([]);
-    t.swarm.inspectService = async () => ({ id: 'old', name: 'faasctl-postgres', labels: {} });
+    t.swarm.inspectService = async () => ({ id: 'old', name: 'faasctl-postgres', labels: {}, createdAt: new Date(0), env: [] });
     const err = await deployPostgres(t.deps, options).catch((e) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect(err.message).toBe('the PostgreSQL service faasctl-postgres already exists, but context "default" has no database URL');

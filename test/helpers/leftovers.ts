@@ -1,0 +1,77 @@
+import Docker from 'dockerode';
+import pg from 'pg';
+
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+
+export interface Leftovers {
+  services: string[];
+  tasks: string[];
+  containers: string[];
+  inputConfigs: string[];
+  /** Code configs of this database's deploys that no version refers to, or versions whose config is missing. */
+  codeConfigs: string[];
+  openRequests: string[];
+  functionsWithoutVersion: string[];
+}
+
+/**
+ * What faasctl left of this database's users on the engine, and half-written rows in it.
+ * Scoped by the users' ids (every faasctl object carries io.faasctl.user), so test files
+ * running in parallel on one Swarm do not see each other's work.
+ */
+export async function leftovers(databaseUrl: string): Promise<Leftovers> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const users = (await client.query<{ id: string }>('SELECT id FROM users')).rows.map((r) => r.id);
+    const requests = new Set((await client.query<{ id: string }>('SELECT id FROM requests')).rows.map((r) => r.id));
+    const open = (await client.query<{ id: string }>("SELECT id FROM requests WHERE status IN ('pending', 'running')")).rows.map((r) => r.id);
+    const orphans = (await client.query<{ name: string }>('SELECT f.name FROM functions f WHERE NOT EXISTS (SELECT 1 FROM function_versions v WHERE v.function_id = f.id AND v.version = f.current_version)')).rows.map((r) => r.name);
+    const used = new Set((await client.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions')).rows.map((r) => r.sha256));
+    const deployed = new Set((await client.query<{ sha: string }>("SELECT DISTINCT params->>'sha256' AS sha FROM requests WHERE params ? 'sha256'")).rows.map((r) => r.sha));
+    const byUser = (labels: Record<string, string> | undefined) => users.includes(labels?.['io.faasctl.user'] ?? '');
+    const services = (await docker.listServices({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((s) => byUser(s.Spec?.Labels));
+    const tasks = (await docker.listTasks({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((t) => byUser((t as { Spec?: { ContainerSpec?: { Labels?: Record<string, string> } } }).Spec?.ContainerSpec?.Labels));
+    const containers = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['io.faasctl.managed'] }) })).filter((c) => byUser(c.Labels));
+    const configs = (await docker.listConfigs({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)) as unknown as Array<{ ID: string; Spec: { Name: string; Labels?: Record<string, string> } }>;
+    const inputConfigs = configs.filter((c) => requests.has(c.Spec.Labels?.['io.faasctl.request'] ?? '')).map((c) => c.Spec.Name);
+    const codeShas = new Set(configs.map((c) => c.Spec.Labels?.['io.faasctl.sha256']).filter(Boolean));
+    const codeConfigs = [
+      ...[...deployed].filter((sha) => codeShas.has(sha) && !used.has(sha)).map((sha) => `unreferenced ${sha.slice(0, 12)}`),
+      ...[...used].filter((sha) => !codeShas.has(sha)).map((sha) => `missing ${sha.slice(0, 12)}`),
+    ];
+    return {
+      services: services.map((s) => s.Spec?.Name ?? s.ID),
+      tasks: tasks.map((t) => `${t.ID} ${t.Status?.State}`),
+      containers: containers.map((c) => `${c.Names?.[0]} ${c.State}`),
+      inputConfigs,
+      codeConfigs,
+      openRequests: open,
+      functionsWithoutVersion: orphans,
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+export const NONE: Leftovers = { services: [], tasks: [], containers: [], inputConfigs: [], codeConfigs: [], openRequests: [], functionsWithoutVersion: [] };
+
+/** Removal is asynchronous on the engine (tasks and containers go a moment after the service). */
+export async function settledLeftovers(databaseUrl: string, timeoutMs = 15_000): Promise<Leftovers> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await leftovers(databaseUrl);
+    if (JSON.stringify(found) === JSON.stringify(NONE) || Date.now() > until) return found;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function query<T extends pg.QueryResultRow>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { nonceOf } from '../../src/core/invocation.js';
+import {
+  buildInvocationServiceSpec,
+  checkContainerSpec,
+  codeConfigName,
+  inputConfigName,
+  invocationServiceName,
+  type InvocationSpecInput,
+} from '../../src/swarm/sandbox.js';
+
+const REQUEST_ID = '0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
+const SHA256 = 'a'.repeat(64);
+const input: InvocationSpecInput = {
+  requestId: REQUEST_ID,
+  image: 'faasctl-python:3.12-abc',
+  nonce: 'nonce-123_ABC',
+  entry: 'handler',
+  timeoutMs: 30_000,
+  memoryBytes: 256 * 1024 * 1024,
+  nanoCpus: 500_000_000,
+  outputLimit: 1024 * 1024,
+  env: { MODE: 'fast', URL: 'a=b' },
+  code: { configId: 'cfg-code', configName: codeConfigName(SHA256) },
+  input: { configId: 'cfg-in', configName: inputConfigName(REQUEST_ID) },
+  labels: { functionId: 'fn-1', functionName: 'hello', version: 3, userId: 'user-9' },
+};
+const spec = buildInvocationServiceSpec(input);
+const container = spec.TaskTemplate.ContainerSpec;
+
+describe('buildInvocationServiceSpec', () => {
+  it('runs one replica that is never restarted', () => {
+    expect(spec.Mode).toEqual({ Replicated: { Replicas: 1 } });
+    expect(spec.TaskTemplate.RestartPolicy).toEqual({ Condition: 'none' });
+    expect(container.Image).toBe('faasctl-python:3.12-abc');
+    expect(container.Args).toEqual(['run']);
+  });
+
+  it('locks the container down: read-only root, no capabilities, non-root, no init', () => {
+    expect(container.ReadOnly).toBe(true);
+    expect(container.CapabilityDrop).toEqual(['ALL']);
+    expect(container.User).toBe('10001:10001');
+    expect(container.Init).toBe(false);
+    expect(container.StopGracePeriod).toBe(2_000_000_000);
+  });
+
+  it('gives it only a small tmpfs /tmp to write to', () => {
+    expect(container.Mounts).toEqual([{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: 64 * 1024 * 1024, Mode: 0o1777 } }]);
+  });
+
+  it('limits memory, CPU and processes', () => {
+    expect(spec.TaskTemplate.Resources).toEqual({ Limits: { MemoryBytes: 256 * 1024 * 1024, NanoCPUs: 500_000_000, Pids: 128 } });
+  });
+
+  it('labels service and container with the request, function, version and user', () => {
+    const labels = {
+      'io.faasctl.managed': 'true',
+      'io.faasctl.component': 'invocation',
+      'io.faasctl.request': REQUEST_ID,
+      'io.faasctl.function': 'fn-1',
+      'io.faasctl.function-name': 'hello',
+      'io.faasctl.version': '3',
+      'io.faasctl.user': 'user-9',
+    };
+    expect(spec.Labels).toEqual(labels);
+    expect(container.Labels).toEqual(labels);
+  });
+
+  it('mounts code and input as read-only configs owned by the runtime user', () => {
+    const file = (name: string) => ({ Name: name, UID: '10001', GID: '10001', Mode: 0o440 });
+    expect(container.Configs).toEqual([
+      { ConfigID: 'cfg-code', ConfigName: codeConfigName(SHA256), File: file('/faas/function.py') },
+      { ConfigID: 'cfg-in', ConfigName: inputConfigName(REQUEST_ID), File: file('/faas/input.json') },
+    ]);
+  });
+
+  it('passes the settings and the nonce as FAASCTL_* variables after the user environment', () => {
+    expect(container.Env).toEqual([
+      'MODE=fast',
+      'URL=a=b',
+      'FAASCTL_NONCE=nonce-123_ABC',
+      'FAASCTL_ENTRY=handler',
+      'FAASCTL_TIMEOUT_MS=30000',
+      'FAASCTL_OUTPUT_LIMIT=1048576',
+      'FAASCTL_MEMORY_LIMIT=268435456',
+      'FAASCTL_CODE_FILE=/faas/function.py',
+      'FAASCTL_INPUT_FILE=/faas/input.json',
+    ]);
+    expect(nonceOf(container.Env ?? [])).toBe('nonce-123_ABC');
+  });
+
+  it('keeps the nonce out of the labels, the name and the args', () => {
+    const visible = JSON.stringify([spec.Name, spec.Labels, container.Labels, container.Args, container.Configs]);
+    expect(visible).not.toContain(input.nonce);
+  });
+});
+
+describe('sandbox names', () => {
+  it('derive from the request id and the code hash, and fit Docker name limits', () => {
+    expect(spec.Name).toBe(invocationServiceName(REQUEST_ID));
+    expect(invocationServiceName(REQUEST_ID)).toBe('faasctl-run-0f8e2a4c1b3d4e5f8a9b0c1d2e3f4a5b');
+    expect(inputConfigName(REQUEST_ID)).toBe('faasctl-in-0f8e2a4c1b3d4e5f8a9b0c1d2e3f4a5b');
+    expect(codeConfigName(SHA256)).toBe(`faasctl-code-${'a'.repeat(48)}`);
+    for (const name of [invocationServiceName(REQUEST_ID), inputConfigName(REQUEST_ID), codeConfigName(SHA256)]) {
+      expect(name.length, name).toBeLessThanOrEqual(63);
+      expect(name).toMatch(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/);
+    }
+  });
+
+  it('names identical code identically and different code differently', () => {
+    expect(codeConfigName(SHA256)).toBe(codeConfigName(SHA256));
+    expect(codeConfigName(`b${SHA256.slice(1)}`)).not.toBe(codeConfigName(SHA256));
+  });
+});
+
+describe('checkContainerSpec', () => {
+  it('compiles the code at /tmp/function.py with the user file name, labelled with the user, in bounded resources', () => {
+    expect(checkContainerSpec('img:1', 'def main(d): pass\n', undefined, 'hello.py', 'user-9')).toEqual({
+      image: 'img:1',
+      cmd: ['check', '--file', '/tmp/function.py', '--filename', 'hello.py'],
+      labels: { 'io.faasctl.managed': 'true', 'io.faasctl.component': 'check', 'io.faasctl.user': 'user-9' },
+      files: { '/tmp/function.py': 'def main(d): pass\n' },
+      memoryBytes: 256 * 1024 * 1024,
+      nanoCpus: 1_000_000_000,
+      timeoutMs: 60_000,
+    });
+  });
+
+  it('passes --entry only when one is named', () => {
+    expect(checkContainerSpec('img:1', '', 'handler', 'f.py', 'u').cmd).toEqual(['check', '--file', '/tmp/function.py', '--filename', 'f.py', '--entry', 'handler']);
+    expect(checkContainerSpec('img:1', '', '', 'f.py', 'u').cmd).not.toContain('--entry');
+  });
+});
