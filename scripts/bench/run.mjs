@@ -1,9 +1,11 @@
 // `npm run bench`: every figure is a median, shown as a ratio to the raw floor measured in
 // the same run. Results also go to .bench/results.json. Select with: npm run bench -- startup
+// (invoke needs the engine in Swarm mode and takes about a minute)
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { benchInvoke } from './invoke.mjs';
 import { benchStartup } from './startup.mjs';
 
-const suites = { startup: () => benchStartup() };
+const suites = { startup: () => benchStartup(), invoke: () => benchInvoke() };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(suites);
 
 const rows = [];

@@ -25,8 +25,10 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
 export async function runShow(ctx: Context, id: string): Promise<void> {
   const { actor } = await requireActor(ctx);
   let row = await showRequest(await ctx.store(), actor, id);
-  if (isOpen(row) && row.type === 'fn.invoke' && (await reconcileInvocation(await functionDeps(ctx), row, { wait: false }))) {
-    row = await showRequest(await ctx.store(), actor, id);
+  if (isOpen(row) && row.type === 'fn.invoke') {
+    // Best effort: an unreachable engine must not hide what the log already knows.
+    const finished = await reconcileInvocation(await functionDeps(ctx), row, { wait: false }).catch((err: Error) => ctx.log.debug(`reconcile: ${err.message}`));
+    if (finished) row = await showRequest(await ctx.store(), actor, id);
   }
   if (ctx.io.options.json) return ctx.io.json(toJson(row));
   const fields: Array<[string, string | number | undefined]> = [
