@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS function_versions (
   PRIMARY KEY (function_id, version)
 );
 
+-- One faasctl installation = one database. Its id labels every Swarm object faasctl makes, so
+-- several installations (or test runs) can share a Swarm without one's gc touching another's.
+INSERT INTO faasctl_meta (key, value) VALUES ('installation_id', replace(gen_random_uuid()::text, '-', ''))
+  ON CONFLICT (key) DO NOTHING;
+
 -- gc asks which code configs (named by sha256) some version still refers to.
 CREATE INDEX IF NOT EXISTS function_versions_sha_idx ON function_versions (sha256);
 

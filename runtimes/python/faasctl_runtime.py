@@ -788,18 +788,22 @@ def start_child(config, environ):
     return proc, outcome_r
 
 
-def close_pipes(proc, outcome_r, relays, budget):
-    """After supervision: close the child's pipes, relay what is held back and say on
-    stderr when output was dropped."""
+def close_pipes(proc, outcome_r, relays, budget, stdout_relay):
+    """After supervision: close the child's pipes, relay what is held back and say when
+    output was dropped. The notice goes to stdout, just before the frame: a log reader
+    sees one stream in order, while stdout and stderr may interleave differently.
+    Returns whether stdout now stands at the start of a line."""
     os.close(outcome_r)
     proc.stdout.close()
     proc.stderr.close()
     for relay in relays.values():
         relay.flush()
-    if budget.truncated:
-        notice = "[faasctl] output truncated: %d of %d bytes relayed (limit %d)\n" % (
-            budget.relayed, budget.total, budget.limit)
-        write_all(2, notice.encode())
+    if not budget.truncated:
+        return stdout_relay.at_line_start
+    notice = "%s[faasctl] output truncated: %d of %d bytes relayed (limit %d)\n" % (
+        "" if stdout_relay.at_line_start else "\n", budget.relayed, budget.total, budget.limit)
+    write_all(1, notice.encode())
+    return True
 
 
 def run_mode(argv):
@@ -826,14 +830,14 @@ def run_mode(argv):
     stdout_relay = StreamRelay(1, budget, capture=True)
     relays = {proc.stdout.fileno(): stdout_relay, proc.stderr.fileno(): StreamRelay(2, budget)}
     sup = supervise(proc, outcome_r, relays, config, cancel_box, started)
-    close_pipes(proc, outcome_r, relays, budget)
+    at_line_start = close_pipes(proc, outcome_r, relays, budget, stdout_relay)
     metrics = child_metrics(sup)
     status, result, error = verdict(sup, config, metrics, oom_before, stdout_relay)
     note = process_limit_note(pids_before, cgroup_pids_state())
     if note and error:
         error["message"] = "%s (%s)" % (error["message"], note)
     frame = build_frame(status, result, error, budget, metrics)
-    emit_frame(nonce, frame, stdout_relay.at_line_start)
+    emit_frame(nonce, frame, at_line_start)
     return 0
 
 

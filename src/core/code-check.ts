@@ -23,8 +23,8 @@ interface CheckError {
  * CPython's own compiler, in the runtime image, so a deploy accepts exactly what the
  * invocation's interpreter will run. The code is compiled, never executed.
  */
-export async function checkCode(swarm: SwarmClient, image: string, code: string, entry: string | undefined, filename: string, userId: string): Promise<CheckPassed> {
-  const run = await swarm.runContainer(checkContainerSpec(image, code, entry, filename, userId));
+export async function checkCode(swarm: SwarmClient, image: string, code: string, entry: string | undefined, filename: string, owner: { userId: string; installation: string }): Promise<CheckPassed> {
+  const run = await swarm.runContainer(checkContainerSpec(image, code, entry, filename, owner.userId, owner.installation));
   const line = run.stdout.trim().split('\n').pop() ?? '';
   let verdict: { ok: boolean; format?: FunctionFormat; entry?: string; warnings?: CheckPassed['warnings']; error?: CheckError };
   try {

@@ -2,7 +2,7 @@ import type { CurrentFunction, FunctionSummary, Limits, VersionRow } from '../db
 import type { RequestRow } from '../db/requests-repo.js';
 import type { Store } from '../db/store.js';
 import type { SwarmClient } from '../swarm/client.js';
-import { codeConfigName, LABELS } from '../swarm/sandbox.js';
+import { codeConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { checkCode, type CheckPassed } from './code-check.js';
 import { ConflictError, NotFoundError, UsageError } from './errors.js';
@@ -119,14 +119,14 @@ async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, cl
   deps.progress('checking the code…');
   let checked: CheckPassed;
   try {
-    checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, actor.id);
+    checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() });
   } catch (err) {
     if (err instanceof UsageError) await recordRejected(deps, actor, requestId, started, input, err);
     throw err;
   }
   const sha256 = deps.sha256(input.code);
   deps.progress('publishing the code…');
-  const created = await ensureCodeConfig(deps.swarm, sha256, input.code);
+  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), sha256, input.code);
   const functionId = input.functionId ?? deps.newId();
   try {
     const version = await deps.store.transaction(async (tx) => {
@@ -170,11 +170,11 @@ async function recordRejected(deps: FunctionDeps, actor: Actor, requestId: strin
 }
 
 /** Creates the code's config unless it exists; answers whether this call created it. */
-export async function ensureCodeConfig(swarm: SwarmClient, sha256: string, code: string): Promise<boolean> {
-  const name = codeConfigName(sha256);
+export async function ensureCodeConfig(swarm: SwarmClient, installation: string, sha256: string, code: string): Promise<boolean> {
+  const name = codeConfigName(installation, sha256);
   if (await swarm.findConfig(name)) return false;
   try {
-    await swarm.createConfig(name, code, { ...componentLabels('code'), [LABELS.sha256]: sha256 });
+    await swarm.createConfig(name, code, { ...componentLabels('code'), ...installationLabel(installation), [LABELS.sha256]: sha256 });
     return true;
   } catch (err) {
     if (err instanceof ConflictError) return false; // a concurrent deploy of the same code
@@ -185,16 +185,17 @@ export async function ensureCodeConfig(swarm: SwarmClient, sha256: string, code:
 /** Removes the configs of these hashes that no version refers to; one still in use by a running invocation is left for gc. */
 export async function removeUnusedCodeConfigs(deps: Pick<FunctionDeps, 'store' | 'swarm' | 'log'>, shas: string[]): Promise<number> {
   const inUse = await deps.store.functions.shasInUse(shas);
+  const installation = await deps.store.meta.installationId();
   let removed = 0;
   for (const sha of shas.filter((s) => !inUse.has(s))) {
     try {
-      const config = await deps.swarm.findConfig(codeConfigName(sha));
+      const config = await deps.swarm.findConfig(codeConfigName(installation, sha));
       if (!config) continue;
       await deps.swarm.removeConfig(config.id);
       removed++;
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
-      deps.log.debug(`config ${codeConfigName(sha)} still in use; gc removes it later`);
+      deps.log.debug(`config ${codeConfigName(installation, sha)} still in use; gc removes it later`);
     }
   }
   return removed;

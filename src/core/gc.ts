@@ -27,8 +27,10 @@ const STALE_CHECK_MS = 10 * 60_000;
 
 export async function collectGarbage(deps: InvocationDeps, options: { dryRun: boolean } = { dryRun: false }): Promise<GcReport> {
   const report: GcReport = { servicesRemoved: 0, requestsRecovered: 0, requestsLost: 0, configsRemoved: 0, containersRemoved: 0 };
-  const services = await deps.swarm.listServices([`${COMPONENT_LABEL}=invocation`]);
-  const tasks = await deps.swarm.listTasksByLabel([`${COMPONENT_LABEL}=invocation`]);
+  // Only this installation's objects: another database's invocations are not ours to judge.
+  const mine = `${LABELS.installation}=${await deps.store.meta.installationId()}`;
+  const services = await deps.swarm.listServices([`${COMPONENT_LABEL}=invocation`, mine]);
+  const tasks = await deps.swarm.listTasksByLabel([`${COMPONENT_LABEL}=invocation`, mine]);
   const live = new Set<string>();
   for (const service of services) {
     const requestId = service.labels[LABELS.request] ?? '';
@@ -60,15 +62,15 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
     if (await reconcileInvocation(deps, row, { wait: false })) report.requestsLost++;
   }
 
-  report.configsRemoved += await removeConfigs(deps, live, options.dryRun);
-  report.containersRemoved += await removeContainers(deps, new Set(services.map((s) => s.id)), options.dryRun);
+  report.configsRemoved += await removeConfigs(deps, mine, live, options.dryRun);
+  report.containersRemoved += await removeContainers(deps, mine, new Set(services.map((s) => s.id)), options.dryRun);
   return report;
 }
 
-async function removeConfigs(deps: InvocationDeps, live: Set<string>, dryRun: boolean): Promise<number> {
+async function removeConfigs(deps: InvocationDeps, mine: string, live: Set<string>, dryRun: boolean): Promise<number> {
   let removed = 0;
-  const inputs = await deps.swarm.listConfigs([`${COMPONENT_LABEL}=input`]);
-  const codes = await deps.swarm.listConfigs([`${COMPONENT_LABEL}=code`]);
+  const inputs = await deps.swarm.listConfigs([`${COMPONENT_LABEL}=input`, mine]);
+  const codes = await deps.swarm.listConfigs([`${COMPONENT_LABEL}=code`, mine]);
   const inUse = await deps.store.functions.shasInUse(codes.map((c) => c.labels[LABELS.sha256] ?? ''));
   const waste = [...inputs.filter((c) => !live.has(c.labels[LABELS.request] ?? '')), ...codes.filter((c) => !inUse.has(c.labels[LABELS.sha256] ?? ''))];
   for (const config of waste) {
@@ -87,8 +89,8 @@ async function removeConfigs(deps: InvocationDeps, live: Set<string>, dryRun: bo
   return removed;
 }
 
-async function removeContainers(deps: InvocationDeps, services: Set<string>, dryRun: boolean): Promise<number> {
-  const containers = await deps.swarm.listContainers([`${MANAGED_LABEL}=true`]);
+async function removeContainers(deps: InvocationDeps, mine: string, services: Set<string>, dryRun: boolean): Promise<number> {
+  const containers = await deps.swarm.listContainers([`${MANAGED_LABEL}=true`, mine]);
   const now = deps.clock.now().getTime();
   let removed = 0;
   for (const c of containers) {

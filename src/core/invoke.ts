@@ -1,6 +1,6 @@
 import type { CurrentFunction } from '../db/functions-repo.js';
 import type { LogStream } from '../swarm/log-demux.js';
-import { buildInvocationServiceSpec, codeConfigName, inputConfigName, LABELS } from '../swarm/sandbox.js';
+import { buildInvocationServiceSpec, codeConfigName, inputConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { NotFoundError, UsageError } from './errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, requireFunction } from './functions.js';
@@ -98,14 +98,16 @@ async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput
   const v = fn.current;
   let serviceId: string | undefined;
   try {
-    await ensureCodeConfig(deps.swarm, v.sha256, v.code);
-    const code = await deps.swarm.findConfig(codeConfigName(v.sha256));
+    const installation = await deps.store.meta.installationId();
+    await ensureCodeConfig(deps.swarm, installation, v.sha256, v.code);
+    const code = await deps.swarm.findConfig(codeConfigName(installation, v.sha256));
     if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished while starting`, { hint: 'run the command again' });
     const inputName = inputConfigName(s.requestId);
-    const inputId = await deps.swarm.createConfig(inputName, s.input, { ...componentLabels('input'), [LABELS.request]: s.requestId });
+    const inputId = await deps.swarm.createConfig(inputName, s.input, { ...componentLabels('input'), ...installationLabel(installation), [LABELS.request]: s.requestId });
     serviceId = await deps.swarm.createService(
       buildInvocationServiceSpec({
         requestId: s.requestId,
+        installation,
         image: s.image,
         nonce: s.nonce,
         entry: v.entry,

@@ -21,10 +21,17 @@ export const LABELS = {
   version: 'io.faasctl.version',
   user: 'io.faasctl.user',
   sha256: 'io.faasctl.sha256',
+  installation: 'io.faasctl.installation',
 } as const;
+
+/** The label that scopes an object to one installation (one database). */
+export function installationLabel(installation: string): Record<string, string> {
+  return { [LABELS.installation]: installation };
+}
 
 export interface InvocationSpecInput {
   requestId: string;
+  installation: string;
   image: string;
   nonce: string;
   entry: string;
@@ -47,9 +54,9 @@ export function inputConfigName(requestId: string): string {
   return `faasctl-in-${requestId.replaceAll('-', '')}`;
 }
 
-/** Code configs are named by content, so identical code is published once. */
-export function codeConfigName(sha256: string): string {
-  return `faasctl-code-${sha256.slice(0, 48)}`;
+/** Code configs are named by content (per installation), so identical code is published once. */
+export function codeConfigName(installation: string, sha256: string): string {
+  return `faasctl-code-${installation.slice(0, 12)}-${sha256.slice(0, 36)}`;
 }
 
 /**
@@ -65,6 +72,7 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
   const labels = {
     [MANAGED_LABEL]: 'true',
     [COMPONENT_LABEL]: 'invocation',
+    [LABELS.installation]: o.installation,
     [LABELS.request]: o.requestId,
     [LABELS.function]: o.labels.functionId,
     [LABELS.functionName]: o.labels.functionName,
@@ -122,11 +130,11 @@ export interface ContainerRunSpec {
   timeoutMs: number;
 }
 
-export function checkContainerSpec(image: string, code: string, entry: string | undefined, filename: string, userId: string): ContainerRunSpec {
+export function checkContainerSpec(image: string, code: string, entry: string | undefined, filename: string, userId: string, installation: string): ContainerRunSpec {
   return {
     image,
     cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...(entry ? ['--entry', entry] : [])],
-    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId },
+    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId, [LABELS.installation]: installation },
     files: { '/tmp/function.py': code },
     memoryBytes: 256 * 1024 * 1024,
     nanoCpus: 1_000_000_000,

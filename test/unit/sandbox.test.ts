@@ -11,8 +11,10 @@ import {
 
 const REQUEST_ID = '0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
 const SHA256 = 'a'.repeat(64);
+const INSTALLATION = '0123456789abcdef0123456789abcdef';
 const input: InvocationSpecInput = {
   requestId: REQUEST_ID,
+  installation: INSTALLATION,
   image: 'faasctl-python:3.12-abc',
   nonce: 'nonce-123_ABC',
   entry: 'handler',
@@ -21,7 +23,7 @@ const input: InvocationSpecInput = {
   nanoCpus: 500_000_000,
   outputLimit: 1024 * 1024,
   env: { MODE: 'fast', URL: 'a=b' },
-  code: { configId: 'cfg-code', configName: codeConfigName(SHA256) },
+  code: { configId: 'cfg-code', configName: codeConfigName(INSTALLATION, SHA256) },
   input: { configId: 'cfg-in', configName: inputConfigName(REQUEST_ID) },
   labels: { functionId: 'fn-1', functionName: 'hello', version: 3, userId: 'user-9' },
 };
@@ -56,6 +58,7 @@ describe('buildInvocationServiceSpec', () => {
     const labels = {
       'io.faasctl.managed': 'true',
       'io.faasctl.component': 'invocation',
+      'io.faasctl.installation': INSTALLATION,
       'io.faasctl.request': REQUEST_ID,
       'io.faasctl.function': 'fn-1',
       'io.faasctl.function-name': 'hello',
@@ -69,7 +72,7 @@ describe('buildInvocationServiceSpec', () => {
   it('mounts code and input as read-only configs owned by the runtime user', () => {
     const file = (name: string) => ({ Name: name, UID: '10001', GID: '10001', Mode: 0o440 });
     expect(container.Configs).toEqual([
-      { ConfigID: 'cfg-code', ConfigName: codeConfigName(SHA256), File: file('/faas/function.py') },
+      { ConfigID: 'cfg-code', ConfigName: codeConfigName(INSTALLATION, SHA256), File: file('/faas/function.py') },
       { ConfigID: 'cfg-in', ConfigName: inputConfigName(REQUEST_ID), File: file('/faas/input.json') },
     ]);
   });
@@ -100,25 +103,27 @@ describe('sandbox names', () => {
     expect(spec.Name).toBe(invocationServiceName(REQUEST_ID));
     expect(invocationServiceName(REQUEST_ID)).toBe('faasctl-run-0f8e2a4c1b3d4e5f8a9b0c1d2e3f4a5b');
     expect(inputConfigName(REQUEST_ID)).toBe('faasctl-in-0f8e2a4c1b3d4e5f8a9b0c1d2e3f4a5b');
-    expect(codeConfigName(SHA256)).toBe(`faasctl-code-${'a'.repeat(48)}`);
-    for (const name of [invocationServiceName(REQUEST_ID), inputConfigName(REQUEST_ID), codeConfigName(SHA256)]) {
+    expect(codeConfigName(INSTALLATION, SHA256)).toBe(`faasctl-code-0123456789ab-${'a'.repeat(36)}`);
+    for (const name of [invocationServiceName(REQUEST_ID), inputConfigName(REQUEST_ID), codeConfigName(INSTALLATION, SHA256)]) {
       expect(name.length, name).toBeLessThanOrEqual(63);
       expect(name).toMatch(/^[a-z0-9][a-z0-9-]*[a-z0-9]$/);
     }
   });
 
   it('names identical code identically and different code differently', () => {
-    expect(codeConfigName(SHA256)).toBe(codeConfigName(SHA256));
-    expect(codeConfigName(`b${SHA256.slice(1)}`)).not.toBe(codeConfigName(SHA256));
+    expect(codeConfigName(INSTALLATION, SHA256)).toBe(codeConfigName(INSTALLATION, SHA256));
+    expect(codeConfigName(INSTALLATION, `b${SHA256.slice(1)}`)).not.toBe(codeConfigName(INSTALLATION, SHA256));
+    // Another installation on the same Swarm gets its own config: its gc cannot remove ours.
+    expect(codeConfigName('fedcba9876543210', SHA256)).not.toBe(codeConfigName(INSTALLATION, SHA256));
   });
 });
 
 describe('checkContainerSpec', () => {
   it('compiles the code at /tmp/function.py with the user file name, labelled with the user, in bounded resources', () => {
-    expect(checkContainerSpec('img:1', 'def main(d): pass\n', undefined, 'hello.py', 'user-9')).toEqual({
+    expect(checkContainerSpec('img:1', 'def main(d): pass\n', undefined, 'hello.py', 'user-9', INSTALLATION)).toEqual({
       image: 'img:1',
       cmd: ['check', '--file', '/tmp/function.py', '--filename', 'hello.py'],
-      labels: { 'io.faasctl.managed': 'true', 'io.faasctl.component': 'check', 'io.faasctl.user': 'user-9' },
+      labels: { 'io.faasctl.managed': 'true', 'io.faasctl.component': 'check', 'io.faasctl.user': 'user-9', 'io.faasctl.installation': INSTALLATION },
       files: { '/tmp/function.py': 'def main(d): pass\n' },
       memoryBytes: 256 * 1024 * 1024,
       nanoCpus: 1_000_000_000,
@@ -127,7 +132,7 @@ describe('checkContainerSpec', () => {
   });
 
   it('passes --entry only when one is named', () => {
-    expect(checkContainerSpec('img:1', '', 'handler', 'f.py', 'u').cmd).toEqual(['check', '--file', '/tmp/function.py', '--filename', 'f.py', '--entry', 'handler']);
-    expect(checkContainerSpec('img:1', '', '', 'f.py', 'u').cmd).not.toContain('--entry');
+    expect(checkContainerSpec('img:1', '', 'handler', 'f.py', 'u', INSTALLATION).cmd).toEqual(['check', '--file', '/tmp/function.py', '--filename', 'f.py', '--entry', 'handler']);
+    expect(checkContainerSpec('img:1', '', '', 'f.py', 'u', INSTALLATION).cmd).not.toContain('--entry');
   });
 });
