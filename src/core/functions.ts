@@ -6,7 +6,7 @@ import { codeConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { checkCode, type CheckPassed } from './code-check.js';
 import { ConflictError, NotFoundError, UsageError } from './errors.js';
-import { DEFAULT_LIMITS, type LimitFlags, parseEnv, resolveLimits } from './limits.js';
+import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName } from './names.js';
 import type { Clock, Logger } from './ports.js';
 import type { Actor } from './users.js';
@@ -225,8 +225,7 @@ export interface FunctionDetail {
 export async function showFunction(store: Store, actor: Actor, name: string, recent = 5): Promise<FunctionDetail> {
   const fn = await requireFunction(store, actor, name);
   const versions = await store.functions.maxVersion(fn.id);
-  const invocations = await store.requests.list({ userId: actor.id, type: 'fn.invoke', limit: 200 });
-  return { fn, versions, recent: invocations.filter((r) => r.functionId === fn.id).slice(0, recent) };
+  return { fn, versions, recent: await store.requests.list({ userId: actor.id, type: 'fn.invoke', functionId: fn.id, limit: recent }) };
 }
 
 /** Makes an earlier version current again (default: the one before the current). */
@@ -274,4 +273,3 @@ function finished(deps: Pick<FunctionDeps, 'clock'>, id: string, started: Date) 
   return { id, status: 'success' as const, startedAt: started, finishedAt: end, durationMs: end.getTime() - started.getTime() };
 }
 
-export { DEFAULT_LIMITS };

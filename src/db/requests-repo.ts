@@ -63,6 +63,7 @@ export interface Completion {
 export interface RequestFilter {
   userId: string;
   type?: string;
+  functionId?: string;
   status?: RequestStatus;
   since?: Date;
   limit: number;
@@ -125,8 +126,9 @@ export function requestsRepo(db: Queryable) {
         `SELECT ${COLUMNS} FROM requests
           WHERE user_id = $1 AND ($2::text IS NULL OR type = $2 OR type LIKE $2 || '.%')
             AND ($3::text IS NULL OR status = $3) AND ($4::timestamptz IS NULL OR created_at >= $4)
+            AND ($6::uuid IS NULL OR function_id = $6)
           ORDER BY created_at DESC, id LIMIT $5`,
-        [f.userId, f.type ?? null, f.status ?? null, f.since ?? null, f.limit],
+        [f.userId, f.type ?? null, f.status ?? null, f.since ?? null, f.limit, f.functionId ?? null],
       );
     },
   };

@@ -204,7 +204,7 @@ describe('functions through the binary', () => {
     const code = [
       'import os',
       'def main(data):',
-      '    leaked = [p for p in ("/proc/1/environ", "/proc/self/environ") if "FAASCTL_NONCE" in open(p, errors="replace").read()] if False else []',
+      '    leaked = []',
       '    for path in ("/proc/1/environ", "/proc/self/environ"):',
       '        try:',
       '            if "FAASCTL_NONCE" in open(path, errors="replace").read(): leaked.append(path)',
