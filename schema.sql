@@ -92,6 +92,26 @@ CREATE INDEX IF NOT EXISTS requests_user_created_idx ON requests (user_id, creat
 CREATE INDEX IF NOT EXISTS requests_function_idx ON requests (function_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS requests_open_idx ON requests (status) WHERE status IN ('pending', 'running');
 
-INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '2')
+-- Warm functions (v3): per-replica worker processes, and the token a replica demands. The
+-- token is also in a Swarm secret, which the API cannot read back, so the CLI keeps its copy here.
+ALTER TABLE functions ADD COLUMN IF NOT EXISTS warm_workers integer NOT NULL DEFAULT 2;
+ALTER TABLE functions ADD COLUMN IF NOT EXISTS warm_token text;
+
+-- Bulk invocations (v3): the request row holds the summary, one row per input holds its answer.
+CREATE TABLE IF NOT EXISTS request_items (
+  request_id  uuid NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+  idx         integer NOT NULL,
+  status      text NOT NULL CHECK (status IN ('success', 'application_error', 'developer_error', 'system_error')),
+  result      jsonb,
+  error       text,
+  output      text,
+  attempts    integer NOT NULL DEFAULT 1,
+  duration_ms double precision,
+  cpu_ms      double precision,
+  max_rss_kb  bigint,
+  PRIMARY KEY (request_id, idx)
+);
+
+INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '3')
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
   WHERE faasctl_meta.value::int < EXCLUDED.value::int;

@@ -9,7 +9,9 @@ Modes (argv[1]):
               FAASCTL-RESULT:<nonce>:<compact JSON>
           and exits 0: the frame, not the exit code, carries the status.
   child   internal: the process that actually executes user code for `run`.
-  serve   reserved for warm replicas (HTTP server); not implemented yet.
+  serve   a warm replica: an HTTP server that answers invocations with a pool of
+          worker processes, each holding the function loaded (see the serve section).
+  worker  internal: one such worker process.
 
 Security model of `run`: user code is untrusted and must not forge the result frame.
 The parent keeps the nonce, scrubs it from its environment, makes itself non-dumpable
@@ -1046,19 +1048,671 @@ def child_mode(argv):
 
 
 # --------------------------------------------------------------------------- serve
+#
+# A warm replica. The main process is an HTTP/1.1 server (http.server: a thread per
+# connection, keep-alive, TCP_NODELAY) that never runs user code. Each request goes to an
+# idle worker: a process that loaded the function once and answers requests read from a
+# pipe, one at a time, so a replica's concurrency is its number of workers. The server
+# keeps the time: a worker that overruns is killed with its process group, replaced, and
+# the request answered with status "timeout". Requests need the function's token (a Swarm
+# secret): the replica publishes its port on the node, reachable by anyone who can reach
+# the node.
+#
+#   GET  /healthz   -> 200 {"ok":true,...}     (no token: liveness only, nothing else)
+#   POST /invoke    -> 200 outcome JSON         (Authorization: Bearer <token>; body = input JSON)
+#                      401 token missing or wrong, 411/413 body, 503 busy or draining
+#
+# The outcome has the shape of the cold frame plus the captured output text:
+#   {"v":1,"status":..,"error":..,"output":{"text","bytes","truncated"},"metrics":{..},"result":..}
+# A 503 means the request was NOT run: the client may send it elsewhere.
+
+SERVE_PORT = 8080
+SERVE_WORKERS = 2
+SERVE_MAX_INPUT = 16 * 1024 * 1024
+SERVE_OUTPUT_LIMIT = 64 * 1024
+LISTEN_BACKLOG = 512
+IDLE_CONNECTION_SECONDS = 300
+# How long a worker may take to import the function before it counts as failed to load.
+WORKER_LOAD_SECONDS = 60.0
+WORKER_RESPAWN_MAX_SECONDS = 10.0
+LENGTH_BYTES = 4
+
+
+def load_serve_config(environ):
+    config = load_run_config(environ)
+    config.update(
+        port=int_setting(environ, "FAASCTL_PORT", SERVE_PORT, 1),
+        workers=int_setting(environ, "FAASCTL_WORKERS", SERVE_WORKERS, 1),
+        queue=int_setting(environ, "FAASCTL_QUEUE", 0, 0),
+        max_input=int_setting(environ, "FAASCTL_MAX_INPUT", SERVE_MAX_INPUT, 1),
+        output_limit=int_setting(environ, "FAASCTL_OUTPUT_LIMIT", SERVE_OUTPUT_LIMIT, 0),
+        token_file=environ.get("FAASCTL_TOKEN_FILE") or "",
+    )
+    # Waiting requests beyond the workers: enough for a client that keeps every worker of
+    # every replica busy, bounded so an overload is answered (503) rather than queued forever.
+    config["queue"] = config["queue"] or 64 * config["workers"]
+    return config
+
+
+def read_token(path):
+    if not path:
+        raise UsageError("FAASCTL_TOKEN_FILE must name the token secret")
+    try:
+        with open(path, "rb") as handle:
+            token = handle.read().strip()
+    except OSError as exc:
+        raise UsageError("cannot read the token %s: %s" % (path, exc.strerror))
+    if len(token) < 16:
+        raise UsageError("the token in %s is too short" % path)
+    return b"Bearer " + token
+
+
+def length_prefixed(data):
+    return len(data).to_bytes(LENGTH_BYTES, "big") + data
+
+
+def read_exact(fd, size, deadline=None):
+    """`size` bytes from fd; None on EOF; TimeoutError past the monotonic deadline."""
+    import select
+    chunks, missing = [], size
+    while missing:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise TimeoutError()
+        chunk = os.read(fd, min(missing, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(fd, deadline=None):
+    head = read_exact(fd, LENGTH_BYTES, deadline)
+    if head is None:
+        return None
+    return read_exact(fd, int.from_bytes(head, "big"), deadline)
+
+
+def outcome_json(status, error, output, metrics, encoded_result="null"):
+    head = {"v": FRAME_VERSION, "status": status, "error": error, "output": output, "metrics": metrics}
+    return compact_json(head)[:-1] + ',"result":' + encoded_result + "}"
+
+
+NO_OUTPUT = {"text": "", "bytes": 0, "truncated": False}
+
+
+def no_metrics(duration_ms):
+    return {"durationMs": round(duration_ms, 3), "cpuMs": None, "maxRssKb": None}
+
+
+# ---- worker (runs user code; one request at a time)
+
+
+class CapturedOutput:
+    """What the function prints during one request (stdout and stderr in order), capped;
+    the 2016 format also needs stdout alone for its output_text."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.parts = []
+        self.stdout_parts = []
+        self.kept = 0
+        self.total = 0
+
+    def sink(self, is_stdout):
+        return OutputSink(self, is_stdout)
+
+    def add(self, text, is_stdout):
+        size = len(text.encode("utf-8", "replace"))
+        self.total += size
+        if self.kept < self.limit:
+            piece = text if self.kept + size <= self.limit else text.encode("utf-8", "replace")[: self.limit - self.kept].decode("utf-8", "ignore")
+            self.parts.append(piece)
+            self.kept += len(piece.encode("utf-8", "replace"))
+        if is_stdout:
+            self.stdout_parts.append(text)
+
+    def summary(self):
+        return {"text": "".join(self.parts), "bytes": self.total, "truncated": self.total > self.kept}
+
+
+class OutputSink:
+    """A text stream for sys.stdout/sys.stderr (with a .buffer for bytes writers)."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, capture, is_stdout):
+        self.capture, self.is_stdout = capture, is_stdout
+        self.buffer = self
+
+    def write(self, data):
+        text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray, memoryview)) else str(data)
+        self.capture.add(text, self.is_stdout)
+        return len(data)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise OSError("the output of a warm function is captured, not a file")
+
+    def writable(self):
+        return True
+
+
+class LoadedFunction:
+    def __init__(self, code_path, entry):
+        self.code_path = code_path
+        self.format = "madhat" if entry == MADHAT_ENTRY else "main"
+        self.func = None
+        self.error = None
+        try:
+            self.format, self.func = find_entry(load_function(code_path), entry)
+        except BaseException as exc:  # reported with every request, like a cold run would
+            self.error = error_from_exception(exc, code_path)
+
+
+def parse_input_bytes(raw):
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise FunctionInputError("input is not valid JSON: %s" % exc)
+
+
+def run_loaded(loaded, raw, limit, state):
+    data = parse_input_bytes(raw)
+    if loaded.format == "madhat":
+        input_data, output_data = madhat_args(data)
+        state["output_data"] = output_data
+        await_if_needed(loaded.func(input_data, output_data))
+        return encode_result(output_data, limit)
+    return encode_result(await_if_needed(loaded.func(data)), limit)
+
+
+def madhat_encoded(capture, error, encoded_data):
+    text = "".join(capture.stdout_parts)
+    if error and error.get("traceback"):
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += error["traceback"]
+    return '{"output_text":' + compact_json(text) + ',"outputData":' + encoded_data + "}"
+
+
+def worker_answer(loaded, raw, limits):
+    """One request, start to end, as the outcome JSON text."""
+    import resource
+    capture = CapturedOutput(limits["output"])
+    saved = sys.stdout, sys.stderr
+    state = {}
+    started, cpu_started = time.perf_counter(), time.process_time()
+    sys.stdout, sys.stderr = capture.sink(True), capture.sink(False)
+    try:
+        if loaded.error is not None:
+            error, encoded = dict(loaded.error), "null"
+        else:
+            encoded, error = run_loaded(loaded, raw, limits["result"], state), None
+    except BaseException as exc:  # user code may raise anything, SystemExit included
+        error = error_from_exception(exc, loaded.code_path)
+        encoded = partial_output_data(state, limits["result"]) if loaded.format == "madhat" else "null"
+    finally:
+        sys.stdout, sys.stderr = saved
+    metrics = {
+        "durationMs": round((time.perf_counter() - started) * 1000.0, 3),
+        "cpuMs": round((time.process_time() - cpu_started) * 1000.0, 3),
+        "maxRssKb": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+    }
+    status = "success" if error is None else "error"
+    if error and error.get("type") == "MemoryError":
+        status = "oom"
+        error["message"] = error.get("message") or "out of memory (MemoryError raised)"
+    if loaded.format == "madhat":
+        encoded = madhat_encoded(capture, error, encoded)
+    return outcome_json(status, error, capture.summary(), metrics, encoded)
+
+
+def worker_mode(argv):
+    opts = dict(zip(argv[::2], argv[1::2]))
+    try:
+        in_fd, out_fd = int(opts["--in-fd"]), int(opts["--out-fd"])
+        code_path, entry = opts["--code"], opts.get("--entry", DEFAULT_ENTRY)
+        limits = {"result": int(opts["--result-limit"]), "output": int(opts["--output-limit"])}
+    except (KeyError, ValueError):
+        raise UsageError("worker mode is internal to `serve`")
+    for fd in (in_fd, out_fd):
+        os.set_inheritable(fd, False)  # programs the function execs don't get them
+    prefer_oom_victim()
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+    owner = os.getpid()
+    loaded = LoadedFunction(code_path, entry)
+    if os.getpid() != owner:
+        os._exit(0)  # a fork made at import time returned here
+    write_all(out_fd, length_prefixed(b"ready"))
+    while True:
+        raw = read_message(in_fd)
+        if raw is None:
+            os._exit(0)  # the server went away
+        answer = worker_answer(loaded, raw, limits)
+        if os.getpid() != owner:
+            os._exit(0)  # a fork made by user code returned here: only the original answers
+        write_all(out_fd, length_prefixed(answer.encode("ascii")))
+
+
+# ---- server side of the pool
+
+
+class WorkerGone(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, config, environ):
+        to_r, self.to_w = os.pipe()
+        self.from_r, from_w = os.pipe()
+        argv = [sys.executable or "python3", "-I", "-u", THIS_FILE, "worker",
+                "--in-fd", str(to_r), "--out-fd", str(from_w), "--code", config["code_file"],
+                "--entry", config["entry"], "--result-limit", str(config["result_limit"]),
+                "--output-limit", str(config["output_limit"])]
+        try:
+            # Own session: a timeout kills the worker with everything it started.
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, pass_fds=(to_r, from_w),
+                                         close_fds=True, start_new_session=True,
+                                         env=child_environment(environ))
+        finally:
+            os.close(to_r)
+            os.close(from_w)
+
+    def wait_ready(self, seconds):
+        try:
+            hello = read_message(self.from_r, time.monotonic() + seconds)
+        except TimeoutError:
+            hello = None
+        if hello != b"ready":
+            self.kill()
+            raise WorkerGone(self.describe_exit())
+
+    def call(self, body, deadline):
+        """The outcome JSON bytes; TimeoutError past the deadline; WorkerGone if it died."""
+        try:
+            write_all(self.to_w, length_prefixed(body))
+        except OSError:
+            raise WorkerGone(self.describe_exit())
+        answer = read_message(self.from_r, deadline)
+        if answer is None:
+            raise WorkerGone(self.describe_exit())
+        return answer
+
+    def kill(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def describe_exit(self):
+        try:
+            code = self.proc.wait(KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            return None
+        return code
+
+    def close(self):
+        self.kill()
+        for fd in (self.to_w, self.from_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            self.proc.wait(KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class WorkerPool:
+    """`size` workers; a request takes an idle one or waits, at most `queue` waiting."""
+
+    def __init__(self, config, environ):
+        import threading
+        self.config, self.environ = config, environ
+        self.cond = threading.Condition()
+        self.idle = []
+        self.waiting = 0
+        self.closed = False
+        self.load_failure = None
+        self.oom_seen = cgroup_oom_kills()
+        self.threading = threading
+
+    def start(self):
+        for _ in range(self.config["workers"]):
+            self.spawn_later()
+
+    def spawn_later(self):
+        self.threading.Thread(target=self.spawn, daemon=True).start()
+
+    def spawn(self):
+        backoff = 0.5
+        while not self.closed:
+            try:
+                worker = Worker(self.config, self.environ)
+                worker.wait_ready(WORKER_LOAD_SECONDS)
+            except (OSError, WorkerGone) as exc:
+                self.load_failure = load_failure_message(exc)
+                sys.stderr.write("faasctl serve: %s; retrying in %.1f s\n" % (self.load_failure, backoff))
+                time.sleep(backoff)
+                backoff = min(backoff * 2, WORKER_RESPAWN_MAX_SECONDS)
+                continue
+            self.load_failure = None
+            with self.cond:
+                if self.closed:
+                    worker.close()
+                    return
+                self.idle.append(worker)
+                self.cond.notify()
+            return
+
+    def acquire(self, deadline):
+        """An idle worker; None when the deadline passes first; "busy" when the queue is full."""
+        with self.cond:
+            if self.idle:
+                return self.idle.pop()
+            if self.waiting >= self.config["queue"]:
+                return "busy"
+            self.waiting += 1
+            try:
+                while not self.idle and not self.closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return None
+                    self.cond.wait(remaining)
+                return self.idle.pop() if self.idle else None
+            finally:
+                self.waiting -= 1
+
+    def release(self, worker):
+        with self.cond:
+            if self.closed:
+                worker.close()
+                return
+            self.idle.append(worker)
+            self.cond.notify()
+
+    def replace(self, worker):
+        worker.close()
+        self.spawn_later()
+
+    def oom_since_last_look(self):
+        with self.cond:
+            now = cgroup_oom_kills()
+            before, self.oom_seen = self.oom_seen, now
+        return None if now is None or before is None else now > before
+
+    def close(self):
+        with self.cond:
+            self.closed = True
+            idle, self.idle = self.idle, []
+            self.cond.notify_all()
+        for worker in idle:
+            worker.close()
+
+
+def load_failure_message(exc):
+    if isinstance(exc, WorkerGone):
+        code = exc.args[0] if exc.args else None
+        if code is not None and code < 0:
+            try:
+                return "the function's worker died while loading (%s)" % signal.Signals(-code).name
+            except ValueError:
+                pass
+        return "the function's worker exited while loading (exit code %s)" % code
+    return "cannot start a worker: %s" % exc
+
+
+def died_outcome(code, oom, config, duration_ms):
+    """The outcome for a worker that died mid-request (it never answered)."""
+    limit = config["memory_limit"]
+    if code is not None and code < 0:
+        if -code == signal.SIGKILL and oom is not False:
+            where = " (limit %s)" % mib(limit) if limit else ""
+            status, error = "oom", error_obj("OutOfMemory", "out of memory%s" % where)
+        else:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = "signal %d" % -code
+            status, error = "killed", error_obj("Killed", "killed by %s" % name)
+    else:
+        status = "error"
+        error = error_obj("ExitError", "the function's process exited with code %s without reporting a result" % code)
+    return outcome_json(status, error, NO_OUTPUT, no_metrics(duration_ms))
+
+
+def invoke_on_pool(pool, body):
+    """(HTTP status, response body bytes) for one authorised invocation."""
+    config = pool.config
+    started = time.monotonic()
+    deadline = started + config["timeout_ms"] / 1000.0
+    worker = pool.acquire(deadline)
+    if worker == "busy":
+        return 503, b'{"error":"busy: every worker is taken and the queue is full"}'
+    if worker is None:
+        if pool.load_failure:
+            error = error_obj("LoadError", pool.load_failure)
+            return 200, outcome_json("error", error, NO_OUTPUT, no_metrics(0.0)).encode("ascii")
+        return 503, b'{"error":"busy: no worker became free in time"}'
+    # The timeout counts from when a worker takes the request, as a cold run's counts
+    # from its process start: time spent queued is the platform's, not the function's.
+    deadline = time.monotonic() + config["timeout_ms"] / 1000.0
+    try:
+        answer = worker.call(body, deadline)
+    except TimeoutError:
+        pool.replace(worker)
+        error = error_obj("Timeout", "timed out after %d ms" % config["timeout_ms"])
+        return 200, outcome_json("timeout", error, NO_OUTPUT, no_metrics(config["timeout_ms"])).encode("ascii")
+    except WorkerGone as gone:
+        code = gone.args[0] if gone.args else None
+        pool.replace(worker)
+        duration = (time.monotonic() - started) * 1000.0
+        return 200, died_outcome(code, pool.oom_since_last_look(), config, duration).encode("ascii")
+    pool.release(worker)
+    return 200, answer
+
+
+def make_server(config, pool, token):
+    import hmac
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Server(ThreadingHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+        daemon_threads = True
+
+        def __init__(self, address):
+            super().__init__(address, Handler)
+            self.lock = threading.Lock()
+            self.draining = False
+            self.connections = {}  # socket -> busy?
+
+        def begin(self, sock):
+            with self.lock:
+                if self.draining:
+                    return False
+                self.connections[sock] = True
+                return True
+
+        def end(self, sock):
+            with self.lock:
+                if sock in self.connections:
+                    self.connections[sock] = False
+                return self.draining
+
+        def idle_connections(self):
+            with self.lock:
+                self.draining = True
+                return [sock for sock, busy in self.connections.items() if not busy]
+
+        def active(self):
+            with self.lock:
+                return sum(1 for busy in self.connections.values() if busy)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+        timeout = IDLE_CONNECTION_SECONDS
+        server_version = "faasctl"
+
+        def setup(self):
+            super().setup()
+            with self.server.lock:
+                self.server.connections[self.connection] = False
+
+        def finish(self):
+            with self.server.lock:
+                self.server.connections.pop(self.connection, None)
+            super().finish()
+
+        def handle_one_request(self):
+            try:
+                line = self.rfile.readline(65537)
+            except (OSError, ValueError):
+                line = b""
+            if not line:
+                self.close_connection = True
+                return
+            if not self.server.begin(self.connection):
+                # Draining: not run, so the client may safely send it elsewhere.
+                self.close_connection = True
+                self.reply(503, b'{"error":"draining: this replica is stopping"}', close=True)
+                return
+            try:
+                self.raw_requestline = line
+                if len(line) > 65536:
+                    self.send_error(414)
+                    return
+                if not self.parse_request():
+                    return
+                route = ROUTES.get((self.command, self.path.split("?", 1)[0]))
+                if route is None:
+                    self.reply(404, b'{"error":"no such route"}')
+                else:
+                    route(self)
+            finally:
+                if self.server.end(self.connection):
+                    self.close_connection = True
+
+        def reply(self, code, body, close=False):
+            close = close or self.close_connection or self.server.draining
+            head = "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n" % (
+                code, self.responses.get(code, ("",))[0], len(body), "Connection: close\r\n" if close else "")
+            if close:
+                self.close_connection = True
+            try:
+                self.wfile.write(head.encode("ascii") + body)
+            except OSError:
+                self.close_connection = True
+
+        def health(self):
+            with pool.cond:
+                idle = len(pool.idle)
+            body = '{"ok":true,"workers":%d,"idle":%d}' % (config["workers"], idle)
+            self.reply(200, body.encode("ascii"))
+
+        def invoke(self):
+            given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
+            if not hmac.compare_digest(given, token):
+                # Unread body: the connection cannot be reused.
+                return self.reply(401, b'{"error":"missing or wrong token"}', close=True)
+            length = self.headers.get("Content-Length")
+            if length is None or not length.isdigit():
+                return self.reply(411, b'{"error":"Content-Length is required"}', close=True)
+            if int(length) > config["max_input"]:
+                body = '{"error":"input is %s bytes; the limit is %d"}' % (length, config["max_input"])
+                return self.reply(413, body.encode("ascii"), close=True)
+            body = self.rfile.read(int(length))
+            if len(body) < int(length):
+                self.close_connection = True
+                return
+            code, answer = invoke_on_pool(pool, body)
+            self.reply(code, answer)
+
+        def log_message(self, *args):
+            pass  # no access log: it would cost more than the request
+
+    ROUTES = {("GET", "/healthz"): Handler.health, ("POST", "/invoke"): Handler.invoke}
+    server = Server(("0.0.0.0", config["port"]))
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return server
+
+
+def drain_and_exit(server, pool, grace_seconds):
+    """SIGTERM (Swarm stopping the task, e.g. in a rolling update): stop accepting, let
+    requests in flight finish, close idle keep-alive connections, then exit. A request
+    that arrives meanwhile gets 503 and was not run."""
+    import socket
+    for sock in server.idle_connections():
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    server.shutdown()
+    server.server_close()
+    deadline = time.monotonic() + grace_seconds
+    while server.active() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pool.close()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def serve_mode(argv):
-    """Reserved for warm replicas: a long-running HTTP server (token from a Swarm
-    secret) that runs each request through the same parent/child machinery as `run`
-    and answers the frame JSON as the response body. Not implemented yet."""
-    raise UsageError("serve mode is not implemented yet")
+    import threading
+    if argv:
+        raise UsageError("serve takes no arguments; it is configured by FAASCTL_* variables")
+    environ = dict(os.environ)
+    try:
+        config = load_serve_config(environ)
+    except ValueError as exc:
+        raise UsageError(str(exc))
+    token = read_token(config["token_file"])
+    set_no_new_privs()  # before spawning: the workers and all they exec inherit it
+    pool = WorkerPool(config, environ)
+    # Listen first, then load: the port answers (and queues) as soon as the task runs,
+    # and requests wait for the first worker instead of being refused.
+    server = make_server(config, pool, token)
+    pool.start()
+    grace = config["timeout_ms"] / 1000.0 + 1.0
 
+    def on_signal(_signum, _frame):
+        threading.Thread(target=drain_and_exit, args=(server, pool, grace), daemon=True).start()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    sys.stderr.write("faasctl serve: listening on :%d, %d workers, timeout %d ms\n" % (
+        config["port"], config["workers"], config["timeout_ms"]))
+    server.serve_forever(poll_interval=0.5)
+    while True:  # drain_and_exit ends the process
+        time.sleep(1)
 
 # --------------------------------------------------------------------------- main
 
-MODES = {"check": check_mode, "run": run_mode, "child": child_mode, "serve": serve_mode}
-USAGE = "usage: faasctl_runtime.py check [--file PATH] [--entry NAME] [--filename NAME] | run"
+MODES = {"check": check_mode, "run": run_mode, "child": child_mode, "serve": serve_mode,
+         "worker": worker_mode}
+USAGE = "usage: faasctl_runtime.py check [--file PATH] [--entry NAME] [--filename NAME] | run | serve"
 
 
 def main(argv):

@@ -2,11 +2,13 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FunctionDeps } from '../core/functions.js';
 import type { InvokeDeps } from '../core/invoke.js';
+import type { WarmDeps } from '../core/warm.js';
+import { HttpReplicaTransport } from '../swarm/replica-http.js';
 import { runtimeImageRef } from '../runtime/python.js';
 import type { Context } from './context.js';
 
 /** The real adapters behind the function use cases, built once per command. */
-export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps> {
+export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps & WarmDeps> {
   const cfg = await ctx.config();
   const [store, swarm] = await Promise.all([ctx.store(), ctx.swarm()]);
   return {
@@ -21,7 +23,21 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
     runtimeImage: () => runtimeImageRef(cfg.context?.registry),
     sleep: (ms) => sleep(ms),
     progress,
+    newToken: () => randomBytes(32).toString('base64url'),
+    replicaHost: (address) => replicaHost(cfg.host.value, address),
+    replicaTransport: (maxSockets) => new HttpReplicaTransport(maxSockets),
+    monotonic: () => performance.now(),
   };
+}
+
+/**
+ * Replicas publish their port on their node's address. A node that advertises no usable
+ * address is the engine we talk to: its host for tcp://, loopback for a local socket.
+ */
+export function replicaHost(dockerHost: string, nodeAddress: string | undefined): string {
+  if (nodeAddress && nodeAddress !== '0.0.0.0' && nodeAddress !== '::') return nodeAddress;
+  if (/^(tcp|https?):\/\//.test(dockerHost)) return new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname;
+  return '127.0.0.1';
 }
 
 /** Ctrl-C / SIGTERM as an AbortSignal for the duration of `fn`, so clean-up runs before exit. */

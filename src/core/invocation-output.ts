@@ -15,8 +15,9 @@ export interface Frame {
   status: 'success' | 'error' | 'timeout' | 'oom' | 'killed';
   result: unknown;
   error: { type: string; message: string; traceback?: string | null } | null;
-  output: { bytes: number; truncated: boolean };
-  metrics: { durationMs: number; cpuMs: number; maxRssKb: number };
+  /** A warm replica also sends the captured text (a cold run's output is in its log). */
+  output: { bytes: number; truncated: boolean; text?: string };
+  metrics: { durationMs: number; cpuMs: number | null; maxRssKb: number | null };
 }
 
 export class InvocationOutput {

@@ -1,4 +1,4 @@
-import type { Completion, RequestStatus } from '../db/requests-repo.js';
+import type { Completion } from '../db/requests-repo.js';
 import type { Store } from '../db/store.js';
 import type { SwarmClient, SwarmTask } from '../swarm/client.js';
 import type { LogStream } from '../swarm/log-demux.js';
@@ -109,28 +109,34 @@ export interface Outcome {
   message?: string;
 }
 
+/** An invocation that ended without an answer from the runtime. */
+export function failedOutcome(base: CompletionBase, message: string, exitCode: ExitCode): Outcome {
+  return { completion: { ...base, cpuMs: null, maxRssKb: null, status: 'system_error', result: null, error: message }, exitCode, message };
+}
+
 /** How a watched invocation ended, as a request row and an exit code. */
 export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { timeoutMs: number }): Outcome {
   const base = { output: w.out.output.text, outputTruncated: w.out.output.truncated, node: w.task?.nodeId ?? null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
   const frame = w.out.frame;
-  if (frame) {
-    const metrics = { cpuMs: frame.metrics?.cpuMs ?? null, maxRssKb: frame.metrics?.maxRssKb ?? null };
-    const { status, exitCode } = classify(frame);
-    const error = frame.error ? frame.error.traceback || `${frame.error.type}: ${frame.error.message}` : null;
-    const message = frame.error ? describeFailure(frame, limits) : undefined;
-    return { completion: { ...base, ...metrics, status, result: frame.result, error }, frame, exitCode, message };
-  }
-  const failure = (status: RequestStatus & Completion['status'], message: string, exitCode: ExitCode): Outcome => ({
-    completion: { ...base, cpuMs: null, maxRssKb: null, status, result: null, error: message },
-    exitCode,
-    message,
-  });
+  if (frame) return outcomeOfFrame(frame, base, limits);
+  const failure = (_status: 'system_error', message: string, exitCode: ExitCode): Outcome => failedOutcome(base, message, exitCode);
   if (w.reason === 'cancelled') return failure('system_error', 'cancelled before the function answered', EXIT.interrupted);
   if (w.reason === 'deadline') return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);
   const t = w.task;
   const why = t ? [t.error, t.message, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined].filter(Boolean).join(', ') : 'no task';
   return failure('system_error', `the task ended (${t?.state ?? 'unknown'}: ${why}) without a result`, EXIT.platform);
+}
+
+type CompletionBase = Pick<Completion, 'output' | 'outputTruncated' | 'node' | 'finishedAt' | 'durationMs'>;
+
+/** The runtime's answer (a cold frame or a warm replica's response) as a row and an exit code. */
+export function outcomeOfFrame(frame: Frame, base: CompletionBase, limits: { timeoutMs: number }): Outcome {
+  const metrics = { cpuMs: frame.metrics?.cpuMs ?? null, maxRssKb: frame.metrics?.maxRssKb ?? null };
+  const { status, exitCode } = classify(frame);
+  const error = frame.error ? frame.error.traceback || `${frame.error.type}: ${frame.error.message}` : null;
+  const message = frame.error ? describeFailure(frame, limits) : undefined;
+  return { completion: { ...base, ...metrics, status, result: frame.result, error }, frame, exitCode, message };
 }
 
 function classify(frame: Frame): { status: Completion['status']; exitCode: ExitCode } {

@@ -6,6 +6,8 @@ import { NotFoundError, UsageError } from './errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, requireFunction } from './functions.js';
 import { finishInvocation, outcomeOf, removeInvocation, watchInvocation, type InvocationDeps, type Outcome } from './invocation.js';
 import type { Actor } from './users.js';
+import { warmService } from './warm.js';
+import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
 
 /** Input travels as a Swarm config, whose size limit it shares with code. */
 export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
@@ -16,7 +18,7 @@ export const START_ALLOWANCE_MS = 30_000;
 /** Inputs up to this size are kept in the request row's params, as the old system kept its parameters. */
 const PARAMS_INPUT_LIMIT = 4096;
 
-export interface InvokeDeps extends InvocationDeps {
+export interface InvokeDeps extends InvocationDeps, RouteDeps {
   newId: () => string;
   newNonce: () => string;
   runtimeImage: () => Promise<string>;
@@ -27,6 +29,8 @@ export interface InvokeRequest {
   /** The input document as JSON text; undefined means no input (the function gets None). */
   input: string | undefined;
   async: boolean;
+  /** A job even when the function has warm replicas. */
+  cold?: boolean;
   signal?: AbortSignal;
   onOutput?: (stream: LogStream, text: string) => void;
 }
@@ -35,15 +39,20 @@ export interface Invocation {
   requestId: string;
   functionName: string;
   version: number;
+  mode: 'cold' | 'warm';
   /** Absent for --async: the invocation is still running. */
   outcome?: Outcome;
 }
 
-export function validateInput(raw: string | undefined): string {
+/** A warm replica reads input from the request body, so it takes more than a config holds. */
+export const MAX_WARM_INPUT_BYTES = 16 * 1024 * 1024;
+
+export function validateInput(raw: string | undefined, limit = MAX_INPUT_BYTES): string {
   if (raw === undefined || raw.trim() === '') return 'null';
   const bytes = Buffer.byteLength(raw);
-  if (bytes > MAX_INPUT_BYTES) {
-    throw new UsageError(`input is ${bytes} bytes; the limit is ${MAX_INPUT_BYTES} (500 KiB)`, { code: 'input_too_large', hint: 'pass a reference (a URL or a path the function can reach) instead of the data' });
+  if (bytes > limit) {
+    const hint = limit === MAX_INPUT_BYTES ? 'make the function warm (faasctl fn scale NAME 1) for inputs up to 16 MiB, or pass a reference (a URL or a path the function can reach)' : 'pass a reference (a URL or a path the function can reach) instead of the data';
+    throw new UsageError(`input is ${bytes} bytes; the limit is ${limit} (${limit === MAX_INPUT_BYTES ? '500 KiB' : '16 MiB'})`, { code: 'input_too_large', hint });
   }
   try {
     JSON.parse(raw);
@@ -53,30 +62,63 @@ export function validateInput(raw: string | undefined): string {
   return raw;
 }
 
-/** A cold invocation: one Swarm service, watched to its answer (or left running with --async). */
+/**
+ * Warm when the function has a running replica (and neither --cold nor --async: an async
+ * call must outlive this process, which only a job does); otherwise a cold job.
+ */
 export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: InvokeRequest): Promise<Invocation> {
   const fn = await requireFunction(deps.store, actor, req.name);
+  if (!req.cold && !req.async && fn.warmReplicas > 0) {
+    const warm = await tryWarm(deps, actor, fn, req);
+    if (warm) return warm;
+    deps.log.debug(`${fn.name} has no running warm replica: invoking cold`);
+  }
+  return invokeCold(deps, actor, fn, req);
+}
+
+async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req: InvokeRequest): Promise<Invocation | undefined> {
+  const [serviceId, token] = await Promise.all([warmService(deps, fn), deps.store.functions.warmToken(fn.id)]);
+  if (!serviceId || !token) return undefined;
+  const input = validateInput(req.input, MAX_WARM_INPUT_BYTES);
+  const { router, transport } = await openRouter(deps, serviceId, token, 1);
+  try {
+    if (router.size === 0) return undefined;
+    const v = fn.current;
+    const requestId = deps.newId();
+    await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm' });
+    const { outcome } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal);
+    await deps.store.requests.complete(requestId, outcome.completion);
+    if (outcome.completion.output) req.onOutput?.('stderr', outcome.completion.output);
+    return { requestId, functionName: fn.name, version: v.version, mode: 'warm', outcome };
+  } finally {
+    transport.close();
+  }
+}
+
+function invokeRow(actor: Actor, fn: CurrentFunction, input: string) {
+  const v = fn.current;
+  const inputBytes = Buffer.byteLength(input);
+  return {
+    userId: actor.id,
+    type: 'fn.invoke',
+    params: { name: fn.name, version: v.version, inputBytes, ...(inputBytes <= PARAMS_INPUT_LIMIT ? { input: JSON.parse(input) } : {}) },
+    functionId: fn.id,
+    functionName: fn.name,
+    functionVersion: v.version,
+  };
+}
+
+/** A cold invocation: one Swarm service, watched to its answer (or left running with --async). */
+async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req: InvokeRequest): Promise<Invocation> {
   const input = validateInput(req.input);
   const v = fn.current;
   const image = await deps.runtimeImage();
   const requestId = deps.newId();
   const nonce = deps.newNonce();
   const startedAt = deps.clock.now();
-  const inputBytes = Buffer.byteLength(input);
-  await deps.store.requests.insert({
-    id: requestId,
-    userId: actor.id,
-    type: 'fn.invoke',
-    status: 'pending',
-    params: { name: fn.name, version: v.version, inputBytes, ...(inputBytes <= PARAMS_INPUT_LIMIT ? { input: JSON.parse(input) } : {}) },
-    startedAt,
-    functionId: fn.id,
-    functionName: fn.name,
-    functionVersion: v.version,
-    mode: 'cold',
-  });
+  await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'pending', startedAt, mode: 'cold' });
   const serviceId = await startService(deps, fn, { requestId, nonce, image, input, startedAt });
-  const invocation = { requestId, functionName: fn.name, version: v.version };
+  const invocation = { requestId, functionName: fn.name, version: v.version, mode: 'cold' as const };
   if (req.async) return invocation;
 
   const watched = await watchInvocation(deps, { serviceId, nonce, deadline: startedAt.getTime() + v.timeoutMs + START_ALLOWANCE_MS, signal: req.signal, onOutput: req.onOutput });

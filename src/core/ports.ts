@@ -15,3 +15,37 @@ export const systemClock: Clock = {
 };
 
 export const silentLogger: Logger = { debug: () => {} };
+
+/** Where one replica of a warm (or bulk) service answers: a task's port on its node. */
+export interface ReplicaEndpoint {
+  taskId: string;
+  nodeId?: string;
+  host: string;
+  port: number;
+}
+
+export interface ReplicaResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * HTTP to replicas, kept alive between calls. Throws ReplicaUnreachable when no response
+ * came back (refused, reset, closed): the caller decides whether to go elsewhere.
+ */
+export interface ReplicaTransport {
+  /** Rejects with an error named TimeoutError when no answer came within timeoutMs. */
+  post(endpoint: ReplicaEndpoint, path: string, headers: Record<string, string>, body: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReplicaResponse>;
+  /** Closes idle connections to endpoints that are gone. */
+  forget(endpoint: ReplicaEndpoint): void;
+  close(): void;
+}
+
+export class ReplicaUnreachable extends Error {
+  constructor(
+    readonly endpoint: ReplicaEndpoint,
+    readonly reason: string,
+  ) {
+    super(`replica ${endpoint.host}:${endpoint.port} did not answer (${reason})`);
+  }
+}

@@ -25,6 +25,8 @@ export interface FunctionRow {
   name: string;
   currentVersion: number;
   warmReplicas: number;
+  /** Worker processes per warm replica: its concurrency. */
+  warmWorkers: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -43,7 +45,7 @@ export interface FunctionSummary extends FunctionRow {
 
 export type NewVersion = Omit<VersionRow, 'createdAt'>;
 
-const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas",
+const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas", f.warm_workers AS "warmWorkers",
   f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
 const VERSION = `v.function_id AS "functionId", v.version, v.code, v.sha256, v.entry, v.format, v.memory_bytes::float8 AS "memoryBytes",
   v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.created_at AS "createdAt"`;
@@ -106,6 +108,19 @@ export function functionsRepo(db: Queryable) {
           WHERE f.user_id = $1 ORDER BY f.name`,
         [userId],
       );
+    },
+    /** Replicas, workers and token together: a warm function always has all three, a cold one 0 and no token. */
+    async setWarm(functionId: string, w: { replicas: number; workers: number; token: string | null }): Promise<void> {
+      await db.query('UPDATE functions SET warm_replicas = $2, warm_workers = $3, warm_token = $4, updated_at = now() WHERE id = $1', [functionId, w.replicas, w.workers, w.token]);
+    },
+    /** Kept out of every other query, so no listing or --json output can carry it. */
+    async warmToken(functionId: string): Promise<string | undefined> {
+      const [row] = await db.query<{ token: string | null }>('SELECT warm_token AS token FROM functions WHERE id = $1', [functionId]);
+      return row?.token ?? undefined;
+    },
+    /** Warm functions of every user, for gc. */
+    async warm(): Promise<FunctionRow[]> {
+      return db.query<FunctionRow & Record<string, unknown>>(`SELECT ${FN} FROM functions f WHERE f.warm_replicas > 0`);
     },
     /** Of these code hashes, the ones some version still refers to. */
     async shasInUse(shas: string[]): Promise<Set<string>> {

@@ -60,6 +60,19 @@ export interface Completion {
   finishedAt: Date;
 }
 
+/** One input's answer in a bulk invocation. */
+export interface RequestItem {
+  index: number;
+  status: Completion['status'];
+  result: unknown;
+  error: string | null;
+  output: string;
+  attempts: number;
+  durationMs: number | null;
+  cpuMs: number | null;
+  maxRssKb: number | null;
+}
+
 export interface RequestFilter {
   userId: string;
   type?: string;
@@ -88,6 +101,9 @@ export function requestsRepo(db: Queryable) {
         ],
       );
     },
+    async markMode(id: string, mode: 'cold' | 'warm'): Promise<void> {
+      await db.query(`UPDATE requests SET mode = $2, status = 'running' WHERE id = $1 AND status IN ('pending', 'running')`, [id, mode]);
+    },
     async markRunning(id: string, serviceId: string): Promise<void> {
       await db.query(`UPDATE requests SET status = 'running', service_id = $2 WHERE id = $1 AND status IN ('pending', 'running')`, [id, serviceId]);
     },
@@ -103,6 +119,27 @@ export function requestsRepo(db: Queryable) {
         [id, c.status, c.result === undefined ? null : JSON.stringify(c.result), c.error, c.output, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt],
       );
       return rows.length > 0;
+    },
+    /** A batch of bulk answers in one statement (arrays, so it stays one parameterised query). */
+    async insertItems(requestId: string, items: RequestItem[]): Promise<void> {
+      if (!items.length) return;
+      const col = <T>(pick: (i: RequestItem) => T) => items.map(pick);
+      await db.query(
+        `INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb)
+         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[])
+         ON CONFLICT (request_id, idx) DO NOTHING`,
+        [
+          requestId, col((i) => i.index), col((i) => i.status), col((i) => (i.result === undefined ? null : JSON.stringify(i.result))), col((i) => i.error),
+          col((i) => i.output), col((i) => i.attempts), col((i) => i.durationMs), col((i) => i.cpuMs), col((i) => i.maxRssKb),
+        ],
+      );
+    },
+    async items(requestId: string, range: { from: number; limit: number }): Promise<RequestItem[]> {
+      return db.query<RequestItem & Record<string, unknown>>(
+        `SELECT idx AS index, status, result, error, output, attempts, duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb"
+           FROM request_items WHERE request_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
+        [requestId, range.from, range.limit],
+      );
     },
     /** Any user's request, for gc: the operator reconciles the whole cluster. */
     async byIdAnyUser(id: string): Promise<RequestRow | undefined> {

@@ -23,11 +23,17 @@ export interface SwarmClient {
   /** Creates a secret holding `data`; returns its ID. */
   createSecret(name: string, data: string, labels: Record<string, string>): Promise<string>;
   removeSecret(id: string): Promise<void>;
+  listSecrets(labels: string[]): Promise<NamedObject[]>;
   /** Creates a service as given: no registry look-up, so local images stay usable. Returns its ID. */
   createService(spec: ServiceSpec): Promise<string>;
   inspectService(nameOrId: string): Promise<ServiceInfo | undefined>;
   /** Services carrying every one of these labels (`key` or `key=value`). */
   listServices(labels: string[]): Promise<ServiceInfo[]>;
+  /**
+   * Replaces a service's spec (Swarm then rolls its tasks per the spec's UpdateConfig).
+   * Retries once when another writer bumped the service version in between.
+   */
+  updateService(id: string, spec: ServiceSpec): Promise<void>;
   removeService(id: string): Promise<void>;
   listTasks(serviceId: string): Promise<SwarmTask[]>;
   /** Tasks of every service carrying these labels, in one call. */
@@ -68,6 +74,11 @@ export interface NamedObject {
 
 export interface ServiceInfo extends NamedObject {
   createdAt: Date;
+  /** Desired replicas of a replicated service. */
+  replicas?: number;
+  /** Of the last spec update: updating | paused | completed | rollback_started | rollback_paused | rollback_completed. */
+  updateState?: string;
+  updateMessage?: string;
   /** The container environment of the task template (`K=V`). */
   env: string[];
 }
@@ -103,6 +114,10 @@ export interface SwarmTask {
   /** The container's exit code once it has exited. */
   exitCode?: number;
   updatedAt?: Date;
+  /** Ports the task publishes on its node (host mode). */
+  ports: Array<{ target: number; published: number }>;
+  /** The service's container labels, as the task carries them. */
+  labels: Record<string, string>;
 }
 
 export interface EngineInfo {

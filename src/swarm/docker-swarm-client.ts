@@ -123,6 +123,10 @@ export class DockerSwarmClient implements SwarmClient {
     return this.call(`secret rm ${id}`, () => this.docker.getSecret(id).remove() as Promise<void>, absent(undefined));
   }
 
+  listSecrets(labels: string[]): Promise<NamedObject[]> {
+    return this.call(`secret ls ${labels.join(',')}`, async () => ((await this.docker.listSecrets({ filters: labelFilter(labels) } as object)) as unknown as Array<Record<string, unknown>>).map(toNamedObject));
+  }
+
   createService(spec: ServiceSpec): Promise<string> {
     // No QueryRegistry (API ≥ 1.30 does not resolve digests unless asked): a local image stays local.
     return this.call(`service create ${spec.Name}`, async () => (await this.docker.createService(spec as Docker.CreateServiceOptions)).id);
@@ -134,6 +138,23 @@ export class DockerSwarmClient implements SwarmClient {
 
   listServices(labels: string[]): Promise<ServiceInfo[]> {
     return this.call(`service ls ${labels.join(',')}`, async () => (await this.docker.listServices({ filters: labelFilter(labels) } as object)).map(toServiceInfo));
+  }
+
+  updateService(id: string, spec: ServiceSpec): Promise<void> {
+    return this.call(`service update ${spec.Name}`, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const service = this.docker.getService(id);
+        const current = (await service.inspect()) as { Version?: { Index?: number } };
+        try {
+          // The version goes in the query, the spec alone in the body.
+          await service.update({ _query: { version: current.Version?.Index ?? 0 }, _body: spec } as object);
+          return;
+        } catch (err) {
+          // "update out of sequence": someone else updated it since our inspect.
+          if (attempt >= 2 || !/out of sequence/i.test((err as Error).message)) throw err;
+        }
+      }
+    });
   }
 
   removeService(id: string): Promise<void> {

@@ -29,6 +29,10 @@ export function toSwarmTask(t: Record<string, any>): SwarmTask {
     serviceId: t.ServiceID || undefined,
     exitCode: typeof t.Status?.ContainerStatus?.ExitCode === 'number' ? t.Status.ContainerStatus.ExitCode : undefined,
     updatedAt: t.UpdatedAt ? new Date(t.UpdatedAt) : undefined,
+    ports: (t.Status?.PortStatus?.Ports ?? [])
+      .filter((p: Record<string, any>) => p.PublishedPort)
+      .map((p: Record<string, any>) => ({ target: p.TargetPort, published: p.PublishedPort })),
+    labels: t.Spec?.ContainerSpec?.Labels ?? {},
   };
 }
 
@@ -42,7 +46,14 @@ export function statusCode(err: unknown): number | undefined {
 }
 
 export function toServiceInfo(o: Record<string, any>): ServiceInfo {
-  return { ...toNamedObject(o), createdAt: new Date(o.CreatedAt ?? 0), env: o.Spec?.TaskTemplate?.ContainerSpec?.Env ?? [] };
+  return {
+    ...toNamedObject(o),
+    createdAt: new Date(o.CreatedAt ?? 0),
+    env: o.Spec?.TaskTemplate?.ContainerSpec?.Env ?? [],
+    replicas: o.Spec?.Mode?.Replicated?.Replicas,
+    updateState: o.UpdateStatus?.State || undefined,
+    updateMessage: o.UpdateStatus?.Message || undefined,
+  };
 }
 
 export function toContainerInfo(c: Record<string, any>): ContainerInfo {

@@ -26,7 +26,10 @@ export interface ServiceSpec {
     Placement?: { Constraints?: string[] };
   };
   Mode: { Replicated: { Replicas: number } };
-  EndpointSpec?: { Ports: Array<{ Protocol: 'tcp' | 'udp'; TargetPort: number; PublishedPort: number; PublishMode: 'host' | 'ingress' }> };
+  /** How Swarm replaces tasks when the spec changes. Delay and Monitor in nanoseconds. */
+  UpdateConfig?: { Parallelism: number; Delay?: number; Order: 'start-first' | 'stop-first'; FailureAction?: 'pause' | 'continue' | 'rollback'; Monitor?: number };
+  /** Without PublishedPort a host-mode port is picked by the node, per task. */
+  EndpointSpec?: { Ports: Array<{ Protocol: 'tcp' | 'udp'; TargetPort: number; PublishedPort?: number; PublishMode: 'host' | 'ingress' }> };
 }
 
 interface FileTarget {

@@ -28,9 +28,11 @@ export class FakeSwarm implements SwarmClient {
   findSecret: SwarmClient['findSecret'] = unexpected('findSecret');
   createSecret: SwarmClient['createSecret'] = unexpected('createSecret');
   removeSecret: SwarmClient['removeSecret'] = unexpected('removeSecret');
+  listSecrets: SwarmClient['listSecrets'] = unexpected('listSecrets');
   createService: SwarmClient['createService'] = unexpected('createService');
   inspectService: SwarmClient['inspectService'] = unexpected('inspectService');
   listServices: SwarmClient['listServices'] = unexpected('listServices');
+  updateService: SwarmClient['updateService'] = unexpected('updateService');
   removeService: SwarmClient['removeService'] = unexpected('removeService');
   listTasks: SwarmClient['listTasks'] = unexpected('listTasks');
   listTasksByLabel: SwarmClient['listTasksByLabel'] = unexpected('listTasksByLabel');

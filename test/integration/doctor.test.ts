@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { SCHEMA_VERSION } from '../../src/db/migrate.js';
 import { createTestContext } from '../helpers/test-context.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.js';
@@ -34,7 +35,7 @@ describe('doctor against the real engine and PostgreSQL', () => {
     expect(checks.nodes.detail).toMatch(/^1\/1 ready/);
     expect(checks['runtime image'].status).toBe('ok');
     expect(checks.database.detail).toMatch(/^PostgreSQL 1\d/);
-    expect(checks.schema.detail).toBe('version 2');
+    expect(checks.schema.detail).toBe(`version ${SCHEMA_VERSION}`);
     expect(code).toBe(0);
   });
 

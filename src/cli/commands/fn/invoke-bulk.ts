@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { invokeBulk, parseBulkInputs, parseConcurrency, type BulkAnswer, type BulkRun } from '../../../core/bulk-invoke.js';
+import { UsageError } from '../../../core/errors.js';
+import type { Context } from '../../context.js';
+import { functionDeps, withInterrupt } from '../../deps.js';
+import { requireActor } from '../../session.js';
+import type { InvokeOptions } from './index.js';
+
+const BAR_WIDTH = 24;
+const PROGRESS_EVERY_MS = 100;
+
+/** `fn invoke NAME --bulk FILE`: NDJSON answers on stdout in input order, a summary on stderr. */
+export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
+  if (opts.data !== undefined || opts.dataFile !== undefined) throw new UsageError('--bulk takes its inputs from the file; leave out --data and --data-file');
+  if (opts.async) throw new UsageError('--bulk cannot be --async: the answers come back to this command', { hint: 'redirect them: faasctl fn invoke NAME --bulk in.jsonl > out.ndjson' });
+  const concurrency = parseConcurrency(opts.concurrency);
+  const source = opts.bulk!;
+  const inputs = parseBulkInputs(await readInputs(ctx, source), source === '-' ? 'stdin' : source);
+  const { actor } = await requireActor(ctx);
+  const spinner = await ctx.io.spinner(`invoking ${name} on ${inputs.length} inputs…`);
+  const out = lineWriter(ctx.io.streams.stdout);
+  let shownAt = 0;
+  const progress = (done: number, total: number) => {
+    const now = performance.now();
+    if (now - shownAt < PROGRESS_EVERY_MS && done < total) return;
+    shownAt = now;
+    const filled = Math.round((done / total) * BAR_WIDTH);
+    spinner.update(`${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${done}/${total} ${name}`);
+  };
+  let run: BulkRun;
+  try {
+    const deps = await functionDeps(ctx, (t) => spinner.update(t));
+    run = await withInterrupt((signal) => invokeBulk(deps, actor, { name, inputs, concurrency, cold: Boolean(opts.cold), signal, onAnswer: (a) => out.write(answerLine(a)), onProgress: progress }));
+  } finally {
+    spinner.stop();
+    await out.end();
+  }
+  if (!ctx.io.options.quiet) ctx.io.err(summary(run));
+  ctx.exitCode = run.exitCode || undefined;
+}
+
+function answerLine(a: BulkAnswer): string {
+  return JSON.stringify({ index: a.index, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, attempts: a.attempts });
+}
+
+function summary(r: BulkRun): string {
+  const seconds = r.durationMs / 1000;
+  const failed = Object.entries(r.counts).filter(([status]) => status !== 'success');
+  const outcome = failed.length ? `${r.counts.success ?? 0} succeeded, ${failed.map(([s, n]) => `${n} ${s}`).join(', ')}` : `all ${r.answered} succeeded`;
+  const missing = r.total - r.answered ? `, ${r.total - r.answered} not run (cancelled)` : '';
+  return `${r.functionName}@v${r.version}: ${r.total} inputs, ${outcome}${missing} in ${seconds.toFixed(2)} s (${Math.round(r.answered / Math.max(seconds, 1e-3))}/s, ${r.mode}); request ${r.requestId}`;
+}
+
+async function readInputs(ctx: Context, source: string): Promise<string> {
+  if (source === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(source, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { code: 'bad_file' });
+  }
+}
+
+/** Lines gathered per tick and written together: thousands of answers a second, few writes. */
+function lineWriter(stream: NodeJS.WritableStream) {
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!pending.length) return;
+    const text = pending.join('\n') + '\n';
+    pending = [];
+    stream.write(text);
+  };
+  return {
+    write(line: string) {
+      pending.push(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    end: () =>
+      new Promise<void>((resolve) => {
+        flush();
+        if (stream.write('')) resolve();
+        else stream.once('drain', () => resolve());
+      }),
+  };
+}

@@ -1,0 +1,152 @@
+import { PlatformError, TimeoutError } from './errors.js';
+import { ReplicaUnreachable, type Logger, type ReplicaEndpoint, type ReplicaTransport } from './ports.js';
+
+/**
+ * Sends invocations to the replicas of one service and gets each one answered exactly once:
+ * the least busy replica takes a request; a replica that refuses (503: busy or draining, the
+ * request was not run) or vanishes (connection refused or reset: killed, rolled, rescheduled)
+ * is set aside and the request goes to another, with the replica list re-read from Swarm.
+ * A replica killed mid-request may have run it: it is sent again elsewhere, so a function
+ * may run twice in that case but is answered once (at-least-once execution).
+ */
+export interface RouterDeps {
+  transport: ReplicaTransport;
+  /** The service's running replicas, as Swarm lists them now. */
+  endpoints: () => Promise<ReplicaEndpoint[]>;
+  log: Logger;
+  sleep: (ms: number) => Promise<void>;
+  /** Monotonic milliseconds. */
+  now: () => number;
+}
+
+export interface Routed {
+  body: string;
+  endpoint: ReplicaEndpoint;
+  attempts: number;
+}
+
+/** Swarm keeps listing a killed task as running for a moment: don't go back to it at once. */
+const SET_ASIDE_MS = 3_000;
+const REFRESH_EVERY_MS = 250;
+const BACKOFF_MAX_MS = 500;
+
+export class ReplicaRouter {
+  private list: ReplicaEndpoint[] = [];
+  private readonly busy = new Map<string, number>();
+  private readonly setAside = new Map<string, number>();
+  private refreshing?: Promise<void>;
+  private refreshedAt = -Infinity;
+  private turn = 0;
+
+  constructor(
+    private readonly deps: RouterDeps,
+    private readonly headers: Record<string, string>,
+  ) {}
+
+  /** Replicas known to be up, as of the last refresh. */
+  get size(): number {
+    return this.list.length;
+  }
+
+  async refresh(force = false): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    if (!force && this.deps.now() - this.refreshedAt < REFRESH_EVERY_MS) return;
+    this.refreshing = (async () => {
+      try {
+        const now = this.deps.now();
+        for (const [key, until] of this.setAside) if (until <= now) this.setAside.delete(key);
+        this.list = (await this.deps.endpoints()).filter((e) => !this.setAside.has(keyOf(e)));
+        this.refreshedAt = this.deps.now();
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** Posts one input; resolves with the replica's 200 answer. */
+  async call(body: string, deadline: number, signal?: AbortSignal): Promise<Routed> {
+    for (let attempts = 1; ; attempts++) {
+      signal?.throwIfAborted();
+      const endpoint = await this.next(deadline, signal);
+      const key = keyOf(endpoint);
+      this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
+      let status: number;
+      let text: string;
+      try {
+        ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', this.headers, body, { timeoutMs: deadline - this.deps.now(), signal }));
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (!(err instanceof ReplicaUnreachable)) {
+          if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw this.timeout(deadline);
+          throw err;
+        }
+        this.deps.log.debug(`${err.message}; trying another replica`);
+        this.putAside(endpoint);
+        await this.backoff(attempts, deadline, signal);
+        continue;
+      } finally {
+        this.busy.set(key, (this.busy.get(key) ?? 1) - 1);
+      }
+      if (status === 200) return { body: text, endpoint, attempts };
+      if (status === 503) {
+        this.deps.log.debug(`replica ${key} busy or draining (${text.trim()}); trying another`);
+        if (text.includes('draining')) this.putAside(endpoint);
+        await this.backoff(attempts, deadline, signal);
+        continue;
+      }
+      if (status === 401) {
+        throw new PlatformError('a warm replica refused the function\'s token', { code: 'token_refused', hint: 'scale the function to 0 and back up to re-issue it: faasctl fn scale NAME 0 && faasctl fn scale NAME N' });
+      }
+      throw new PlatformError(`a warm replica answered HTTP ${status}: ${text.trim().slice(0, 200)}`, { code: 'replica_error' });
+    }
+  }
+
+  private async next(deadline: number, signal?: AbortSignal): Promise<ReplicaEndpoint> {
+    for (;;) {
+      if (!this.list.length) await this.refresh(true);
+      const picked = this.leastBusy();
+      if (picked) return picked;
+      if (this.deps.now() >= deadline) throw new PlatformError('no replica of the function is running', { code: 'no_replica', hint: 'see faasctl fn show NAME; docker service ps shows why tasks fail' });
+      await this.deps.sleep(100);
+      signal?.throwIfAborted();
+    }
+  }
+
+  private leastBusy(): ReplicaEndpoint | undefined {
+    const n = this.list.length;
+    let best: ReplicaEndpoint | undefined;
+    let bestLoad = Infinity;
+    // Start the scan at a rotating offset so ties spread over the replicas.
+    for (let i = 0; i < n; i++) {
+      const e = this.list[(this.turn + i) % n]!;
+      const load = this.busy.get(keyOf(e)) ?? 0;
+      if (load < bestLoad) [best, bestLoad] = [e, load];
+    }
+    this.turn = (this.turn + 1) % Math.max(1, n);
+    return best;
+  }
+
+  private putAside(endpoint: ReplicaEndpoint): void {
+    const key = keyOf(endpoint);
+    this.setAside.set(key, this.deps.now() + SET_ASIDE_MS);
+    this.list = this.list.filter((e) => keyOf(e) !== key);
+    this.deps.transport.forget(endpoint);
+  }
+
+  private async backoff(attempts: number, deadline: number, signal?: AbortSignal): Promise<void> {
+    if (this.deps.now() >= deadline) throw this.timeout(deadline);
+    await this.deps.sleep(Math.min(BACKOFF_MAX_MS, 10 * 2 ** Math.min(attempts, 6)));
+    signal?.throwIfAborted();
+    await this.refresh();
+  }
+
+  private timeout(deadline: number): TimeoutError {
+    const late = Math.max(0, this.deps.now() - deadline);
+    return new TimeoutError(`no replica answered in time${late > 1000 ? ` (${Math.round(late / 1000)} s late)` : ''}`, { code: 'replica_timeout' });
+  }
+}
+
+function keyOf(e: ReplicaEndpoint): string {
+  return `${e.host}:${e.port}`;
+}

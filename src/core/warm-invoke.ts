@@ -1,0 +1,74 @@
+import type { CurrentFunction } from '../db/functions-repo.js';
+import { CancelledError, EXIT, FaasctlError, PlatformError, TimeoutError } from './errors.js';
+import { failedOutcome, outcomeOfFrame, type Outcome } from './invocation.js';
+import type { Frame } from './invocation-output.js';
+import type { ReplicaTransport } from './ports.js';
+import { ReplicaRouter, type Routed } from './replica-router.js';
+import { endpointSource, type WarmDeps } from './warm.js';
+
+/** On top of the function's timeout: queueing at a busy replica, or a roll in progress. */
+export const WARM_ALLOWANCE_MS = 30_000;
+
+export interface RouteDeps extends Pick<WarmDeps, 'swarm' | 'replicaHost' | 'log' | 'sleep' | 'store'> {
+  /** A keep-alive HTTP client allowing this many connections per replica. */
+  replicaTransport: (maxSocketsPerReplica: number) => ReplicaTransport;
+  /** Monotonic milliseconds. */
+  monotonic: () => number;
+}
+
+/** A router over a replica service, or undefined when none of its replicas runs. */
+export async function openRouter(deps: RouteDeps, serviceId: string, token: string, concurrency: number): Promise<{ router: ReplicaRouter; transport: ReplicaTransport }> {
+  const transport = deps.replicaTransport(concurrency);
+  const router = new ReplicaRouter({ transport, endpoints: endpointSource(deps, serviceId), log: deps.log, sleep: deps.sleep, now: deps.monotonic }, { authorization: `Bearer ${token}` });
+  try {
+    await router.refresh(true);
+  } catch (err) {
+    transport.close();
+    throw err;
+  }
+  return { router, transport };
+}
+
+/** A replica's response body as the runtime's frame; anything else is a platform fault. */
+export function parseAnswer(body: string): Frame {
+  let frame: Frame;
+  try {
+    frame = JSON.parse(body) as Frame;
+  } catch {
+    throw new PlatformError(`a warm replica answered something that is not JSON: ${body.slice(0, 120)}`, { code: 'bad_answer' });
+  }
+  if (!frame || typeof frame !== 'object' || typeof frame.status !== 'string') throw new PlatformError('a warm replica answered without a status', { code: 'bad_answer' });
+  return frame;
+}
+
+/** One input through the router, as a request-row outcome (never throws but for a bug). */
+export async function callWarm(
+  deps: Pick<RouteDeps, 'monotonic'> & { now: () => Date },
+  router: ReplicaRouter,
+  v: Pick<CurrentFunction['current'], 'timeoutMs'>,
+  input: string,
+  signal?: AbortSignal,
+): Promise<{ outcome: Outcome; attempts: number }> {
+  const started = deps.monotonic();
+  const base = (output = '', truncated = false, node: string | null = null) => ({ output, outputTruncated: truncated, node, finishedAt: deps.now(), durationMs: deps.monotonic() - started });
+  let routed: Routed;
+  try {
+    routed = await router.call(input, started + v.timeoutMs + WARM_ALLOWANCE_MS, signal);
+  } catch (err) {
+    if (signal?.aborted) return { outcome: failedOutcome(base(), 'cancelled before the function answered', EXIT.interrupted), attempts: 1 };
+    if (err instanceof TimeoutError) return { outcome: failedOutcome(base(), err.message, EXIT.timeout), attempts: 1 };
+    if (err instanceof PlatformError) return { outcome: failedOutcome(base(), err.message, EXIT.platform), attempts: 1 };
+    if (err instanceof CancelledError) return { outcome: failedOutcome(base(), err.message, EXIT.interrupted), attempts: 1 };
+    if (err instanceof FaasctlError) return { outcome: failedOutcome(base(), err.message, EXIT.platform), attempts: 1 };
+    throw err;
+  }
+  try {
+    const frame = parseAnswer(routed.body);
+    const b = base(frame.output?.text ?? '', Boolean(frame.output?.truncated), routed.endpoint.nodeId ?? null);
+    // The replica's own measure of the function, not our round trip.
+    const outcome = outcomeOfFrame(frame, { ...b, durationMs: frame.metrics?.durationMs ?? b.durationMs }, v);
+    return { outcome, attempts: routed.attempts };
+  } catch (err) {
+    return { outcome: failedOutcome(base(), (err as Error).message, EXIT.platform), attempts: routed.attempts };
+  }
+}

@@ -1,0 +1,113 @@
+import { CODE_PATH, LABELS, PIDS_LIMIT, RUNTIME_UID, TMP_BYTES } from './sandbox.js';
+import { COMPONENT_LABEL, MANAGED_LABEL, type ServiceSpec } from './spec.js';
+
+/**
+ * Replica services: long-running tasks of the runtime's `serve` mode. A warm function has
+ * one for as long as it is warm; a cold bulk invocation has one for the length of the run.
+ * Same sandbox as a cold invocation (read-only root, non-root, caps dropped, tmpfs /tmp),
+ * with limits per worker: each of a replica's concurrent invocations gets what one cold
+ * invocation would.
+ */
+
+/** The runtime's HTTP port inside the task; the node picks the published port. */
+export const REPLICA_PORT = 8080;
+export const TOKEN_SECRET_FILE = 'faasctl-token';
+const TOKEN_PATH = `/run/secrets/${TOKEN_SECRET_FILE}`;
+/** Beyond the workers' processes: the server, its threads (one per connection) and spares. */
+const SERVER_PIDS = 256;
+const SECOND_NS = 1_000_000_000;
+
+export type ReplicaPurpose = 'warm' | 'bulk';
+
+export interface ReplicaSpecInput {
+  purpose: ReplicaPurpose;
+  installation: string;
+  image: string;
+  replicas: number;
+  workers: number;
+  entry: string;
+  timeoutMs: number;
+  memoryBytes: number;
+  nanoCpus: number;
+  outputLimit: number;
+  env: Record<string, string>;
+  code: { configId: string; configName: string };
+  token: { secretId: string; secretName: string };
+  labels: { functionId: string; functionName: string; version: number; userId: string; requestId?: string };
+}
+
+/** Warm: one per function (the name is stable, so a roll updates it in place). */
+export function warmServiceName(installation: string, functionId: string): string {
+  return `faasctl-warm-${installation.slice(0, 12)}-${functionId.replaceAll('-', '')}`;
+}
+
+/** Bulk: one per request. */
+export function bulkServiceName(requestId: string): string {
+  return `faasctl-bulk-${requestId.replaceAll('-', '')}`;
+}
+
+/** A new secret per token: secrets are immutable, and the name says which one is current. */
+export function tokenSecretName(installation: string, ownerId: string, nonce: string): string {
+  return `faasctl-token-${installation.slice(0, 12)}-${ownerId.replaceAll('-', '').slice(0, 20)}-${nonce}`;
+}
+
+export function replicaLabels(o: Pick<ReplicaSpecInput, 'purpose' | 'installation' | 'labels'>): Record<string, string> {
+  return {
+    [MANAGED_LABEL]: 'true',
+    [COMPONENT_LABEL]: o.purpose,
+    [LABELS.installation]: o.installation,
+    [LABELS.function]: o.labels.functionId,
+    [LABELS.functionName]: o.labels.functionName,
+    [LABELS.version]: String(o.labels.version),
+    [LABELS.user]: o.labels.userId,
+    ...(o.labels.requestId ? { [LABELS.request]: o.labels.requestId } : {}),
+  };
+}
+
+export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
+  const labels = replicaLabels(o);
+  const userEnv = Object.entries(o.env).filter(([k]) => !k.startsWith('FAASCTL_')).map(([k, v]) => `${k}=${v}`);
+  const file = (name: string, mode: number) => ({ Name: name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: mode });
+  const perReplica = (limit: number) => limit * o.workers;
+  return {
+    Name: o.purpose === 'warm' ? warmServiceName(o.installation, o.labels.functionId) : bulkServiceName(o.labels.requestId ?? ''),
+    Labels: labels,
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: o.image,
+        Args: ['serve'],
+        Env: [
+          ...userEnv,
+          `FAASCTL_PORT=${REPLICA_PORT}`,
+          `FAASCTL_WORKERS=${o.workers}`,
+          `FAASCTL_ENTRY=${o.entry}`,
+          `FAASCTL_TIMEOUT_MS=${o.timeoutMs}`,
+          `FAASCTL_OUTPUT_LIMIT=${o.outputLimit}`,
+          `FAASCTL_MEMORY_LIMIT=${perReplica(o.memoryBytes)}`,
+          `FAASCTL_CODE_FILE=${CODE_PATH}`,
+          `FAASCTL_TOKEN_FILE=${TOKEN_PATH}`,
+        ],
+        Labels: labels,
+        User: `${RUNTIME_UID}:${RUNTIME_UID}`,
+        Init: false,
+        ReadOnly: true,
+        CapabilityDrop: ['ALL'],
+        // Requests in flight finish before the replica exits (the server drains on SIGTERM).
+        StopGracePeriod: (Math.ceil(o.timeoutMs / 1000) + 5) * SECOND_NS,
+        Mounts: [{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: TMP_BYTES, Mode: 0o1777 } }],
+        Configs: [{ ConfigID: o.code.configId, ConfigName: o.code.configName, File: file(CODE_PATH, 0o440) }],
+        Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: file(TOKEN_SECRET_FILE, 0o400) }],
+      },
+      Resources: { Limits: { MemoryBytes: perReplica(o.memoryBytes), NanoCPUs: perReplica(o.nanoCpus), Pids: SERVER_PIDS + PIDS_LIMIT * o.workers } },
+      // A replica that dies (killed, out of memory in the server) comes back.
+      RestartPolicy: { Condition: 'any', Delay: SECOND_NS / 10 },
+    },
+    Mode: { Replicated: { Replicas: o.replicas } },
+    // A new version starts each new replica before stopping an old one, so callers always
+    // have somewhere to go; the old one drains what it is running.
+    UpdateConfig: { Parallelism: 1, Delay: 0, Order: 'start-first', FailureAction: 'pause', Monitor: SECOND_NS },
+    // Host mode, no fixed port: no ingress mesh (IPVS is missing on some kernels) and any
+    // number of replicas per node. Callers read each task's port from the task list.
+    EndpointSpec: { Ports: [{ Protocol: 'tcp', TargetPort: REPLICA_PORT, PublishMode: 'host' }] },
+  };
+}
