@@ -42,6 +42,8 @@ export interface BulkAnswer {
   result: unknown;
   error: Frame['error'] | { type: string; message: string; traceback?: null };
   durationMs: number | null;
+  /** This CLI's round trip for the input, retries included. */
+  latencyMs: number;
   attempts: number;
 }
 
@@ -199,11 +201,11 @@ async function dispatch(deps: BulkDeps, fn: CurrentFunction, route: Route, req: 
   const loop = async () => {
     while (next < total && !fatal && !req.signal?.aborted) {
       const index = next++;
-      const { outcome, attempts } = await callWarm(clock, route.router, fn.current, req.inputs[index]!, req.signal);
+      const { outcome, attempts, latencyMs } = await callWarm(clock, route.router, fn.current, req.inputs[index]!, req.signal);
       if (req.signal?.aborted) return;
       // With no replica at all, every other input would wait out its own deadline.
       if (outcome.exitCode === EXIT.platform && route.router.size === 0) fatal = new PlatformError(`no replica answers any more: ${outcome.message}`, { code: 'no_replica' });
-      ready.set(index, toAnswer(index, outcome, attempts));
+      ready.set(index, toAnswer(index, outcome, attempts, latencyMs));
       while (ready.has(released)) {
         const done = ready.get(released)!;
         ready.delete(released++);
@@ -215,11 +217,11 @@ async function dispatch(deps: BulkDeps, fn: CurrentFunction, route: Route, req: 
   if (fatal) throw fatal;
 }
 
-function toAnswer(index: number, o: Outcome, attempts: number): { answer: BulkAnswer; item: RequestItem } {
+function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number): { answer: BulkAnswer; item: RequestItem } {
   const c = o.completion;
   const error = o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null);
   return {
-    answer: { index, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, attempts },
+    answer: { index, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts },
     item: { index, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: c.durationMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
   };
 }

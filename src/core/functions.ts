@@ -10,6 +10,7 @@ import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName } from './names.js';
 import type { Clock, Logger } from './ports.js';
 import type { Actor } from './users.js';
+import { makeCold } from './warm.js';
 
 /** Swarm stores a config of at most 500 KiB; code and input travel as configs. */
 export const MAX_CODE_BYTES = 500 * 1024;
@@ -49,14 +50,13 @@ export interface Deployed {
   changed: boolean;
 }
 
-export async function deployFunction(deps: FunctionDeps, actor: Actor, input: DeployInput): Promise<Deployed> {
+/** `checked`: code already checked (and its config published) for a bulk deploy, so it is not checked again. */
+export async function deployFunction(deps: FunctionDeps, actor: Actor, input: DeployInput, checked?: CheckedCode): Promise<Deployed> {
   const name = validateFunctionName(input.name);
   const limits = resolveLimits(input);
   const env = parseEnv(input.env);
-  if (await deps.store.functions.current(actor.id, name)) {
-    throw new ConflictError(`you already have a function named "${name}"`, { code: 'name_taken', hint: `faasctl fn update ${name} FILE makes a new version` });
-  }
-  return publish(deps, actor, { ...input, name, limits, env, type: 'fn.deploy' }, async (tx, version) => {
+  if (await deps.store.functions.current(actor.id, name)) throw nameTaken(name);
+  return publish(deps, actor, { ...input, name, limits, env, type: 'fn.deploy' }, checked, async (tx, version) => {
     await tx.functions.insert({ id: version.functionId, userId: actor.id, name });
     return 1;
   });
@@ -71,19 +71,19 @@ export interface UpdateInput extends LimitFlags {
   env?: string[];
 }
 
-/** A new immutable version; flags not given keep the current version's values. */
-export async function updateFunction(deps: FunctionDeps, actor: Actor, input: UpdateInput): Promise<Deployed> {
+/** A new immutable version; flags not given keep the current version's values. `checked` as for deployFunction. */
+export async function updateFunction(deps: FunctionDeps, actor: Actor, input: UpdateInput, checked?: CheckedCode): Promise<Deployed> {
   const fn = await requireFunction(deps.store, actor, input.name);
   const cur = fn.current;
   const limits = resolveLimits(input, cur);
   const env = parseEnv(input.env, cur.env);
-  const code = input.code ?? cur.code;
-  const entry = input.entry ?? (code === cur.code ? cur.entry : undefined);
+  const code = checked?.code ?? input.code ?? cur.code;
+  const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
   const unchanged = code === cur.code && entry === cur.entry && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env);
   if (unchanged) {
     return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, warnings: [], requestId: '', changed: false };
   }
-  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, type: 'fn.update', functionId: fn.id }, async (tx) => {
+  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, type: 'fn.update', functionId: fn.id }, checked, async (tx) => {
     const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
     if (!locked) throw notFound(fn.name);
     const next = (await tx.functions.maxVersion(fn.id)) + 1;
@@ -105,67 +105,99 @@ interface PublishInput {
 
 type Repos = Parameters<Parameters<Store['transaction']>[0]>[0];
 
+/** Code that passed the syntax check: it can be stored under any number of names without another check. */
+export interface CheckedCode {
+  code: string;
+  bytes: number;
+  sha256: string;
+  format: CheckPassed['format'];
+  entry: string;
+  warnings: CheckPassed['warnings'];
+}
+
+/** What a rejected check records in its request row. */
+export interface CheckRecord {
+  requestId: string;
+  started: Date;
+  type: PublishInput['type'];
+  params: Record<string, unknown>;
+  functionId?: string;
+  functionName?: string;
+}
+
 /**
  * Check → publish the code as a config → record, in that order: a syntax error stores
  * nothing but its request row, and a failed write removes a config no version needs.
  */
-async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>): Promise<Deployed> {
+async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, checked: CheckedCode | undefined, claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>): Promise<Deployed> {
+  const started = deps.clock.now();
+  const requestId = deps.newId();
+  const record = { requestId, started, type: input.type, params: { name: input.name, bytes: Buffer.byteLength(input.code) }, functionId: input.functionId, functionName: input.name };
+  const source = checked ?? (await checkFunctionCode(deps, actor, input, record));
+  deps.progress('publishing the code…');
+  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.code);
+  try {
+    return await recordVersion(deps, actor, source, { ...input, functionId: input.functionId ?? deps.newId() }, { requestId, started }, claimVersion);
+  } catch (err) {
+    if (created) await removeUnusedCodeConfigs(deps, [source.sha256]);
+    throw err instanceof ConflictError ? nameTaken(input.name) : err;
+  }
+}
+
+/** The size limits, then CPython's compiler in the runtime image; a rejection is recorded as `record` says. */
+export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input: { code: string; filename: string; entry?: string }, record: CheckRecord): Promise<CheckedCode> {
   const bytes = Buffer.byteLength(input.code);
   if (bytes === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
   if (bytes > MAX_CODE_BYTES) throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
-  const started = deps.clock.now();
-  const requestId = deps.newId();
   const image = await deps.runtimeImage();
   deps.progress('checking the code…');
-  let checked: CheckPassed;
   try {
-    checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() });
+    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() });
+    return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked };
   } catch (err) {
-    if (err instanceof UsageError) await recordRejected(deps, actor, requestId, started, input, err);
-    throw err;
-  }
-  const sha256 = deps.sha256(input.code);
-  deps.progress('publishing the code…');
-  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), sha256, input.code);
-  const functionId = input.functionId ?? deps.newId();
-  try {
-    const version = await deps.store.transaction(async (tx) => {
-      const v = await claimVersion(tx, { functionId });
-      await tx.functions.insertVersion({ functionId, version: v, code: input.code, sha256, entry: checked.entry, format: checked.format, ...input.limits, env: input.env });
-      await tx.requests.insert({
-        ...finished(deps, requestId, started),
-        userId: actor.id,
-        type: input.type,
-        params: { name: input.name, version: v, sha256, bytes, entry: checked.entry, format: checked.format },
-        functionId,
-        functionName: input.name,
-        functionVersion: v,
-      });
-      return v;
-    });
-    return { id: functionId, name: input.name, version, sha256, format: checked.format, entry: checked.entry, limits: input.limits, env: input.env, warnings: checked.warnings, requestId, changed: true };
-  } catch (err) {
-    if (created) await removeUnusedCodeConfigs(deps, [sha256]);
-    if (err instanceof ConflictError) throw new ConflictError(`you already have a function named "${input.name}"`, { code: 'name_taken', hint: `faasctl fn update ${input.name} FILE makes a new version` });
+    if (err instanceof UsageError) await recordRejected(deps, actor, record, err);
     throw err;
   }
 }
 
+/**
+ * One version of checked code, whose config already exists, in one transaction with its
+ * request row; `claimVersion` inserts or locks the function and answers the version number.
+ */
+async function recordVersion(
+  deps: Pick<FunctionDeps, 'store' | 'clock'>,
+  actor: Actor,
+  source: CheckedCode,
+  target: { name: string; functionId: string; limits: Limits; env: Record<string, string>; type: PublishInput['type'] },
+  request: { requestId: string; started: Date },
+  claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>,
+): Promise<Deployed> {
+  const { functionId, name, limits, env } = target;
+  const { sha256, entry, format, bytes } = source;
+  const version = await deps.store.transaction(async (tx) => {
+    const v = await claimVersion(tx, { functionId });
+    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env });
+    await tx.requests.insert({ ...finished(deps, request.requestId, request.started), userId: actor.id, type: target.type, params: { name, version: v, sha256, bytes, entry, format }, functionId, functionName: name, functionVersion: v });
+    return v;
+  });
+  return { id: functionId, name, version, sha256, format, entry, limits, env, warnings: source.warnings, requestId: request.requestId, changed: true };
+}
+
 /** The old system stored compile errors as the request's result; so does faasctl. */
-async function recordRejected(deps: FunctionDeps, actor: Actor, requestId: string, started: Date, input: PublishInput, err: UsageError): Promise<void> {
+async function recordRejected(deps: FunctionDeps, actor: Actor, record: CheckRecord, err: UsageError): Promise<void> {
   const end = deps.clock.now();
   await deps.store.requests.insert({
-    id: requestId,
+    id: record.requestId,
     userId: actor.id,
-    type: input.type,
+    type: record.type,
     status: 'developer_error',
-    params: { name: input.name, bytes: Buffer.byteLength(input.code) },
+    params: record.params,
     error: [err.message, err.detail].filter(Boolean).join('\n'),
-    startedAt: started,
+    startedAt: record.started,
     finishedAt: end,
-    durationMs: end.getTime() - started.getTime(),
-    functionId: input.functionId,
-    functionName: input.name,
+    durationMs: end.getTime() - record.started.getTime(),
+    functionId: record.functionId,
+    functionName: record.functionName,
   });
 }
 
@@ -249,6 +281,8 @@ export async function rollbackFunction(deps: Pick<FunctionDeps, 'store' | 'clock
 
 export async function deleteFunction(deps: Pick<FunctionDeps, 'store' | 'swarm' | 'clock' | 'newId' | 'log'>, actor: Actor, name: string): Promise<{ name: string; versions: number; configsRemoved: number; requestId: string }> {
   const fn = await requireFunction(deps.store, actor, name);
+  // Its replicas use the code configs: they go first.
+  if (fn.warmReplicas > 0) await makeCold(deps, fn);
   const started = deps.clock.now();
   const requestId = deps.newId();
   const shas = await deps.store.transaction(async (tx) => {
@@ -262,6 +296,10 @@ export async function deleteFunction(deps: Pick<FunctionDeps, 'store' | 'swarm' 
 
 function sameLimits(a: Limits, b: Limits): boolean {
   return a.memoryBytes === b.memoryBytes && a.nanoCpus === b.nanoCpus && a.timeoutMs === b.timeoutMs;
+}
+
+function nameTaken(name: string): ConflictError {
+  return new ConflictError(`you already have a function named "${name}"`, { code: 'name_taken', hint: `faasctl fn update ${name} FILE makes a new version` });
 }
 
 function notFound(name: string): NotFoundError {

@@ -3,6 +3,7 @@ import { LABELS } from '../swarm/sandbox.js';
 import { ConflictError } from './errors.js';
 import { removeInvocation, type InvocationDeps } from './invocation.js';
 import { isOpen, reconcileInvocation } from './reconcile.js';
+import { removeSecrets } from './warm.js';
 
 /**
  * Removes what faasctl made and nothing needs any more, finishing interrupted work first:
@@ -10,7 +11,9 @@ import { isOpen, reconcileInvocation } from './reconcile.js';
  *   one whose request is closed or unknown is removed;
  * - open requests whose service is gone: recorded as lost;
  * - input configs without a service, code configs no version refers to;
- * - check containers, and exited invocation containers a removed service left behind.
+ * - check containers, and exited invocation containers a removed service left behind;
+ * - warm services of functions that are no longer warm (or gone), bulk services whose run
+ *   ended (or was abandoned: its CLI died), and the token secrets none of those needs.
  * Running invocations are left alone.
  */
 export interface GcReport {
@@ -19,6 +22,7 @@ export interface GcReport {
   requestsLost: number;
   configsRemoved: number;
   containersRemoved: number;
+  secretsRemoved: number;
 }
 
 const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
@@ -26,7 +30,7 @@ const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned',
 const STALE_CHECK_MS = 10 * 60_000;
 
 export async function collectGarbage(deps: InvocationDeps, options: { dryRun: boolean } = { dryRun: false }): Promise<GcReport> {
-  const report: GcReport = { servicesRemoved: 0, requestsRecovered: 0, requestsLost: 0, configsRemoved: 0, containersRemoved: 0 };
+  const report: GcReport = { servicesRemoved: 0, requestsRecovered: 0, requestsLost: 0, configsRemoved: 0, containersRemoved: 0, secretsRemoved: 0 };
   // Only this installation's objects: another database's invocations are not ours to judge.
   const mine = `${LABELS.installation}=${await deps.store.meta.installationId()}`;
   const services = await deps.swarm.listServices([`${COMPONENT_LABEL}=invocation`, mine]);
@@ -62,9 +66,38 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
     if (await reconcileInvocation(deps, row, { wait: false })) report.requestsLost++;
   }
 
+  await collectReplicaServices(deps, mine, report, options.dryRun);
   report.configsRemoved += await removeConfigs(deps, mine, live, options.dryRun);
   report.containersRemoved += await removeContainers(deps, mine, new Set(services.map((s) => s.id)), options.dryRun);
   return report;
+}
+
+/** A bulk run open this long has lost its CLI: nobody reads its answers any more. */
+const ABANDONED_BULK_MS = 6 * 3600_000;
+
+async function collectReplicaServices(deps: InvocationDeps, mine: string, report: GcReport, dryRun: boolean): Promise<void> {
+  const warmFunctions = new Set((await deps.store.functions.warm()).map((f) => f.id));
+  const openBulk = new Set<string>();
+  const now = deps.clock.now().getTime();
+  for (const row of await deps.store.requests.openOfType('fn.invoke.bulk', 10_000)) {
+    if (now - row.createdAt.getTime() < ABANDONED_BULK_MS) {
+      openBulk.add(row.id);
+      continue;
+    }
+    if (!dryRun) await deps.store.requests.complete(row.id, { status: 'system_error', result: null, error: 'abandoned: the invoking CLI went away', output: '', outputTruncated: false, durationMs: now - row.createdAt.getTime(), cpuMs: null, maxRssKb: null, node: null, finishedAt: deps.clock.now() });
+    report.requestsLost++;
+  }
+  const needed = (labels: Record<string, string>) => openBulk.has(labels[LABELS.request] ?? '') || (!labels[LABELS.request] && warmFunctions.has(labels[LABELS.function] ?? ''));
+  for (const component of ['warm', 'bulk']) {
+    for (const service of await deps.swarm.listServices([`${COMPONENT_LABEL}=${component}`, mine])) {
+      if (needed(service.labels)) continue;
+      if (!dryRun) await deps.swarm.removeService(service.id);
+      report.servicesRemoved++;
+    }
+  }
+  const secrets = (await deps.swarm.listSecrets([`${COMPONENT_LABEL}=token`, mine])).filter((s) => !needed(s.labels));
+  if (!dryRun) await removeSecrets(deps, secrets.map((s) => s.id));
+  report.secretsRemoved += secrets.length;
 }
 
 async function removeConfigs(deps: InvocationDeps, mine: string, live: Set<string>, dryRun: boolean): Promise<number> {

@@ -1,5 +1,5 @@
 import type { CurrentFunction } from '../db/functions-repo.js';
-import { CancelledError, EXIT, FaasctlError, PlatformError, TimeoutError } from './errors.js';
+import { CancelledError, EXIT, FaasctlError, PlatformError, TimeoutError, type ExitCode } from './errors.js';
 import { failedOutcome, outcomeOfFrame, type Outcome } from './invocation.js';
 import type { Frame } from './invocation-output.js';
 import type { ReplicaTransport } from './ports.js';
@@ -48,27 +48,27 @@ export async function callWarm(
   v: Pick<CurrentFunction['current'], 'timeoutMs'>,
   input: string,
   signal?: AbortSignal,
-): Promise<{ outcome: Outcome; attempts: number }> {
+): Promise<{ outcome: Outcome; attempts: number; latencyMs: number }> {
   const started = deps.monotonic();
   const base = (output = '', truncated = false, node: string | null = null) => ({ output, outputTruncated: truncated, node, finishedAt: deps.now(), durationMs: deps.monotonic() - started });
+  const failed = (message: string, exitCode: ExitCode, attempts = 1) => ({ outcome: failedOutcome(base(), message, exitCode), attempts, latencyMs: deps.monotonic() - started });
   let routed: Routed;
   try {
     routed = await router.call(input, started + v.timeoutMs + WARM_ALLOWANCE_MS, signal);
   } catch (err) {
-    if (signal?.aborted) return { outcome: failedOutcome(base(), 'cancelled before the function answered', EXIT.interrupted), attempts: 1 };
-    if (err instanceof TimeoutError) return { outcome: failedOutcome(base(), err.message, EXIT.timeout), attempts: 1 };
-    if (err instanceof PlatformError) return { outcome: failedOutcome(base(), err.message, EXIT.platform), attempts: 1 };
-    if (err instanceof CancelledError) return { outcome: failedOutcome(base(), err.message, EXIT.interrupted), attempts: 1 };
-    if (err instanceof FaasctlError) return { outcome: failedOutcome(base(), err.message, EXIT.platform), attempts: 1 };
+    if (signal?.aborted || err instanceof CancelledError) return failed('cancelled before the function answered', EXIT.interrupted);
+    if (err instanceof TimeoutError) return failed(err.message, EXIT.timeout);
+    if (err instanceof FaasctlError) return failed(err.message, EXIT.platform);
     throw err;
   }
+  const latencyMs = deps.monotonic() - started;
   try {
     const frame = parseAnswer(routed.body);
     const b = base(frame.output?.text ?? '', Boolean(frame.output?.truncated), routed.endpoint.nodeId ?? null);
-    // The replica's own measure of the function, not our round trip.
+    // The replica's own measure of the function; the round trip is latencyMs.
     const outcome = outcomeOfFrame(frame, { ...b, durationMs: frame.metrics?.durationMs ?? b.durationMs }, v);
-    return { outcome, attempts: routed.attempts };
+    return { outcome, attempts: routed.attempts, latencyMs };
   } catch (err) {
-    return { outcome: failedOutcome(base(), (err as Error).message, EXIT.platform), attempts: routed.attempts };
+    return failed((err as Error).message, EXIT.platform, routed.attempts);
   }
 }

@@ -153,6 +153,10 @@ export function requestsRepo(db: Queryable) {
         [limit],
       );
     },
+    /** Open requests of one type, every user's, oldest first, for gc. */
+    async openOfType(type: string, limit: number): Promise<RequestRow[]> {
+      return db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE status IN ('pending', 'running') AND type = $1 ORDER BY created_at LIMIT $2`, [type, limit]);
+    },
     /** Only the owner's requests: another user's id answers undefined, like a missing one. */
     async byId(id: string, userId: string): Promise<RequestRow | undefined> {
       const [row] = await db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE id = $1 AND user_id = $2`, [id, userId]);

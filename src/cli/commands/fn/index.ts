@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { Context } from '../../context.js';
+import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './bulk.js';
 
 export interface LimitOptions {
   memory?: string;
@@ -11,12 +12,17 @@ export interface LimitOptions {
 
 export interface DeployOptions extends LimitOptions {
   name?: string;
+  warm?: string;
+  workers?: string;
 }
 
 export interface InvokeOptions {
   data?: string;
   dataFile?: string;
   async?: boolean;
+  cold?: boolean;
+  bulk?: string;
+  concurrency?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -34,23 +40,40 @@ export function registerFunction(program: Command, ctx: Context): void {
   const fn = program.command('fn').alias('function').description('deploy, invoke and manage your Python functions');
   const run = () => import('./run.js');
   const invoke = () => import('./invoke.js');
+  const bulk = () => import('./bulk.js');
 
   limitOptions(fn.command('deploy <file>').description('syntax-check a Python file and store it as a new function (version 1)'))
     .option('--name <name>', 'function name (default: the file name without .py)')
+    .option('--warm <n>', 'keep N warm replicas running (see fn scale)')
+    .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
+    .option('--bulk <n>', 'deploy the file as N functions named PREFIX1..PREFIXN (checked once)')
+    .option('--prefix <prefix>', 'name prefix for --bulk')
     .addHelpText('after', '\nThe file defines main(data), returning anything JSON-serialisable, or the 2016 format\nmadhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full')
-    .action(async (file: string, opts: DeployOptions) => (await run()).runDeploy(ctx, file, opts));
+    .addHelpText('after', '  faasctl fn deploy examples/sum.py --bulk 20 --prefix load')
+    .action(async (file: string, opts: BulkDeployOptions) => (opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts)));
 
   limitOptions(fn.command('update <name> [file]').description('make a new version: new code and/or new limits, entry or env'))
     .addHelpText('after', '\nFlags not given keep the current version\'s values; --env KEY (without =) removes a variable.\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m')
-    .action(async (name: string, file: string | undefined, opts: LimitOptions) => (await run()).runUpdate(ctx, name, file, opts));
+    .option('--prefix <prefix>', 'bulk: update every function whose name starts with this; the argument is then the FILE')
+    .addHelpText('after', '  faasctl fn update examples/sum.py --prefix load')
+    .action(async (name: string, file: string | undefined, opts: BulkUpdateOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, name, file, opts) : (await run()).runUpdate(ctx, name, file, opts)));
 
   fn.command('invoke <name>')
     .description('run a function on JSON input; its prints stream to stderr, the result JSON goes to stdout')
     .option('--data <json>', 'the input document')
     .option('--data-file <file>', 'read the input from a file ("-" for stdin)')
     .option('--async', 'print the request id once the job exists and return; see faasctl request wait')
-    .addHelpText('after', '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it.\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"')
-    .action(async (name: string, opts: InvokeOptions) => (await invoke()).runInvoke(ctx, name, opts));
+    .option('--cold', 'run as a job even when the function has warm replicas')
+    .option('--bulk <file>', 'invoke once per line of a JSON Lines file ("-" for stdin); NDJSON answers in input order')
+    .option('--concurrency <n>', 'with --bulk: inputs in flight at once (default: every worker of every replica)')
+    .addHelpText('after', '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nA warm function (fn scale) answers from a running replica; otherwise a job runs it.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it.\nWith --bulk: 0 when every input succeeded, else 6 (or 8 when the cluster failed any).\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  faasctl fn invoke sum --bulk inputs.jsonl --concurrency 8 > answers.ndjson\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"')
+    .action(async (name: string, opts: InvokeOptions) => (opts.bulk !== undefined ? (await import('./invoke-bulk.js')).runBulkInvoke(ctx, name, opts) : (await invoke()).runInvoke(ctx, name, opts)));
+
+  fn.command('scale <name> <replicas>')
+    .description('keep N warm replicas of a function running (0 = cold again); a new version rolls them')
+    .option('--workers <n>', 'invocations one replica runs at once (default 2, or the current setting)')
+    .addHelpText('after', '\nA warm invocation is an HTTP request to a replica (token-protected, host-mode port), not a new\nSwarm service. Limits apply per worker: a replica with 2 workers gets twice the memory and CPUs.\n\nExamples:\n  faasctl fn scale sum 2\n  faasctl fn scale sum 4 --workers 4\n  faasctl fn scale sum 0')
+    .action(async (name: string, replicas: string, opts: { workers?: string }) => (await import('./scale.js')).runScale(ctx, name, replicas, opts));
 
   fn.command('list').alias('ls').description('your functions').action(async () => (await run()).runList(ctx));
 
@@ -66,8 +89,10 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--to <version>', 'the version to make current')
     .action(async (name: string, opts: { to?: string }) => (await run()).runRollback(ctx, name, opts));
 
-  fn.command('delete <name>')
+  fn.command('delete [name]')
     .alias('rm')
-    .description('delete a function, all its versions and their Swarm configs')
-    .action(async (name: string) => (await run()).runDelete(ctx, name));
+    .description('delete a function, all its versions and their Swarm configs (or every function whose name starts with --prefix)')
+    .option('--prefix <prefix>', 'bulk: delete the functions whose names start with this')
+    .option('-y, --yes', 'bulk: do not ask for confirmation')
+    .action(async (name: string | undefined, opts: FnDeleteOptions) => (name === undefined || opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, name, opts) : (await run()).runDelete(ctx, name)));
 }

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { deleteFunction, deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions.js';
 import { UsageError } from '../../../core/errors.js';
 import { formatBytes, formatLimits } from '../../../core/limits.js';
+import { parseReplicas, parseWorkers, rollWarm, scaleFunction } from '../../../core/warm.js';
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
@@ -11,18 +12,28 @@ import type { DeployOptions, LimitOptions } from './index.js';
 export async function runDeploy(ctx: Context, file: string, opts: DeployOptions): Promise<void> {
   const code = await readCode(file);
   const name = opts.name ?? defaultName(file);
+  const warm = opts.warm === undefined ? 0 : parseReplicas(opts.warm, '--warm');
+  const workers = parseWorkers(opts.workers);
+  if (workers !== undefined && !warm) throw new UsageError('--workers goes with --warm N', { hint: 'faasctl fn deploy FILE --warm 2 --workers 4' });
   const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
-    return deployFunction(await functionDeps(ctx, progress), actor, { ...opts, name, code, filename: basename(file) });
+    const deps = await functionDeps(ctx, progress);
+    const d = await deployFunction(deps, actor, { ...opts, name, code, filename: basename(file) });
+    if (warm) await scaleFunction(deps, actor, d.name, warm, workers);
+    return d;
   });
   report(ctx, deployed, 'deployed');
+  if (warm && !ctx.io.options.json) ctx.io.info(`${deployed.name}: ${warm} warm replica${warm === 1 ? '' : 's'} running`);
 }
 
 export async function runUpdate(ctx: Context, name: string, file: string | undefined, opts: LimitOptions): Promise<void> {
   const code = file === undefined ? undefined : await readCode(file);
   const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
-    return updateFunction(await functionDeps(ctx, progress), actor, { ...opts, name, code, filename: file && basename(file) });
+    const deps = await functionDeps(ctx, progress);
+    const u = await updateFunction(deps, actor, { ...opts, name, code, filename: file && basename(file) });
+    if (u.changed) await rollWarm(deps, actor, u.name);
+    return u;
   });
   report(ctx, updated, updated.changed ? 'updated' : 'unchanged');
 }
@@ -31,12 +42,12 @@ export async function runList(ctx: Context): Promise<void> {
   const { actor } = await requireActor(ctx);
   const rows = await listFunctions(await ctx.store(), actor);
   if (ctx.io.options.json) {
-    return ctx.io.json(rows.map((f) => ({ name: f.name, version: f.currentVersion, versions: f.versions, format: f.format, sha256: f.sha256, createdAt: f.createdAt.toISOString(), updatedAt: f.updatedAt.toISOString(), lastInvokedAt: f.lastInvokedAt?.toISOString() ?? null })));
+    return ctx.io.json(rows.map((f) => ({ name: f.name, version: f.currentVersion, versions: f.versions, format: f.format, sha256: f.sha256, warm: { replicas: f.warmReplicas, workers: f.warmWorkers }, createdAt: f.createdAt.toISOString(), updatedAt: f.updatedAt.toISOString(), lastInvokedAt: f.lastInvokedAt?.toISOString() ?? null })));
   }
   if (ctx.io.options.quiet) return rows.forEach((f) => ctx.io.out(f.name));
   await ctx.io.table(
-    ['name', 'version', 'format', 'sha256', 'updated', 'last invoked'],
-    rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, f.sha256.slice(0, 12), f.updatedAt.toISOString(), f.lastInvokedAt?.toISOString() ?? '-']),
+    ['name', 'version', 'format', 'warm', 'sha256', 'updated', 'last invoked'],
+    rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, warmText(f), f.sha256.slice(0, 12), f.updatedAt.toISOString(), f.lastInvokedAt?.toISOString() ?? '-']),
   );
 }
 
@@ -54,9 +65,10 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       format: v.format,
       limits: { memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs },
       env: v.env,
+      warm: { replicas: fn.warmReplicas, workers: fn.warmWorkers },
       createdAt: fn.createdAt.toISOString(),
       updatedAt: fn.updatedAt.toISOString(),
-      recent: recent.map((r) => ({ id: r.id, status: r.status, version: r.functionVersion, durationMs: r.durationMs, createdAt: r.createdAt.toISOString() })),
+      recent: recent.map((r) => ({ id: r.id, status: r.status, mode: r.mode, version: r.functionVersion, durationMs: r.durationMs, createdAt: r.createdAt.toISOString() })),
       ...(opts.code ? { code: v.code } : {}),
     });
   }
@@ -67,8 +79,9 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
     ['entry', `${v.entry} (${v.format === 'madhat' ? '2016 format' : 'main(data)'})`],
     ['limits', formatLimits(v)],
     ['env', Object.keys(v.env).join(', ') || '-'],
+    ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
     ['created', fn.createdAt.toISOString()],
-    ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
+    ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
   ]);
   if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version} ---\n${v.code}`);
 }
@@ -91,6 +104,7 @@ export async function runRollback(ctx: Context, name: string, opts: { to?: strin
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const r = await rollbackFunction(deps, actor, name, to);
+  await rollWarm(deps, actor, r.name);
   if (ctx.io.options.json) return ctx.io.json(r);
   ctx.io.info(`${r.name}: v${r.to} is current again (was v${r.from})`);
 }
@@ -102,7 +116,7 @@ export async function runDelete(ctx: Context, name: string): Promise<void> {
   ctx.io.info(`deleted ${r.name} (${r.versions} code version${r.versions === 1 ? '' : 's'}, ${r.configsRemoved} Swarm config${r.configsRemoved === 1 ? '' : 's'} removed)`);
 }
 
-async function readCode(file: string): Promise<string> {
+export async function readCode(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
@@ -126,6 +140,10 @@ async function withSpinner<T>(ctx: Context, text: string, fn: (progress: (t: str
     spinner.stop();
     throw err;
   }
+}
+
+function warmText(f: { warmReplicas: number; warmWorkers: number }): string {
+  return f.warmReplicas ? `${f.warmReplicas}×${f.warmWorkers}` : '-';
 }
 
 function report(ctx: Context, d: Deployed, verb: string): void {

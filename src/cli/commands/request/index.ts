@@ -26,7 +26,8 @@ export function registerRequest(program: Command, ctx: Context): void {
   request
     .command('show <id>')
     .description('one request in full (an invocation that has ended is recorded first)')
-    .action(async (id: string) => (await run()).runShow(ctx, id));
+    .option('--items', 'for a bulk invocation: every input\'s answer as NDJSON on stdout, in input order')
+    .action(async (id: string, opts: { items?: boolean }) => (await run()).runShow(ctx, id, opts));
 
   request
     .command('wait <id>')

@@ -1,5 +1,5 @@
 import { parseDuration, parseSince } from '../../../core/durations.js';
-import { EXIT } from '../../../core/errors.js';
+import { EXIT, UsageError } from '../../../core/errors.js';
 import type { Outcome } from '../../../core/invocation.js';
 import { isOpen, reconcileInvocation } from '../../../core/reconcile.js';
 import { listRequests, showRequest } from '../../../core/requests.js';
@@ -9,6 +9,8 @@ import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { printOutcome } from '../fn/invoke.js';
 import type { RequestListOptions } from './index.js';
+
+const ITEM_PAGE = 5000;
 
 export async function runList(ctx: Context, opts: RequestListOptions): Promise<void> {
   const { actor } = await requireActor(ctx);
@@ -22,9 +24,10 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
   );
 }
 
-export async function runShow(ctx: Context, id: string): Promise<void> {
+export async function runShow(ctx: Context, id: string, opts: { items?: boolean } = {}): Promise<void> {
   const { actor } = await requireActor(ctx);
   let row = await showRequest(await ctx.store(), actor, id);
+  if (opts.items) return printItems(ctx, row);
   if (isOpen(row) && row.type === 'fn.invoke') {
     // Best effort: an unreachable engine must not hide what the log already knows.
     const finished = await reconcileInvocation(await functionDeps(ctx), row, { wait: false }).catch((err: Error) => ctx.log.debug(`reconcile: ${err.message}`));
@@ -35,6 +38,7 @@ export async function runShow(ctx: Context, id: string): Promise<void> {
     ['id', row.id],
     ['type', row.type],
     ['status', colourStatus(ctx, row.status)],
+    ['target', `${target(row)}${row.mode ? ` (${row.mode})` : ''}`],
     ['params', JSON.stringify(row.params)],
     ['result', row.result === null ? '-' : JSON.stringify(row.result)],
     ['error', row.error ?? '-'],
@@ -73,6 +77,18 @@ function recordedOutcome(r: RequestRow): Outcome {
     exitCode,
     message: r.error?.split('\n').filter(Boolean).pop() ?? undefined,
   };
+}
+
+/** A bulk run's answers, read from the database in pages so any size fits in memory. */
+async function printItems(ctx: Context, row: RequestRow): Promise<void> {
+  if (row.type !== 'fn.invoke.bulk') throw new UsageError(`request ${row.id} is a ${row.type}, not a bulk invocation`, { hint: 'only fn invoke --bulk requests have items' });
+  const store = await ctx.store();
+  for (let from = 0; ; ) {
+    const page = await store.requests.items(row.id, { from, limit: ITEM_PAGE });
+    if (!page.length) return;
+    ctx.io.out(page.map((i) => JSON.stringify({ index: i.index, status: i.status, result: i.result, error: i.error, durationMs: i.durationMs, attempts: i.attempts })).join('\n'));
+    from = page[page.length - 1]!.index + 1;
+  }
 }
 
 function toJson(r: RequestRow) {

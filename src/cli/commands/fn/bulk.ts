@@ -1,0 +1,125 @@
+import { basename } from 'node:path';
+import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../core/bulk.js';
+import { UsageError } from '../../../core/errors.js';
+import { deleteFunction, type Deployed } from '../../../core/functions.js';
+import { deployFunctions, functionsWithPrefix, updateFunctions, type BulkPublished } from '../../../core/functions-bulk.js';
+import { validatePrefix } from '../../../core/names.js';
+import { rollWarm } from '../../../core/warm.js';
+import type { Context } from '../../context.js';
+import { functionDeps } from '../../deps.js';
+import { progressReporter } from '../../progress.js';
+import { requireActor } from '../../session.js';
+import type { DeployOptions, LimitOptions } from './index.js';
+import { readCode } from './run.js';
+
+export interface BulkDeployOptions extends DeployOptions {
+  /** Create this many functions, PREFIX1..PREFIXN. */
+  bulk?: string;
+  prefix?: string;
+}
+
+export interface BulkUpdateOptions extends LimitOptions {
+  /** Update every function whose name starts with this; the argument is then the FILE. */
+  prefix?: string;
+}
+
+export interface FnDeleteOptions {
+  prefix?: string;
+  yes?: boolean;
+}
+
+/** Parallel writes: the pool holds 4 connections. */
+const CONCURRENCY = 4;
+const DEPLOY_EXAMPLE = 'faasctl fn deploy FILE --bulk 3 --prefix load creates load1..load3';
+
+export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeployOptions): Promise<void> {
+  if (opts.bulk === undefined) throw new UsageError('--prefix needs --bulk N', { hint: DEPLOY_EXAMPLE });
+  if (opts.prefix === undefined) throw new UsageError('--bulk needs --prefix P', { hint: DEPLOY_EXAMPLE });
+  if (opts.name !== undefined) throw new UsageError('give either --name or --bulk N --prefix P, not both', { hint: DEPLOY_EXAMPLE });
+  if (opts.warm !== undefined || opts.workers !== undefined) throw new UsageError('--warm and --workers do not go with --bulk', { hint: 'deploy them cold, then faasctl fn scale NAME N the ones that should be warm' });
+  const count = Number(opts.bulk);
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new UsageError(`invalid --bulk ${opts.bulk}`, { hint: 'a whole number from 1 to 10000' });
+  const names = bulkNames(validatePrefix(opts.prefix), count);
+  const code = await readCode(file);
+  const { actor } = await requireActor(ctx);
+  const deps = await functionDeps(ctx);
+  const progress = await progressReporter(ctx, `deploying ${count} functions`);
+  const input = { ...limits(opts), names, code, filename: basename(file) };
+  const result = await deployFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update }).finally(progress.done);
+  reportPublished(ctx, 'deployed', result);
+}
+
+export async function runBulkUpdate(ctx: Context, file: string, extra: string | undefined, opts: BulkUpdateOptions): Promise<void> {
+  if (extra !== undefined) throw new UsageError('with --prefix, give only the FILE', { hint: 'faasctl fn update FILE --prefix P updates every function whose name starts with P' });
+  const prefix = validatePrefix(opts.prefix);
+  const code = await readCode(file);
+  const { actor } = await requireActor(ctx);
+  const deps = await functionDeps(ctx);
+  const progress = await progressReporter(ctx, `updating the functions named ${prefix}*`);
+  const input = { ...limits(opts), prefix, code, filename: basename(file) };
+  // As for a single update: a warm function's replicas roll to the new version.
+  const afterEach = (d: Deployed) => (d.changed ? rollWarm(deps, actor, d.name) : Promise.resolve(false));
+  const result = await updateFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update, afterEach }).finally(progress.done);
+  reportPublished(ctx, 'updated', result);
+}
+
+export async function runBulkDelete(ctx: Context, name: string | undefined, opts: FnDeleteOptions): Promise<void> {
+  if (opts.prefix === undefined) throw new UsageError('fn delete needs a NAME (or --prefix P)', { hint: 'faasctl fn delete NAME' });
+  if (name !== undefined) throw new UsageError('give either a NAME or --prefix P, not both', { hint: 'faasctl fn delete --prefix P deletes every function whose name starts with P' });
+  const prefix = validatePrefix(opts.prefix);
+  const { actor } = await requireActor(ctx);
+  const deps = await functionDeps(ctx);
+  const fns = await functionsWithPrefix(deps.store, actor, prefix);
+  if (fns.length && !opts.yes && !(await ctx.prompter.confirm(`Delete ${fns.length} functions whose names start with "${prefix}", with all their versions?`))) {
+    ctx.io.info('nothing deleted');
+    return;
+  }
+  const progress = await progressReporter(ctx, `deleting ${fns.length} functions`);
+  const items = await runBulk(fns, (f) => f.name, async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name)) }), { concurrency: CONCURRENCY, onProgress: progress.update });
+  progress.done();
+  report(ctx, items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
+}
+
+function limits(opts: LimitOptions): LimitOptions {
+  return { entry: opts.entry, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env };
+}
+
+function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {
+  for (const w of warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
+  report(ctx, items, (d: Deployed) => {
+    const outcome = d.changed ? verb : 'unchanged';
+    return { outcome, json: { id: d.id, version: d.version, sha256: d.sha256, outcome }, line: `${outcome} ${d.name} v${d.version}`, quiet: `${d.name}@v${d.version}` };
+  }, warnings.length ? { warnings } : {});
+}
+
+interface Row {
+  outcome: string;
+  json: Record<string, unknown>;
+  line: string;
+  /** What -q prints on stdout. */
+  quiet: string;
+}
+
+/** Like user bulk: one line per item on stderr, a summary, the exit code of the first failure. */
+function report<T>(ctx: Context, items: Array<BulkItem<T>>, row: (value: T) => Row, extra: Record<string, unknown> = {}): void {
+  const rows = items.map((i) => (i.ok ? row(i.value as T) : undefined));
+  const failed = items.filter((i) => !i.ok).length;
+  ctx.exitCode = bulkExitCode(items);
+  if (ctx.io.options.json) {
+    const json = items.map((i, n) => ({ index: i.index, name: i.name, ok: i.ok, ...rows[n]?.json, error: i.error }));
+    return ctx.io.json({ succeeded: items.length - failed, failed, ...extra, items: json });
+  }
+  items.forEach((i, n) => {
+    if (!i.ok) ctx.io.err(`${ctx.io.c.red('failed:')} ${i.name}: ${i.error?.message}`);
+    else if (ctx.io.options.quiet) ctx.io.out(rows[n]!.quiet);
+    else ctx.io.info(rows[n]!.line);
+  });
+  const counts = new Map<string, number>();
+  for (const r of rows) if (r) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  const summary = [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
+  ctx.io.info(`${summary || `0 ${items.length ? 'succeeded' : 'matched'}`}, ${failed} failed`);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
