@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FunctionDeps } from '../core/functions.js';
 import type { InvokeDeps } from '../core/invoke.js';
@@ -32,12 +33,28 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
 
 /**
  * Replicas publish their port on their node's address. A node that advertises no usable
- * address is the engine we talk to: its host for tcp://, loopback for a local socket.
+ * address is the engine we talk to: its host for tcp://, this machine for a local socket.
+ * On this machine, loopback is the slow way in: Docker relays it through docker-proxy, a
+ * userland copy, while any other local address is DNATed by the kernel (measured: half the
+ * round-trip time, twice the requests per second).
  */
-export function replicaHost(dockerHost: string, nodeAddress: string | undefined): string {
-  if (nodeAddress && nodeAddress !== '0.0.0.0' && nodeAddress !== '::') return nodeAddress;
-  if (/^(tcp|https?):\/\//.test(dockerHost)) return new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname;
-  return '127.0.0.1';
+export function replicaHost(dockerHost: string, nodeAddress: string | undefined, localAddresses: () => string[] = localIPv4): string {
+  const local = !/^(tcp|https?|ssh):\/\//.test(dockerHost);
+  const usable = nodeAddress && nodeAddress !== '0.0.0.0' && nodeAddress !== '::';
+  if (usable && !(local && isLoopback(nodeAddress))) return nodeAddress;
+  if (!local) return usable ? nodeAddress : new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname;
+  return localAddresses()[0] ?? '127.0.0.1';
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address === 'localhost';
+}
+
+function localIPv4(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
 }
 
 /** Ctrl-C / SIGTERM as an AbortSignal for the duration of `fn`, so clean-up runs before exit. */

@@ -77,7 +77,7 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
   const progress = await progressReporter(ctx, `deleting ${fns.length} functions`);
   const items = await runBulk(fns, (f) => f.name, async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name)) }), { concurrency: CONCURRENCY, onProgress: progress.update });
   progress.done();
-  report(ctx, items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
+  report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
 }
 
 function limits(opts: LimitOptions): LimitOptions {
@@ -86,7 +86,7 @@ function limits(opts: LimitOptions): LimitOptions {
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {
   for (const w of warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
-  report(ctx, items, (d: Deployed) => {
+  report(ctx, verb, items, (d: Deployed) => {
     const outcome = d.changed ? verb : 'unchanged';
     return { outcome, json: { id: d.id, version: d.version, sha256: d.sha256, outcome }, line: `${outcome} ${d.name} v${d.version}`, quiet: `${d.name}@v${d.version}` };
   }, warnings.length ? { warnings } : {});
@@ -101,7 +101,7 @@ interface Row {
 }
 
 /** Like user bulk: one line per item on stderr, a summary, the exit code of the first failure. */
-function report<T>(ctx: Context, items: Array<BulkItem<T>>, row: (value: T) => Row, extra: Record<string, unknown> = {}): void {
+function report<T>(ctx: Context, verb: string, items: Array<BulkItem<T>>, row: (value: T) => Row, extra: Record<string, unknown> = {}): void {
   const rows = items.map((i) => (i.ok ? row(i.value as T) : undefined));
   const failed = items.filter((i) => !i.ok).length;
   ctx.exitCode = bulkExitCode(items);
@@ -114,10 +114,9 @@ function report<T>(ctx: Context, items: Array<BulkItem<T>>, row: (value: T) => R
     else if (ctx.io.options.quiet) ctx.io.out(rows[n]!.quiet);
     else ctx.io.info(rows[n]!.line);
   });
-  const counts = new Map<string, number>();
-  for (const r of rows) if (r) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
-  const summary = [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
-  ctx.io.info(`${summary || `0 ${items.length ? 'succeeded' : 'matched'}`}, ${failed} failed`);
+  const count = (outcome: string) => rows.filter((r) => r?.outcome === outcome).length;
+  const unchanged = count('unchanged');
+  ctx.io.info(`${count(verb)} ${verb}${unchanged ? `, ${unchanged} unchanged` : ''}, ${failed} failed`);
 }
 
 function plural(n: number, noun: string): string {
