@@ -25,4 +25,15 @@ for example in sum fib_madhat csv_stats log_summary; do
   echo "\$ faasctl fn invoke $example --data-file examples/$example.input.json" >&2
   faasctl fn invoke "$example" --data-file "examples/$example.input.json"
 done
-faasctl request list --type fn.invoke --limit 4
+
+# Warm: two replicas answer over HTTP instead of a job per call; then 1000 inputs in bulk.
+echo '$ faasctl fn scale sum 2' >&2
+faasctl fn scale sum 2
+echo '$ faasctl fn invoke sum --data-file examples/sum.input.json' >&2
+faasctl fn invoke sum --data-file examples/sum.input.json
+inputs="$(mktemp)"; trap 'rm -f "$inputs"' EXIT
+for i in $(seq 1 1000); do echo "{\"numbers\": [$i, 2, 3]}"; done > "$inputs"
+echo '$ faasctl fn invoke sum --bulk inputs.jsonl | tail -2' >&2
+faasctl fn invoke sum --bulk "$inputs" | tail -2
+faasctl fn scale sum 0
+faasctl request list --limit 8

@@ -215,19 +215,27 @@ export async function ensureCodeConfig(swarm: SwarmClient, installation: string,
 }
 
 /** Removes the configs of these hashes that no version refers to; one still in use by a running invocation is left for gc. */
-export async function removeUnusedCodeConfigs(deps: Pick<FunctionDeps, 'store' | 'swarm' | 'log'>, shas: string[]): Promise<number> {
+export async function removeUnusedCodeConfigs(deps: Pick<FunctionDeps, 'store' | 'swarm' | 'log'> & { clock?: Clock }, shas: string[]): Promise<number> {
   const inUse = await deps.store.functions.shasInUse(shas);
   const installation = await deps.store.meta.installationId();
   let removed = 0;
   for (const sha of shas.filter((s) => !inUse.has(s))) {
-    try {
-      const config = await deps.swarm.findConfig(codeConfigName(installation, sha));
-      if (!config) continue;
-      await deps.swarm.removeConfig(config.id);
-      removed++;
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      deps.log.debug(`config ${codeConfigName(installation, sha)} still in use; gc removes it later`);
+    const config = await deps.swarm.findConfig(codeConfigName(installation, sha));
+    if (!config) continue;
+    // A service removed a moment ago (a warm one) may still count as a user: retry briefly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.swarm.removeConfig(config.id);
+        removed++;
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        if (!deps.clock || attempt >= 8) {
+          deps.log.debug(`config ${config.name} still in use; gc removes it later`);
+          break;
+        }
+        await deps.clock.sleep(150 * (attempt + 1));
+      }
     }
   }
   return removed;
