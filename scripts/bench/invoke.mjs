@@ -2,27 +2,18 @@
 // dockerode (two Swarm configs, a one-shot service, poll its task, read the logs, remove it
 // all), same runtime image, same function (examples/sum.py), interleaved run by run.
 // Needs the engine in Swarm mode; uses FAASCTL_DATABASE_URL, or a throwaway PostgreSQL.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { faasctl, mustFaasctl, requireDep, root, withPlatform } from './platform.mjs';
 import { median, ms } from './stats.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin', 'faasctl.cjs');
 const FN_NAME = 'bench-sum';
 const CODE = join(root, 'examples', 'sum.py');
 const INPUT = join(root, 'examples', 'sum.input.json');
-const USER = 'bench';
-const PASSWORD = 'faasctl-bench-password';
 const POLL_MS = 20;
 const JOB_TIMEOUT_MS = 60_000;
-const CLI_TIMEOUT_MS = 120_000; // `up` may build the runtime image
 const FRAME = 'FAASCTL-RESULT:';
 const DONE = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned']);
 const LABEL = 'io.faasctl.bench.run';
@@ -38,77 +29,17 @@ function runtimeImageRef() {
   return `faasctl/runtime-python:${hash.digest('hex').slice(0, 12)}`;
 }
 
-// ------------------------------------------------------------------ throwaway PostgreSQL
-
-function pgBin(name) {
-  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
-  if (found) return found;
-  const base = '/usr/lib/postgresql';
-  const versions = existsSync(base) ? readdirSync(base).sort().reverse() : [];
-  const candidate = versions.map((v) => join(base, v, 'bin', name)).find((path) => existsSync(path));
-  if (!candidate) throw new Error(`${name} not found: run bash scripts/testbed.sh up`);
-  return candidate;
-}
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-/** initdb refuses to run as root, so the cluster runs as the postgres user when we are root. */
-function asPostgres(cmd, args) {
-  const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** As test/helpers/postgres.ts; returns { url, stop }. */
-async function startPostgres(dir) {
-  chmodSync(dir, 0o777);
-  const data = join(dir, 'data');
-  const port = await freePort();
-  execFileSync('sh', ['-c', `printf %s '${PASSWORD}' > ${dir}/pw && chmod 644 ${dir}/pw`]);
-  asPostgres(pgBin('initdb'), ['-D', data, '-U', 'postgres', '--pwfile', `${dir}/pw`, '-A', 'scram-sha-256', '--no-sync', '-E', 'UTF8']);
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-  asPostgres(pgBin('pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
-  return {
-    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => asPostgres(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']),
-  };
-}
-
 // ------------------------------------------------------------------ faasctl
 
-function faasctl(env, args, input) {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [bin, ...args], { env, input, encoding: 'utf8', cwd: root, timeout: CLI_TIMEOUT_MS });
-  const wall = Number(process.hrtime.bigint() - started) / 1e6;
-  return { status: r.status ?? r.signal, stdout: r.stdout, stderr: r.stderr, wall };
-}
-
-function mustFaasctl(env, args, input, okCodes = [0]) {
-  const r = faasctl(env, args, input);
-  if (!okCodes.includes(r.status)) throw new Error(`faasctl ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
-  return r;
-}
-
 /**
- * The platform, a user, a session and the deployed function, in a private config dir.
- * faasctl names code configs by content hash and `fn delete` removes the config when no
- * function in *its* database uses it, so deploying examples/sum.py byte for byte could
- * delete a config that another database on this Swarm still needs. A comment line with
- * the run label makes the bench's copy (and so its config) its own.
+ * The deployed function. faasctl names code configs by content hash and `fn delete` removes
+ * the config when no function in *its* database uses it, so deploying examples/sum.py byte
+ * for byte could delete a config that another database on this Swarm still needs. A comment
+ * line with the run label makes the bench's copy (and so its config) its own.
  */
 function setUp(env, dir, runLabel) {
   const code = join(dir, 'bench_sum.py');
   writeFileSync(code, `${readFileSync(CODE, 'utf8')}\n# faasctl bench run ${runLabel}\n`);
-  mustFaasctl(env, ['up']);
-  // 3: the user already exists (a reused FAASCTL_DATABASE_URL); the fixed password still logs in.
-  mustFaasctl(env, ['user', 'create', USER, '--password-stdin'], PASSWORD, [0, 3]);
-  mustFaasctl(env, ['login', USER, '--password-stdin'], PASSWORD);
   mustFaasctl(env, ['fn', 'delete', FN_NAME], undefined, [0, 3]); // left by an interrupted run
   mustFaasctl(env, ['fn', 'deploy', code, '--name', FN_NAME]);
 }
@@ -257,50 +188,17 @@ function floorRow(raw, runs, stats) {
   return { name: 'invoke: raw dockerode service (floor)', median: f, ratio: 1, display: ms(f), detail };
 }
 
-/** Memoised, so the finally block and a Ctrl-C handler can both call it. */
-function cleanUpOnce(docker, runLabel, dir, state) {
-  let done;
-  return () =>
-    (done ??= (async () => {
-      if (state.env) tearDown(state.env);
-      await sweep(docker, runLabel).catch((err) => console.error(`bench invoke: clean-up failed: ${err.message}`));
-      try {
-        state.pg?.stop();
-      } catch {
-        // already stopped
-      }
-      rmSync(dir, { recursive: true, force: true });
-    })());
-}
-
-export async function benchInvoke(runs = 10) {
-  // Loaded here, not at the top: the startup suite has no use for it.
-  const Docker = createRequire(join(root, 'package.json'))('dockerode');
+export function benchInvoke(runs = 10) {
+  const Docker = requireDep('dockerode');
   const docker = new Docker();
-  const runLabel = randomBytes(3).toString('hex');
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-bench-'));
-  const stats = { polls: 0, logRetries: 0 };
-  const state = {}; // { pg, env }, as far as set-up got
-  const cleanUp = cleanUpOnce(docker, runLabel, dir, state);
-  // pg_ctl daemonises PostgreSQL: without this, Ctrl-C would leave it (and a service) running.
-  const onSignal = () => cleanUp().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  try {
-    if (!process.env.FAASCTL_DATABASE_URL) state.pg = await startPostgres(dir);
-    const env = {
-      ...process.env,
-      XDG_CONFIG_HOME: join(dir, 'config'),
-      FAASCTL_DATABASE_URL: process.env.FAASCTL_DATABASE_URL ?? state.pg.url,
-      FAASCTL_BASE_IMAGE: process.env.FAASCTL_BASE_IMAGE ?? 'faasctl/python-base:bookworm',
-      NO_COLOR: '1',
-    };
-    setUp((state.env = env), dir, runLabel);
+  return withPlatform('invoke', async ({ env, dir, runLabel, atExit }) => {
+    const stats = { polls: 0, logRetries: 0 };
+    atExit(() => sweep(docker, runLabel));
+    atExit(() => tearDown(env));
+    setUp(env, dir, runLabel);
     const { raw, cli } = await measure(docker, env, runs, runLabel, stats);
     const floor = floorRow(raw, runs, stats);
     const c = median(cli);
     return [floor, { name: 'invoke: faasctl fn invoke (cold)', median: c, ratio: c / floor.median, target: 1.5, display: ms(c) }];
-  } finally {
-    await cleanUp();
-    process.removeListener('SIGINT', onSignal);
-  }
+  });
 }

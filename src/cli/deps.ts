@@ -42,7 +42,8 @@ export function replicaHost(dockerHost: string, nodeAddress: string | undefined,
   const local = !/^(tcp|https?|ssh):\/\//.test(dockerHost);
   const usable = nodeAddress && nodeAddress !== '0.0.0.0' && nodeAddress !== '::';
   if (usable && !(local && isLoopback(nodeAddress))) return nodeAddress;
-  if (!local) return usable ? nodeAddress : new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname;
+  // URL keeps an IPv6 host in brackets; a socket host must not have them.
+  if (!local) return usable ? nodeAddress : new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname.replace(/^\[(.*)\]$/, '$1');
   return localAddresses()[0] ?? '127.0.0.1';
 }
 

@@ -86,7 +86,9 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     const v = fn.current;
     const requestId = deps.newId();
     await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm' });
-    const { outcome } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal);
+    const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal);
+    // The row's duration is the caller's view, as for a cold invocation: the round trip.
+    outcome.completion.durationMs = latencyMs;
     await deps.store.requests.complete(requestId, outcome.completion);
     if (outcome.completion.output) req.onOutput?.('stderr', outcome.completion.output);
     return { requestId, functionName: fn.name, version: v.version, mode: 'warm', outcome };

@@ -31,7 +31,8 @@ export interface WarmDeps extends FunctionDeps {
 }
 
 export function parseReplicas(raw: string | number, flag: string): number {
-  const n = Number(raw);
+  // Number('') is 0: a blank argument (an unset shell variable) must not make the function cold.
+  const n = typeof raw === 'string' && !raw.trim() ? NaN : Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > MAX_REPLICAS) throw new UsageError(`invalid ${flag} ${raw}`, { code: 'invalid_replicas', hint: `a whole number from 0 (cold) to ${MAX_REPLICAS}` });
   return n;
 }

@@ -12,12 +12,20 @@ export interface Leftovers {
   codeConfigs: string[];
   openRequests: string[];
   functionsWithoutVersion: string[];
+  /** Warm replica services of this installation whose function is no longer warm (or is gone). */
+  warmServices: string[];
+  /** Bulk replica services of this installation: each lives only as long as its run. */
+  bulkServices: string[];
+  /** Token secrets of this installation that no warm service of a warm function uses. */
+  tokenSecrets: string[];
 }
 
 /**
  * What faasctl left of this database's users on the engine, and half-written rows in it.
  * Scoped by the users' ids (every faasctl object carries io.faasctl.user), so test files
- * running in parallel on one Swarm do not see each other's work.
+ * running in parallel on one Swarm do not see each other's work; replica services and token
+ * secrets are scoped by the database's installation id too. A warm function's service (and
+ * its tasks, containers and token) is not a leftover while the function is warm.
  */
 export async function leftovers(databaseUrl: string): Promise<Leftovers> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -29,10 +37,12 @@ export async function leftovers(databaseUrl: string): Promise<Leftovers> {
     const orphans = (await client.query<{ name: string }>('SELECT f.name FROM functions f WHERE NOT EXISTS (SELECT 1 FROM function_versions v WHERE v.function_id = f.id AND v.version = f.current_version)')).rows.map((r) => r.name);
     const used = new Set((await client.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions')).rows.map((r) => r.sha256));
     const deployed = new Set((await client.query<{ sha: string }>("SELECT DISTINCT params->>'sha256' AS sha FROM requests WHERE params ? 'sha256'")).rows.map((r) => r.sha));
+    const replicas = await replicaObjects(client);
     const byUser = (labels: Record<string, string> | undefined) => users.includes(labels?.['io.faasctl.user'] ?? '');
-    const services = (await docker.listServices({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((s) => byUser(s.Spec?.Labels));
-    const tasks = (await docker.listTasks({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((t) => byUser((t as { Spec?: { ContainerSpec?: { Labels?: Record<string, string> } } }).Spec?.ContainerSpec?.Labels));
-    const containers = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['io.faasctl.managed'] }) })).filter((c) => byUser(c.Labels));
+    const isReplica = (labels: Record<string, string> | undefined) => REPLICA_COMPONENTS.includes(labels?.[COMPONENT] ?? '');
+    const services = (await docker.listServices({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((s) => byUser(s.Spec?.Labels) && !isReplica(s.Spec?.Labels));
+    const tasks = (await docker.listTasks({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((t) => byUser((t as { Spec?: { ContainerSpec?: { Labels?: Record<string, string> } } }).Spec?.ContainerSpec?.Labels) && !replicas.live.has(t.ServiceID ?? ''));
+    const containers = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['io.faasctl.managed'] }) })).filter((c) => byUser(c.Labels) && !replicas.live.has(c.Labels?.['com.docker.swarm.service.id'] ?? ''));
     const configs = (await docker.listConfigs({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)) as unknown as Array<{ ID: string; Spec: { Name: string; Labels?: Record<string, string> } }>;
     const inputConfigs = configs.filter((c) => requests.has(c.Spec.Labels?.['io.faasctl.request'] ?? '')).map((c) => c.Spec.Name);
     const codeShas = new Set(configs.map((c) => c.Spec.Labels?.['io.faasctl.sha256']).filter(Boolean));
@@ -48,13 +58,46 @@ export async function leftovers(databaseUrl: string): Promise<Leftovers> {
       codeConfigs,
       openRequests: open,
       functionsWithoutVersion: orphans,
+      warmServices: replicas.warmServices,
+      bulkServices: replicas.bulkServices,
+      tokenSecrets: replicas.tokenSecrets,
     };
   } finally {
     await client.end();
   }
 }
 
-export const NONE: Leftovers = { services: [], tasks: [], containers: [], inputConfigs: [], codeConfigs: [], openRequests: [], functionsWithoutVersion: [] };
+export const NONE: Leftovers = { services: [], tasks: [], containers: [], inputConfigs: [], codeConfigs: [], openRequests: [], functionsWithoutVersion: [], warmServices: [], bulkServices: [], tokenSecrets: [] };
+
+const COMPONENT = 'io.faasctl.component';
+const REPLICA_COMPONENTS = ['warm', 'bulk'];
+
+interface ServiceWithSecrets {
+  ID: string;
+  Spec?: { Name?: string; Labels?: Record<string, string>; TaskTemplate?: { ContainerSpec?: { Secrets?: Array<{ SecretID?: string }> } } };
+}
+
+/**
+ * The installation's warm and bulk services and token secrets, split into the ones a warm
+ * function is using (`live`: service ids) and leftovers.
+ */
+async function replicaObjects(client: pg.Client): Promise<{ live: Set<string>; warmServices: string[]; bulkServices: string[]; tokenSecrets: string[] }> {
+  const [meta] = (await client.query<{ value: string }>("SELECT value FROM faasctl_meta WHERE key = 'installation_id'")).rows;
+  if (!meta) return { live: new Set(), warmServices: [], bulkServices: [], tokenSecrets: [] };
+  const mine = `io.faasctl.installation=${meta.value}`;
+  const warmFunctions = new Set((await client.query<{ id: string }>('SELECT id FROM functions WHERE warm_replicas > 0')).rows.map((r) => r.id));
+  const services = (await docker.listServices({ filters: JSON.stringify({ label: [mine] }) } as object)) as unknown as ServiceWithSecrets[];
+  const component = (s: ServiceWithSecrets) => s.Spec?.Labels?.[COMPONENT];
+  const live = services.filter((s) => component(s) === 'warm' && warmFunctions.has(s.Spec?.Labels?.['io.faasctl.function'] ?? ''));
+  const used = new Set(live.flatMap((s) => s.Spec?.TaskTemplate?.ContainerSpec?.Secrets?.map((x) => x.SecretID ?? '') ?? []));
+  const secrets = await docker.listSecrets({ filters: JSON.stringify({ label: [mine, `${COMPONENT}=token`] }) });
+  return {
+    live: new Set(live.map((s) => s.ID)),
+    warmServices: services.filter((s) => component(s) === 'warm' && !live.includes(s)).map((s) => s.Spec?.Name ?? s.ID),
+    bulkServices: services.filter((s) => component(s) === 'bulk').map((s) => s.Spec?.Name ?? s.ID),
+    tokenSecrets: secrets.filter((x) => !used.has(x.ID)).map((x) => x.Spec?.Name ?? x.ID),
+  };
+}
 
 /** Removal is asynchronous on the engine (tasks and containers go a moment after the service). */
 export async function settledLeftovers(databaseUrl: string, timeoutMs = 15_000): Promise<Leftovers> {
