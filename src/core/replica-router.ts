@@ -104,7 +104,7 @@ export class ReplicaRouter {
 
   private async next(deadline: number, signal?: AbortSignal): Promise<ReplicaEndpoint> {
     for (;;) {
-      if (!this.list.length) await this.refresh(true);
+      if (!this.list.length) await this.refresh();
       const picked = this.leastBusy();
       if (picked) return picked;
       if (this.deps.now() >= deadline) throw new PlatformError('no replica of the function is running', { code: 'no_replica', hint: 'see faasctl fn show NAME; docker service ps shows why tasks fail' });
