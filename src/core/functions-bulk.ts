@@ -52,7 +52,7 @@ export async function functionsWithPrefix(store: Store, actor: Actor, prefix: st
   return withPrefix(await listFunctions(store, actor), validatePrefix(prefix));
 }
 
-// In code rather than SQL: "_" is a LIKE wildcard, and a user has few functions.
+// Filtered here rather than in SQL: no LIKE pattern ("_" is a wildcard) to escape, and the list is one user's.
 export function withPrefix<T extends { name: string }>(rows: T[], prefix: string): T[] {
   return rows.filter((r) => r.name.startsWith(prefix));
 }

@@ -85,7 +85,8 @@ function limits(opts: LimitOptions): LimitOptions {
 }
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {
-  for (const w of warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
+  // With --json they are in the document, as for a single deploy.
+  if (!ctx.io.options.json) for (const w of warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
   report(ctx, verb, items, (d: Deployed) => {
     const outcome = d.changed ? verb : 'unchanged';
     return { outcome, json: { id: d.id, version: d.version, sha256: d.sha256, outcome }, line: `${outcome} ${d.name} v${d.version}`, quiet: `${d.name}@v${d.version}` };

@@ -15,7 +15,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
     // The function's own output goes to stderr: stdout is for the result alone.
     if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
   };
-  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), signal, onOutput: relay }));
+  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay }));
   if (!invocation.outcome) {
     if (ctx.io.options.json) return ctx.io.json({ requestId: invocation.requestId, function: invocation.functionName, version: invocation.version, status: 'running' });
     ctx.io.out(invocation.requestId);
