@@ -37,7 +37,8 @@ export async function leftovers(databaseUrl: string): Promise<Leftovers> {
     const orphans = (await client.query<{ name: string }>('SELECT f.name FROM functions f WHERE NOT EXISTS (SELECT 1 FROM function_versions v WHERE v.function_id = f.id AND v.version = f.current_version)')).rows.map((r) => r.name);
     const used = new Set((await client.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions')).rows.map((r) => r.sha256));
     const deployed = new Set((await client.query<{ sha: string }>("SELECT DISTINCT params->>'sha256' AS sha FROM requests WHERE params ? 'sha256'")).rows.map((r) => r.sha));
-    const replicas = await replicaObjects(client);
+    const installation = (await client.query<{ value: string }>("SELECT value FROM faasctl_meta WHERE key = 'installation_id'")).rows[0]?.value;
+    const replicas = await replicaObjects(client, installation);
     const byUser = (labels: Record<string, string> | undefined) => users.includes(labels?.['io.faasctl.user'] ?? '');
     const isReplica = (labels: Record<string, string> | undefined) => REPLICA_COMPONENTS.includes(labels?.[COMPONENT] ?? '');
     const services = (await docker.listServices({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((s) => byUser(s.Spec?.Labels) && !isReplica(s.Spec?.Labels));
@@ -45,7 +46,8 @@ export async function leftovers(databaseUrl: string): Promise<Leftovers> {
     const containers = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['io.faasctl.managed'] }) })).filter((c) => byUser(c.Labels) && !replicas.live.has(c.Labels?.['com.docker.swarm.service.id'] ?? ''));
     const configs = (await docker.listConfigs({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)) as unknown as Array<{ ID: string; Spec: { Name: string; Labels?: Record<string, string> } }>;
     const inputConfigs = configs.filter((c) => requests.has(c.Spec.Labels?.['io.faasctl.request'] ?? '')).map((c) => c.Spec.Name);
-    const codeShas = new Set(configs.map((c) => c.Spec.Labels?.['io.faasctl.sha256']).filter(Boolean));
+    // Another installation on this Swarm may hold a config of the same code (the examples).
+    const codeShas = new Set(configs.filter((c) => c.Spec.Labels?.['io.faasctl.installation'] === installation).map((c) => c.Spec.Labels?.['io.faasctl.sha256']).filter(Boolean));
     const codeConfigs = [
       ...[...deployed].filter((sha) => codeShas.has(sha) && !used.has(sha)).map((sha) => `unreferenced ${sha.slice(0, 12)}`),
       ...[...used].filter((sha) => !codeShas.has(sha)).map((sha) => `missing ${sha.slice(0, 12)}`),
@@ -81,10 +83,9 @@ interface ServiceWithSecrets {
  * The installation's warm and bulk services and token secrets, split into the ones a warm
  * function is using (`live`: service ids) and leftovers.
  */
-async function replicaObjects(client: pg.Client): Promise<{ live: Set<string>; warmServices: string[]; bulkServices: string[]; tokenSecrets: string[] }> {
-  const [meta] = (await client.query<{ value: string }>("SELECT value FROM faasctl_meta WHERE key = 'installation_id'")).rows;
-  if (!meta) return { live: new Set(), warmServices: [], bulkServices: [], tokenSecrets: [] };
-  const mine = `io.faasctl.installation=${meta.value}`;
+async function replicaObjects(client: pg.Client, installation: string | undefined): Promise<{ live: Set<string>; warmServices: string[]; bulkServices: string[]; tokenSecrets: string[] }> {
+  if (!installation) return { live: new Set(), warmServices: [], bulkServices: [], tokenSecrets: [] };
+  const mine = `io.faasctl.installation=${installation}`;
   const warmFunctions = new Set((await client.query<{ id: string }>('SELECT id FROM functions WHERE warm_replicas > 0')).rows.map((r) => r.id));
   const services = (await docker.listServices({ filters: JSON.stringify({ label: [mine] }) } as object)) as unknown as ServiceWithSecrets[];
   const component = (s: ServiceWithSecrets) => s.Spec?.Labels?.[COMPONENT];
