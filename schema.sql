@@ -109,6 +109,7 @@ CREATE TABLE IF NOT EXISTS request_items (
   duration_ms double precision,
   cpu_ms      double precision,
   max_rss_kb  bigint,
+  version     integer,
   PRIMARY KEY (request_id, idx)
 );
 

@@ -37,6 +37,8 @@ export interface BulkRequest {
 
 export interface BulkAnswer {
   index: number;
+  /** The function version that answered. */
+  version: number | null;
   status: Completion['status'];
   exitCode: ExitCode;
   result: unknown;
@@ -221,8 +223,8 @@ function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number
   const c = o.completion;
   const error = o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null);
   return {
-    answer: { index, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts },
-    item: { index, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: c.durationMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
+    answer: { index, version: c.functionVersion ?? null, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts },
+    item: { index, version: c.functionVersion ?? null, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: c.durationMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
   };
 }
 

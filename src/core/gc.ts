@@ -72,15 +72,26 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
   return report;
 }
 
-/** A bulk run open this long has lost its CLI: nobody reads its answers any more. */
+/**
+ * A bulk run's replicas exit after a minute without requests (the CLI that fed them died),
+ * and a run open this long has lost its CLI anyway.
+ */
 const ABANDONED_BULK_MS = 6 * 3600_000;
 
 async function collectReplicaServices(deps: InvocationDeps, mine: string, report: GcReport, dryRun: boolean): Promise<void> {
   const warmFunctions = new Set((await deps.store.functions.warm()).map((f) => f.id));
+  const bulkTasks = await deps.swarm.listTasksByLabel([`${COMPONENT_LABEL}=bulk`, mine]);
+  const bulkServices = await deps.swarm.listServices([`${COMPONENT_LABEL}=bulk`, mine]);
+  const idle = new Set(
+    bulkServices.filter((s) => {
+      const own = bulkTasks.filter((t) => t.serviceId === s.id);
+      return own.length > 0 && own.every((t) => ENDED.has(t.state));
+    }).map((s) => s.labels[LABELS.request] ?? ''),
+  );
   const openBulk = new Set<string>();
   const now = deps.clock.now().getTime();
   for (const row of await deps.store.requests.openOfType('fn.invoke.bulk', 10_000)) {
-    if (now - row.createdAt.getTime() < ABANDONED_BULK_MS) {
+    if (now - row.createdAt.getTime() < ABANDONED_BULK_MS && !idle.has(row.id)) {
       openBulk.add(row.id);
       continue;
     }
@@ -88,12 +99,11 @@ async function collectReplicaServices(deps: InvocationDeps, mine: string, report
     report.requestsLost++;
   }
   const needed = (labels: Record<string, string>) => openBulk.has(labels[LABELS.request] ?? '') || (!labels[LABELS.request] && warmFunctions.has(labels[LABELS.function] ?? ''));
-  for (const component of ['warm', 'bulk']) {
-    for (const service of await deps.swarm.listServices([`${COMPONENT_LABEL}=${component}`, mine])) {
-      if (needed(service.labels)) continue;
-      if (!dryRun) await deps.swarm.removeService(service.id);
-      report.servicesRemoved++;
-    }
+  const warmServices = await deps.swarm.listServices([`${COMPONENT_LABEL}=warm`, mine]);
+  for (const service of [...warmServices, ...bulkServices]) {
+    if (needed(service.labels)) continue;
+    if (!dryRun) await deps.swarm.removeService(service.id);
+    report.servicesRemoved++;
   }
   const secrets = (await deps.swarm.listSecrets([`${COMPONENT_LABEL}=token`, mine])).filter((s) => !needed(s.labels));
   if (!dryRun) await removeSecrets(deps, secrets.map((s) => s.id));

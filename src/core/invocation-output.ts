@@ -12,6 +12,8 @@ export const FRAME_PREFIX = 'FAASCTL-RESULT:';
 
 export interface Frame {
   v: number;
+  /** A warm replica says which function version answered. */
+  version?: number;
   status: 'success' | 'error' | 'timeout' | 'oom' | 'killed';
   result: unknown;
   error: { type: string; message: string; traceback?: string | null } | null;

@@ -91,7 +91,7 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     outcome.completion.durationMs = latencyMs;
     await deps.store.requests.complete(requestId, outcome.completion);
     if (outcome.completion.output) req.onOutput?.('stderr', outcome.completion.output);
-    return { requestId, functionName: fn.name, version: v.version, mode: 'warm', outcome };
+    return { requestId, functionName: fn.name, version: outcome.completion.functionVersion ?? v.version, mode: 'warm', outcome };
   } finally {
     transport.close();
   }

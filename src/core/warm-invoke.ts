@@ -67,6 +67,7 @@ export async function callWarm(
     const b = base(frame.output?.text ?? '', Boolean(frame.output?.truncated), routed.endpoint.nodeId ?? null);
     // The replica's own measure of the function; the round trip is latencyMs.
     const outcome = outcomeOfFrame(frame, { ...b, durationMs: frame.metrics?.durationMs ?? b.durationMs }, v);
+    if (typeof frame.version === 'number' && frame.version > 0) outcome.completion.functionVersion = frame.version;
     return { outcome, attempts: routed.attempts, latencyMs };
   } catch (err) {
     return failed((err as Error).message, EXIT.platform, routed.attempts);

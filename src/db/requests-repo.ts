@@ -58,11 +58,15 @@ export interface Completion {
   maxRssKb: number | null;
   node: string | null;
   finishedAt: Date;
+  /** The version that actually ran, when it may differ from the one asked for (a warm roll). */
+  functionVersion?: number;
 }
 
 /** One input's answer in a bulk invocation. */
 export interface RequestItem {
   index: number;
+  /** The function version that answered (a warm roll may serve two). */
+  version: number | null;
   status: Completion['status'];
   result: unknown;
   error: string | null;
@@ -114,9 +118,9 @@ export function requestsRepo(db: Queryable) {
     async complete(id: string, c: Completion): Promise<boolean> {
       const rows = await db.query(
         `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
-                cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11
+                cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version)
           WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
-        [id, c.status, c.result === undefined ? null : JSON.stringify(c.result), c.error, c.output, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt],
+        [id, c.status, c.result === undefined ? null : JSON.stringify(c.result), c.error, c.output, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt, c.functionVersion ?? null],
       );
       return rows.length > 0;
     },
@@ -125,18 +129,18 @@ export function requestsRepo(db: Queryable) {
       if (!items.length) return;
       const col = <T>(pick: (i: RequestItem) => T) => items.map(pick);
       await db.query(
-        `INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[])
+        `INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version)
+         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[])
          ON CONFLICT (request_id, idx) DO NOTHING`,
         [
           requestId, col((i) => i.index), col((i) => i.status), col((i) => (i.result === undefined ? null : JSON.stringify(i.result))), col((i) => i.error),
-          col((i) => i.output), col((i) => i.attempts), col((i) => i.durationMs), col((i) => i.cpuMs), col((i) => i.maxRssKb),
+          col((i) => i.output), col((i) => i.attempts), col((i) => i.durationMs), col((i) => i.cpuMs), col((i) => i.maxRssKb), col((i) => i.version),
         ],
       );
     },
     async items(requestId: string, range: { from: number; limit: number }): Promise<RequestItem[]> {
       return db.query<RequestItem & Record<string, unknown>>(
-        `SELECT idx AS index, status, result, error, output, attempts, duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb"
+        `SELECT idx AS index, version, status, result, error, output, attempts, duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb"
            FROM request_items WHERE request_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
         [requestId, range.from, range.limit],
       );

@@ -16,6 +16,8 @@ const TOKEN_PATH = `/run/secrets/${TOKEN_SECRET_FILE}`;
 /** Beyond the workers' processes: the server, its threads (one per connection) and spares. */
 const SERVER_PIDS = 256;
 const SECOND_NS = 1_000_000_000;
+/** A bulk replica with nothing to do for this long exits: the CLI that fed it is gone. */
+export const BULK_IDLE_EXIT_MS = 60_000;
 
 export type ReplicaPurpose = 'warm' | 'bulk';
 
@@ -86,6 +88,8 @@ export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
           `FAASCTL_MEMORY_LIMIT=${perReplica(o.memoryBytes)}`,
           `FAASCTL_CODE_FILE=${CODE_PATH}`,
           `FAASCTL_TOKEN_FILE=${TOKEN_PATH}`,
+          `FAASCTL_VERSION=${o.labels.version}`,
+          ...(o.purpose === 'bulk' ? [`FAASCTL_IDLE_EXIT_MS=${BULK_IDLE_EXIT_MS}`] : []),
         ],
         Labels: labels,
         User: `${RUNTIME_UID}:${RUNTIME_UID}`,
@@ -99,8 +103,9 @@ export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
         Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: file(TOKEN_SECRET_FILE, 0o400) }],
       },
       Resources: { Limits: { MemoryBytes: perReplica(o.memoryBytes), NanoCPUs: perReplica(o.nanoCpus), Pids: SERVER_PIDS + PIDS_LIMIT * o.workers } },
-      // A replica that dies (killed, out of memory in the server) comes back.
-      RestartPolicy: { Condition: 'any', Delay: SECOND_NS / 10 },
+      // A replica that dies (killed, out of memory in the server) comes back; a bulk replica
+      // that exits on its own (idle: its CLI is gone) stays down, for gc to find.
+      RestartPolicy: { Condition: o.purpose === 'bulk' ? 'on-failure' : 'any', Delay: SECOND_NS / 10 },
     },
     Mode: { Replicated: { Replicas: o.replicas } },
     // A new version starts each new replica before stopping an old one, so callers always

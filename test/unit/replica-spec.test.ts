@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  BULK_IDLE_EXIT_MS,
   REPLICA_PORT,
   buildReplicaServiceSpec,
   bulkServiceName,
@@ -88,8 +89,12 @@ describe('buildReplicaServiceSpec: networking and lifecycle', () => {
     expect(warm.UpdateConfig).toEqual({ Parallelism: 1, Delay: 0, Order: 'start-first', FailureAction: 'pause', Monitor: SECOND_NS });
   });
 
-  it('restarts a replica whatever ended it', () => {
+  it('restarts a warm replica whatever ended it; a bulk replica only on failure, and it exits when idle', () => {
     expect(warm.TaskTemplate.RestartPolicy).toMatchObject({ Condition: 'any' });
+    expect(warm.TaskTemplate.ContainerSpec.Env?.some((e) => e.startsWith('FAASCTL_IDLE_EXIT_MS='))).toBe(false);
+    const bulk = buildReplicaServiceSpec(input({ purpose: 'bulk', labels: { ...input().labels, requestId: '0b7e6d4c-1a2b-4c3d-8e9f-0a1b2c3d4e5f' } }));
+    expect(bulk.TaskTemplate.RestartPolicy).toMatchObject({ Condition: 'on-failure' });
+    expect(bulk.TaskTemplate.ContainerSpec.Env).toContain(`FAASCTL_IDLE_EXIT_MS=${BULK_IDLE_EXIT_MS}`);
   });
 
   it('gives a replica time to drain: the function timeout plus a margin', () => {
@@ -134,6 +139,7 @@ describe('buildReplicaServiceSpec: sandbox', () => {
       `FAASCTL_MEMORY_LIMIT=${4 * 256 * MIB}`,
       'FAASCTL_CODE_FILE=/faas/function.py',
       'FAASCTL_TOKEN_FILE=/run/secrets/faasctl-token',
+      'FAASCTL_VERSION=7',
     ]);
   });
 

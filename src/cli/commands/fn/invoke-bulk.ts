@@ -40,7 +40,7 @@ export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOpti
 }
 
 function answerLine(a: BulkAnswer): string {
-  return JSON.stringify({ index: a.index, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, latencyMs: Math.round(a.latencyMs * 1000) / 1000, attempts: a.attempts });
+  return JSON.stringify({ index: a.index, version: a.version, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, latencyMs: Math.round(a.latencyMs * 1000) / 1000, attempts: a.attempts });
 }
 
 function summary(r: BulkRun): string {
