@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { faasctl, mustFaasctl, requireDep, root, withPlatform } from './platform.mjs';
+import { demux, faasctl, mustFaasctl, requireDep, root, withPlatform } from './platform.mjs';
 import { median, ms } from './stats.mjs';
 
 const FN_NAME = 'bench-sum';
@@ -58,17 +58,6 @@ function timeFaasctlInvoke(env) {
 }
 
 // ------------------------------------------------------------------ the raw floor
-
-/** A whole non-follow logs answer (multiplexed frames) as text: 1 stdout, 2 stderr. */
-function demux(bytes, stream = 1) {
-  const parts = [];
-  for (let at = 0; at + 8 <= bytes.length; ) {
-    const size = bytes.readUInt32BE(at + 4);
-    if (bytes[at] === stream) parts.push(bytes.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
 
 function parseFrame(stdout, nonce) {
   const line = stdout.split('\n').reverse().find((l) => l.startsWith(FRAME));

@@ -1,7 +1,7 @@
 // `npm run bench`: every figure is a median, shown as a ratio to the raw floor measured in
 // the same run. Results also go to .bench/results.json. Select with: npm run bench -- startup
-// (the others need the engine in Swarm mode; invoke, warm and throughput take about a
-// minute each, bulk about two and a half)
+// (the others need the engine in Swarm mode; invoke takes ~20 s, warm and throughput about
+// a minute each, bulk about a minute and a half)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchBulk } from './bulk.mjs';
 import { benchInvoke } from './invoke.mjs';
