@@ -1087,6 +1087,8 @@ def load_serve_config(environ):
         max_input=int_setting(environ, "FAASCTL_MAX_INPUT", SERVE_MAX_INPUT, 1),
         output_limit=int_setting(environ, "FAASCTL_OUTPUT_LIMIT", SERVE_OUTPUT_LIMIT, 0),
         token_file=environ.get("FAASCTL_TOKEN_FILE") or "",
+        version=int_setting(environ, "FAASCTL_VERSION", 0, 0),
+        idle_exit_ms=int_setting(environ, "FAASCTL_IDLE_EXIT_MS", 0, 0),
     )
     # Waiting requests beyond the workers: enough for a client that keeps every worker of
     # every replica busy, bounded so an overload is answered (503) rather than queued forever.
@@ -1546,6 +1548,7 @@ def make_server(config, pool, token):
             super().__init__(address, Handler)
             self.lock = threading.Lock()
             self.draining = False
+            self.last_request = time.monotonic()
             self.connections = {}  # socket -> busy?
 
         def begin(self, sock):
@@ -1553,6 +1556,7 @@ def make_server(config, pool, token):
                 if self.draining:
                     return False
                 self.connections[sock] = True
+                self.last_request = time.monotonic()
                 return True
 
         def end(self, sock):
@@ -1648,6 +1652,9 @@ def make_server(config, pool, token):
                 self.close_connection = True
                 return
             code, answer = invoke_on_pool(pool, body)
+            if code == 200 and config["version"]:
+                # Which version answered: during a roll two may serve side by side.
+                answer = b'{"version":%d,' % config["version"] + answer[1:]
             self.reply(code, answer)
 
         def log_message(self, *args):
@@ -1679,6 +1686,16 @@ def drain_and_exit(server, pool, grace_seconds):
     os._exit(0)
 
 
+def exit_when_idle(server, pool, idle_seconds, grace_seconds):
+    """A bulk run's replica: with no request for `idle_seconds` its CLI is gone (killed),
+    so it exits 0 and its service stays down (restart on failure only) for gc to remove."""
+    while True:
+        time.sleep(min(1.0, idle_seconds))
+        if server.active() == 0 and time.monotonic() - server.last_request > idle_seconds:
+            sys.stderr.write("faasctl serve: no request for %d s; exiting\n" % idle_seconds)
+            drain_and_exit(server, pool, grace_seconds)
+
+
 def serve_mode(argv):
     import threading
     if argv:
@@ -1702,6 +1719,9 @@ def serve_mode(argv):
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
+    if config["idle_exit_ms"]:
+        threading.Thread(target=exit_when_idle, args=(server, pool, config["idle_exit_ms"] / 1000.0, grace),
+                         daemon=True).start()
     sys.stderr.write("faasctl serve: listening on :%d, %d workers, timeout %d ms\n" % (
         config["port"], config["workers"], config["timeout_ms"]))
     server.serve_forever(poll_interval=0.5)

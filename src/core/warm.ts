@@ -20,7 +20,7 @@ export const DEFAULT_WORKERS = 2;
 /** What a warm replica keeps of a function's output per request (it answers in the response). */
 export const WARM_OUTPUT_LIMIT = 64 * 1024;
 const CONVERGE_MS = 120_000;
-const POLL_MS = 200;
+const POLL_MS = 50;
 
 export interface WarmDeps extends FunctionDeps {
   /** 256 random bits, URL-safe. */

@@ -21,15 +21,16 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
     ctx.io.out(invocation.requestId);
     return;
   }
-  printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`);
+  printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, { mode: invocation.mode, version: invocation.version });
 }
 
 /** The result to stdout; a failure as an error (exit code by kind) naming the request. */
-export function printOutcome(ctx: Context, requestId: string, o: Outcome, what: string): void {
+export function printOutcome(ctx: Context, requestId: string, o: Outcome, what: string, about: { mode?: string | null; version?: number | null } = {}): void {
   const c = o.completion;
   if (ctx.io.options.json) {
     ctx.io.json({
       requestId,
+      ...about,
       status: c.status,
       result: c.result ?? null,
       error: o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null),
