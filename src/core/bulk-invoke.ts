@@ -224,7 +224,8 @@ function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number
   const error = o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null);
   return {
     answer: { index, version: c.functionVersion ?? null, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts },
-    item: { index, version: c.functionVersion ?? null, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: c.durationMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
+    // The row keeps the caller's view, like a request row: the round trip.
+    item: { index, version: c.functionVersion ?? null, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: latencyMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
   };
 }
 

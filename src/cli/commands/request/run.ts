@@ -86,7 +86,7 @@ async function printItems(ctx: Context, row: RequestRow): Promise<void> {
   for (let from = 0; ; ) {
     const page = await store.requests.items(row.id, { from, limit: ITEM_PAGE });
     if (!page.length) return;
-    ctx.io.out(page.map((i) => JSON.stringify({ index: i.index, version: i.version, status: i.status, result: i.result, error: i.error, durationMs: i.durationMs, attempts: i.attempts })).join('\n'));
+    ctx.io.out(page.map((i) => JSON.stringify({ index: i.index, version: i.version, status: i.status, result: i.result, error: i.error, latencyMs: i.durationMs, attempts: i.attempts })).join('\n'));
     from = page[page.length - 1]!.index + 1;
   }
 }
