@@ -6,6 +6,7 @@ import { registerDoctor } from './doctor.js';
 import { registerFunction } from './fn/index.js';
 import { registerGc } from './gc.js';
 import { registerRequest } from './request/index.js';
+import { registerStats } from './stats.js';
 import { registerUp } from './up.js';
 import { registerUser } from './user/index.js';
 
@@ -18,5 +19,6 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerUser(program, ctx);
   registerFunction(program, ctx);
   registerRequest(program, ctx);
+  registerStats(program, ctx);
   registerGc(program, ctx);
 }
