@@ -423,6 +423,23 @@ def cgroup_memory_limit():
     return limit if limit < (1 << 60) else 0  # v1 spells "no limit" as a huge number
 
 
+def cgroup_cpu_usec():
+    """CPU time of the whole container (server and workers), from its cgroup; None if unknown."""
+    base = cgroup_dir("cpu")
+    for line in (read_small_file(base + "/cpu.stat") or "").splitlines():
+        key, _, value = line.partition(" ")
+        if key == "usage_usec" and value.strip().isdigit():
+            return int(value)
+    raw = read_small_file(cgroup_dir("cpuacct") + "/cpuacct.usage")  # v1: nanoseconds
+    return int(raw) // 1000 if raw and raw.isdigit() else None
+
+
+def cgroup_memory_current():
+    base = cgroup_dir("memory")
+    raw = read_small_file(base + "/memory.current") or read_small_file(base + "/memory.usage_in_bytes")
+    return int(raw) if raw and raw.isdigit() else None
+
+
 def cgroup_oom_kills():
     """The cgroup's oom_kill counter, or None when unreadable: compared before/after the
     run it tells a real OOM kill from any other SIGKILL."""
@@ -1059,6 +1076,7 @@ def child_mode(argv):
 # the node.
 #
 #   GET  /healthz   -> 200 {"ok":true,...}     (no token: liveness only, nothing else)
+#   GET  /stats     -> 200 counters for `faasctl top` (token): served, in flight, CPU, memory
 #   POST /invoke    -> 200 outcome JSON         (Authorization: Bearer <token>; body = input JSON)
 #                      401 token missing or wrong, 411/413 body, 503 busy or draining
 #
@@ -1549,6 +1567,9 @@ def make_server(config, pool, token):
             self.lock = threading.Lock()
             self.draining = False
             self.last_request = time.monotonic()
+            self.started = time.monotonic()
+            self.served = 0
+            self.refused = 0
             self.connections = {}  # socket -> busy?
 
         def begin(self, sock):
@@ -1630,6 +1651,26 @@ def make_server(config, pool, token):
             except OSError:
                 self.close_connection = True
 
+        def authorised(self):
+            given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
+            return hmac.compare_digest(given, token)
+
+        def stats(self):
+            if not self.authorised():
+                return self.reply(401, b'{"error":"missing or wrong token"}')
+            with pool.cond:
+                idle = len(pool.idle)
+            with self.server.lock:
+                served, refused = self.server.served, self.server.refused
+            body = {
+                "version": config["version"], "workers": config["workers"], "idleWorkers": idle,
+                "inFlight": self.server.active() - 1,  # not counting this request
+                "served": served, "refused": refused,
+                "uptimeS": round(time.monotonic() - self.server.started, 3),
+                "cpuUsec": cgroup_cpu_usec(), "memoryBytes": cgroup_memory_current(),
+            }
+            self.reply(200, compact_json(body).encode("ascii"))
+
         def health(self):
             with pool.cond:
                 idle = len(pool.idle)
@@ -1637,8 +1678,9 @@ def make_server(config, pool, token):
             self.reply(200, body.encode("ascii"))
 
         def invoke(self):
-            given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
-            if not hmac.compare_digest(given, token):
+            if not self.authorised():
+                with self.server.lock:
+                    self.server.refused += 1
                 # Unread body: the connection cannot be reused.
                 return self.reply(401, b'{"error":"missing or wrong token"}', close=True)
             length = self.headers.get("Content-Length")
@@ -1652,6 +1694,11 @@ def make_server(config, pool, token):
                 self.close_connection = True
                 return
             code, answer = invoke_on_pool(pool, body)
+            with self.server.lock:
+                if code == 200:
+                    self.server.served += 1
+                else:
+                    self.server.refused += 1
             if code == 200 and config["version"]:
                 # Which version answered: during a roll two may serve side by side.
                 answer = b'{"version":%d,' % config["version"] + answer[1:]
@@ -1660,7 +1707,7 @@ def make_server(config, pool, token):
         def log_message(self, *args):
             pass  # no access log: it would cost more than the request
 
-    ROUTES = {("GET", "/healthz"): Handler.health, ("POST", "/invoke"): Handler.invoke}
+    ROUTES = {("GET", "/healthz"): Handler.health, ("GET", "/stats"): Handler.stats, ("POST", "/invoke"): Handler.invoke}
     server = Server(("0.0.0.0", config["port"]))
     server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return server

@@ -36,6 +36,7 @@ export interface ReplicaResponse {
 export interface ReplicaTransport {
   /** Rejects with an error named TimeoutError when no answer came within timeoutMs. */
   post(endpoint: ReplicaEndpoint, path: string, headers: Record<string, string>, body: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReplicaResponse>;
+  get(endpoint: ReplicaEndpoint, path: string, headers: Record<string, string>, options: { timeoutMs: number }): Promise<ReplicaResponse>;
   /** Closes idle connections to endpoints that are gone. */
   forget(endpoint: ReplicaEndpoint): void;
   close(): void;

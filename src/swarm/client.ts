@@ -58,6 +58,8 @@ export interface SwarmClient {
   /** Containers of this engine carrying these labels, running or not. */
   listContainers(labels: string[]): Promise<ContainerInfo[]>;
   removeContainer(id: string): Promise<void>;
+  /** One sample of a container's counters on this engine (undefined when it is gone). */
+  containerStats(id: string): Promise<ContainerStats | undefined>;
   volumeExists(name: string): Promise<boolean>;
   /** A `local` volume on the engine this client talks to. */
   createVolume(name: string, labels: Record<string, string>): Promise<void>;
@@ -89,6 +91,17 @@ export interface ContainerRun {
   stderr: string;
   /** True when the container ran past the spec's timeout and was killed. */
   timedOut: boolean;
+}
+
+export interface ContainerStats {
+  /** Cumulative CPU time of the container, and of the whole host, in nanoseconds. */
+  cpuNs: number;
+  systemCpuNs: number;
+  onlineCpus: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  rxBytes: number;
+  txBytes: number;
 }
 
 export interface ContainerInfo {

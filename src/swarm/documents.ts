@@ -1,4 +1,4 @@
-import type { ContainerInfo, NamedObject, ServiceInfo, SwarmNode, SwarmTask } from './client.js';
+import type { ContainerInfo, ContainerStats, NamedObject, ServiceInfo, SwarmNode, SwarmTask } from './client.js';
 
 /* Engine API documents → faasctl's types. The API's documents are loosely typed in @types/dockerode. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -58,6 +58,22 @@ export function toServiceInfo(o: Record<string, any>): ServiceInfo {
 
 export function toContainerInfo(c: Record<string, any>): ContainerInfo {
   return { id: c.Id ?? '', name: String(c.Names?.[0] ?? '').replace(/^\//, ''), state: c.State ?? 'unknown', labels: c.Labels ?? {}, createdAt: new Date((c.Created ?? 0) * 1000) };
+}
+
+export function toContainerStats(s: Record<string, any>): ContainerStats {
+  const nets = Object.values(s.networks ?? {}) as Array<Record<string, number>>;
+  // cgroup v2 counts the page cache in usage; `docker stats` subtracts inactive_file, so do we.
+  const usage = s.memory_stats?.usage ?? 0;
+  const cache = s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
+  return {
+    cpuNs: s.cpu_stats?.cpu_usage?.total_usage ?? 0,
+    systemCpuNs: s.cpu_stats?.system_cpu_usage ?? 0,
+    onlineCpus: s.cpu_stats?.online_cpus ?? s.cpu_stats?.cpu_usage?.percpu_usage?.length ?? 1,
+    memoryBytes: Math.max(0, usage - cache),
+    memoryLimitBytes: s.memory_stats?.limit ?? 0,
+    rxBytes: nets.reduce((sum, n) => sum + (n.rx_bytes ?? 0), 0),
+    txBytes: nets.reduce((sum, n) => sum + (n.tx_bytes ?? 0), 0),
+  };
 }
 
 /** Engine API label filters: `{"label": ["k=v", "k"]}`. */

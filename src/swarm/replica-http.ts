@@ -22,9 +22,17 @@ export class HttpReplicaTransport implements ReplicaTransport {
   }
 
   post(endpoint: ReplicaEndpoint, path: string, headers: Record<string, string>, body: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReplicaResponse> {
+    return this.send('POST', endpoint, path, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body, options);
+  }
+
+  get(endpoint: ReplicaEndpoint, path: string, headers: Record<string, string>, options: { timeoutMs: number }): Promise<ReplicaResponse> {
+    return this.send('GET', endpoint, path, headers, undefined, options);
+  }
+
+  private send(method: string, endpoint: ReplicaEndpoint, path: string, headers: Record<string, string>, body: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReplicaResponse> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: endpoint.host, port: endpoint.port, path, method: 'POST', agent: this.agent, signal: options.signal, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host: endpoint.host, port: endpoint.port, path, method, agent: this.agent, signal: options.signal, headers },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

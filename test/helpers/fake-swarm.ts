@@ -44,6 +44,7 @@ export class FakeSwarm implements SwarmClient {
   runContainer: SwarmClient['runContainer'] = unexpected('runContainer');
   listContainers: SwarmClient['listContainers'] = unexpected('listContainers');
   removeContainer: SwarmClient['removeContainer'] = unexpected('removeContainer');
+  containerStats: SwarmClient['containerStats'] = unexpected('containerStats');
   volumeExists: SwarmClient['volumeExists'] = unexpected('volumeExists');
   createVolume: SwarmClient['createVolume'] = unexpected('createVolume');
   removeVolume: SwarmClient['removeVolume'] = unexpected('removeVolume');

@@ -7,6 +7,7 @@ import { registerFunction } from './fn/index.js';
 import { registerGc } from './gc.js';
 import { registerRequest } from './request/index.js';
 import { registerStats } from './stats.js';
+import { registerTop } from './top.js';
 import { registerUp } from './up.js';
 import { registerUser } from './user/index.js';
 
@@ -20,5 +21,6 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerFunction(program, ctx);
   registerRequest(program, ctx);
   registerStats(program, ctx);
+  registerTop(program, ctx);
   registerGc(program, ctx);
 }
