@@ -3,7 +3,8 @@
 # integration and e2e tests run against. Runs as root on Debian 12. Idempotent; a run that finds
 # everything in place takes well under 2 s and changes nothing.
 #
-#   scripts/testbed.sh [up]   ensure engine, swarm, images and host PostgreSQL binaries (log: stderr)
+#   scripts/testbed.sh [up]   ensure engine, swarm, images, host PostgreSQL binaries and the test
+#                             sshd on 127.0.0.1 (log: stderr)
 #   scripts/testbed.sh env    print export lines for the names the tests use
 #   scripts/testbed.sh status one line per component; exits 1 if something is missing
 #   scripts/testbed.sh verify run the images for real (container, Swarm service with a secret,
@@ -25,6 +26,10 @@ PIDFILE=/var/run/docker.pid
 LOG_DIR=/var/log/faasctl-testbed
 LOCK=/run/lock/faasctl-testbed.lock
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The ssh:// tests' own sshd: loopback only, its own host key, config and authorized key, all
+# under SSH_DIR. The machine's sshd, port 22 and ~/.ssh are never touched.
+SSH_DIR=${FAASCTL_TESTBED_SSH_DIR:-/var/lib/faasctl-testbed/ssh}
+SSH_PORT=${FAASCTL_TESTBED_SSH_PORT:-2222}
 
 # Always the local engine, whatever the caller's environment points at.
 export DOCKER_HOST=unix://$SOCK
@@ -348,6 +353,91 @@ ensure_host_postgres() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# 6. sshd for ssh:// tests (Debian's openssh-server), root login by key on 127.0.0.1:$SSH_PORT
+
+sshd_alive() {
+  local pid
+  pid=$(cat "$SSH_DIR/sshd.pid" 2>/dev/null) && alive "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == sshd ]] &&
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT" 2>/dev/null
+}
+
+write_sshd_config() {
+  cat >"$SSH_DIR/sshd_config" <<CONF
+# faasctl test bed only: written by scripts/testbed.sh
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $SSH_DIR/ssh_host_ed25519_key
+PidFile $SSH_DIR/sshd.pid
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+AllowTcpForwarding yes
+AllowStreamLocalForwarding yes
+ClientAliveInterval 30
+MaxStartups 100:30:200
+# DEBUG1 logs each forwarded channel's target: the tests read it to prove that the database
+# and warm replicas were reached through the tunnel.
+LogLevel DEBUG1
+CONF
+}
+
+ensure_sshd() {
+  [[ -x /usr/sbin/sshd ]] || apt_install openssh-server
+  mkdir -p "$SSH_DIR" /run/sshd
+  chmod 700 "$SSH_DIR"
+  [[ -s $SSH_DIR/ssh_host_ed25519_key ]] || ssh-keygen -q -t ed25519 -N '' -C faasctl-testbed-host -f "$SSH_DIR/ssh_host_ed25519_key"
+  [[ -s $SSH_DIR/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C faasctl-testbed-user -f "$SSH_DIR/id_ed25519"
+  # A second key that sshd does not accept: the tests' "wrong key" case.
+  [[ -s $SSH_DIR/id_wrong ]] || ssh-keygen -q -t ed25519 -N '' -C faasctl-testbed-wrong -f "$SSH_DIR/id_wrong"
+  cp "$SSH_DIR/id_ed25519.pub" "$SSH_DIR/authorized_keys"
+  printf '[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$SSH_DIR/ssh_host_ed25519_key.pub")" >"$SSH_DIR/known_hosts"
+  local old
+  old=$(cat "$SSH_DIR/sshd_config" 2>/dev/null) || :
+  write_sshd_config
+  local log=$LOG_DIR/sshd.log
+  mkdir -p "$LOG_DIR"
+  if sshd_alive; then
+    if [[ $old == "$(cat "$SSH_DIR/sshd_config")" ]]; then
+      say "sshd ok (127.0.0.1:$SSH_PORT, $SSH_DIR)"
+      return
+    fi
+    say "sshd config changed, restarting it"
+    kill "$(cat "$SSH_DIR/sshd.pid")"
+    local i
+    for i in $(seq 50); do sshd_alive || break; sleep 0.1; done
+  fi
+  # DEBUG1 is chatty: keep the log bounded across runs.
+  [[ $(stat -c %s "$log" 2>/dev/null || echo 0) -lt 50000000 ]] || : >"$log"
+  /usr/sbin/sshd -t -f "$SSH_DIR/sshd_config" 2>>"$log" || fail "$log" 'sshd rejects its test-bed config'
+  # sshd daemonises itself; setsid and closed descriptors keep it from holding our caller.
+  (
+    cd /
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid /usr/sbin/sshd -f "$SSH_DIR/sshd_config" -E "$log" </dev/null
+  )
+  local deadline=$((SECONDS + 10))
+  until sshd_alive; do
+    ((SECONDS < deadline)) || fail "$log" "sshd not listening on 127.0.0.1:$SSH_PORT"
+    sleep 0.1
+  done
+  say "sshd started (127.0.0.1:$SSH_PORT, pid $(cat "$SSH_DIR/sshd.pid"), $SSH_DIR)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 7. Chromium (Debian's package), headless, for the test that renders `faasctl report`
+
+ensure_chromium() {
+  command -v chromium >/dev/null || apt_install --no-install-recommends chromium
+  say "chromium ok ($(chromium --version 2>/dev/null | awk '{print $2}'))"
+}
+
+# ---------------------------------------------------------------------------------------------
 
 cmd_up() {
   mkdir -p "${LOCK%/*}"
@@ -358,11 +448,13 @@ cmd_up() {
   ensure_base_image
   ensure_postgres_image
   ensure_host_postgres
+  ensure_sshd
+  ensure_chromium
 }
 
 cmd_env() {
   printf 'export %s=%q\n' FAASCTL_BASE_IMAGE "$BASE_IMAGE" FAASCTL_POSTGRES_IMAGE "$PG_IMAGE" \
-    DOCKER_HOST "unix://$SOCK"
+    DOCKER_HOST "unix://$SOCK" FAASCTL_TESTBED_SSH_DIR "$SSH_DIR" FAASCTL_TESTBED_SSH_PORT "$SSH_PORT"
 }
 
 cmd_status() {
@@ -384,6 +476,7 @@ cmd_status() {
     rc=1
   fi
   if bin=$(host_pg_bindir); then line 'host postgres' "ok ($bin)"; else line 'host postgres' MISSING; rc=1; fi
+  if sshd_alive; then line sshd "ok (127.0.0.1:$SSH_PORT)"; else line sshd "MISSING (127.0.0.1:$SSH_PORT)"; rc=1; fi
   return $rc
 }
 

@@ -6,6 +6,7 @@ import { registerDoctor } from './doctor.js';
 import { registerFunction } from './fn/index.js';
 import { registerGc } from './gc.js';
 import { registerRequest } from './request/index.js';
+import { registerReport } from './report.js';
 import { registerStats } from './stats.js';
 import { registerTop } from './top.js';
 import { registerUp } from './up.js';
@@ -22,5 +23,6 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerRequest(program, ctx);
   registerStats(program, ctx);
   registerTop(program, ctx);
+  registerReport(program, ctx);
   registerGc(program, ctx);
 }
