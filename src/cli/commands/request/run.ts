@@ -44,6 +44,13 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
     ['error', row.error ?? '-'],
     ['created', row.createdAt.toISOString()],
     ['duration', row.durationMs == null ? '-' : `${row.durationMs.toFixed(1)} ms`],
+    ...(row.type.startsWith('fn.invoke')
+      ? ([
+          ['cpu', row.cpuMs == null ? '-' : `${row.cpuMs.toFixed(1)} ms`],
+          ['peak memory', row.maxRssKb == null ? '-' : `${(row.maxRssKb / 1024).toFixed(1)} MiB`],
+          ['node', row.node ?? '-'],
+        ] as Array<[string, string]>)
+      : []),
   ];
   await ctx.io.table(['field', 'value'], fields);
   if (row.output) ctx.io.err(`--- output${row.outputTruncated ? ' (truncated)' : ''} ---\n${row.output}`);
