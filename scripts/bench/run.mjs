@@ -1,10 +1,12 @@
 // `npm run bench`: every figure is a median, shown as a ratio to the raw floor measured in
 // the same run. Results also go to .bench/results.json. Select with: npm run bench -- startup
 // (the others need the engine in Swarm mode; invoke takes ~20 s, warm and throughput about
-// a minute each, bulk about a minute and a half)
+// a minute each, bulk about a minute and a half; ssh-api and ssh-invoke need the test bed's
+// sshd, ~5 s and ~30 s)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchBulk } from './bulk.mjs';
 import { benchInvoke } from './invoke.mjs';
+import { benchSshApi, benchSshInvoke } from './ssh.mjs';
 import { benchStartup } from './startup.mjs';
 import { benchThroughput, benchWarm } from './warm.mjs';
 
@@ -14,6 +16,8 @@ const suites = {
   warm: () => benchWarm(),
   throughput: () => benchThroughput(),
   bulk: () => benchBulk(),
+  'ssh-api': () => benchSshApi(),
+  'ssh-invoke': () => benchSshInvoke(),
 };
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(suites);
 

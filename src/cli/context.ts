@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { configPath, readConfigFile, writeConfigFile } from '../config/file.js';
 import { resolveConfig, type Env, type ResolvedConfig } from '../config/resolve.js';
 import type { ConfigFile } from '../config/types.js';
@@ -6,6 +7,9 @@ import { UsageError } from '../core/errors.js';
 import { systemClock, type Clock, type Logger } from '../core/ports.js';
 import type { Database } from '../db/database.js';
 import type { SwarmClient } from '../swarm/client.js';
+import { isSshHost, parseSshHost } from '../swarm/connect.js';
+import type { DatabaseDialer } from '../db/database.js';
+import type { SshTunnel } from '../swarm/ssh-tunnel.js';
 import type { Store } from '../db/store.js';
 import { IO, type Streams } from './io.js';
 import { InquirerPrompter, type Prompter } from './prompter.js';
@@ -19,6 +23,9 @@ export interface GlobalOptions {
   context?: string;
   host?: string;
   db?: string;
+  sshKey?: string;
+  sshInsecureIgnoreHostKey?: boolean;
+  dbViaSsh?: boolean;
 }
 
 export interface ContextInit {
@@ -50,6 +57,7 @@ export class Context {
   private resolved?: ResolvedConfig;
   private swarmClient?: Promise<SwarmClient>;
   private database?: Promise<Database>;
+  private tunnel?: Promise<SshTunnel>;
   private storeInstance?: Store;
 
   constructor(init: ContextInit = {}) {
@@ -87,8 +95,8 @@ export class Context {
   async config(): Promise<ResolvedConfig> {
     if (!this.resolved) {
       const { data } = await this.configFile();
-      const { context, host, db } = this.globals;
-      this.resolved = resolveConfig({ flags: { context, host, db }, env: this.env, file: data });
+      const { context, host, db, sshKey, sshInsecureIgnoreHostKey, dbViaSsh } = this.globals;
+      this.resolved = resolveConfig({ flags: { context, host, db, sshKey, sshInsecureIgnoreHostKey, dbViaSsh }, env: this.env, file: data });
     }
     return this.resolved;
   }
@@ -96,8 +104,9 @@ export class Context {
   swarm(): Promise<SwarmClient> {
     this.swarmClient ??= (async () => {
       const cfg = await this.config();
+      const tunnel = isSshHost(cfg.host.value) ? await this.sshTunnel() : undefined;
       const { connectSwarm } = await import('../swarm/docker-swarm-client.js');
-      return connectSwarm(cfg.host.value, cfg.tls.value, this.log);
+      return connectSwarm(cfg.host.value, cfg.tls.value, this.log, tunnel);
     })();
     return this.swarmClient;
   }
@@ -111,10 +120,49 @@ export class Context {
           hint: 'run faasctl up to deploy one, or pass --db / set FAASCTL_DATABASE_URL / faasctl context add NAME --db URL',
         });
       }
+      const dial = await this.databaseDialer();
       const { connectDatabase } = await import('../db/database.js');
-      return connectDatabase(cfg.databaseUrl.value, this.log);
+      return connectDatabase(cfg.databaseUrl.value, this.log, dial);
     })();
     return this.database;
+  }
+
+  /** With --db-via-ssh, the database's host:port is dialled from the manager over the one SSH connection. */
+  async databaseDialer(): Promise<DatabaseDialer | undefined> {
+    const cfg = await this.config();
+    if (!cfg.databaseViaSsh.value) return undefined;
+    if (!isSshHost(cfg.host.value)) {
+      throw new UsageError(`the database is set to go through SSH (${cfg.databaseViaSsh.source}) but the Docker host is ${cfg.host.value}`, {
+        hint: 'use an ssh:// --host, or drop --db-via-ssh / FAASCTL_DB_VIA_SSH',
+      });
+    }
+    const tunnel = await this.sshTunnel();
+    const { TunnelSocket } = await import('../swarm/tunnel-socket.js');
+    return (host, port) => new TunnelSocket(() => tunnel.forwardOut(host, port));
+  }
+
+  /** The process's one SSH connection, shared by Docker, PostgreSQL and warm replicas; closed by close(). */
+  sshTunnel(): Promise<SshTunnel> {
+    this.tunnel ??= (async () => {
+      const cfg = await this.config();
+      const { openSshTunnel } = await import('../swarm/ssh-tunnel.js');
+      const { username, host, port } = parseSshHost(cfg.host.value);
+      const dotSsh = join(this.homeDir, '.ssh');
+      return openSshTunnel(
+        {
+          host,
+          port,
+          username,
+          identityFile: cfg.ssh.key.value,
+          defaultIdentityFiles: ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(dotSsh, f)),
+          agentSocket: cfg.ssh.agentSocket,
+          knownHostsFiles: cfg.ssh.knownHosts.value ? [cfg.ssh.knownHosts.value] : [join(dotSsh, 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
+          insecureIgnoreHostKey: cfg.ssh.insecureIgnoreHostKey,
+        },
+        this.log,
+      );
+    })();
+    return this.tunnel;
   }
 
   async store(): Promise<Store> {
@@ -128,9 +176,11 @@ export class Context {
 
   /** Releases connections; main() calls it on every path or the process would hang on the pool. */
   async close(): Promise<void> {
-    const pending = [this.database, this.swarmClient];
+    // The tunnel last: the pool and the Docker client end their channels first.
+    const pending = [this.database, this.swarmClient, this.tunnel];
     this.database = undefined;
     this.swarmClient = undefined;
+    this.tunnel = undefined;
     for (const p of pending) {
       if (!p) continue;
       const resource = await p.catch(() => undefined);

@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FunctionDeps } from '../core/functions.js';
 import type { InvokeDeps } from '../core/invoke.js';
 import type { WarmDeps } from '../core/warm.js';
-import { HttpReplicaTransport } from '../swarm/replica-http.js';
+import { isSshHost } from '../swarm/connect.js';
+import { HttpReplicaTransport, type Dialer } from '../swarm/replica-http.js';
+import { TunnelSocket } from '../swarm/tunnel-socket.js';
 import { runtimeImageRef } from '../runtime/python.js';
 import type { Context } from './context.js';
 
@@ -12,6 +14,9 @@ import type { Context } from './context.js';
 export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps & WarmDeps> {
   const cfg = await ctx.config();
   const [store, swarm] = await Promise.all([ctx.store(), ctx.swarm()]);
+  // Over ssh://, replicas are dialled from the manager through the same SSH connection.
+  const tunnel = isSshHost(cfg.host.value) ? await ctx.sshTunnel() : undefined;
+  const dialer: Dialer | undefined = tunnel && ((host, port) => new TunnelSocket(() => tunnel.forwardOut(host, port)).connect());
   return {
     store,
     swarm,
@@ -26,7 +31,7 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
     progress,
     newToken: () => randomBytes(32).toString('base64url'),
     replicaHost: (address) => replicaHost(cfg.host.value, address),
-    replicaTransport: (maxSockets) => new HttpReplicaTransport(maxSockets),
+    replicaTransport: (maxSockets) => new HttpReplicaTransport(maxSockets, dialer),
     monotonic: () => performance.now(),
   };
 }
@@ -41,6 +46,8 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
 export function replicaHost(dockerHost: string, nodeAddress: string | undefined, localAddresses: () => string[] = localIPv4): string {
   const local = !/^(tcp|https?|ssh):\/\//.test(dockerHost);
   const usable = nodeAddress && nodeAddress !== '0.0.0.0' && nodeAddress !== '::';
+  // ssh:// dials from the manager, so its own loopback is the way to a node without an address.
+  if (isSshHost(dockerHost)) return usable ? nodeAddress : '127.0.0.1';
   if (usable && !(local && isLoopback(nodeAddress))) return nodeAddress;
   // URL keeps an IPv6 host in brackets; a socket host must not have them.
   if (!local) return usable ? nodeAddress : new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname.replace(/^\[(.*)\]$/, '$1');

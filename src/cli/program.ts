@@ -14,6 +14,9 @@ export function buildProgram(ctx: Context): Command {
     .addOption(new Option('--context <name>', 'use this named context (env FAASCTL_CONTEXT)'))
     .addOption(new Option('-H, --host <url>', 'Docker host: unix://, tcp:// or ssh:// (env FAASCTL_HOST, DOCKER_HOST)'))
     .addOption(new Option('--db <url>', 'PostgreSQL URL (env FAASCTL_DATABASE_URL, DATABASE_URL)'))
+    .addOption(new Option('--ssh-key <file>', 'identity file for an ssh:// host (env FAASCTL_SSH_KEY; default ssh-agent, ~/.ssh/id_*)'))
+    .addOption(new Option('--ssh-insecure-ignore-host-key', 'accept any host key of an ssh:// host (skips the known_hosts check)'))
+    .addOption(new Option('--db-via-ssh', 'dial the --db host:port from the ssh:// manager, through the SSH connection (env FAASCTL_DB_VIA_SSH=1)'))
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

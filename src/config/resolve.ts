@@ -12,6 +12,17 @@ export interface ConfigFlags {
   context?: string;
   host?: string;
   db?: string;
+  sshKey?: string;
+  sshInsecureIgnoreHostKey?: boolean;
+  dbViaSsh?: boolean;
+}
+
+export interface ResolvedSsh {
+  key: Resolved<string | undefined>;
+  knownHosts: Resolved<string | undefined>;
+  /** Only ever from the flag: skipping host key checks is never stored or inherited. */
+  insecureIgnoreHostKey: boolean;
+  agentSocket?: string;
 }
 
 export interface ResolvedConfig {
@@ -21,6 +32,8 @@ export interface ResolvedConfig {
   host: Resolved<string>;
   tls: Resolved<TlsFiles | undefined>;
   databaseUrl: Resolved<string | undefined>;
+  databaseViaSsh: Resolved<boolean>;
+  ssh: ResolvedSsh;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -54,7 +67,29 @@ export function resolveConfig(input: { flags: ConfigFlags; env: Env; file: Confi
     [context?.database, fromContext],
   ) ?? { value: undefined, source: 'default' };
 
-  return { contextName, context, host, tls: resolveTls(host, env, context, fromContext), databaseUrl };
+  const viaSsh = first<boolean>(
+    [flags.dbViaSsh ? true : undefined, 'flag'],
+    [envFlag(env.FAASCTL_DB_VIA_SSH), 'env:FAASCTL_DB_VIA_SSH'],
+    [databaseUrl.source === fromContext ? context?.databaseViaSsh : undefined, fromContext],
+  ) ?? { value: false, source: 'default' };
+
+  return { contextName, context, host, tls: resolveTls(host, env, context, fromContext), databaseUrl, databaseViaSsh: viaSsh, ssh: resolveSsh(flags, env, host, context, fromContext) };
+}
+
+/** SSH settings follow the host, like TLS files: the context's own only when the host came from it. */
+function resolveSsh(flags: ConfigFlags, env: Env, host: Resolved<string>, context: ContextEntry | undefined, fromContext: Source): ResolvedSsh {
+  const own = host.source === fromContext ? context?.ssh : undefined;
+  return {
+    key: first<string>([flags.sshKey, 'flag'], [env.FAASCTL_SSH_KEY, 'env:FAASCTL_SSH_KEY'], [own?.key, fromContext]) ?? { value: undefined, source: 'default' },
+    knownHosts: first<string>([env.FAASCTL_SSH_KNOWN_HOSTS, 'env:FAASCTL_SSH_KNOWN_HOSTS'], [own?.knownHosts, fromContext]) ?? { value: undefined, source: 'default' },
+    insecureIgnoreHostKey: Boolean(flags.sshInsecureIgnoreHostKey),
+    agentSocket: env.SSH_AUTH_SOCK || undefined,
+  };
+}
+
+function envFlag(value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  return !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }
 
 function resolveContextName(flags: ConfigFlags, env: Env, file: ConfigFile): Resolved<string> {

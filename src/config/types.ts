@@ -5,6 +5,14 @@ export interface TlsFiles {
   key?: string;
 }
 
+/** How to log in to an ssh:// host. */
+export interface SshSettings {
+  /** Identity file. @default ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
+  key?: string;
+  /** known_hosts file. @default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts */
+  knownHosts?: string;
+}
+
 /** A logged-in faasctl user, as stored per context. Never holds a password. */
 export interface Session {
   userId: string;
@@ -21,6 +29,12 @@ export interface ContextEntry {
   tls?: TlsFiles;
   /** PostgreSQL connection URL. Holds a password: shown redacted. */
   database?: string;
+  /**
+   * Reach the database through the ssh:// host's connection: the URL's host and port are
+   * dialled from the manager (e.g. its 127.0.0.1:5432). @default false
+   */
+  databaseViaSsh?: boolean;
+  ssh?: SshSettings;
   description?: string;
   /** HOST:PORT of a registry every node can pull from (multi-node clusters). */
   registry?: string;

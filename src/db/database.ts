@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../core/ports.js';
 import { mapPgError } from './errors.js';
@@ -17,10 +18,22 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-export async function connectDatabase(url: string, log: Logger): Promise<Database> {
+/** Opens a socket-like stream to host:port; pg then calls its connect(). Used for an SSH tunnel. */
+export type DatabaseDialer = (host: string, port: number) => Duplex;
+
+export async function connectDatabase(url: string, log: Logger, dial?: DatabaseDialer): Promise<Database> {
   const { default: pg } = await import('pg');
   const where = describeUrl(url);
-  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 1000, application_name: 'faasctl' });
+  const through = dial ? tunnelTarget(url) : undefined;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 4,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 1000,
+    application_name: 'faasctl',
+    ...(dial && through ? { stream: () => dial(through.host, through.port) } : {}),
+  });
+  if (through) log.debug(`postgres: ${where} through the SSH connection`);
   // An idle client's error would otherwise crash the process.
   pool.on('error', (err) => log.debug(`postgres: idle client error: ${err.message}`));
 
@@ -55,6 +68,11 @@ export async function connectDatabase(url: string, log: Logger): Promise<Databas
     },
     close: () => pool.end(),
   };
+}
+
+function tunnelTarget(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port: Number(u.port || 5432) };
 }
 
 export function describeUrl(url: string): string {

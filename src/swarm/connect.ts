@@ -5,9 +5,20 @@ import type { TlsFiles } from '../config/types.js';
 
 export type Transport = 'unix' | 'tcp' | 'tls' | 'ssh';
 
+/** The parts of ssh://USER@HOST[:PORT][/path/to/docker.sock]. */
+export interface SshEndpoint {
+  username: string;
+  host: string;
+  port: number;
+  /** The Docker socket on the manager. @default /var/run/docker.sock */
+  socketPath: string;
+}
+
 export interface ConnectPlan {
   transport: Transport;
   options: DockerOptions;
+  /** Set for ssh://: the modem then gets an http agent whose sockets are channels of one SSH connection. */
+  ssh?: SshEndpoint;
 }
 
 /**
@@ -36,15 +47,36 @@ export function planConnection(host: string, tls: TlsFiles | undefined, readFile
         options: { ...base, protocol: 'https', ca: readTls(readFile, files.ca), cert: readTls(readFile, files.cert), key: readTls(readFile, files.key) },
       };
     }
-    case 'ssh:':
-      throw new UsageError(`ssh:// Docker hosts are not supported yet (${host})`, {
-        hint: 'reach the manager with unix:// or tcp:// and TLS for now, or run faasctl on the manager',
-      });
+    case 'ssh:': {
+      const ssh = parseSshHost(host);
+      // host/port only name the agent's connection pool: every socket is an SSH channel.
+      return { transport: 'ssh', ssh, options: { ...cleared, host: 'docker', port: 80, protocol: 'http' } };
+    }
     default:
       throw new UsageError(`unsupported Docker host scheme "${url.protocol}" in ${host}`, {
         hint: 'use unix:///var/run/docker.sock, tcp://HOST:2376 (with TLS) or ssh://USER@HOST',
       });
   }
+}
+
+/** ssh://USER@HOST[:PORT][/socket]; the user is required, as there is no ssh_config to supply it. */
+export function parseSshHost(host: string): SshEndpoint {
+  const url = parseHost(host);
+  if (url.protocol !== 'ssh:') throw new UsageError(`not an ssh:// host: ${host}`);
+  if (!url.username) {
+    throw new UsageError(`ssh:// host ${host} has no user`, { hint: 'write ssh://USER@HOST[:PORT], e.g. ssh://root@10.0.0.5' });
+  }
+  if (url.password) throw new UsageError('ssh:// hosts take no password', { hint: 'use ssh-agent or --ssh-key FILE' });
+  return {
+    username: decodeURIComponent(url.username),
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port || 22),
+    socketPath: url.pathname && url.pathname !== '/' ? decodeURIComponent(url.pathname) : '/var/run/docker.sock',
+  };
+}
+
+export function isSshHost(host: string): boolean {
+  return /^ssh:\/\//i.test(host);
 }
 
 function readTls(readFile: (p: string) => Buffer, path: string): Buffer {

@@ -10,12 +10,25 @@ import { createModem } from './modem.js';
 import type { ContainerRunSpec } from './sandbox.js';
 import type { ServiceSpec } from './spec.js';
 import { readdirSync } from 'node:fs';
+import http from 'node:http';
+import type { SshTunnel } from './ssh-tunnel.js';
+import { TunnelSocket } from './tunnel-socket.js';
 import type { Readable } from 'node:stream';
 
-export function connectSwarm(host: string, tls: TlsFiles | undefined, log: Logger): SwarmClient {
+/** For ssh:// hosts, `tunnel` is the process's one SSH connection (the caller owns and closes it). */
+export function connectSwarm(host: string, tls: TlsFiles | undefined, log: Logger, tunnel?: SshTunnel): SwarmClient {
   const plan = planConnection(host, tls);
   log.debug(`docker: ${plan.transport} transport to ${host}`);
-  return new DockerSwarmClient(new Docker({ modem: createModem(plan.options) } as Docker.DockerOptions), host, log);
+  let agent: http.Agent | undefined;
+  if (plan.ssh) {
+    if (!tunnel) throw new Error('an ssh:// Docker host needs the SSH tunnel');
+    const socketPath = plan.ssh.socketPath;
+    // keep-alive: consecutive calls reuse an open channel instead of opening one each.
+    agent = new http.Agent({ keepAlive: true });
+    agent.createConnection = (() => new TunnelSocket(() => tunnel.streamLocal(socketPath)).connect()) as unknown as typeof agent.createConnection;
+  }
+  const modem = createModem({ ...plan.options, agent } as Docker.DockerOptions);
+  return new DockerSwarmClient(new Docker({ modem } as Docker.DockerOptions), host, log, () => agent?.destroy());
 }
 
 /** Every call logs before and after (with --debug) and maps errors at this boundary. */
@@ -24,6 +37,7 @@ export class DockerSwarmClient implements SwarmClient {
     private readonly docker: Docker,
     readonly endpoint: string,
     private readonly log: Logger,
+    private readonly release: () => void = () => {},
   ) {}
 
   /** `onNotFound` turns the engine's 404 into a value, for lookups and idempotent removals. */
@@ -280,7 +294,8 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   async close(): Promise<void> {
-    // unix and tcp transports keep no connection open between calls.
+    // unix and tcp keep nothing open between calls; over ssh, idle channels are closed here.
+    this.release();
   }
 }
 

@@ -113,8 +113,13 @@ describe('replicaHost', () => {
       expect(replicaHost('tcp://10.0.0.5:2376', address, local)).toBe('10.0.0.5');
       expect(replicaHost('tcp://swarm.example.com:2375', address, local)).toBe('swarm.example.com');
       expect(replicaHost('https://swarm.example.com', address, local)).toBe('swarm.example.com');
-      expect(replicaHost('ssh://deploy@swarm.example.com:2222', address, local)).toBe('swarm.example.com');
     }
+  });
+
+  it('over ssh:// dials from the manager: the node address, else the manager\'s own loopback', () => {
+    expect(replicaHost('ssh://deploy@swarm.example.com:2222', '10.0.0.7', local)).toBe('10.0.0.7');
+    expect(replicaHost('ssh://deploy@swarm.example.com:2222', '127.0.0.1', local)).toBe('127.0.0.1');
+    for (const address of [undefined, '', '0.0.0.0', '::']) expect(replicaHost('ssh://deploy@swarm.example.com:2222', address, local)).toBe('127.0.0.1');
   });
 
   it('gives an IPv6 engine address without brackets, as a socket host must be', () => {

@@ -66,3 +66,26 @@ describe('redactUrl', () => {
     expect(redactUrl(undefined)).toBeUndefined();
   });
 });
+
+describe('resolveConfig: ssh settings', () => {
+  const sshFile: ConfigFile = {
+    currentContext: 'lab',
+    contexts: { lab: { host: 'ssh://root@lab', database: 'postgres://u:p@127.0.0.1/faas', databaseViaSsh: true, ssh: { key: '/k/lab', knownHosts: '/k/known' } } },
+  };
+
+  it("takes the key, known_hosts and database-through-SSH from the host's context", () => {
+    const cfg = resolveConfig({ flags: {}, env: { SSH_AUTH_SOCK: '/run/agent' }, file: sshFile });
+    expect(cfg.ssh).toEqual({ key: { value: '/k/lab', source: 'context:lab' }, knownHosts: { value: '/k/known', source: 'context:lab' }, insecureIgnoreHostKey: false, agentSocket: '/run/agent' });
+    expect(cfg.databaseViaSsh).toEqual({ value: true, source: 'context:lab' });
+  });
+
+  it('lets flags and env win, and drops the context settings when the host comes from elsewhere', () => {
+    const cfg = resolveConfig({ flags: { sshKey: '/flag/key', sshInsecureIgnoreHostKey: true }, env: { FAASCTL_DB_VIA_SSH: '0' }, file: sshFile });
+    expect(cfg.ssh.key).toEqual({ value: '/flag/key', source: 'flag' });
+    expect(cfg.ssh.insecureIgnoreHostKey).toBe(true);
+    expect(cfg.databaseViaSsh).toEqual({ value: false, source: 'env:FAASCTL_DB_VIA_SSH' });
+    const other = resolveConfig({ flags: { host: 'ssh://me@elsewhere', db: 'postgres://x@y/z' }, env: {}, file: sshFile });
+    expect(other.ssh.key.value).toBeUndefined();
+    expect(other.databaseViaSsh.value).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { planConnection } from '../../src/swarm/connect.js';
+import { parseSshHost, planConnection } from '../../src/swarm/connect.js';
 import { createModem } from '../../src/swarm/modem.js';
 
 describe('planConnection', () => {
@@ -37,5 +37,23 @@ describe('planConnection', () => {
     expect(() => planConnection('ftp://x', undefined)).toThrow(/unsupported Docker host scheme/);
     expect(() => planConnection('https://h:2376', { ca: '/ca.pem' })).toThrow(/needs a CA, a certificate and a key/);
     expect(() => planConnection('https://h:2376', { ca: '/nope/ca.pem', cert: '/nope/c', key: '/nope/k' })).toThrow(/cannot read TLS file \/nope\/ca.pem/);
+  });
+});
+
+describe('ssh:// hosts', () => {
+  it('plans an ssh transport with the user, port and socket, and no TCP or env fields', () => {
+    vi.stubEnv('DOCKER_HOST', 'tcp://203.0.113.9:2375');
+    const plan = planConnection('ssh://deploy@10.0.0.5:2222', undefined);
+    expect(plan.transport).toBe('ssh');
+    expect(plan.ssh).toEqual({ username: 'deploy', host: '10.0.0.5', port: 2222, socketPath: '/var/run/docker.sock' });
+    const modem = createModem(plan.options) as unknown as Record<string, unknown>;
+    expect(modem.socketPath).toBeUndefined();
+    expect(modem.protocol).toBe('http');
+    expect(parseSshHost('ssh://root@[fd00::5]/run/user/1000/docker.sock')).toEqual({ username: 'root', host: 'fd00::5', port: 22, socketPath: '/run/user/1000/docker.sock' });
+  });
+
+  it('needs a user and takes no password', () => {
+    expect(() => planConnection('ssh://10.0.0.5', undefined)).toThrow(/has no user/);
+    expect(() => planConnection('ssh://u:secret@10.0.0.5', undefined)).toThrow(/take no password/);
   });
 });

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/ports.js';
 import { databaseHost, DEFAULT_POSTGRES_IMAGE, validatePostgresName } from '../../core/postgres-service.js';
 import { ensureDatabase, type UpStep } from '../../core/up.js';
 import type { SwarmClient } from '../../swarm/client.js';
+import type { DatabaseDialer } from '../../db/database.js';
 import type { Context } from '../context.js';
 
 /** The `up` flags about the database faasctl deploys when none is configured. */
@@ -44,7 +45,7 @@ export async function databaseStep(ctx: Context, swarm: SwarmClient, settings: P
       log: ctx.log,
       progress,
       warn: (text) => ctx.io.err(`${ctx.io.c.yellow('warning:')} ${text}`),
-      probe: probeDatabase(ctx.log),
+      probe: probeDatabase(ctx.log, await ctx.databaseDialer()),
       randomPassword: () => randomBytes(32).toString('base64url'),
       saveUrl: async (newUrl) => ctx.saveConfig(updateContext((await ctx.configFile()).data, contextName, (e) => ({ ...e, database: newUrl }))),
     },
@@ -53,10 +54,10 @@ export async function databaseStep(ctx: Context, swarm: SwarmClient, settings: P
 }
 
 /** One real `SELECT 1` on a fresh pool; a refused login is an AuthError, which ends the wait. */
-function probeDatabase(log: Logger): (url: string) => Promise<void> {
+function probeDatabase(log: Logger, dial?: DatabaseDialer): (url: string) => Promise<void> {
   return async (url) => {
     const { connectDatabase } = await import('../../db/database.js');
-    const db = await connectDatabase(url, log);
+    const db = await connectDatabase(url, log, dial);
     try {
       await db.query('SELECT 1');
     } catch (err) {
