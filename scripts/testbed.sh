@@ -30,6 +30,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # under SSH_DIR. The machine's sshd, port 22 and ~/.ssh are never touched.
 SSH_DIR=${FAASCTL_TESTBED_SSH_DIR:-/var/lib/faasctl-testbed/ssh}
 SSH_PORT=${FAASCTL_TESTBED_SSH_PORT:-2222}
+TLS_DIR=${FAASCTL_TESTBED_TLS_DIR:-/var/lib/faasctl-testbed/tls}
+TLS_PORT=${FAASCTL_TESTBED_TLS_PORT:-2376}
 
 # Always the local engine, whatever the caller's environment points at.
 export DOCKER_HOST=unix://$SOCK
@@ -79,7 +81,10 @@ start_dockerd() {
     # Tasks use the local image instead of first trying a registry pull that cannot work here.
     export DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1
     unset DOCKER_HOST
-    exec setsid nohup dockerd </dev/null >>"$log" 2>&1
+    # The unix socket as usual, plus a TLS listener on loopback for the tcp:// tests.
+    exec setsid nohup dockerd -H "unix://$SOCK" -H "tcp://127.0.0.1:$TLS_PORT" --tlsverify \
+      --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" --tlskey "$TLS_DIR/server-key.pem" \
+      </dev/null >>"$log" 2>&1
   ) &
   DOCKERD_PID=$!
 }
@@ -98,10 +103,53 @@ warn_foreign_dockerd() {
     say "warning: dockerd (pid $pid) runs without DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1: tasks try a registry pull first; restart it with this script"
 }
 
+tls_listening() { ss -Hltn "sport = :$TLS_PORT" 2>/dev/null | grep -q .; }
+
+# A CA, a server certificate for 127.0.0.1, a client certificate, and a second CA that signed
+# nothing the daemon trusts (for the wrong-CA test). openssl, once; kept under $TLS_DIR.
+ensure_tls_certs() {
+  [[ -s $TLS_DIR/ca.pem && -s $TLS_DIR/cert.pem && -s $TLS_DIR/other-ca.pem ]] && return
+  command -v openssl >/dev/null || apt_install openssl
+  mkdir -p "$TLS_DIR" && chmod 700 "$TLS_DIR"
+  (
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=faasctl-testbed-ca -keyout ca-key.pem -out ca.pem 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=not-the-testbed-ca -keyout other-ca-key.pem -out other-ca.pem 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server-key.pem -out server.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 -extfile server.ext -out server-cert.pem 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj /CN=faasctl-client -keyout key.pem -out client.csr 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 -extfile client.ext -out cert.pem 2>/dev/null
+    rm -f ./*.csr ./*.ext ./*.srl
+    chmod 600 ./*-key.pem key.pem
+  ) || die "could not generate the TLS certificates in $TLS_DIR"
+  say "generated TLS certificates in $TLS_DIR"
+}
+
+# A dockerd this script started earlier without the TLS listener: restart it once with it.
+restart_without_tls() {
+  local pid
+  [[ -s $PIDFILE ]] && pid=$(<"$PIDFILE") || return 1
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == dockerd* ]] || return 1
+  say "restarting dockerd (pid $pid) to add its TLS listener on 127.0.0.1:$TLS_PORT"
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + 60))
+  while alive "$pid"; do
+    ((SECONDS < deadline)) || die "dockerd (pid $pid) did not stop in 60 s"
+    sleep 0.25
+  done
+}
+
 ensure_engine() {
   local v pid=
-  if v=$(engine_version); then
+  ensure_tls_certs
+  if v=$(engine_version) && ! tls_listening && restart_without_tls; then
+    v=
+  fi
+  if [[ -n $v ]] || v=$(engine_version); then
     say "docker engine ok ($v)"
+    tls_listening && say "docker TLS ok (127.0.0.1:$TLS_PORT, $TLS_DIR)" || say "docker TLS MISSING (dockerd not started by this script)"
     warn_foreign_dockerd
     return
   fi
@@ -454,7 +502,8 @@ cmd_up() {
 
 cmd_env() {
   printf 'export %s=%q\n' FAASCTL_BASE_IMAGE "$BASE_IMAGE" FAASCTL_POSTGRES_IMAGE "$PG_IMAGE" \
-    DOCKER_HOST "unix://$SOCK" FAASCTL_TESTBED_SSH_DIR "$SSH_DIR" FAASCTL_TESTBED_SSH_PORT "$SSH_PORT"
+    DOCKER_HOST "unix://$SOCK" FAASCTL_TESTBED_SSH_DIR "$SSH_DIR" FAASCTL_TESTBED_SSH_PORT "$SSH_PORT" \
+    FAASCTL_TESTBED_TLS_DIR "$TLS_DIR" FAASCTL_TESTBED_TLS_PORT "$TLS_PORT"
 }
 
 cmd_status() {

@@ -25,6 +25,12 @@ export function mapDockerError(err: unknown, endpoint: string, what: string): Er
       hint: 'check the CA, certificate and key of this context (faasctl context show)',
     });
   }
+  if (e.statusCode === 400 && /HTTP request to an HTTPS server/i.test(message)) {
+    return new ConnectionError(`${endpoint} speaks TLS, and this context has no TLS certificates`, {
+      cause: err,
+      hint: 'give it the CA, certificate and key: faasctl context add NAME --host … --tls-ca ca.pem --tls-cert cert.pem --tls-key key.pem, or DOCKER_CERT_PATH',
+    });
+  }
   if (e.statusCode === 404) return new NotFoundError(`${what}: ${message}`, { cause: err });
   if (e.statusCode === 409) return new ConflictError(`${what}: ${message}`, { cause: err });
   if (e.statusCode === 503 && /swarm/i.test(message)) {
@@ -33,6 +39,9 @@ export function mapDockerError(err: unknown, endpoint: string, what: string): Er
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** OpenSSL's verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, …) and Node's ERR_TLS_ and ERR_SSL_ codes. */
+const TLS_CODES = /^(ERR_TLS|ERR_SSL|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|HOSTNAME_MISMATCH)|CERT/;
+
 function isTlsError(e: DockerodeError): boolean {
-  return typeof e.code === 'string' && (e.code.startsWith('ERR_TLS') || e.code.includes('CERT') || e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN');
+  return typeof e.code === 'string' && TLS_CODES.test(e.code);
 }
