@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Env } from '../config/resolve.js';
 
@@ -92,7 +93,8 @@ export class IO {
   async table(head: string[], rows: Array<Array<string | number | undefined>>): Promise<void> {
     const cells = rows.map((r) => r.map((v) => (v === undefined ? '' : String(v))));
     if (!this.stdoutIsTTY) {
-      for (const row of cells) this.out(row.map((v) => v.replace(/[\t\n]/g, ' ')).join('\t'));
+      // For scripts: no escape codes even when colour is forced (a status cell may be coloured).
+      for (const row of cells) this.out(row.map((v) => stripVTControlCharacters(v).replace(/[\t\n]/g, ' ')).join('\t'));
       return;
     }
     const { default: Table } = await import('cli-table3');
@@ -113,7 +115,8 @@ export class IO {
     const wanted = this.stderrIsTTY && columns > 0 && !this.options.json && !this.options.quiet && !this.env.CI;
     if (!wanted) return silentSpinner;
     const { default: ora } = await import('ora');
-    const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled }).start();
+    // discardStdin would take stdin into raw mode and pause it: the menu's next prompt needs it.
+    const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled, discardStdin: false }).start();
     return {
       update: (t) => {
         spinner.text = t;

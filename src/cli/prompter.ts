@@ -1,13 +1,19 @@
 import { CancelledError, NonInteractiveError } from '../core/errors.js';
 import type { IO } from './io.js';
 
+/** One entry of a select; a string entry is a heading that cannot be picked. */
+export type Choice<T> = { name: string; value: T; description?: string } | string;
+
 /** Questions to a person. Behind an interface so tests can answer them. */
 export interface Prompter {
   password(message: string): Promise<string>;
   confirm(message: string, defaultValue?: boolean): Promise<boolean>;
+  /** A line of text; `validate` answers true or the message to show. */
+  input(message: string, options?: { default?: string; validate?: (value: string) => true | string }): Promise<string>;
+  select<T>(message: string, choices: Array<Choice<T>>, options?: { pageSize?: number; default?: T }): Promise<T>;
 }
 
-/** inquirer, loaded on first use; refuses at once when stdin is not a terminal. */
+/** inquirer, loaded on first use; refuses at once when stdin is not a terminal. Ctrl-C is a CancelledError. */
 export class InquirerPrompter implements Prompter {
   constructor(private readonly io: IO) {}
 
@@ -30,5 +36,15 @@ export class InquirerPrompter implements Prompter {
 
   confirm(message: string, defaultValue = false): Promise<boolean> {
     return this.ask('pass --yes to confirm without a prompt', (p, ctx) => p.confirm({ message, default: defaultValue }, ctx));
+  }
+
+  input(message: string, options: { default?: string; validate?: (value: string) => true | string } = {}): Promise<string> {
+    return this.ask('pass the value as a flag or argument', (p, ctx) => p.input({ message, default: options.default, validate: options.validate }, ctx));
+  }
+
+  select<T>(message: string, choices: Array<Choice<T>>, options: { pageSize?: number; default?: T } = {}): Promise<T> {
+    return this.ask('pass the value as a flag or argument', (p, ctx) =>
+      p.select<T>({ message, pageSize: options.pageSize, default: options.default, loop: false, choices: choices.map((c) => (typeof c === 'string' ? new p.Separator(c) : c)) }, ctx),
+    );
   }
 }

@@ -57,11 +57,17 @@ describe('the faasctl binary', () => {
 
   it('has no escape codes with NO_COLOR, --no-color or a pipe', async () => {
     const env = isolatedEnv({ FORCE_COLOR: '1' });
-    const forced = await runCli(['doctor', '--host', 'unix:///tmp/faasctl-dead.sock'], { env });
-    expect(forced.stdout + forced.stderr).toMatch(/\x1b\[/);
+    // The control: forced colour does colour the error line (a piped table never has escape codes).
+    const forced = await runCli(['whoami'], { env });
+    expect(forced.stderr).toMatch(/\x1b\[/);
+    const doctor = await runCli(['doctor', '--host', 'unix:///tmp/faasctl-dead.sock'], { env });
+    expect(doctor.stdout).toMatch(/^engine\tFAIL\t/);
+    expect(doctor.stdout + doctor.stderr).not.toMatch(/\x1b\[/);
     for (const extra of [{ NO_COLOR: '1' }, {}]) {
-      const r = await runCli(['doctor', '--no-color', '--host', 'unix:///tmp/faasctl-dead.sock'], { env: { ...env, ...extra } });
-      expect(r.stdout + r.stderr).not.toMatch(/\x1b\[/);
+      for (const args of [['doctor', '--host', 'unix:///tmp/faasctl-dead.sock'], ['whoami']]) {
+        const r = await runCli([...args, ...(extra.NO_COLOR ? [] : ['--no-color'])], { env: { ...env, ...extra } });
+        expect(r.stdout + r.stderr).not.toMatch(/\x1b\[/);
+      }
     }
   });
 

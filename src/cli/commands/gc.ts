@@ -6,7 +6,7 @@ export function registerGc(program: Command, ctx: Context): void {
     .command('gc')
     .description('finish interrupted invocations and remove what faasctl left behind (services, configs, containers)')
     .option('--dry-run', 'only count what would be removed')
-    .addHelpText('after', '\nRunning invocations are never touched. Safe to run at any time, e.g. from cron.')
+    .addHelpText('after', '\nRunning invocations are never touched. Safe to run at any time, e.g. from cron.\n\nExamples:\n  faasctl gc --dry-run\n  faasctl gc --json')
     .action(async (opts: { dryRun?: boolean }) => {
       const { collectGarbage } = await import('../../core/gc.js');
       const { functionDeps } = await import('../deps.js');

@@ -4,7 +4,10 @@ import { registerAuth } from './auth/index.js';
 import { registerContext } from './context/index.js';
 import { registerDoctor } from './doctor.js';
 import { registerFunction } from './fn/index.js';
+import { registerCompletion } from './completion.js';
 import { registerGc } from './gc.js';
+import { addHelpExamples } from './help-examples.js';
+import { registerMenu } from './menu/index.js';
 import { registerRequest } from './request/index.js';
 import { registerReport } from './report.js';
 import { registerStats } from './stats.js';
@@ -25,4 +28,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerTop(program, ctx);
   registerReport(program, ctx);
   registerGc(program, ctx);
+  registerMenu(program, ctx);
+  registerCompletion(program, ctx);
+  addHelpExamples(program);
 }

@@ -18,10 +18,12 @@ export function registerAuth(program: Command, ctx: Context): void {
   program
     .command('logout')
     .description('end the session of the current context')
+    .addHelpText('after', '\nExample:\n  faasctl logout')
     .action(async () => (await import('./run.js')).runLogout(ctx));
 
   program
     .command('whoami')
     .description('the logged-in user of the current context')
+    .addHelpText('after', '\nExamples:\n  faasctl whoami\n  faasctl whoami --json')
     .action(async () => (await import('./run.js')).runWhoami(ctx));
 }

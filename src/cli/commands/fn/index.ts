@@ -75,18 +75,20 @@ export function registerFunction(program: Command, ctx: Context): void {
     .addHelpText('after', '\nA warm invocation is an HTTP request to a replica (token-protected, host-mode port), not a new\nSwarm service. Limits apply per worker: a replica with 2 workers gets twice the memory and CPUs.\n\nExamples:\n  faasctl fn scale sum 2\n  faasctl fn scale sum 4 --workers 4\n  faasctl fn scale sum 0')
     .action(async (name: string, replicas: string, opts: { workers?: string }) => (await import('./scale.js')).runScale(ctx, name, replicas, opts));
 
-  fn.command('list').alias('ls').description('your functions').action(async () => (await run()).runList(ctx));
+  fn.command('list').alias('ls').description('your functions').addHelpText('after', '\nExamples:\n  faasctl fn list\n  faasctl fn list --json').action(async () => (await run()).runList(ctx));
 
   fn.command('show <name>')
     .description('a function: code, current version, limits and its last invocations')
     .option('--no-code', 'leave out the code')
+    .addHelpText('after', '\nExamples:\n  faasctl fn show sum\n  faasctl fn show sum --no-code --json')
     .action(async (name: string, opts: { code: boolean }) => (await run()).runShow(ctx, name, opts));
 
-  fn.command('versions <name>').description('every version of a function').action(async (name: string) => (await run()).runVersions(ctx, name));
+  fn.command('versions <name>').description('every version of a function').addHelpText('after', '\nExample:\n  faasctl fn versions sum').action(async (name: string) => (await run()).runVersions(ctx, name));
 
   fn.command('rollback <name>')
     .description('make an earlier version current again (default: the one before)')
     .option('--to <version>', 'the version to make current')
+    .addHelpText('after', '\nExamples:\n  faasctl fn rollback sum\n  faasctl fn rollback sum --to 2')
     .action(async (name: string, opts: { to?: string }) => (await run()).runRollback(ctx, name, opts));
 
   fn.command('delete [name]')
@@ -94,5 +96,6 @@ export function registerFunction(program: Command, ctx: Context): void {
     .description('delete a function, all its versions and their Swarm configs (or every function whose name starts with --prefix)')
     .option('--prefix <prefix>', 'bulk: delete the functions whose names start with this')
     .option('-y, --yes', 'bulk: do not ask for confirmation')
+    .addHelpText('after', '\nExamples:\n  faasctl fn delete sum\n  faasctl fn delete --prefix load --yes')
     .action(async (name: string | undefined, opts: FnDeleteOptions) => (name === undefined || opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, name, opts) : (await run()).runDelete(ctx, name)));
 }

@@ -16,6 +16,12 @@ export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOpti
   const concurrency = parseConcurrency(opts.concurrency);
   const source = opts.bulk!;
   const inputs = parseBulkInputs(await readInputs(ctx, source), source === '-' ? 'stdin' : source);
+  await invokeInputs(ctx, name, inputs, { concurrency, cold: Boolean(opts.cold) });
+}
+
+/** The bulk run itself, for --bulk and for the menu's "execute N times". */
+export async function invokeInputs(ctx: Context, name: string, inputs: string[], opts: { concurrency?: number; cold: boolean }): Promise<void> {
+  const { concurrency } = opts;
   const { actor } = await requireActor(ctx);
   const spinner = await ctx.io.spinner(`invoking ${name} on ${inputs.length} inputs…`);
   const out = lineWriter(ctx.io.streams.stdout);
@@ -30,7 +36,7 @@ export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOpti
   let run: BulkRun;
   try {
     const deps = await functionDeps(ctx, (t) => spinner.update(t));
-    run = await withInterrupt((signal) => invokeBulk(deps, actor, { name, inputs, concurrency, cold: Boolean(opts.cold), signal, onAnswer: (a) => out.write(answerLine(a)), onProgress: progress }));
+    run = await withInterrupt((signal) => invokeBulk(deps, actor, { name, inputs, concurrency, cold: opts.cold, signal, onAnswer: (a) => out.write(answerLine(a)), onProgress: progress }));
   } finally {
     spinner.stop();
     await out.end();

@@ -27,6 +27,7 @@ export function registerRequest(program: Command, ctx: Context): void {
     .command('show <id>')
     .description('one request in full (an invocation that has ended is recorded first)')
     .option('--items', 'for a bulk invocation: every input\'s answer as NDJSON on stdout, in input order')
+    .addHelpText('after', '\nExamples:\n  faasctl request show 3f2b8c1e-0d4a-4e6b-9a51-2c7d8e9f0a1b\n  faasctl request show ID --items > answers.ndjson')
     .action(async (id: string, opts: { items?: boolean }) => (await run()).runShow(ctx, id, opts));
 
   request

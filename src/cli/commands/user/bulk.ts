@@ -1,12 +1,12 @@
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../core/bulk.js';
 import { UsageError } from '../../../core/errors.js';
 import { validatePrefix } from '../../../core/names.js';
-import { createUser, deleteUser } from '../../../core/users.js';
+import { createUser, deleteUser, updateUser } from '../../../core/users.js';
 import type { Context } from '../../context.js';
 import { readNewPassword } from '../../password-input.js';
 import { progressReporter } from '../../progress.js';
 import { userDeps } from '../../session.js';
-import type { UserCreateOptions, UserDeleteOptions } from './index.js';
+import type { UserCreateOptions, UserDeleteOptions, UserUpdateOptions } from './index.js';
 
 export async function runBulkCreate(ctx: Context, name: string | undefined, opts: UserCreateOptions): Promise<void> {
   if (name) throw new UsageError('give either a NAME or --bulk N --prefix P, not both');
@@ -34,6 +34,23 @@ export async function runBulkDelete(ctx: Context, opts: UserDeleteOptions): Prom
   const items = await runBulk(users, (u) => u.name, (u) => deleteUser(deps, u, { force: Boolean(opts.force) }), { concurrency: 4, onProgress: progress.update });
   progress.done();
   report(ctx, 'deleted', items);
+}
+
+/** The old client's bulk update: a new password and/or a new name prefix for every user named P…. */
+export async function runBulkUpdate(ctx: Context, opts: UserUpdateOptions): Promise<void> {
+  const prefix = validatePrefix(opts.prefix);
+  const newPrefix = opts.newPrefix === undefined ? undefined : validatePrefix(opts.newPrefix);
+  if (opts.name !== undefined) throw new UsageError('with --prefix, rename with --new-prefix Q (P1 becomes Q1), not --name');
+  if (newPrefix === undefined && !opts.password && !opts.passwordStdin) throw new UsageError('nothing to change', { hint: 'pass --password (or --password-stdin) and/or --new-prefix Q' });
+  const deps = await userDeps(ctx);
+  const users = await deps.store.users.list({ prefix });
+  const password = opts.password || opts.passwordStdin ? await readNewPassword(ctx, opts) : undefined;
+  const progress = await progressReporter(ctx, `updating ${users.length} users`);
+  // No session of theirs is kept: the empty token matches none, so a new password ends them all.
+  const change = (u: { id: string; name: string }) => updateUser(deps, u, '', { name: newPrefix === undefined ? undefined : newPrefix + u.name.slice(prefix.length), password });
+  const items = await runBulk(users, (u) => u.name, change, { concurrency: 4, onProgress: progress.update });
+  progress.done();
+  report(ctx, 'updated', items);
 }
 
 function report(ctx: Context, verb: string, items: Array<BulkItem<{ id: string }>>): void {

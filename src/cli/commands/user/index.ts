@@ -10,6 +10,10 @@ export interface UserCreateOptions {
 
 export interface UserUpdateOptions {
   name?: string;
+  /** Bulk: every user whose name starts with this. */
+  prefix?: string;
+  /** Bulk: renames P1..PN to Q1..QN. */
+  newPrefix?: string;
   password?: boolean;
   passwordStdin?: boolean;
 }
@@ -37,12 +41,14 @@ export function registerUser(program: Command, ctx: Context): void {
 
   user
     .command('update')
-    .description('change the name and/or password of the logged-in user')
+    .description('change the name and/or password of the logged-in user (or of every user whose name starts with --prefix)')
     .option('--name <new-name>', 'the new user name')
     .option('--password', 'set a new password (prompted twice, or $FAASCTL_PASSWORD)')
     .option('--password-stdin', 'read the new password from stdin')
-    .addHelpText('after', '\nExample:\n  faasctl user update --name alice2 --password')
-    .action(async (opts: UserUpdateOptions) => (await run()).runUpdate(ctx, opts));
+    .option('--prefix <prefix>', 'bulk: update the users whose names start with this (their sessions end)')
+    .option('--new-prefix <prefix>', 'bulk: rename them, replacing the prefix (load1 → test1)')
+    .addHelpText('after', "\nExamples:\n  faasctl user update --name alice2 --password\n  printf '%s' \"$PW\" | faasctl user update --prefix load --new-prefix test --password-stdin")
+    .action(async (opts: UserUpdateOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, opts) : (await run()).runUpdate(ctx, opts)));
 
   user
     .command('delete')
@@ -59,10 +65,12 @@ export function registerUser(program: Command, ctx: Context): void {
     .alias('ls')
     .description('list users')
     .option('--prefix <prefix>', 'only names starting with this')
+    .addHelpText('after', '\nExamples:\n  faasctl user list\n  faasctl user list --prefix load -q')
     .action(async (opts: { prefix?: string }) => (await run()).runList(ctx, opts));
 
   user
     .command('show [name]')
     .description('show a user (default: the logged-in one)')
+    .addHelpText('after', '\nExamples:\n  faasctl user show\n  faasctl user show alice --json')
     .action(async (name: string | undefined) => (await run()).runShow(ctx, name));
 }

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import type { Context } from '../../context.js';
+
+export function registerMenu(program: Command, ctx: Context): void {
+  program
+    .command('menu')
+    .description('interactive mode: every operation of the 2016 client, picked from a menu (needs a terminal)')
+    .addHelpText(
+      'after',
+      '\nFunctions and requests are picked from lists read from the database. Ctrl-C in a question\nreturns to the menu; Ctrl-C at the menu itself exits (130). Without a terminal it exits 4:\nuse the commands it runs (faasctl login, user …, fn …, request …) instead.\n\nExample:\n  faasctl menu',
+    )
+    .action(async () => (await import('./run.js')).runMenu(ctx));
+}

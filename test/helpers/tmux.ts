@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BIN } from './cli.js';
+
+/**
+ * The built binary in a real pseudo-terminal: a tmux session on a private server socket.
+ * Keys go in with send-keys, the screen comes back with capture-pane (history included).
+ */
+export class TmuxSession {
+  private readonly socket = `faasctl-test-${randomUUID().slice(0, 8)}`;
+  private readonly name = 'menu';
+  private readonly statusFile = join(mkdtempSync(join(tmpdir(), 'faasctl-tmux-')), 'status');
+
+  constructor(args: string[], env: Record<string, string | undefined>, size = { columns: 140, rows: 50 }) {
+    const vars = Object.entries({ PATH: process.env.PATH, TERM: 'xterm-256color', ...env }).filter(([, v]) => v !== undefined).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // remain-on-exit keeps the pane after faasctl ends, so its exit status can be read.
+    // tmux 3.3 often leaves #{pane_dead_status} blank, so a shell writes the exit status to a file.
+    const script = `"${process.execPath}" "$@"; echo $? > "$FAASCTL_TMUX_STATUS"`;
+    this.tmux('-f', '/dev/null', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'set-option', '-g', 'history-limit', '10000', ';',
+      'new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), ...vars, '-e', `FAASCTL_TMUX_STATUS=${this.statusFile}`, '/bin/sh', '-c', script, 'sh', BIN, ...args);
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+  }
+
+  /** Literal text (no key names), then optional keys such as Enter or C-c. */
+  type(text: string, ...keys: string[]): void {
+    if (text) this.tmux('send-keys', '-t', this.name, '-l', text);
+    if (keys.length) this.tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  /** Everything the terminal showed, scrollback included, lines joined where they wrapped. */
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-S', '-', '-t', this.name);
+  }
+
+  /** With escape sequences, to check what colour there is. */
+  screenWithEscapes(): string {
+    return this.tmux('capture-pane', '-p', '-e', '-J', '-S', '-', '-t', this.name);
+  }
+
+  /** Waits until the screen matches; the last screen is in the error when it never does. */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    let screen = '';
+    while (Date.now() < end) {
+      screen = this.screen();
+      if (pattern.test(screen)) return screen;
+      await sleep(100);
+    }
+    throw new Error(`screen never matched ${pattern}:\n${screen}`);
+  }
+
+  /** Number of matches of the pattern on the screen so far. */
+  count(pattern: RegExp): number {
+    return (this.screen().match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`)) ?? []).length;
+  }
+
+  /** The exit status once faasctl has ended, or undefined while it runs. */
+  exitStatus(): number | undefined {
+    const status = existsSync(this.statusFile) ? readFileSync(this.statusFile, 'utf8').trim() : '';
+    return status ? Number(status) : undefined;
+  }
+
+  async waitForExit(timeoutMs = 15_000): Promise<number> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const status = this.exitStatus();
+      if (status !== undefined) return status;
+      await sleep(100);
+    }
+    throw new Error(`faasctl did not exit:\n${this.screen()}`);
+  }
+
+  kill(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
+}
