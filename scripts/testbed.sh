@@ -485,6 +485,13 @@ ensure_chromium() {
   say "chromium ok ($(chromium --version 2>/dev/null | awk '{print $2}'))"
 }
 
+# 8. tmux, the real pseudo-terminal in which the menu's e2e test types
+
+ensure_tmux() {
+  command -v tmux >/dev/null || apt_install tmux
+  say "tmux ok ($(tmux -V))"
+}
+
 # ---------------------------------------------------------------------------------------------
 
 cmd_up() {
@@ -498,6 +505,7 @@ cmd_up() {
   ensure_host_postgres
   ensure_sshd
   ensure_chromium
+  ensure_tmux
 }
 
 cmd_env() {
