@@ -103,7 +103,8 @@ warn_foreign_dockerd() {
     say "warning: dockerd (pid $pid) runs without DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1: tasks try a registry pull first; restart it with this script"
 }
 
-tls_listening() { ss -Hltn "sport = :$TLS_PORT" 2>/dev/null | grep -q .; }
+# bash's /dev/tcp, not ss: iproute2 may be missing on a minimal machine.
+tls_listening() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TLS_PORT" 2>/dev/null; }
 
 # A CA, a server certificate for 127.0.0.1, a client certificate, and a second CA that signed
 # nothing the daemon trusts (for the wrong-CA test). openssl, once; kept under $TLS_DIR.
