@@ -225,8 +225,7 @@ export async function removeUnusedCodeConfigs(deps: Pick<FunctionDeps, 'store' |
     // A service removed a moment ago (a warm one) may still count as a user: retry briefly.
     for (let attempt = 0; ; attempt++) {
       try {
-        await deps.swarm.removeConfig(config.id);
-        removed++;
+        if (await deps.swarm.removeConfig(config.id)) removed++;
         break;
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;

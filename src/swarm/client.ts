@@ -48,8 +48,8 @@ export interface SwarmClient {
   /** Creates a config; ConflictError when the name exists. Returns its ID. */
   createConfig(name: string, data: string, labels: Record<string, string>): Promise<string>;
   listConfigs(labels: string[]): Promise<NamedObject[]>;
-  /** Throws ConflictError while a service still uses the config. */
-  removeConfig(id: string): Promise<void>;
+  /** Throws ConflictError while a service still uses the config; false when it was already gone. */
+  removeConfig(id: string): Promise<boolean>;
   /**
    * Runs a one-shot container on this engine (not a service): files are copied in before
    * it starts, and it is removed on every path. For short checks such as the syntax check.

@@ -222,8 +222,9 @@ export class DockerSwarmClient implements SwarmClient {
     return this.call(`config ls ${labels.join(',')}`, async () => ((await this.docker.listConfigs({ filters: labelFilter(labels) } as object)) as unknown as Array<Record<string, unknown>>).map(toNamedObject));
   }
 
-  removeConfig(id: string): Promise<void> {
-    return this.call(`config rm ${id}`, () => this.docker.getConfig(id).remove() as Promise<void>, absent(undefined));
+  removeConfig(id: string): Promise<boolean> {
+    // Two deletes racing for one shared config: only the one that removed it counts it.
+    return this.call(`config rm ${id}`, async () => (await this.docker.getConfig(id).remove(), true), absent(false));
   }
 
   runContainer(spec: ContainerRunSpec): Promise<ContainerRun> {

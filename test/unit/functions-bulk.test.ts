@@ -49,6 +49,7 @@ function fakeDeps(store: Store, verdict: string) {
     removeConfig: async (id) => {
       calls.configsRemoved.push(id);
       config = undefined;
+      return true;
     },
   });
   let n = 0;
