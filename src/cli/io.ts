@@ -1,6 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Env } from '../config/resolve.js';
+import { importExternal } from '../external.js';
 
 export interface Streams {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -97,7 +98,7 @@ export class IO {
       for (const row of cells) this.out(row.map((v) => stripVTControlCharacters(v).replace(/[\t\n]/g, ' ')).join('\t'));
       return;
     }
-    const { default: Table } = await import('cli-table3');
+    const { default: Table } = await importExternal<{ default: typeof import('cli-table3') }>('cli-table3');
     const style = this.colorEnabled ? { head: ['bold'] } : { head: [], border: [] };
     const table = new Table({
       head: head.map((h) => h.toUpperCase()),
@@ -114,7 +115,7 @@ export class IO {
     const columns = (this.streams.stderr as { columns?: number }).columns ?? 80;
     const wanted = this.stderrIsTTY && columns > 0 && !this.options.json && !this.options.quiet && !this.env.CI;
     if (!wanted) return silentSpinner;
-    const { default: ora } = await import('ora');
+    const { default: ora } = await importExternal<typeof import('ora')>('ora');
     // discardStdin would take stdin into raw mode and pause it: the menu's next prompt needs it.
     const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled, discardStdin: false }).start();
     return {

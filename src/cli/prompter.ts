@@ -1,5 +1,6 @@
 import { CancelledError, NonInteractiveError } from '../core/errors.js';
 import type { IO } from './io.js';
+import { importExternal } from '../external.js';
 
 /** One entry of a select; a string entry is a heading that cannot be picked. */
 export type Choice<T> = { name: string; value: T; description?: string } | string;
@@ -21,7 +22,7 @@ export class InquirerPrompter implements Prompter {
     if (!this.io.stdinIsTTY || !this.io.stderrIsTTY) {
       throw new NonInteractiveError('this needs an answer and there is no terminal to ask on', { hint: flagHint });
     }
-    const prompts = await import('@inquirer/prompts');
+    const prompts = await importExternal<typeof import('@inquirer/prompts')>('@inquirer/prompts');
     try {
       return await fn(prompts, { input: this.io.streams.stdin, output: this.io.streams.stderr });
     } catch (err) {

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../core/ports.js';
 import { mapPgError } from './errors.js';
+import { importExternal } from '../external.js';
 
 export type Row = Record<string, unknown>;
 
@@ -22,7 +23,7 @@ export interface Database extends Queryable {
 export type DatabaseDialer = (host: string, port: number) => Duplex;
 
 export async function connectDatabase(url: string, log: Logger, dial?: DatabaseDialer): Promise<Database> {
-  const { default: pg } = await import('pg');
+  const { default: pg } = await importExternal<typeof import('pg')>('pg');
   const where = describeUrl(url);
   const through = dial ? tunnelTarget(url) : undefined;
   const pool = new pg.Pool({

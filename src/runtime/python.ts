@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { packagePath } from '../paths.js';
+import { importExternal } from '../external.js';
 
 /** The runtime's build context, shipped with faasctl. */
 export const runtimeDir = (): string => packagePath('runtimes', 'python');
@@ -12,7 +13,7 @@ export const RUNTIME_REPO = 'faasctl/runtime-python';
  */
 export async function runtimeImageRef(registry?: string): Promise<string> {
   // Loaded here: node:crypto costs ~3 ms of start-up for commands that never hash.
-  const { createHash } = await import('node:crypto');
+  const { createHash } = await importExternal<typeof import('node:crypto')>('node:crypto');
   const hash = createHash('sha256');
   const dir = runtimeDir();
   for (const name of readdirSync(dir).sort()) {

@@ -14,6 +14,7 @@ import http from 'node:http';
 import type { SshTunnel } from './ssh-tunnel.js';
 import { TunnelSocket } from './tunnel-socket.js';
 import type { Readable } from 'node:stream';
+import { importExternal } from '../external.js';
 
 /** For ssh:// hosts, `tunnel` is the process's one SSH connection (the caller owns and closes it). */
 export function connectSwarm(host: string, tls: TlsFiles | undefined, log: Logger, tunnel?: SshTunnel): SwarmClient {
@@ -302,7 +303,7 @@ export class DockerSwarmClient implements SwarmClient {
 
 /** A tar archive of the files (absolute paths), for putArchive at "/". */
 async function tarOf(files: Record<string, string>): Promise<Buffer> {
-  const { pack: createPack } = await import('tar-stream');
+  const { pack: createPack } = await importExternal<typeof import('tar-stream')>('tar-stream');
   const pack = createPack();
   for (const [path, content] of Object.entries(files)) pack.entry({ name: path.replace(/^\/+/, ''), mode: 0o644 }, content);
   pack.finalize();

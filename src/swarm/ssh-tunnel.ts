@@ -4,6 +4,7 @@ import type { AuthHandlerMiddleware, ClientChannel, ConnectConfig } from 'ssh2';
 import { ConnectionError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { checkHostKey, fingerprint, keyTypeOf, knownHostsName, knownKeyTypes, type HostKeyVerdict } from './known-hosts.js';
+import { importExternal } from '../external.js';
 
 /** Where and how to log in; paths are resolved by the caller (config), nothing is read from env here. */
 export interface SshTunnelOptions {
@@ -44,7 +45,7 @@ const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
 
 export async function openSshTunnel(options: SshTunnelOptions, log: Logger): Promise<SshTunnel> {
   const where = `ssh://${options.username}@${options.host}${options.port === 22 ? '' : `:${options.port}`}`;
-  const { Client: SshClient, utils } = (await import('ssh2')).default;
+  const { Client: SshClient, utils } = (await importExternal<{ default: typeof import('ssh2') }>('ssh2')).default;
   const keys = loadIdentities(options, utils, log);
   const knownText = options.knownHostsFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
   const client = new SshClient();

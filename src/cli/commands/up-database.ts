@@ -6,6 +6,7 @@ import { ensureDatabase, type UpStep } from '../../core/up.js';
 import type { SwarmClient } from '../../swarm/client.js';
 import type { DatabaseDialer } from '../../db/database.js';
 import type { Context } from '../context.js';
+import { importExternal } from '../../external.js';
 
 /** The `up` flags about the database faasctl deploys when none is configured. */
 export interface PostgresFlags {
@@ -37,7 +38,7 @@ export async function databaseStep(ctx: Context, swarm: SwarmClient, settings: P
   const url = cfg.databaseUrl.value;
   // Checked before deploying: a URL that cannot be saved would strand the only copy of the password.
   if (!url) updateContext((await ctx.configFile()).data, contextName, (e) => e);
-  const { randomBytes } = await import('node:crypto');
+  const { randomBytes } = await importExternal<typeof import('node:crypto')>('node:crypto');
   return ensureDatabase(
     {
       swarm,
