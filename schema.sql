@@ -113,6 +113,18 @@ CREATE TABLE IF NOT EXISTS request_items (
   PRIMARY KEY (request_id, idx)
 );
 
-INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '3')
+-- Secrets (v4): the value lives only in a Swarm secret (swarm_name), which the API cannot
+-- read back; the database holds its name, so versions can refer to it and `secret rm` can
+-- refuse while one does. A version lists the names it mounts under /run/secrets.
+CREATE TABLE IF NOT EXISTS secrets (
+  user_id    uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name       text NOT NULL,
+  swarm_name text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, name)
+);
+ALTER TABLE function_versions ADD COLUMN IF NOT EXISTS secrets jsonb NOT NULL DEFAULT '[]'::jsonb;
+
+INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '4')
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
   WHERE faasctl_meta.value::int < EXCLUDED.value::int;

@@ -21,6 +21,7 @@ export interface BulkSource extends LimitFlags {
   filename: string;
   entry?: string;
   env?: string[];
+  secrets?: string[];
 }
 
 export interface BulkPublished {

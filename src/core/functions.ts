@@ -8,6 +8,7 @@ import { checkCode, type CheckPassed } from './code-check.js';
 import { ConflictError, NotFoundError, UsageError } from './errors.js';
 import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName } from './names.js';
+import { applySecretFlags, parseSecretNames, requireSecrets } from './secrets.js';
 import type { Clock, Logger } from './ports.js';
 import type { Actor } from './users.js';
 import { makeCold } from './warm.js';
@@ -33,6 +34,8 @@ export interface DeployInput extends LimitFlags {
   filename: string;
   entry?: string;
   env?: string[];
+  /** Names of the user's secrets to mount (`fn deploy --secret NAME`). */
+  secrets?: string[];
 }
 
 export interface Deployed {
@@ -44,6 +47,7 @@ export interface Deployed {
   entry: string;
   limits: Limits;
   env: Record<string, string>;
+  secrets: string[];
   warnings: CheckPassed['warnings'];
   requestId: string;
   /** False when the code is identical to the current version's: no new version was made. */
@@ -55,8 +59,10 @@ export async function deployFunction(deps: FunctionDeps, actor: Actor, input: De
   const name = validateFunctionName(input.name);
   const limits = resolveLimits(input);
   const env = parseEnv(input.env);
+  const secrets = parseSecretNames(input.secrets);
   if (await deps.store.functions.current(actor.id, name)) throw nameTaken(name);
-  return publish(deps, actor, { ...input, name, limits, env, type: 'fn.deploy' }, checked, async (tx, version) => {
+  await requireSecrets(deps.store, actor.id, secrets);
+  return publish(deps, actor, { ...input, name, limits, env, secrets, type: 'fn.deploy' }, checked, async (tx, version) => {
     await tx.functions.insert({ id: version.functionId, userId: actor.id, name });
     return 1;
   });
@@ -69,6 +75,8 @@ export interface UpdateInput extends LimitFlags {
   filename?: string;
   entry?: string;
   env?: string[];
+  /** `NAME` adds a secret, `-NAME` removes one; none keeps the current set. */
+  secrets?: string[];
 }
 
 /** A new immutable version; flags not given keep the current version's values. `checked` as for deployFunction. */
@@ -77,13 +85,15 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   const cur = fn.current;
   const limits = resolveLimits(input, cur);
   const env = parseEnv(input.env, cur.env);
+  const secrets = applySecretFlags(input.secrets, cur.secrets);
   const code = checked?.code ?? input.code ?? cur.code;
   const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
-  const unchanged = code === cur.code && entry === cur.entry && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env);
+  const unchanged = code === cur.code && entry === cur.entry && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env) && secrets.join() === [...(cur.secrets ?? [])].sort().join();
   if (unchanged) {
-    return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, warnings: [], requestId: '', changed: false };
+    return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, secrets, warnings: [], requestId: '', changed: false };
   }
-  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, type: 'fn.update', functionId: fn.id }, checked, async (tx) => {
+  await requireSecrets(deps.store, actor.id, secrets);
+  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, secrets, type: 'fn.update', functionId: fn.id }, checked, async (tx) => {
     const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
     if (!locked) throw notFound(fn.name);
     const next = (await tx.functions.maxVersion(fn.id)) + 1;
@@ -99,6 +109,7 @@ interface PublishInput {
   entry?: string;
   limits: Limits;
   env: Record<string, string>;
+  secrets: string[];
   type: 'fn.deploy' | 'fn.update';
   functionId?: string;
 }
@@ -168,19 +179,21 @@ async function recordVersion(
   deps: Pick<FunctionDeps, 'store' | 'clock'>,
   actor: Actor,
   source: CheckedCode,
-  target: { name: string; functionId: string; limits: Limits; env: Record<string, string>; type: PublishInput['type'] },
+  target: { name: string; functionId: string; limits: Limits; env: Record<string, string>; secrets: string[]; type: PublishInput['type'] },
   request: { requestId: string; started: Date },
   claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>,
 ): Promise<Deployed> {
-  const { functionId, name, limits, env } = target;
+  const { functionId, name, limits, env, secrets } = target;
   const { sha256, entry, format, bytes } = source;
   const version = await deps.store.transaction(async (tx) => {
+    // Locked until commit, so a concurrent `secret rm` cannot slip between check and insert.
+    await requireSecrets(tx, actor.id, secrets, true);
     const v = await claimVersion(tx, { functionId });
-    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env });
-    await tx.requests.insert({ ...finished(deps, request.requestId, request.started), userId: actor.id, type: target.type, params: { name, version: v, sha256, bytes, entry, format }, functionId, functionName: name, functionVersion: v });
+    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env, secrets });
+    await tx.requests.insert({ ...finished(deps, request.requestId, request.started), userId: actor.id, type: target.type, params: { name, version: v, sha256, bytes, entry, format, ...(secrets.length ? { secrets } : {}) }, functionId, functionName: name, functionVersion: v });
     return v;
   });
-  return { id: functionId, name, version, sha256, format, entry, limits, env, warnings: source.warnings, requestId: request.requestId, changed: true };
+  return { id: functionId, name, version, sha256, format, entry, limits, env, secrets, warnings: source.warnings, requestId: request.requestId, changed: true };
 }
 
 /** The old system stored compile errors as the request's result; so does faasctl. */

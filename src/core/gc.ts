@@ -13,7 +13,8 @@ import { removeSecrets } from './warm.js';
  * - input configs without a service, code configs no version refers to;
  * - check containers, and exited invocation containers a removed service left behind;
  * - warm services of functions that are no longer warm (or gone), bulk services whose run
- *   ended (or was abandoned: its CLI died), and the token secrets none of those needs.
+ *   ended (or was abandoned: its CLI died), and the token secrets none of those needs;
+ * - user secrets of users that were deleted.
  * Running invocations are left alone.
  */
 export interface GcReport {
@@ -108,6 +109,12 @@ async function collectReplicaServices(deps: InvocationDeps, mine: string, report
   const secrets = (await deps.swarm.listSecrets([`${COMPONENT_LABEL}=token`, mine])).filter((s) => !needed(s.labels));
   if (!dryRun) await removeSecrets(deps, secrets.map((s) => s.id));
   report.secretsRemoved += secrets.length;
+  // User secrets whose row is gone (their user was deleted): nothing can mount them again.
+  const userSecrets = await deps.swarm.listSecrets([`${COMPONENT_LABEL}=secret`, mine]);
+  const known = await deps.store.secrets.known(userSecrets.map((s) => s.name));
+  const orphans = userSecrets.filter((s) => !known.has(s.name));
+  if (!dryRun) await removeSecrets(deps, orphans.map((s) => s.id));
+  report.secretsRemoved += orphans.length;
 }
 
 async function removeConfigs(deps: InvocationDeps, mine: string, live: Set<string>, dryRun: boolean): Promise<number> {

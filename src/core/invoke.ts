@@ -5,6 +5,7 @@ import { componentLabels } from '../swarm/spec.js';
 import { NotFoundError, UsageError } from './errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, requireFunction } from './functions.js';
 import { finishInvocation, outcomeOf, removeInvocation, watchInvocation, type InvocationDeps, type Outcome } from './invocation.js';
+import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
 import { warmService } from './warm.js';
 import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
@@ -146,6 +147,7 @@ async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput
     await ensureCodeConfig(deps.swarm, installation, v.sha256, v.code);
     const code = await deps.swarm.findConfig(codeConfigName(installation, v.sha256));
     if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished while starting`, { hint: 'run the command again' });
+    const secrets = await secretMountsFor(deps, fn.userId, v.secrets);
     const inputName = inputConfigName(s.requestId);
     const inputId = await deps.swarm.createConfig(inputName, s.input, { ...componentLabels('input'), ...installationLabel(installation), [LABELS.request]: s.requestId });
     serviceId = await deps.swarm.createService(
@@ -162,6 +164,7 @@ async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput
         env: v.env,
         code: { configId: code.id, configName: code.name },
         input: { configId: inputId, configName: inputName },
+        secrets,
         labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId },
       }),
     );

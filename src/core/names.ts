@@ -13,6 +13,18 @@ export function validateFunctionName(name: unknown): string {
   return validate(name, FUNCTION, 'function name', '1-48 characters: lower-case letters, digits, "-" or "_", starting with a letter');
 }
 
+/**
+ * A secret's name: also its file name under /run/secrets and the tail of its Swarm name
+ * (see secretObjectName), hence shorter than a function name. `faasctl…` is the runtime's
+ * own (the warm token is /run/secrets/faasctl-token).
+ */
+export function validateSecretName(name: unknown): string {
+  const rule = '1-24 characters: lower-case letters, digits, "-" or "_", starting with a letter, not "faasctl…"';
+  const valid = validate(name, /^[a-z][a-z0-9_-]{0,23}$/, 'secret name', rule);
+  if (valid.startsWith('faasctl')) throw new UsageError(`invalid secret name "${valid}": the faasctl prefix is reserved`, { code: 'invalid_name', hint: `use ${rule}` });
+  return valid;
+}
+
 /** A name prefix for bulk operations: a valid name that leaves room for a number. */
 export function validatePrefix(prefix: unknown): string {
   return validate(prefix, /^[a-z][a-z0-9_-]{0,23}$/, 'prefix', '1-24 characters: lower-case letters, digits, "-" or "_", starting with a letter');

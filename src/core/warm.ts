@@ -6,6 +6,7 @@ import { componentLabels } from '../swarm/spec.js';
 import { ConflictError, NotFoundError, PlatformError, UsageError } from './errors.js';
 import { ensureCodeConfig, requireFunction, type FunctionDeps } from './functions.js';
 import type { ReplicaEndpoint } from './ports.js';
+import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
 
 /**
@@ -128,7 +129,7 @@ interface SpecOptions {
   requestId?: string;
 }
 
-export async function replicaSpec(deps: Pick<WarmDeps, 'swarm' | 'runtimeImage'>, fn: CurrentFunction, o: SpecOptions) {
+export async function replicaSpec(deps: Pick<WarmDeps, 'store' | 'swarm' | 'runtimeImage'>, fn: CurrentFunction, o: SpecOptions) {
   const v = fn.current;
   await ensureCodeConfig(deps.swarm, o.installation, v.sha256, v.code);
   const code = await deps.swarm.findConfig(codeConfigName(o.installation, v.sha256));
@@ -147,6 +148,7 @@ export async function replicaSpec(deps: Pick<WarmDeps, 'swarm' | 'runtimeImage'>
     env: v.env,
     code: { configId: code.id, configName: code.name },
     token: { secretId: o.secret.id, secretName: o.secret.name },
+    secrets: await secretMountsFor(deps, fn.userId, v.secrets),
     labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId, requestId: o.requestId },
   });
 }

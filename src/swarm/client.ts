@@ -91,6 +91,8 @@ export interface ContainerRun {
   stderr: string;
   /** True when the container ran past the spec's timeout and was killed. */
   timedOut: boolean;
+  /** True when the spec's signal aborted the run and the container was killed. */
+  cancelled?: boolean;
 }
 
 export interface ContainerStats {

@@ -10,6 +10,7 @@ import { createModem } from './modem.js';
 import type { ContainerRunSpec } from './sandbox.js';
 import type { ServiceSpec } from './spec.js';
 import { readdirSync } from 'node:fs';
+import { posix } from 'node:path';
 import http from 'node:http';
 import type { SshTunnel } from './ssh-tunnel.js';
 import { TunnelSocket } from './tunnel-socket.js';
@@ -230,37 +231,37 @@ export class DockerSwarmClient implements SwarmClient {
 
   runContainer(spec: ContainerRunSpec): Promise<ContainerRun> {
     return this.call(`run ${spec.image} ${spec.cmd[0]}`, async () => {
-      const container = await this.docker.createContainer({
-        Image: spec.image,
-        Cmd: spec.cmd,
-        Labels: spec.labels,
-        NetworkDisabled: true,
-        HostConfig: {
-          Memory: spec.memoryBytes,
-          NanoCpus: spec.nanoCpus,
-          PidsLimit: 64,
-          CapDrop: ['ALL'],
-          SecurityOpt: ['no-new-privileges'],
-          NetworkMode: 'none',
-        },
-      });
+      const container = await this.docker.createContainer(containerOptions(spec));
       try {
-        await container.putArchive(await tarOf(spec.files), { path: '/' });
+        // A read-only root takes a copy only into a volume, and only when the copy targets it.
+        const at = spec.filesVolume ?? '/';
+        await container.putArchive(await tarOf(spec.files, at), { path: at });
+        // Attached before start, so not a byte of the live output is missed.
+        const live = spec.onOutput ? relay((await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable, spec.onOutput) : undefined;
         await container.start();
         let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          container.wait().then(() => false),
-          new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), spec.timeoutMs))),
+        let onAbort = () => {};
+        const ended = await Promise.race([
+          container.wait().then(() => 'exited' as const),
+          new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), spec.timeoutMs))),
+          new Promise<'cancelled'>((resolve) => {
+            onAbort = () => resolve('cancelled');
+            if (spec.signal?.aborted) onAbort();
+            else spec.signal?.addEventListener('abort', onAbort, { once: true });
+          }),
         ]);
         clearTimeout(timer);
-        if (timedOut) await container.kill().catch(() => {});
+        spec.signal?.removeEventListener('abort', onAbort);
+        if (ended !== 'exited') await container.kill().catch(() => {});
+        await live;
         const state = (await container.inspect()).State;
         const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
         const chunks = demuxAll(logs);
         const text = (stream: string) => Buffer.concat(chunks.filter((c) => c.stream === stream).map((c) => c.data)).toString('utf8');
-        return { exitCode: state.ExitCode ?? -1, stdout: text('stdout'), stderr: text('stderr'), timedOut };
+        return { exitCode: state.ExitCode ?? -1, stdout: text('stdout'), stderr: text('stderr'), timedOut: ended === 'timeout', cancelled: ended === 'cancelled' };
       } finally {
-        await container.remove({ force: true }).catch((err: unknown) => this.log.debug(`docker: container rm ${container.id}: ${(err as Error).message}`));
+        // v: the anonymous files volume goes with the container.
+        await container.remove({ force: true, v: true }).catch((err: unknown) => this.log.debug(`docker: container rm ${container.id}: ${(err as Error).message}`));
       }
     });
   }
@@ -301,11 +302,56 @@ export class DockerSwarmClient implements SwarmClient {
   }
 }
 
-/** A tar archive of the files (absolute paths), for putArchive at "/". */
-async function tarOf(files: Record<string, string>): Promise<Buffer> {
+/** The one-shot container: no network, no capabilities; the rest as the spec asks (see ContainerRunSpec). */
+function containerOptions(spec: ContainerRunSpec): Docker.ContainerCreateOptions {
+  const mounts = [
+    ...Object.entries(spec.tmpfs ?? {}).map(([target, size]) => ({ Type: 'tmpfs' as const, Source: '', Target: target, TmpfsOptions: { SizeBytes: size, Mode: 0o1777 } })),
+    ...(spec.filesVolume ? [{ Type: 'volume' as const, Source: '', Target: spec.filesVolume }] : []),
+  ];
+  return {
+    Image: spec.image,
+    Cmd: spec.cmd,
+    Labels: spec.labels,
+    Env: spec.env,
+    User: spec.user,
+    NetworkDisabled: true,
+    HostConfig: {
+      Memory: spec.memoryBytes,
+      NanoCpus: spec.nanoCpus,
+      PidsLimit: spec.pidsLimit ?? 64,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: 'none',
+      ReadonlyRootfs: spec.readOnlyRoot ?? false,
+      Init: false,
+      ...(mounts.length ? { Mounts: mounts } : {}),
+    },
+  };
+}
+
+/** Demultiplexes an attach stream to `onOutput`; resolves when the stream ends. */
+function relay(stream: Readable, onOutput: (chunk: LogChunk) => void): Promise<void> {
+  const demuxer = new LogDemuxer();
+  return new Promise((resolve) => {
+    stream.on('data', (bytes: Buffer) => demuxer.push(bytes).forEach(onOutput));
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
+  });
+}
+
+/** A path under `root`, as a tar entry name; a file outside it is a bug in the spec. */
+function relative(root: string, path: string): string {
+  const rel = posix.relative(root, path);
+  if (!rel || rel.startsWith('..')) throw new Error(`${path} is not under ${root}`);
+  return rel;
+}
+
+/** A tar archive of the files (absolute paths), for putArchive at `root`. */
+async function tarOf(files: Record<string, string>, root = '/'): Promise<Buffer> {
   const { pack: createPack } = await importExternal<typeof import('tar-stream')>('tar-stream');
   const pack = createPack();
-  for (const [path, content] of Object.entries(files)) pack.entry({ name: path.replace(/^\/+/, ''), mode: 0o644 }, content);
+  for (const [path, content] of Object.entries(files)) pack.entry({ name: relative(root, path), mode: 0o644 }, content);
   pack.finalize();
   const parts: Buffer[] = [];
   for await (const part of pack) parts.push(part as Buffer);

@@ -1,4 +1,4 @@
-import { CODE_PATH, LABELS, PIDS_LIMIT, RUNTIME_UID, TMP_BYTES } from './sandbox.js';
+import { CODE_PATH, LABELS, PIDS_LIMIT, RUNTIME_UID, secretMounts, TMP_BYTES, type SecretMount } from './sandbox.js';
 import { COMPONENT_LABEL, MANAGED_LABEL, type ServiceSpec } from './spec.js';
 
 /**
@@ -35,6 +35,8 @@ export interface ReplicaSpecInput {
   env: Record<string, string>;
   code: { configId: string; configName: string };
   token: { secretId: string; secretName: string };
+  /** The version's secrets, mounted as /run/secrets/NAME beside the token. */
+  secrets?: SecretMount[];
   labels: { functionId: string; functionName: string; version: number; userId: string; requestId?: string };
 }
 
@@ -100,7 +102,7 @@ export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
         StopGracePeriod: (Math.ceil(o.timeoutMs / 1000) + 5) * SECOND_NS,
         Mounts: [{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: TMP_BYTES, Mode: 0o1777 } }],
         Configs: [{ ConfigID: o.code.configId, ConfigName: o.code.configName, File: file(CODE_PATH, 0o440) }],
-        Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: file(TOKEN_SECRET_FILE, 0o400) }],
+        Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: file(TOKEN_SECRET_FILE, 0o400) }, ...secretMounts(o.secrets)],
       },
       Resources: { Limits: { MemoryBytes: perReplica(o.memoryBytes), NanoCPUs: perReplica(o.nanoCpus), Pids: SERVER_PIDS + PIDS_LIMIT * o.workers } },
       // A replica that dies (killed, out of memory in the server) comes back; a bulk replica

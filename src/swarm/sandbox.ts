@@ -1,3 +1,4 @@
+import type { LogChunk } from './log-demux.js';
 import { MANAGED_LABEL, COMPONENT_LABEL, type ServiceSpec } from './spec.js';
 
 /**
@@ -24,6 +25,21 @@ export const LABELS = {
   installation: 'io.faasctl.installation',
 } as const;
 
+/** Where a function finds its secrets: /run/secrets/NAME (Docker's default directory). */
+export const SECRETS_DIR = '/run/secrets';
+
+/** A user secret a function version mounts: `name` is the file, `secretName` the Swarm object. */
+export interface SecretMount {
+  name: string;
+  secretId: string;
+  secretName: string;
+}
+
+/** Read-only for the runtime's user alone (0400): no other uid in the task can read it. */
+export function secretMounts(secrets: SecretMount[] = []) {
+  return secrets.map((s) => ({ SecretID: s.secretId, SecretName: s.secretName, File: { Name: s.name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: 0o400 } }));
+}
+
 /** The label that scopes an object to one installation (one database). */
 export function installationLabel(installation: string): Record<string, string> {
   return { [LABELS.installation]: installation };
@@ -42,6 +58,8 @@ export interface InvocationSpecInput {
   env: Record<string, string>;
   code: { configId: string; configName: string };
   input: { configId: string; configName: string };
+  /** The version's secrets, mounted as /run/secrets/NAME. */
+  secrets?: SecretMount[];
   labels: { functionId: string; functionName: string; version: number; userId: string };
 }
 
@@ -110,6 +128,7 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
           { ConfigID: o.code.configId, ConfigName: o.code.configName, File: file(CODE_PATH) },
           { ConfigID: o.input.configId, ConfigName: o.input.configName, File: file(INPUT_PATH) },
         ],
+        ...(o.secrets?.length ? { Secrets: secretMounts(o.secrets) } : {}),
       },
       Resources: { Limits: { MemoryBytes: o.memoryBytes, NanoCPUs: o.nanoCpus, Pids: PIDS_LIMIT } },
       RestartPolicy: { Condition: 'none' },
@@ -128,6 +147,20 @@ export interface ContainerRunSpec {
   memoryBytes: number;
   nanoCpus: number;
   timeoutMs: number;
+  /** The rest is unset for the syntax check; `fn run` sets the invocation's sandbox (local-run-spec.ts). */
+  env?: string[];
+  user?: string;
+  readOnlyRoot?: boolean;
+  /** tmpfs mounts: target → size in bytes (mode 1777). */
+  tmpfs?: Record<string, number>;
+  /** An anonymous volume mounted here, removed with the container: a read-only root takes `files` only there. */
+  filesVolume?: string;
+  /** @default 64 */
+  pidsLimit?: number;
+  /** Aborting kills the container (it is still removed). */
+  signal?: AbortSignal;
+  /** The container's output as it comes (attached before start), besides the collected copy. */
+  onOutput?: (chunk: LogChunk) => void;
 }
 
 export function checkContainerSpec(image: string, code: string, entry: string | undefined, filename: string, userId: string, installation: string): ContainerRunSpec {

@@ -10,6 +10,7 @@ import { addHelpExamples } from './help-examples.js';
 import { registerMenu } from './menu/index.js';
 import { registerRequest } from './request/index.js';
 import { registerReport } from './report.js';
+import { registerSecret } from './secret/index.js';
 import { registerStats } from './stats.js';
 import { registerTop } from './top.js';
 import { registerUp } from './up.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerAuth(program, ctx);
   registerUser(program, ctx);
   registerFunction(program, ctx);
+  registerSecret(program, ctx);
   registerRequest(program, ctx);
   registerStats(program, ctx);
   registerTop(program, ctx);

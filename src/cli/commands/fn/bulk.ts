@@ -80,8 +80,8 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
   report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
 }
 
-function limits(opts: LimitOptions): LimitOptions {
-  return { entry: opts.entry, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env };
+function limits(opts: LimitOptions): Omit<LimitOptions, 'secret'> & { secrets?: string[] } {
+  return { entry: opts.entry, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env, secrets: opts.secret };
 }
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {

@@ -1,12 +1,15 @@
 import { type Command, Option } from 'commander';
 import type { Context } from '../../context.js';
 import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './bulk.js';
+import type { FnNewOptions, FnRunOptions } from './dev.js';
 
 export interface LimitOptions {
   memory?: string;
   cpus?: string;
   timeout?: string;
   env?: string[];
+  /** Secret names: mounted as /run/secrets/NAME (`-NAME` removes one on update). */
+  secret?: string[];
   entry?: string;
 }
 
@@ -33,7 +36,8 @@ function limitOptions(cmd: Command): Command {
     .option('--memory <size>', 'memory limit, e.g. 128m, 1g (default 256m)')
     .option('--cpus <n>', 'CPU limit, e.g. 0.5 (default 1)')
     .option('--timeout <duration>', 'run-time limit, e.g. 10s, 2m (default 30s)')
-    .addOption(new Option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)').argParser(collect));
+    .addOption(new Option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)').argParser(collect))
+    .addOption(new Option('--secret <name>', 'mount your secret NAME as /run/secrets/NAME (repeatable; on update -NAME removes it)').argParser(collect));
 }
 
 export function registerFunction(program: Command, ctx: Context): void {
@@ -68,6 +72,19 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--concurrency <n>', 'with --bulk: inputs in flight at once (default: every worker of every replica)')
     .addHelpText('after', '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nA warm function (fn scale) answers from a running replica; otherwise a job runs it.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it.\nWith --bulk: 0 when every input succeeded, else 6 (or 8 when the cluster failed any).\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  faasctl fn invoke sum --bulk inputs.jsonl --concurrency 8 > answers.ndjson\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"')
     .action(async (name: string, opts: InvokeOptions) => (opts.bulk !== undefined ? (await import('./invoke-bulk.js')).runBulkInvoke(ctx, name, opts) : (await invoke()).runInvoke(ctx, name, opts)));
+
+  const dev = () => import('./dev.js');
+  fn.command('new <name>')
+    .description('write a commented skeleton NAME.py and a sample input NAME.input.json')
+    .option('--dir <dir>', 'where to write them (default: the current directory)')
+    .addHelpText('after', '\nExisting files are never overwritten.\n\nExample:\n  faasctl fn new hello && faasctl fn run hello.py --data-file hello.input.json')
+    .action(async (name: string, opts: FnNewOptions) => (await dev()).runNew(ctx, name, opts));
+
+  limitOptions(fn.command('run <file>').description('run a Python file once on the engine, sandboxed like fn invoke, without the database or a login'))
+    .option('--data <json>', 'the input document')
+    .option('--data-file <file>', 'read the input from a file ("-" for stdin)')
+    .addHelpText('after', '\nThe same syntax check, sandbox, output and exit codes as fn deploy + fn invoke (0, 2, 6, 124, 8);\nnothing is stored. Without --data or --data-file, input is read from stdin when it is not a terminal.\n\nExamples:\n  faasctl fn run examples/sum.py --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn run job.py --data-file job.input.json --timeout 5s --env MODE=test --json')
+    .action(async (file: string, opts: FnRunOptions) => (await dev()).runLocal(ctx, file, opts));
 
   fn.command('scale <name> <replicas>')
     .description('keep N warm replicas of a function running (0 = cold again); a new version rolls them')

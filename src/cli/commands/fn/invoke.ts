@@ -24,8 +24,8 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, { mode: invocation.mode, version: invocation.version });
 }
 
-/** The result to stdout; a failure as an error (exit code by kind) naming the request. */
-export function printOutcome(ctx: Context, requestId: string, o: Outcome, what: string, about: { mode?: string | null; version?: number | null } = {}): void {
+/** The result to stdout; a failure as an error (exit code by kind) naming the request (none for fn run). */
+export function printOutcome(ctx: Context, requestId: string | null, o: Outcome, what: string, about: { mode?: string | null; version?: number | null } = {}, hint: (o: Outcome) => string | undefined = (x) => hintFor(x, requestId ?? '')): void {
   const c = o.completion;
   if (ctx.io.options.json) {
     ctx.io.json({
@@ -46,13 +46,13 @@ export function printOutcome(ctx: Context, requestId: string, o: Outcome, what: 
     ctx.io.out(JSON.stringify(c.result ?? null));
     return;
   }
-  throw failure(o, requestId, what);
+  throw failure(o, requestId, what, hint(o));
 }
 
-function failure(o: Outcome, requestId: string, what: string) {
+function failure(o: Outcome, requestId: string | null, what: string, hint: string | undefined) {
   const traceback = o.frame?.error?.traceback ?? undefined;
-  const options = { detail: traceback ? traceback.trimEnd() : undefined, hint: hintFor(o, requestId) };
-  const message = `${what}: ${o.message ?? 'failed'} (request ${requestId})`;
+  const options = { detail: traceback ? traceback.trimEnd() : undefined, hint };
+  const message = `${what}: ${o.message ?? 'failed'}${requestId ? ` (request ${requestId})` : ''}`;
   const byCode: Partial<Record<ExitCode, () => Error>> = {
     [EXIT.timeout]: () => new TimeoutError(message, options),
     [EXIT.platform]: () => new PlatformError(message, options),
@@ -68,7 +68,7 @@ function hintFor(o: Outcome, requestId: string): string {
   return `faasctl request show ${requestId} has the output and error`;
 }
 
-async function readInput(ctx: Context, opts: InvokeOptions): Promise<string | undefined> {
+export async function readInput(ctx: Context, opts: Pick<InvokeOptions, 'data' | 'dataFile'>): Promise<string | undefined> {
   if (opts.data !== undefined && opts.dataFile !== undefined) throw new UsageError('give --data or --data-file, not both');
   if (opts.data !== undefined) return opts.data;
   if (opts.dataFile === '-' || (opts.dataFile === undefined && !ctx.io.stdinIsTTY)) {

@@ -18,7 +18,7 @@ export async function runDeploy(ctx: Context, file: string, opts: DeployOptions)
   const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const d = await deployFunction(deps, actor, { ...opts, name, code, filename: basename(file) });
+    const d = await deployFunction(deps, actor, { ...opts, name, code, filename: basename(file), secrets: opts.secret });
     if (warm) await scaleFunction(deps, actor, d.name, warm, workers);
     return d;
   });
@@ -31,7 +31,7 @@ export async function runUpdate(ctx: Context, name: string, file: string | undef
   const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const u = await updateFunction(deps, actor, { ...opts, name, code, filename: file && basename(file) });
+    const u = await updateFunction(deps, actor, { ...opts, name, code, filename: file && basename(file), secrets: opts.secret });
     if (u.changed) await rollWarm(deps, actor, u.name);
     return u;
   });
@@ -65,6 +65,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       format: v.format,
       limits: { memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs },
       env: v.env,
+      secrets: v.secrets,
       warm: { replicas: fn.warmReplicas, workers: fn.warmWorkers },
       createdAt: fn.createdAt.toISOString(),
       updatedAt: fn.updatedAt.toISOString(),
@@ -79,6 +80,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
     ['entry', `${v.entry} (${v.format === 'madhat' ? '2016 format' : 'main(data)'})`],
     ['limits', formatLimits(v)],
     ['env', Object.keys(v.env).join(', ') || '-'],
+    ['secrets', v.secrets.map((s) => `/run/secrets/${s}`).join(', ') || '-'],
     ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
     ['created', fn.createdAt.toISOString()],
     ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],

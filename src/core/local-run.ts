@@ -1,0 +1,84 @@
+import type { SwarmClient } from '../swarm/client.js';
+import type { LogStream } from '../swarm/log-demux.js';
+import { localRunSpec } from '../swarm/local-run-spec.js';
+import { checkCode } from './code-check.js';
+import { EXIT } from './errors.js';
+import { failedOutcome, outcomeOfFrame, ROW_OUTPUT_LIMIT, type Outcome } from './invocation.js';
+import { InvocationOutput } from './invocation-output.js';
+import { RUNTIME_OUTPUT_LIMIT, START_ALLOWANCE_MS, validateInput } from './invoke.js';
+import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
+import type { Clock, Logger } from './ports.js';
+
+/**
+ * `fn run`: a file run once on the local engine, as a cold invocation would run it, with no
+ * database, no login and no request row. The same syntax check, sandbox, runtime mode and
+ * result frame as `fn invoke`, so the same outcome and exit code.
+ */
+export interface LocalRunDeps {
+  swarm: SwarmClient;
+  clock: Clock;
+  log: Logger;
+  newId: () => string;
+  newNonce: () => string;
+  runtimeImage: () => Promise<string>;
+}
+
+export interface LocalRunRequest {
+  code: string;
+  /** Shown in syntax errors: file:line:col. */
+  filename: string;
+  /** JSON text; undefined or blank means None. */
+  input: string | undefined;
+  entry?: string;
+  /** As on fn deploy: --memory, --cpus, --timeout (defaults when unset) and --env KEY=VALUE. */
+  limits: LimitFlags;
+  env?: string[];
+  signal?: AbortSignal;
+  onOutput?: (stream: LogStream, text: string) => void;
+}
+
+export interface LocalRun {
+  /** Names the container (label io.faasctl.request); nothing is stored under it. */
+  runId: string;
+  entry: string;
+  outcome: Outcome;
+}
+
+export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Promise<LocalRun> {
+  const limits = resolveLimits(req.limits);
+  const env = parseEnv(req.env);
+  const input = validateInput(req.input);
+  const image = await deps.runtimeImage();
+  const checked = await checkCode(deps.swarm, image, req.code, req.entry, req.filename, { userId: 'local', installation: 'local' });
+  const runId = deps.newId();
+  const nonce = deps.newNonce();
+  const out = new InvocationOutput(nonce, ROW_OUTPUT_LIMIT, req.onOutput);
+  const spec = localRunSpec({ runId, image, nonce, entry: checked.entry, ...limits, outputLimit: RUNTIME_OUTPUT_LIMIT, killAfterMs: limits.timeoutMs + START_ALLOWANCE_MS, env, code: req.code, input });
+  const startedAt = deps.clock.now();
+  deps.log.debug(`fn run ${req.filename}: container for run ${runId}`);
+  const run = await deps.swarm.runContainer({ ...spec, signal: req.signal, onOutput: (chunk) => out.push(chunk) });
+  out.end();
+  if (!out.frame && !out.badFrame) recoverFrame(out, nonce, run.stdout);
+  const now = deps.clock.now();
+  const base = { output: out.output.text, outputTruncated: out.output.truncated, node: null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
+  const outcome = out.frame ? outcomeOfFrame(out.frame, base, limits) : noFrame(base, run, out.badFrame, limits.timeoutMs);
+  return { runId, entry: checked.entry, outcome };
+}
+
+/** The attach stream can end early; the container's log, read after it exited, cannot. */
+function recoverFrame(out: InvocationOutput, nonce: string, stdout: string): void {
+  const replay = new InvocationOutput(nonce, ROW_OUTPUT_LIMIT);
+  replay.push({ stream: 'stdout', data: Buffer.from(stdout) });
+  replay.end();
+  if (replay.frame) out.frame = replay.frame;
+}
+
+type Base = Parameters<typeof failedOutcome>[0];
+
+/** Why the runtime did not answer, worded as `outcomeOf` words it for a service. */
+export function noFrame(base: Base, run: { exitCode: number; timedOut: boolean; cancelled?: boolean }, badFrame: string | undefined, timeoutMs: number): Outcome {
+  if (run.cancelled) return failedOutcome(base, 'cancelled before the function answered', EXIT.interrupted);
+  if (run.timedOut) return failedOutcome(base, `no answer within ${Math.round((base.durationMs ?? 0) / 1000)} s (the function's timeout is ${timeoutMs / 1000} s)`, EXIT.timeout);
+  if (badFrame) return failedOutcome(base, `the runtime's result line could not be read: ${badFrame}`, EXIT.platform);
+  return failedOutcome(base, `the container ended (exit code ${run.exitCode}) without a result`, EXIT.platform);
+}
