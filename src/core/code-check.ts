@@ -50,7 +50,7 @@ export function checkFailure(e: CheckError, filename: string): UsageError {
   const detail = e.text != null ? [`    ${e.text}`, e.caret ? `    ${e.caret}` : undefined].filter(Boolean).join('\n') : undefined;
   return new UsageError(`${where}: ${e.type ?? 'SyntaxError'}: ${e.message}`, {
     code: 'syntax_error',
-    hint: 'fix the code and deploy again; nothing was stored',
+    hint: 'fix the code and run the command again; nothing was stored or run',
     detail,
   });
 }
