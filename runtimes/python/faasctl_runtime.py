@@ -1462,12 +1462,7 @@ class WorkerPool:
                 backoff = min(backoff * 2, WORKER_RESPAWN_MAX_SECONDS)
                 continue
             self.load_failure = None
-            with self.cond:
-                if self.closed:
-                    worker.close()
-                    return
-                self.idle.append(worker)
-                self.cond.notify()
+            self.release(worker)
             return
 
     def acquire(self, deadline):

@@ -78,7 +78,7 @@ export class ReplicaRouter {
       } catch (err) {
         if (signal?.aborted) throw err;
         if (!(err instanceof ReplicaUnreachable)) {
-          if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw this.timeout(deadline);
+          if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw this.timeout();
           throw err;
         }
         this.deps.log.debug(`${err.message}; trying another replica`);
@@ -135,15 +135,14 @@ export class ReplicaRouter {
   }
 
   private async backoff(attempts: number, deadline: number, signal?: AbortSignal): Promise<void> {
-    if (this.deps.now() >= deadline) throw this.timeout(deadline);
+    if (this.deps.now() >= deadline) throw this.timeout();
     await this.deps.sleep(Math.min(BACKOFF_MAX_MS, 10 * 2 ** Math.min(attempts, 6)));
     signal?.throwIfAborted();
     await this.refresh();
   }
 
-  private timeout(deadline: number): TimeoutError {
-    const late = Math.max(0, this.deps.now() - deadline);
-    return new TimeoutError(`no replica answered in time${late > 1000 ? ` (${Math.round(late / 1000)} s late)` : ''}`, { code: 'replica_timeout' });
+  private timeout(): TimeoutError {
+    return new TimeoutError('no replica answered in time', { code: 'replica_timeout' });
   }
 }
 

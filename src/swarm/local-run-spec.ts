@@ -1,21 +1,14 @@
-import { buildInvocationServiceSpec, CODE_PATH, INPUT_PATH, LABELS, type ContainerRunSpec } from './sandbox.js';
+import { buildInvocationServiceSpec, CODE_PATH, INPUT_PATH, LABELS, type ContainerRunSpec, type VersionSettings } from './sandbox.js';
 import { COMPONENT_LABEL, MANAGED_LABEL } from './spec.js';
 
 /** The component label of `fn run` containers: what tests and clean-up look for. */
 export const LOCAL_RUN_COMPONENT = 'run';
 
-export interface LocalRunSpecInput {
+export interface LocalRunSpecInput extends VersionSettings {
   runId: string;
-  image: string;
   nonce: string;
-  entry: string;
-  timeoutMs: number;
-  memoryBytes: number;
-  nanoCpus: number;
-  outputLimit: number;
   /** The runtime's own timeout plus start-up: after this the container is killed. */
   killAfterMs: number;
-  env: Record<string, string>;
   code: string;
   input: string;
 }

@@ -1,4 +1,4 @@
-import { CODE_PATH, LABELS, PIDS_LIMIT, RUNTIME_UID, secretMounts, TMP_BYTES, type SecretMount } from './sandbox.js';
+import { CODE_PATH, LABELS, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, userEnvironment, type VersionSettings } from './sandbox.js';
 import { COMPONENT_LABEL, MANAGED_LABEL, type ServiceSpec } from './spec.js';
 
 /**
@@ -21,22 +21,13 @@ export const BULK_IDLE_EXIT_MS = 60_000;
 
 export type ReplicaPurpose = 'warm' | 'bulk';
 
-export interface ReplicaSpecInput {
+export interface ReplicaSpecInput extends VersionSettings {
   purpose: ReplicaPurpose;
   installation: string;
-  image: string;
   replicas: number;
   workers: number;
-  entry: string;
-  timeoutMs: number;
-  memoryBytes: number;
-  nanoCpus: number;
-  outputLimit: number;
-  env: Record<string, string>;
   code: { configId: string; configName: string };
   token: { secretId: string; secretName: string };
-  /** The version's secrets, mounted as /run/secrets/NAME beside the token. */
-  secrets?: SecretMount[];
   labels: { functionId: string; functionName: string; version: number; userId: string; requestId?: string };
 }
 
@@ -70,8 +61,6 @@ export function replicaLabels(o: Pick<ReplicaSpecInput, 'purpose' | 'installatio
 
 export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
   const labels = replicaLabels(o);
-  const userEnv = Object.entries(o.env).filter(([k]) => !k.startsWith('FAASCTL_')).map(([k, v]) => `${k}=${v}`);
-  const file = (name: string, mode: number) => ({ Name: name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: mode });
   const perReplica = (limit: number) => limit * o.workers;
   return {
     Name: o.purpose === 'warm' ? warmServiceName(o.installation, o.labels.functionId) : bulkServiceName(o.labels.requestId ?? ''),
@@ -81,7 +70,7 @@ export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
         Image: o.image,
         Args: ['serve'],
         Env: [
-          ...userEnv,
+          ...userEnvironment(o.env),
           `FAASCTL_PORT=${REPLICA_PORT}`,
           `FAASCTL_WORKERS=${o.workers}`,
           `FAASCTL_ENTRY=${o.entry}`,
@@ -94,15 +83,11 @@ export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
           ...(o.purpose === 'bulk' ? [`FAASCTL_IDLE_EXIT_MS=${BULK_IDLE_EXIT_MS}`] : []),
         ],
         Labels: labels,
-        User: `${RUNTIME_UID}:${RUNTIME_UID}`,
-        Init: false,
-        ReadOnly: true,
-        CapabilityDrop: ['ALL'],
+        ...SANDBOXED_CONTAINER,
         // Requests in flight finish before the replica exits (the server drains on SIGTERM).
         StopGracePeriod: (Math.ceil(o.timeoutMs / 1000) + 5) * SECOND_NS,
-        Mounts: [{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: TMP_BYTES, Mode: 0o1777 } }],
-        Configs: [{ ConfigID: o.code.configId, ConfigName: o.code.configName, File: file(CODE_PATH, 0o440) }],
-        Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: file(TOKEN_SECRET_FILE, 0o400) }, ...secretMounts(o.secrets)],
+        Configs: [{ ConfigID: o.code.configId, ConfigName: o.code.configName, File: runtimeFile(CODE_PATH, 0o440) }],
+        Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: runtimeFile(TOKEN_SECRET_FILE, 0o400) }, ...secretMounts(o.secrets)],
       },
       Resources: { Limits: { MemoryBytes: perReplica(o.memoryBytes), NanoCPUs: perReplica(o.nanoCpus), Pids: SERVER_PIDS + PIDS_LIMIT * o.workers } },
       // A replica that dies (killed, out of memory in the server) comes back; a bulk replica

@@ -35,31 +35,59 @@ export interface SecretMount {
   secretName: string;
 }
 
+/** A file Swarm places in the task (config or secret), owned by the runtime's user. */
+export function runtimeFile(name: string, mode: number) {
+  return { Name: name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: mode };
+}
+
 /** Read-only for the runtime's user alone (0400): no other uid in the task can read it. */
 export function secretMounts(secrets: SecretMount[] = []) {
-  return secrets.map((s) => ({ SecretID: s.secretId, SecretName: s.secretName, File: { Name: s.name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: 0o400 } }));
+  return secrets.map((s) => ({ SecretID: s.secretId, SecretName: s.secretName, File: runtimeFile(s.name, 0o400) }));
 }
 
-/** The label that scopes an object to one installation (one database). */
-export function installationLabel(installation: string): Record<string, string> {
-  return { [LABELS.installation]: installation };
-}
-
-export interface InvocationSpecInput {
-  requestId: string;
-  installation: string;
+/** What a function version gives every place its code runs: a job, a replica, a local run. */
+export interface VersionSettings {
   image: string;
-  nonce: string;
   entry: string;
   timeoutMs: number;
   memoryBytes: number;
   nanoCpus: number;
   outputLimit: number;
   env: Record<string, string>;
-  code: { configId: string; configName: string };
-  input: { configId: string; configName: string };
   /** The version's secrets, mounted as /run/secrets/NAME. */
   secrets?: SecretMount[];
+}
+
+/**
+ * The function's own environment. FAASCTL_* is the runtime's namespace (deploy rejects it
+ * too): a user value must never shadow the nonce, the token file or a limit.
+ */
+export function userEnvironment(env: Record<string, string>): string[] {
+  return Object.entries(env)
+    .filter(([k]) => !k.startsWith('FAASCTL_'))
+    .map(([k, v]) => `${k}=${v}`);
+}
+
+/** The sandbox every task running user code shares; see the README's threat model. */
+export const SANDBOXED_CONTAINER = {
+  User: `${RUNTIME_UID}:${RUNTIME_UID}`,
+  Init: false,
+  ReadOnly: true,
+  CapabilityDrop: ['ALL'],
+  Mounts: [{ Type: 'tmpfs' as const, Target: '/tmp', TmpfsOptions: { SizeBytes: TMP_BYTES, Mode: 0o1777 } }],
+};
+
+/** The label that scopes an object to one installation (one database). */
+export function installationLabel(installation: string): Record<string, string> {
+  return { [LABELS.installation]: installation };
+}
+
+export interface InvocationSpecInput extends VersionSettings {
+  requestId: string;
+  installation: string;
+  nonce: string;
+  code: { configId: string; configName: string };
+  input: { configId: string; configName: string };
   labels: { functionId: string; functionName: string; version: number; userId: string };
 }
 
@@ -97,9 +125,6 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
     [LABELS.version]: String(o.labels.version),
     [LABELS.user]: o.labels.userId,
   };
-  // FAASCTL_* is the runtime's namespace (deploy rejects it too): a user value must never shadow the nonce.
-  const userEnv = Object.entries(o.env).filter(([k]) => !k.startsWith('FAASCTL_')).map(([k, v]) => `${k}=${v}`);
-  const file = (name: string) => ({ Name: name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: 0o440 });
   return {
     Name: invocationServiceName(o.requestId),
     Labels: labels,
@@ -108,7 +133,7 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
         Image: o.image,
         Args: ['run'],
         Env: [
-          ...userEnv,
+          ...userEnvironment(o.env),
           `FAASCTL_NONCE=${o.nonce}`,
           `FAASCTL_ENTRY=${o.entry}`,
           `FAASCTL_TIMEOUT_MS=${o.timeoutMs}`,
@@ -118,15 +143,11 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
           `FAASCTL_INPUT_FILE=${INPUT_PATH}`,
         ],
         Labels: labels,
-        User: `${RUNTIME_UID}:${RUNTIME_UID}`,
-        Init: false,
-        ReadOnly: true,
-        CapabilityDrop: ['ALL'],
+        ...SANDBOXED_CONTAINER,
         StopGracePeriod: STOP_GRACE_NS,
-        Mounts: [{ Type: 'tmpfs', Target: '/tmp', TmpfsOptions: { SizeBytes: TMP_BYTES, Mode: 0o1777 } }],
         Configs: [
-          { ConfigID: o.code.configId, ConfigName: o.code.configName, File: file(CODE_PATH) },
-          { ConfigID: o.input.configId, ConfigName: o.input.configName, File: file(INPUT_PATH) },
+          { ConfigID: o.code.configId, ConfigName: o.code.configName, File: runtimeFile(CODE_PATH, 0o440) },
+          { ConfigID: o.input.configId, ConfigName: o.input.configName, File: runtimeFile(INPUT_PATH, 0o440) },
         ],
         ...(o.secrets?.length ? { Secrets: secretMounts(o.secrets) } : {}),
       },
