@@ -125,6 +125,13 @@ CREATE TABLE IF NOT EXISTS secrets (
 );
 ALTER TABLE function_versions ADD COLUMN IF NOT EXISTS secrets jsonb NOT NULL DEFAULT '[]'::jsonb;
 
-INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '4')
+-- Dependencies (v5): the image a version runs in when it has requirements (null: the runtime
+-- image), by tag or, with a registry, by digest; and its requirements as given, for `fn show`.
+ALTER TABLE function_versions ADD COLUMN IF NOT EXISTS image text;
+ALTER TABLE function_versions ADD COLUMN IF NOT EXISTS requirements text;
+-- Scale-out (v5): where a version's tasks may run (Swarm constraints and spread preferences).
+ALTER TABLE function_versions ADD COLUMN IF NOT EXISTS placement jsonb NOT NULL DEFAULT '{"constraints":[],"spread":[]}'::jsonb;
+
+INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '5')
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
   WHERE faasctl_meta.value::int < EXCLUDED.value::int;

@@ -26,6 +26,25 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // The multi-node cluster (scripts/cluster.sh): only under `npm run test:cluster`, which
+      // sets FAASCTL_CLUSTER_TESTS=1, so that a plain `npx vitest run` (npm test) leaves it out.
+      ...(process.env.FAASCTL_CLUSTER_TESTS === '1'
+        ? [
+            {
+              test: {
+                ...shared,
+                name: 'cluster',
+                include: ['test/cluster/**/*.test.ts'],
+                globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/cluster-setup.ts'],
+                testTimeout: 300_000,
+                hookTimeout: 300_000,
+                retry: 0,
+                // One shared cluster whose nodes the tests crash and cut: one file at a time.
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

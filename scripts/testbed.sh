@@ -292,7 +292,9 @@ build_base_image() {
   trap 'remove_rootfs "$WORK"' EXIT
   local root=$WORK/root
   say "debootstrap $SUITE from $MIRROR (a few minutes; log $log)"
-  debootstrap --variant=minbase --include=python3,ca-certificates ${KEYRING:+--keyring="$KEYRING"} \
+  # python3-pip (with Debian's setuptools and wheel) lets faasctl install a function's requirements,
+  # local source packages included, without reaching any index.
+  debootstrap --variant=minbase --include=python3,python3-pip,ca-certificates ${KEYRING:+--keyring="$KEYRING"} \
     "$SUITE" "$root" "$MIRROR" >"$log" 2>&1 || fail "$log" 'debootstrap failed'
   # debootstrap's /etc/apt/sources.list (the same mirror) stays, so apt-get works in docker build.
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*
@@ -300,15 +302,29 @@ build_base_image() {
   say "importing $BASE_IMAGE"
   tar --numeric-owner -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    -c 'ENV LANG=C.UTF-8' -c 'LABEL io.faasctl.testbed=python-base' -c 'CMD ["python3"]' \
-    -m "debootstrap --variant=minbase --include=python3,ca-certificates $SUITE" \
+    -c 'ENV LANG=C.UTF-8' -c 'LABEL io.faasctl.testbed=python-base' -c 'LABEL io.faasctl.testbed.pip=1' \
+    -c 'CMD ["python3"]' -m "debootstrap --variant=minbase --include=python3,python3-pip,ca-certificates $SUITE" \
     - "$BASE_IMAGE" >/dev/null
   remove_rootfs "$WORK"
   trap - EXIT
 }
 
+# base_image_stale IMAGE: our own base image from before pip was in it (rebuilt by ensure_base_image).
+base_image_stale() {
+  local labels
+  labels=$(docker image inspect --format \
+    '{{index .Config.Labels "io.faasctl.testbed"}} {{index .Config.Labels "io.faasctl.testbed.pip"}}' "$1" 2>/dev/null) || return 1
+  [[ $labels == 'python-base ' ]]
+}
+
 ensure_base_image() {
   local size
+  if base_image_stale "$BASE_IMAGE"; then
+    say "base image $BASE_IMAGE has no pip (built before python3-pip was added), rebuilding it"
+    build_base_image
+    say "base image rebuilt ($BASE_IMAGE, $(image_size "$BASE_IMAGE"))"
+    return
+  fi
   if size=$(image_size "$BASE_IMAGE"); then
     say "base image ok ($BASE_IMAGE, $size)"
     return
@@ -522,7 +538,8 @@ cmd_status() {
     line engine "ok ($v)"
     s=$(swarm_state) || s=unknown
     if [[ $s == active ]]; then line swarm "ok ($s)"; else line swarm "MISSING ($s)"; rc=1; fi
-    if s=$(image_size "$BASE_IMAGE"); then line 'base image' "ok ($BASE_IMAGE, $s)"; else
+    if base_image_stale "$BASE_IMAGE"; then line 'base image' "OLD ($BASE_IMAGE has no pip: run up)"; rc=1
+    elif s=$(image_size "$BASE_IMAGE"); then line 'base image' "ok ($BASE_IMAGE, $s)"; else
       line 'base image' "MISSING ($BASE_IMAGE)"; rc=1; fi
     if s=$(image_size "$PG_IMAGE"); then line 'postgres image' "ok ($PG_IMAGE, $s)"; else
       line 'postgres image' "MISSING ($PG_IMAGE)"; rc=1; fi

@@ -8,7 +8,9 @@ import { isSshHost } from '../swarm/connect.js';
 import { HttpReplicaTransport, type Dialer } from '../swarm/replica-http.js';
 import { TunnelSocket } from '../swarm/tunnel-socket.js';
 import { runtimeImageRef } from '../runtime/python.js';
+import { pinnedImage } from '../core/images.js';
 import type { Context } from './context.js';
+import { nodeLocalFiles } from './commands/fn/source.js';
 
 /** The real adapters behind the function use cases, built once per command. */
 export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps & WarmDeps> {
@@ -26,13 +28,27 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
     // 128 bits: the function would have to guess it to forge its result line.
     newNonce: () => randomBytes(16).toString('base64url'),
     sha256: (text) => createHash('sha256').update(text).digest('hex'),
-    runtimeImage: () => runtimeImageRef(cfg.context?.registry),
+    runtimeImage: once(async () => pinnedImage(swarm, await runtimeImageRef(cfg.registry.value), cfg.registry.value)),
     sleep: (ms) => sleep(ms),
     progress,
+    files: nodeLocalFiles,
+    registry: cfg.registry.value,
     newToken: () => randomBytes(32).toString('base64url'),
     replicaHost: (address) => replicaHost(cfg.host.value, address),
     replicaTransport: (maxSockets) => new HttpReplicaTransport(maxSockets, dialer),
     monotonic: () => performance.now(),
+  };
+}
+
+/** The first call's promise, shared by every later call (a rejected one is retried). */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= fn().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
   };
 }
 

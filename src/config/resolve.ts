@@ -34,6 +34,8 @@ export interface ResolvedConfig {
   databaseUrl: Resolved<string | undefined>;
   databaseViaSsh: Resolved<boolean>;
   ssh: ResolvedSsh;
+  /** HOST:PORT every node pulls faasctl's images from; none on a one-node Swarm. */
+  registry: Resolved<string | undefined>;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -73,7 +75,9 @@ export function resolveConfig(input: { flags: ConfigFlags; env: Env; file: Confi
     [databaseUrl.source === fromContext ? context?.databaseViaSsh : undefined, fromContext],
   ) ?? { value: false, source: 'default' };
 
-  return { contextName, context, host, tls: resolveTls(host, env, context, fromContext), databaseUrl, databaseViaSsh: viaSsh, ssh: resolveSsh(flags, env, host, context, fromContext) };
+  const registry = first<string>([env.FAASCTL_REGISTRY, 'env:FAASCTL_REGISTRY'], [context?.registry, fromContext]) ?? { value: undefined, source: 'default' };
+
+  return { contextName, context, host, tls: resolveTls(host, env, context, fromContext), databaseUrl, databaseViaSsh: viaSsh, ssh: resolveSsh(flags, env, host, context, fromContext), registry };
 }
 
 /** SSH settings follow the host, like TLS files: the context's own only when the host came from it. */

@@ -47,6 +47,8 @@ export interface BulkAnswer {
   /** This CLI's round trip for the input, retries included. */
   latencyMs: number;
   attempts: number;
+  /** The node that answered (its hostname). */
+  node: string | null;
 }
 
 export interface BulkRun {
@@ -57,6 +59,8 @@ export interface BulkRun {
   total: number;
   answered: number;
   counts: Partial<Record<Completion['status'], number>>;
+  /** Answers per node (hostname): where Swarm spread the work. */
+  nodes: Record<string, number>;
   durationMs: number;
   exitCode: ExitCode;
 }
@@ -106,6 +110,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   await deps.store.requests.insert({ ...row, status: 'pending', params: { name: fn.name, version: fn.current.version, inputs: total, concurrency: req.concurrency ?? null } });
   let route: Route | undefined;
   const counts: BulkRun['counts'] = {};
+  const nodes: BulkRun['nodes'] = {};
   let answered = 0;
   let worst = EXIT.ok as ExitCode;
   try {
@@ -115,6 +120,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
     await dispatch(deps, fn, route, req, (answer, item) => {
       answered++;
       counts[answer.status] = (counts[answer.status] ?? 0) + 1;
+      if (answer.node) nodes[answer.node] = (nodes[answer.node] ?? 0) + 1;
       if (answer.exitCode !== EXIT.ok && (worst === EXIT.ok || answer.exitCode === EXIT.platform)) worst = answer.exitCode;
       writer.add(item);
       req.onAnswer(answer);
@@ -122,7 +128,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
     });
     await writer.flush();
   } catch (err) {
-    await close(deps, requestId, started, { status: 'system_error', error: (err as Error).message, total, answered, counts });
+    await close(deps, requestId, started, { status: 'system_error', error: (err as Error).message, total, answered, counts, nodes });
     throw err;
   } finally {
     route?.transport.close();
@@ -131,15 +137,15 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   const cancelled = req.signal?.aborted ?? false;
   const exitCode = cancelled ? EXIT.interrupted : worst;
   const status = cancelled || exitCode === EXIT.platform ? 'system_error' : exitCode === EXIT.ok ? 'success' : 'application_error';
-  const durationMs = await close(deps, requestId, started, { status, error: cancelled ? `cancelled after ${answered} of ${total} inputs` : null, total, answered, counts });
-  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, durationMs, exitCode };
+  const durationMs = await close(deps, requestId, started, { status, error: cancelled ? `cancelled after ${answered} of ${total} inputs` : null, total, answered, counts, nodes });
+  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, nodes, durationMs, exitCode };
 }
 
-async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts'] }): Promise<number> {
+async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts']; nodes: BulkRun['nodes'] }): Promise<number> {
   const durationMs = deps.monotonic() - started;
   await deps.store.requests.complete(requestId, {
     status: s.status,
-    result: { total: s.total, answered: s.answered, ...s.counts },
+    result: { total: s.total, answered: s.answered, ...s.counts, nodes: s.nodes },
     error: s.error,
     output: '',
     outputTruncated: false,
@@ -223,7 +229,7 @@ function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number
   const c = o.completion;
   const error = o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null);
   return {
-    answer: { index, version: c.functionVersion ?? null, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts },
+    answer: { index, version: c.functionVersion ?? null, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts, node: c.node },
     // The row keeps the caller's view, like a request row: the round trip.
     item: { index, version: c.functionVersion ?? null, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: latencyMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
   };

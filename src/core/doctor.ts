@@ -19,6 +19,8 @@ export interface DoctorDeps {
   db: () => Promise<Database>;
   hasDatabase: boolean;
   runtimeImage: string;
+  /** HOST:PORT every node pulls from, when the cluster has one. */
+  registry?: string;
   expectedSchema: number;
   schemaVersion: (db: Database) => Promise<number | undefined>;
 }
@@ -35,6 +37,7 @@ async function engineChecks(deps: DoctorDeps): Promise<Check[]> {
     const info = await swarm.engineInfo();
     const engine = ok('engine', `Docker ${info.version} (API ${info.apiVersion}, ${info.os}/${info.arch}) at ${swarm.endpoint}`);
     const rest = await swarmChecks(swarm, deps.runtimeImage);
+    if (deps.registry) rest.push(await registryCheck(swarm, deps.runtimeImage, deps.registry));
     return [engine, ...rest];
   } catch (err) {
     const skipped = ['swarm', 'nodes', 'runtime image'].map((name) => skip(name, 'engine unreachable'));
@@ -62,6 +65,13 @@ async function swarmChecks(swarm: SwarmClient, runtimeImage: string): Promise<Ch
       : { name: 'runtime image', status: 'fail', detail: `${runtimeImage} not found`, fix: 'run faasctl up to build it', exitCode: EXIT.notFound },
   );
   return checks;
+}
+
+/** Workers pull the runtime image by digest, so it must be in the registry, not only on the manager. */
+async function registryCheck(swarm: SwarmClient, runtimeImage: string, registry: string): Promise<Check> {
+  const pinned = await swarm.pushedDigest(runtimeImage);
+  if (pinned) return ok('registry', `${registry}: ${pinned.slice(pinned.indexOf('@') + 1, pinned.indexOf('@') + 20)}…`);
+  return { name: 'registry', status: 'fail', detail: `${runtimeImage} was not pushed to ${registry}`, fix: `run faasctl up --registry ${registry}`, exitCode: EXIT.notFound };
 }
 
 function nodesCheck(nodes: Array<{ hostname: string; state: string; availability: string; role: string }>): Check {

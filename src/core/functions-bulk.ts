@@ -1,7 +1,9 @@
+import { parsePlacement, type PlacementFlags } from './placement.js';
 import type { FunctionSummary } from '../db/functions-repo.js';
 import type { Store } from '../db/store.js';
 import { type BulkItem, runBulk } from './bulk.js';
 import { checkFunctionCode, type CheckedCode, type Deployed, deployFunction, ensureCodeConfig, type FunctionDeps, listFunctions, removeUnusedCodeConfigs, updateFunction } from './functions.js';
+import type { DependencyInput } from './dependencies.js';
 import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName, validatePrefix } from './names.js';
 import type { Actor } from './users.js';
@@ -22,6 +24,9 @@ export interface BulkSource extends LimitFlags {
   entry?: string;
   env?: string[];
   secrets?: string[];
+  /** Installed once into one image that every item's version runs in; undefined keeps each one's (update). */
+  dependencies?: DependencyInput | null;
+  placement?: PlacementFlags;
 }
 
 export interface BulkPublished {
@@ -67,6 +72,7 @@ export function rangeLabel(names: string[]): string {
 function validateFlags(input: BulkSource): void {
   resolveLimits(input);
   parseEnv(input.env);
+  parsePlacement(input.placement ?? {});
 }
 
 /** A rejected file records one request row for the whole batch, named by `label`. */

@@ -5,6 +5,7 @@ import type { SwarmClient } from '../swarm/client.js';
 import { codeConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { checkCode, type CheckPassed } from './code-check.js';
+import { type DependencyInput, type LocalFiles, NO_DEPS, prepareDependencies, type PreparedDeps, versionImage } from './dependencies.js';
 import { ConflictError, NotFoundError, UsageError } from './errors.js';
 import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName } from './names.js';
@@ -12,6 +13,7 @@ import { applySecretFlags, parseSecretNames, requireSecrets } from './secrets.js
 import type { Clock, Logger } from './ports.js';
 import type { Actor } from './users.js';
 import { makeCold } from './warm.js';
+import { NO_PLACEMENT, parsePlacement, samePlacement, type Placement, type PlacementFlags } from './placement.js';
 
 /** Swarm stores a config of at most 500 KiB; code and input travel as configs. */
 export const MAX_CODE_BYTES = 500 * 1024;
@@ -25,7 +27,14 @@ export interface FunctionDeps {
   sha256: (text: string) => string;
   runtimeImage: () => Promise<string>;
   progress: (text: string) => void;
+  /** Reads the local packages a requirements file names. */
+  files?: LocalFiles;
+  /** HOST:PORT: dependency images are pushed there and versions name them by digest. */
+  registry?: string;
 }
+
+/** `undefined`: no change (update keeps the current ones); `null`: none (a directory without requirements.txt). */
+type DependenciesFlag = DependencyInput | null | undefined;
 
 export interface DeployInput extends LimitFlags {
   name: string;
@@ -36,6 +45,8 @@ export interface DeployInput extends LimitFlags {
   env?: string[];
   /** Names of the user's secrets to mount (`fn deploy --secret NAME`). */
   secrets?: string[];
+  dependencies?: DependenciesFlag;
+  placement?: PlacementFlags;
 }
 
 export interface Deployed {
@@ -48,8 +59,13 @@ export interface Deployed {
   limits: Limits;
   env: Record<string, string>;
   secrets: string[];
+  placement: Placement;
   warnings: CheckPassed['warnings'];
   requestId: string;
+  /** The dependency image the version runs in (null: the runtime image). */
+  image: string | null;
+  /** Whether that image existed already (no build); null without dependencies. */
+  reused: boolean | null;
   /** False when the code is identical to the current version's: no new version was made. */
   changed: boolean;
 }
@@ -60,9 +76,10 @@ export async function deployFunction(deps: FunctionDeps, actor: Actor, input: De
   const limits = resolveLimits(input);
   const env = parseEnv(input.env);
   const secrets = parseSecretNames(input.secrets);
+  const placement = parsePlacement(input.placement ?? {}) ?? NO_PLACEMENT;
   if (await deps.store.functions.current(actor.id, name)) throw nameTaken(name);
   await requireSecrets(deps.store, actor.id, secrets);
-  return publish(deps, actor, { ...input, name, limits, env, secrets, type: 'fn.deploy' }, checked, async (tx, version) => {
+  return publish(deps, actor, { ...input, name, limits, env, secrets, placement, type: 'fn.deploy' }, checked, async (tx, version) => {
     await tx.functions.insert({ id: version.functionId, userId: actor.id, name });
     return 1;
   });
@@ -77,6 +94,9 @@ export interface UpdateInput extends LimitFlags {
   env?: string[];
   /** `NAME` adds a secret, `-NAME` removes one; none keeps the current set. */
   secrets?: string[];
+  dependencies?: DependenciesFlag;
+  /** None given: the current version's placement is kept. */
+  placement?: PlacementFlags;
 }
 
 /** A new immutable version; flags not given keep the current version's values. `checked` as for deployFunction. */
@@ -86,14 +106,17 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   const limits = resolveLimits(input, cur);
   const env = parseEnv(input.env, cur.env);
   const secrets = applySecretFlags(input.secrets, cur.secrets);
+  const placement = parsePlacement(input.placement ?? {}) ?? cur.placement ?? NO_PLACEMENT;
   const code = checked?.code ?? input.code ?? cur.code;
   const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
-  const unchanged = code === cur.code && entry === cur.entry && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env) && secrets.join() === [...(cur.secrets ?? [])].sort().join();
+  // New requirements build (or reuse) their image first: an identical one leaves the version unchanged.
+  const prepared = checked?.deps ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
+  const unchanged = code === cur.code && entry === cur.entry && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env) && secrets.join() === [...(cur.secrets ?? [])].sort().join() && prepared.image === (cur.image ?? null) && samePlacement(placement, cur.placement);
   if (unchanged) {
-    return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, secrets, warnings: [], requestId: '', changed: false };
+    return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, secrets, placement, warnings: [], requestId: '', image: prepared.image, reused: prepared.reused, changed: false };
   }
   await requireSecrets(deps.store, actor.id, secrets);
-  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, secrets, type: 'fn.update', functionId: fn.id }, checked, async (tx) => {
+  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared }, checked, async (tx) => {
     const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
     if (!locked) throw notFound(fn.name);
     const next = (await tx.functions.maxVersion(fn.id)) + 1;
@@ -110,8 +133,12 @@ interface PublishInput {
   limits: Limits;
   env: Record<string, string>;
   secrets: string[];
+  placement: Placement;
   type: 'fn.deploy' | 'fn.update';
   functionId?: string;
+  dependencies?: DependenciesFlag;
+  /** Dependencies already settled (update): not prepared again. */
+  prepared?: PreparedDeps;
 }
 
 type Repos = Parameters<Parameters<Store['transaction']>[0]>[0];
@@ -124,6 +151,8 @@ export interface CheckedCode {
   format: CheckPassed['format'];
   entry: string;
   warnings: CheckPassed['warnings'];
+  /** The image it was checked in, when dependencies were given (or settled); absent: unchanged. */
+  deps?: PreparedDeps;
 }
 
 /** What a rejected check records in its request row. */
@@ -144,7 +173,7 @@ async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, ch
   const started = deps.clock.now();
   const requestId = deps.newId();
   const record = { requestId, started, type: input.type, params: { name: input.name, bytes: Buffer.byteLength(input.code) }, functionId: input.functionId, functionName: input.name };
-  const source = checked ?? (await checkFunctionCode(deps, actor, input, record));
+  const source = checked ? { ...checked, deps: input.prepared ?? checked.deps } : await checkFunctionCode(deps, actor, input, record);
   deps.progress('publishing the code…');
   const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.code);
   try {
@@ -155,20 +184,29 @@ async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, ch
   }
 }
 
-/** The size limits, then CPython's compiler in the runtime image; a rejection is recorded as `record` says. */
-export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input: { code: string; filename: string; entry?: string }, record: CheckRecord): Promise<CheckedCode> {
+/**
+ * The size limits, the dependency image (built or reused; its failure stores nothing), then
+ * CPython's compiler in the image the version will run in; a rejected check is recorded as `record` says.
+ */
+export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input: { code: string; filename: string; entry?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps }, record: CheckRecord): Promise<CheckedCode> {
   const bytes = Buffer.byteLength(input.code);
   if (bytes === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
   if (bytes > MAX_CODE_BYTES) throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
-  const image = await deps.runtimeImage();
+  const prepared = input.prepared ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : undefined);
+  const image = await versionImage(deps, prepared ?? {});
   deps.progress('checking the code…');
   try {
     const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() });
-    return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked };
+    return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked, ...(prepared ? { deps: prepared } : {}) };
   } catch (err) {
     if (err instanceof UsageError) await recordRejected(deps, actor, record, err);
     throw err;
   }
+}
+
+function prepare(deps: FunctionDeps, dependencies: DependencyInput): Promise<PreparedDeps> {
+  if (!deps.files) throw new Error('dependencies need FunctionDeps.files');
+  return prepareDependencies({ ...deps, files: deps.files }, dependencies, deps.registry);
 }
 
 /**
@@ -179,21 +217,22 @@ async function recordVersion(
   deps: Pick<FunctionDeps, 'store' | 'clock'>,
   actor: Actor,
   source: CheckedCode,
-  target: { name: string; functionId: string; limits: Limits; env: Record<string, string>; secrets: string[]; type: PublishInput['type'] },
+  target: { name: string; functionId: string; limits: Limits; env: Record<string, string>; secrets: string[]; placement: Placement; type: PublishInput['type'] },
   request: { requestId: string; started: Date },
   claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>,
 ): Promise<Deployed> {
-  const { functionId, name, limits, env, secrets } = target;
+  const { functionId, name, limits, env, secrets, placement } = target;
   const { sha256, entry, format, bytes } = source;
+  const { image, requirements, reused } = source.deps ?? NO_DEPS;
   const version = await deps.store.transaction(async (tx) => {
     // Locked until commit, so a concurrent `secret rm` cannot slip between check and insert.
     await requireSecrets(tx, actor.id, secrets, true);
     const v = await claimVersion(tx, { functionId });
-    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env, secrets });
-    await tx.requests.insert({ ...finished(deps, request.requestId, request.started), userId: actor.id, type: target.type, params: { name, version: v, sha256, bytes, entry, format, ...(secrets.length ? { secrets } : {}) }, functionId, functionName: name, functionVersion: v });
+    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env, secrets, image, requirements, placement });
+    await tx.requests.insert({ ...finished(deps, request.requestId, request.started), userId: actor.id, type: target.type, params: { name, version: v, sha256, bytes, entry, format, ...(secrets.length ? { secrets } : {}), ...(image ? { image } : {}), ...(placement.constraints.length || placement.spread.length ? { placement } : {}) }, functionId, functionName: name, functionVersion: v });
     return v;
   });
-  return { id: functionId, name, version, sha256, format, entry, limits, env, secrets, warnings: source.warnings, requestId: request.requestId, changed: true };
+  return { id: functionId, name, version, sha256, format, entry, limits, env, secrets, placement, warnings: source.warnings, requestId: request.requestId, image, reused, changed: true };
 }
 
 /** The old system stored compile errors as the request's result; so does faasctl. */

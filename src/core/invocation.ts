@@ -2,7 +2,7 @@ import type { Completion } from '../db/requests-repo.js';
 import type { Store } from '../db/store.js';
 import type { SwarmClient, SwarmTask } from '../swarm/client.js';
 import type { LogStream } from '../swarm/log-demux.js';
-import { inputConfigName } from '../swarm/sandbox.js';
+import { inputConfigName, LABELS } from '../swarm/sandbox.js';
 import { ConflictError, EXIT, type ExitCode } from './errors.js';
 import { InvocationOutput, type Frame } from './invocation-output.js';
 import type { Clock, Logger } from './ports.js';
@@ -20,6 +20,10 @@ const POLL_MS = 250;
 /** After the task ends, how long its last log lines may take to arrive. */
 const DRAIN_MS = 1000;
 const TERMINAL = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
+/** How often the node of a running task is looked at: Swarm keeps a task "running" while its node is Down. */
+const NODE_CHECK_MS = 1_000;
+/** Runs of one invocation at most: a first one and two after lost nodes. */
+export const MAX_ATTEMPTS = 3;
 const DEVELOPER_ERRORS = new Set(['InputError', 'EntryError', 'ResultError', 'CodeError']);
 const PLATFORM_ERRORS = new Set(['ConfigError', 'SpawnError']);
 
@@ -32,10 +36,15 @@ export interface InvocationDeps {
 }
 
 export interface Watched {
-  /** frame: the runtime answered; ended: the task ended without a frame; deadline / cancelled: we stopped. */
-  reason: 'frame' | 'ended' | 'deadline' | 'cancelled';
+  /**
+   * frame: the runtime answered; ended: the task ended without a frame; deadline / cancelled:
+   * we stopped; node_lost: Swarm reports the task's node Down (it may have run, or may still).
+   */
+  reason: 'frame' | 'ended' | 'deadline' | 'cancelled' | 'node_lost';
   out: InvocationOutput;
   task?: SwarmTask;
+  /** The hostname of the task's node, when it was looked up. */
+  node?: string;
 }
 
 export interface WatchOptions {
@@ -63,6 +72,7 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   o.signal?.addEventListener('abort', onAbort);
   let task: SwarmTask | undefined;
   let reason: Watched['reason'] | undefined;
+  const node = { checkedAt: -Infinity, name: undefined as string | undefined, lost: false };
   try {
     while (!reason) {
       if (out.frame) reason = 'frame';
@@ -70,7 +80,12 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
       else if (o.deadline !== undefined && deps.clock.now().getTime() >= o.deadline) reason = 'deadline';
       else {
         task = latest(await deps.swarm.listTasks(o.serviceId)) ?? task;
-        if (task && TERMINAL.has(task.state) && !out.frame) {
+        if (task?.nodeId && !TERMINAL.has(task.state) && deps.clock.now().getTime() - node.checkedAt >= NODE_CHECK_MS) {
+          await checkNode(deps, task.nodeId, node);
+        }
+        if (node.lost && !out.frame) {
+          reason = 'node_lost';
+        } else if (task && TERMINAL.has(task.state) && !out.frame) {
           await Promise.race([logs, deps.sleep(DRAIN_MS)]);
           if (!out.frame) await rereadLogs(deps, o, out);
           reason = out.frame ? 'frame' : 'ended';
@@ -86,7 +101,71 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
     o.signal?.removeEventListener('abort', onAbort);
     stopLogs.abort();
   }
-  return { reason, out, task };
+  return { reason, out, task, node: node.name };
+}
+
+async function checkNode(deps: InvocationDeps, nodeId: string, node: { checkedAt: number; name?: string; lost: boolean }): Promise<void> {
+  node.checkedAt = deps.clock.now().getTime();
+  try {
+    const found = (await deps.swarm.listNodes()).find((n) => n.id === nodeId);
+    node.name = found?.hostname ?? node.name;
+    // Down: missed heartbeats (power cut, cable cut). A node removed from the swarm is lost too.
+    node.lost = !found || found.state === 'down' || found.state === 'disconnected';
+  } catch (err) {
+    deps.log.debug(`node ${nodeId} not looked up: ${(err as Error).message}`);
+  }
+}
+
+export interface RunWatch extends WatchOptions {
+  requestId: string;
+  /** The attempt the service runs (1 for the first). */
+  attempt: number;
+  /** The function's own timeout and the start allowance: each new run gets this long again. */
+  runMs?: number;
+  onRerun?: (attempt: number, lostNode: string) => void;
+}
+
+/**
+ * Watches an invocation to its answer, running it again when its node is lost: the service
+ * is replaced by a copy (same code, input and nonce) that Swarm places on a live node, under
+ * the same request id, with the attempt counted in the row. At-least-once: the lost run may
+ * have executed, or may still be executing on a node cut off from the cluster.
+ */
+export async function watchWithReruns(deps: InvocationDeps, o: RunWatch): Promise<Watched & { serviceId: string; attempt: number }> {
+  let { serviceId, attempt, deadline } = o;
+  for (;;) {
+    const watched = await watchInvocation(deps, { ...o, serviceId, deadline });
+    if (watched.reason !== 'node_lost') return { ...watched, serviceId, attempt };
+    const lostNode = watched.node ?? watched.task?.nodeId ?? 'unknown';
+    if (attempt >= MAX_ATTEMPTS) {
+      return { ...watched, serviceId, attempt };
+    }
+    // First writer wins: a `request wait` racing this CLI must not start a second copy.
+    const next = await rerunService(deps, o.requestId, serviceId, attempt + 1);
+    if (!next) return { ...watched, reason: 'ended', serviceId, attempt };
+    deps.log.debug(`request ${o.requestId}: node ${lostNode} lost; running it again (attempt ${attempt + 1})`);
+    o.onRerun?.(attempt + 1, lostNode);
+    serviceId = next;
+    attempt += 1;
+    if (o.runMs !== undefined) deadline = deps.clock.now().getTime() + o.runMs;
+  }
+}
+
+/** Replaces an invocation's service by a copy for the next attempt; undefined when another process already did. */
+async function rerunService(deps: InvocationDeps, requestId: string, serviceId: string, attempt: number): Promise<string | undefined> {
+  const old = await deps.swarm.inspectService(serviceId);
+  if (!old?.spec || !(await deps.store.requests.claimAttempt(requestId, attempt))) return undefined;
+  const spec = structuredClone(old.spec);
+  spec.Name = rerunServiceName(old.spec.Name, attempt);
+  spec.Labels = { ...spec.Labels, [LABELS.attempt]: String(attempt) };
+  await deps.swarm.removeService(serviceId);
+  const created = await deps.swarm.createService(spec);
+  await deps.store.requests.markRunning(requestId, created);
+  return created;
+}
+
+export function rerunServiceName(name: string, attempt: number): string {
+  return `${name.replace(/-a\d+$/, '')}-a${attempt}`;
 }
 
 /** A follow stream can miss the end (the engine closes it, a log line is late); a plain read cannot. */
@@ -116,11 +195,12 @@ export function failedOutcome(base: CompletionBase, message: string, exitCode: E
 
 /** How a watched invocation ended, as a request row and an exit code. */
 export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { timeoutMs: number }): Outcome {
-  const base = { output: w.out.output.text, outputTruncated: w.out.output.truncated, node: w.task?.nodeId ?? null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
+  const base = { output: w.out.output.text, outputTruncated: w.out.output.truncated, node: w.node ?? w.task?.nodeId ?? null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
   const frame = w.out.frame;
   if (frame) return outcomeOfFrame(frame, base, limits);
   const failure = (_status: 'system_error', message: string, exitCode: ExitCode): Outcome => failedOutcome(base, message, exitCode);
   if (w.reason === 'cancelled') return failure('system_error', 'cancelled before the function answered', EXIT.interrupted);
+  if (w.reason === 'node_lost') return failure('system_error', `its node ${w.node ?? w.task?.nodeId ?? ''} was lost on each of ${MAX_ATTEMPTS} runs`, EXIT.platform);
   if (w.reason === 'deadline') return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);
   const t = w.task;

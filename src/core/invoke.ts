@@ -1,10 +1,12 @@
+import { swarmPlacement } from './placement.js';
 import type { CurrentFunction } from '../db/functions-repo.js';
 import type { LogStream } from '../swarm/log-demux.js';
 import { buildInvocationServiceSpec, codeConfigName, inputConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { NotFoundError, UsageError } from './errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, requireFunction } from './functions.js';
-import { finishInvocation, outcomeOf, removeInvocation, watchInvocation, type InvocationDeps, type Outcome } from './invocation.js';
+import { finishInvocation, outcomeOf, removeInvocation, watchWithReruns, type InvocationDeps, type Outcome } from './invocation.js';
+import { versionImage } from './dependencies.js';
 import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
 import { warmService } from './warm.js';
@@ -34,6 +36,8 @@ export interface InvokeRequest {
   cold?: boolean;
   signal?: AbortSignal;
   onOutput?: (stream: LogStream, text: string) => void;
+  /** A cold run's node was lost and it runs again elsewhere. */
+  onRerun?: (attempt: number, lostNode: string) => void;
 }
 
 export interface Invocation {
@@ -41,6 +45,8 @@ export interface Invocation {
   functionName: string;
   version: number;
   mode: 'cold' | 'warm';
+  /** Runs it took: more than 1 when a node was lost mid-run (the function may have run twice). */
+  attempt?: number;
   /** Absent for --async: the invocation is still running. */
   outcome?: Outcome;
 }
@@ -115,7 +121,7 @@ function invokeRow(actor: Actor, fn: CurrentFunction, input: string) {
 async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req: InvokeRequest): Promise<Invocation> {
   const input = validateInput(req.input);
   const v = fn.current;
-  const image = await deps.runtimeImage();
+  const image = await versionImage(deps, v);
   const requestId = deps.newId();
   const nonce = deps.newNonce();
   const startedAt = deps.clock.now();
@@ -124,10 +130,11 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   const invocation = { requestId, functionName: fn.name, version: v.version, mode: 'cold' as const };
   if (req.async) return invocation;
 
-  const watched = await watchInvocation(deps, { serviceId, nonce, deadline: startedAt.getTime() + v.timeoutMs + START_ALLOWANCE_MS, signal: req.signal, onOutput: req.onOutput });
+  const runMs = v.timeoutMs + START_ALLOWANCE_MS;
+  const watched = await watchWithReruns(deps, { requestId, serviceId, attempt: 1, nonce, deadline: startedAt.getTime() + runMs, runMs, signal: req.signal, onOutput: req.onOutput, onRerun: req.onRerun });
   const outcome = outcomeOf(watched, startedAt, deps.clock.now(), v);
-  await finishInvocation(deps, requestId, serviceId, outcome);
-  return { ...invocation, outcome };
+  await finishInvocation(deps, requestId, watched.serviceId, outcome);
+  return { ...invocation, attempt: watched.attempt, outcome };
 }
 
 interface StartInput {
@@ -165,6 +172,7 @@ async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput
         code: { configId: code.id, configName: code.name },
         input: { configId: inputId, configName: inputName },
         secrets,
+        placement: swarmPlacement(v.placement),
         labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId },
       }),
     );

@@ -2,6 +2,7 @@ import type { SwarmClient } from '../swarm/client.js';
 import type { LogStream } from '../swarm/log-demux.js';
 import { localRunSpec } from '../swarm/local-run-spec.js';
 import { checkCode } from './code-check.js';
+import { type DependencyInput, type LocalFiles, prepareDependencies } from './dependencies.js';
 import { EXIT } from './errors.js';
 import { failedOutcome, outcomeOfFrame, ROW_OUTPUT_LIMIT, type Outcome } from './invocation.js';
 import { InvocationOutput } from './invocation-output.js';
@@ -21,6 +22,9 @@ export interface LocalRunDeps {
   newId: () => string;
   newNonce: () => string;
   runtimeImage: () => Promise<string>;
+  /** For requirements: reads their local packages; progress of a build. */
+  files?: LocalFiles;
+  progress?: (text: string) => void;
 }
 
 export interface LocalRunRequest {
@@ -33,6 +37,8 @@ export interface LocalRunRequest {
   /** As on fn deploy: --memory, --cpus, --timeout (defaults when unset) and --env KEY=VALUE. */
   limits: LimitFlags;
   env?: string[];
+  /** Built (or reused) into the same image `fn deploy` makes; never pushed. */
+  dependencies?: DependencyInput;
   signal?: AbortSignal;
   onOutput?: (stream: LogStream, text: string) => void;
 }
@@ -48,7 +54,7 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
   const limits = resolveLimits(req.limits);
   const env = parseEnv(req.env);
   const input = validateInput(req.input);
-  const image = await deps.runtimeImage();
+  const image = req.dependencies ? (await prepareDependencies({ ...deps, files: deps.files!, progress: deps.progress ?? (() => {}) }, req.dependencies)).image! : await deps.runtimeImage();
   const checked = await checkCode(deps.swarm, image, req.code, req.entry, req.filename, { userId: 'local', installation: 'local' });
   const runId = deps.newId();
   const nonce = deps.newNonce();

@@ -20,6 +20,8 @@ export const silentLogger: Logger = { debug: () => {} };
 export interface ReplicaEndpoint {
   taskId: string;
   nodeId?: string;
+  /** The node's hostname, for request rows and bulk answers. */
+  node?: string;
   host: string;
   port: number;
 }

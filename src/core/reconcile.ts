@@ -3,7 +3,7 @@ import type { ServiceInfo } from '../swarm/client.js';
 import type { LogStream } from '../swarm/log-demux.js';
 import { LABELS } from '../swarm/sandbox.js';
 import { EXIT, TimeoutError } from './errors.js';
-import { finishInvocation, nonceOf, outcomeOf, watchInvocation, type InvocationDeps, type Outcome } from './invocation.js';
+import { finishInvocation, nonceOf, outcomeOf, watchInvocation, watchWithReruns, type InvocationDeps, type Outcome } from './invocation.js';
 
 /**
  * Brings an open invocation's row up to date from the cluster. A CLI killed mid-invoke
@@ -41,13 +41,13 @@ export async function reconcileInvocation(deps: InvocationDeps, row: RequestRow,
   const version = row.functionVersion ?? 0;
   const timeoutMs = await timeoutOf(deps, row, version);
   const watched = o.wait
-    ? await watchInvocation(deps, { serviceId: service.id, nonce, deadline: o.deadline, signal: o.signal, onOutput: o.onOutput })
+    ? await watchWithReruns(deps, { requestId: row.id, attempt: row.attempt, serviceId: service.id, nonce, deadline: o.deadline, signal: o.signal, onOutput: o.onOutput })
     : await peek(deps, service.id, nonce);
   if (!watched) return undefined;
   if (watched.reason === 'deadline') throw new TimeoutError(`request ${row.id} is still running`, { hint: `wait longer: faasctl request wait ${row.id} --timeout 10m` });
   if (watched.reason === 'cancelled') return undefined; // Ctrl-C on a wait stops waiting, not the function
   const outcome = outcomeOf(watched, row.startedAt ?? row.createdAt, deps.clock.now(), { timeoutMs });
-  await finishInvocation(deps, row.id, service.id, outcome);
+  await finishInvocation(deps, row.id, (watched as { serviceId?: string }).serviceId ?? service.id, outcome);
   return outcome;
 }
 

@@ -13,6 +13,8 @@ export interface RouterDeps {
   transport: ReplicaTransport;
   /** The service's running replicas, as Swarm lists them now. */
   endpoints: () => Promise<ReplicaEndpoint[]>;
+  /** Nodes that were not Ready at the last `endpoints()`: requests in flight there are sent again. */
+  lostNodes?: () => ReadonlySet<string>;
   log: Logger;
   sleep: (ms: number) => Promise<void>;
   /** Monotonic milliseconds. */
@@ -29,6 +31,15 @@ export interface Routed {
 const SET_ASIDE_MS = 3_000;
 const REFRESH_EVERY_MS = 250;
 const BACKOFF_MAX_MS = 500;
+/** While requests are in flight, how often Swarm is asked whether their nodes are still there. */
+const WATCH_MS = 1_000;
+
+/** Why a request in flight was abandoned: its replica's node is gone (power cut, cable cut). */
+class NodeLost extends Error {
+  constructor(readonly nodeId: string) {
+    super(`node ${nodeId} is down`);
+  }
+}
 
 export class ReplicaRouter {
   private list: ReplicaEndpoint[] = [];
@@ -37,6 +48,9 @@ export class ReplicaRouter {
   private refreshing?: Promise<void>;
   private refreshedAt = -Infinity;
   private turn = 0;
+  /** Requests in flight, so a watch can abandon those whose node Swarm reports lost. */
+  private readonly inFlight = new Map<AbortController, ReplicaEndpoint>();
+  private watch?: NodeJS.Timeout;
 
   constructor(
     private readonly deps: RouterDeps,
@@ -71,21 +85,26 @@ export class ReplicaRouter {
       const endpoint = await this.next(deadline, signal);
       const key = keyOf(endpoint);
       this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
+      const abandon = new AbortController();
+      this.track(abandon, endpoint);
       let status: number;
       let text: string;
       try {
-        ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', this.headers, body, { timeoutMs: deadline - this.deps.now(), signal }));
+        const both = signal ? AbortSignal.any([signal, abandon.signal]) : abandon.signal;
+        ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', this.headers, body, { timeoutMs: deadline - this.deps.now(), signal: both }));
       } catch (err) {
         if (signal?.aborted) throw err;
-        if (!(err instanceof ReplicaUnreachable)) {
+        const lost = abandon.signal.reason instanceof NodeLost ? abandon.signal.reason : undefined;
+        if (!(err instanceof ReplicaUnreachable) && !lost) {
           if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw this.timeout();
           throw err;
         }
-        this.deps.log.debug(`${err.message}; trying another replica`);
+        this.deps.log.debug(`${lost ? `replica ${key} lost with its ${lost.message}` : (err as Error).message}; trying another replica`);
         this.putAside(endpoint);
         await this.backoff(attempts, deadline, signal);
         continue;
       } finally {
+        this.untrack(abandon);
         this.busy.set(key, (this.busy.get(key) ?? 1) - 1);
       }
       if (status === 200) return { body: text, endpoint, attempts };
@@ -99,6 +118,39 @@ export class ReplicaRouter {
         throw new PlatformError('a warm replica refused the function\'s token', { code: 'token_refused', hint: 'scale the function to 0 and back up to re-issue it: faasctl fn scale NAME 0 && faasctl fn scale NAME N' });
       }
       throw new PlatformError(`a warm replica answered HTTP ${status}: ${text.trim().slice(0, 200)}`, { code: 'replica_error' });
+    }
+  }
+
+  /** Stops watching for lost nodes; requests still in flight are left to finish. */
+  close(): void {
+    clearInterval(this.watch);
+    this.watch = undefined;
+  }
+
+  private track(abandon: AbortController, endpoint: ReplicaEndpoint): void {
+    this.inFlight.set(abandon, endpoint);
+    if (this.watch || !this.deps.lostNodes) return;
+    // A request to a node that lost power or its cable gets no reset, only silence: only
+    // Swarm's verdict (node Down, ~3 heartbeats) tells it apart from a slow function.
+    this.watch = setInterval(() => void this.abandonLost(), WATCH_MS);
+    this.watch.unref();
+  }
+
+  private untrack(abandon: AbortController): void {
+    this.inFlight.delete(abandon);
+    if (this.inFlight.size === 0) this.close();
+  }
+
+  private async abandonLost(): Promise<void> {
+    try {
+      await this.refresh(true);
+    } catch (err) {
+      this.deps.log.debug(`replica list not refreshed: ${(err as Error).message}`);
+      return;
+    }
+    const lost = this.deps.lostNodes?.() ?? new Set<string>();
+    for (const [abandon, endpoint] of this.inFlight) {
+      if (endpoint.nodeId && lost.has(endpoint.nodeId)) abandon.abort(new NodeLost(endpoint.nodeId));
     }
   }
 

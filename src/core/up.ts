@@ -44,14 +44,41 @@ export interface RuntimeImageOptions {
   image: string;
   baseImage: string;
   contextDir: string;
+  /** Set on a multi-node Swarm: the image goes there, and services name it by digest. */
+  registry?: string;
 }
 
-/** Builds the runtime image when this faasctl's runtime (by content hash) is not on the engine. */
-export async function ensureRuntimeImage(deps: UpDeps, options: RuntimeImageOptions): Promise<UpStep> {
-  if (await deps.swarm.imageExists(options.image)) return { step: 'runtime image', outcome: 'exists', detail: options.image };
-  deps.progress(`building ${options.image} from ${options.baseImage}…`);
-  await deps.swarm.buildImage(options.contextDir, options.image, { BASE_IMAGE: options.baseImage }, (line) => deps.log.debug(`build: ${line}`));
-  return { step: 'runtime image', outcome: 'created', detail: `${options.image} (from ${options.baseImage})` };
+/** Records which base image a runtime image was built from. */
+export const BASE_ID_LABEL = 'io.faasctl.base-id';
+
+/**
+ * Builds the runtime image when this faasctl's runtime (by content hash) is not on the
+ * engine, or was built from another base image than the one now under that name (a base
+ * rebuilt with pip, say): the tag names the runtime, the label its base.
+ */
+export async function ensureRuntimeImage(deps: UpDeps, options: RuntimeImageOptions): Promise<UpStep[]> {
+  const steps: UpStep[] = [];
+  const [labels, baseId] = await Promise.all([deps.swarm.imageLabels(options.image), deps.swarm.imageId(options.baseImage)]);
+  // A base not on the engine yet is pulled by the build; an existing runtime is then kept as it is.
+  const stale = labels !== undefined && baseId !== undefined && labels[BASE_ID_LABEL] !== baseId;
+  if (labels && !stale) {
+    steps.push({ step: 'runtime image', outcome: 'exists', detail: options.image });
+  } else {
+    deps.progress(`building ${options.image} from ${options.baseImage}…`);
+    await deps.swarm.buildImage(options.contextDir, options.image, { BASE_IMAGE: options.baseImage }, (line) => deps.log.debug(`build: ${line}`), baseId ? { [BASE_ID_LABEL]: baseId } : {});
+    steps.push({ step: 'runtime image', outcome: stale ? 'rebuilt' : 'created', detail: `${options.image} (from ${options.baseImage}${stale ? ', which changed' : ''})` });
+  }
+  if (options.registry) steps.push(await ensurePushed(deps, options.image, options.registry));
+  return steps;
+}
+
+/** Pushes an image the registry does not hold yet; a pushed one is left alone. */
+export async function ensurePushed(deps: UpDeps, image: string, registry: string): Promise<UpStep> {
+  const pinned = await deps.swarm.pushedDigest(image);
+  if (pinned) return { step: 'registry', outcome: 'exists', detail: pinned };
+  deps.progress(`pushing ${image} to ${registry}…`);
+  const pushed = await deps.swarm.pushImage(image, (line) => deps.log.debug(`push: ${line}`));
+  return { step: 'registry', outcome: 'created', detail: pushed };
 }
 
 export interface DatabaseStepOptions extends PostgresOptions {

@@ -19,7 +19,7 @@ export interface RouteDeps extends Pick<WarmDeps, 'swarm' | 'replicaHost' | 'log
 /** A router over a replica service, or undefined when none of its replicas runs. */
 export async function openRouter(deps: RouteDeps, serviceId: string, token: string, concurrency: number): Promise<{ router: ReplicaRouter; transport: ReplicaTransport }> {
   const transport = deps.replicaTransport(concurrency);
-  const router = new ReplicaRouter({ transport, endpoints: endpointSource(deps, serviceId), log: deps.log, sleep: deps.sleep, now: deps.monotonic }, { authorization: `Bearer ${token}` });
+  const router = new ReplicaRouter({ transport, ...endpointSource(deps, serviceId), log: deps.log, sleep: deps.sleep, now: deps.monotonic }, { authorization: `Bearer ${token}` });
   try {
     await router.refresh(true);
   } catch (err) {
@@ -64,7 +64,7 @@ export async function callWarm(
   const latencyMs = deps.monotonic() - started;
   try {
     const frame = parseAnswer(routed.body);
-    const b = base(frame.output?.text ?? '', Boolean(frame.output?.truncated), routed.endpoint.nodeId ?? null);
+    const b = base(frame.output?.text ?? '', Boolean(frame.output?.truncated), routed.endpoint.node ?? routed.endpoint.nodeId ?? null);
     // The replica's own measure of the function; the round trip is latencyMs.
     const outcome = outcomeOfFrame(frame, { ...b, durationMs: frame.metrics?.durationMs ?? b.durationMs }, v);
     if (typeof frame.version === 'number' && frame.version > 0) outcome.completion.functionVersion = frame.version;

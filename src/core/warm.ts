@@ -1,3 +1,4 @@
+import { swarmPlacement } from './placement.js';
 import type { CurrentFunction } from '../db/functions-repo.js';
 import type { SwarmTask } from '../swarm/client.js';
 import { buildReplicaServiceSpec, REPLICA_PORT, tokenSecretName, warmServiceName, type ReplicaPurpose } from '../swarm/replica-spec.js';
@@ -6,6 +7,7 @@ import { componentLabels } from '../swarm/spec.js';
 import { ConflictError, NotFoundError, PlatformError, UsageError } from './errors.js';
 import { ensureCodeConfig, requireFunction, type FunctionDeps } from './functions.js';
 import type { ReplicaEndpoint } from './ports.js';
+import { versionImage } from './dependencies.js';
 import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
 
@@ -137,7 +139,7 @@ export async function replicaSpec(deps: Pick<WarmDeps, 'store' | 'swarm' | 'runt
   return buildReplicaServiceSpec({
     purpose: o.purpose,
     installation: o.installation,
-    image: await deps.runtimeImage(),
+    image: await versionImage(deps, v),
     replicas: o.replicas,
     workers: o.workers,
     entry: v.entry,
@@ -149,6 +151,7 @@ export async function replicaSpec(deps: Pick<WarmDeps, 'store' | 'swarm' | 'runt
     code: { configId: code.id, configName: code.name },
     token: { secretId: o.secret.id, secretName: o.secret.name },
     secrets: await secretMountsFor(deps, fn.userId, v.secrets),
+    placement: swarmPlacement(v.placement),
     labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId, requestId: o.requestId },
   });
 }
@@ -215,20 +218,25 @@ function failedTask(tasks: SwarmTask[]): SwarmTask | undefined {
   return tasks.find((t) => (t.state === 'rejected' || t.state === 'failed') && t.error);
 }
 
-/** The endpoints of a service's running replicas; node addresses are looked up once. */
-export function endpointSource(deps: Pick<WarmDeps, 'swarm' | 'replicaHost'>, serviceId: string): () => Promise<ReplicaEndpoint[]> {
-  let nodes: Map<string, string | undefined> | undefined;
-  return async () => {
-    const tasks = await deps.swarm.listTasks(serviceId);
-    const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running');
-    if (!nodes || live.some((t) => t.nodeId && !nodes!.has(t.nodeId))) {
-      nodes = new Map((await deps.swarm.listNodes()).map((n) => [n.id, n.address]));
-    }
+/**
+ * The running replicas of a service, and the nodes Swarm has lost. A replica on a node that
+ * is not Ready is left out even though Swarm still lists its task as running (it does so for
+ * as long as the node is Down); the router also gives up on requests in flight there.
+ */
+export function endpointSource(deps: Pick<WarmDeps, 'swarm' | 'replicaHost'>, serviceId: string): { endpoints: () => Promise<ReplicaEndpoint[]>; lostNodes: () => ReadonlySet<string> } {
+  let lost: ReadonlySet<string> = new Set();
+  const endpoints = async () => {
+    const [tasks, nodes] = await Promise.all([deps.swarm.listTasks(serviceId), deps.swarm.listNodes()]);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    lost = new Set(nodes.filter((n) => n.state !== 'ready').map((n) => n.id));
+    const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && !lost.has(t.nodeId ?? ''));
     return live.flatMap((t) => {
       const port = t.ports.find((p) => p.target === REPLICA_PORT)?.published;
-      return port ? [{ taskId: t.id, nodeId: t.nodeId, host: deps.replicaHost(nodes!.get(t.nodeId ?? '')), port }] : [];
+      const node = byId.get(t.nodeId ?? '');
+      return port ? [{ taskId: t.id, nodeId: t.nodeId, node: node?.hostname, host: deps.replicaHost(node?.address), port }] : [];
     });
   };
+  return { endpoints, lostNodes: () => lost };
 }
 
 /** The warm service of a function, when it has one with at least one running replica. */

@@ -1,3 +1,4 @@
+import { NO_PLACEMENT, type Placement } from '../core/placement.js';
 import type { Queryable } from './database.js';
 
 export type FunctionFormat = 'main' | 'madhat';
@@ -18,6 +19,12 @@ export interface VersionRow extends Limits {
   env: Record<string, string>;
   /** Names of the user's secrets mounted under /run/secrets (never their values). */
   secrets: string[];
+  /** The dependency image it runs in; null: the runtime image. */
+  image: string | null;
+  /** requirements.txt as given, when it has dependencies. */
+  requirements: string | null;
+  /** Where its tasks may run (Swarm constraints and spread preferences). */
+  placement: Placement;
   createdAt: Date;
 }
 
@@ -50,7 +57,7 @@ export type NewVersion = Omit<VersionRow, 'createdAt'>;
 const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas", f.warm_workers AS "warmWorkers",
   f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
 const VERSION = `v.function_id AS "functionId", v.version, v.code, v.sha256, v.entry, v.format, v.memory_bytes::float8 AS "memoryBytes",
-  v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.secrets, v.created_at AS "createdAt"`;
+  v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.secrets, v.image, v.requirements, v.placement, v.created_at AS "createdAt"`;
 
 /** Every query is scoped by owner where a user names a function: another user's is "absent". */
 export function functionsRepo(db: Queryable) {
@@ -60,9 +67,9 @@ export function functionsRepo(db: Queryable) {
     },
     async insertVersion(v: NewVersion): Promise<void> {
       await db.query(
-        `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env, secrets)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [v.functionId, v.version, v.code, v.sha256, v.entry, v.format, v.memoryBytes, v.nanoCpus, v.timeoutMs, JSON.stringify(v.env), JSON.stringify(v.secrets)],
+        `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env, secrets, image, requirements, placement)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [v.functionId, v.version, v.code, v.sha256, v.entry, v.format, v.memoryBytes, v.nanoCpus, v.timeoutMs, JSON.stringify(v.env), JSON.stringify(v.secrets), v.image ?? null, v.requirements ?? null, JSON.stringify(v.placement ?? NO_PLACEMENT)],
       );
     },
     /** Locks the function row until the transaction ends, so concurrent updates number versions in turn. */

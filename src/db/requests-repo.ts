@@ -108,6 +108,11 @@ export function requestsRepo(db: Queryable) {
     async markMode(id: string, mode: 'cold' | 'warm'): Promise<void> {
       await db.query(`UPDATE requests SET mode = $2, status = 'running' WHERE id = $1 AND status IN ('pending', 'running')`, [id, mode]);
     },
+    /** Moves an open invocation to its next attempt; false when another process already did. */
+    async claimAttempt(id: string, attempt: number): Promise<boolean> {
+      const rows = await db.query(`UPDATE requests SET attempt = $2 WHERE id = $1 AND attempt = $2 - 1 AND status IN ('pending', 'running') RETURNING id`, [id, attempt]);
+      return rows.length === 1;
+    },
     async markRunning(id: string, serviceId: string): Promise<void> {
       await db.query(`UPDATE requests SET status = 'running', service_id = $2 WHERE id = $1 AND status IN ('pending', 'running')`, [id, serviceId]);
     },

@@ -17,7 +17,20 @@ export interface SwarmClient {
   listNodes(): Promise<SwarmNode[]>;
   imageExists(ref: string): Promise<boolean>;
   /** Builds an image from a directory with the legacy builder (no buildx on these engines). */
-  buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, onLine?: (line: string) => void): Promise<void>;
+  buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, onLine?: (line: string) => void, labels?: Record<string, string>): Promise<void>;
+  /** An image's labels; undefined when the engine does not have it. */
+  imageLabels(ref: string): Promise<Record<string, string> | undefined>;
+  /**
+   * Pushes a tagged image (`host:port/repo:tag`) to its registry; resolves with the
+   * pinned reference `host:port/repo@sha256:…` that every node can pull.
+   */
+  pushImage(ref: string, onLine?: (line: string) => void): Promise<string>;
+  /** The pinned reference of a tagged image already pushed to its registry, if it was. */
+  pushedDigest(ref: string): Promise<string | undefined>;
+  /** The image's ID (`sha256:…`), or undefined when the engine does not have it. */
+  imageId(ref: string): Promise<string | undefined>;
+  /** Builds an image from in-memory files (a `Dockerfile` among them), legacy builder; tags only on success. */
+  buildImageFromFiles(files: Map<string, Buffer>, tag: string, onLine?: (line: string) => void): Promise<void>;
   /** The secret with exactly this name (the API's name filter also matches prefixes). */
   findSecret(name: string): Promise<NamedObject | undefined>;
   /** Creates a secret holding `data`; returns its ID. */
@@ -83,6 +96,8 @@ export interface ServiceInfo extends NamedObject {
   updateMessage?: string;
   /** The container environment of the task template (`K=V`). */
   env: string[];
+  /** The spec as Swarm holds it, to copy a service. */
+  spec?: ServiceSpec;
 }
 
 export interface ContainerRun {

@@ -100,24 +100,82 @@ export class DockerSwarmClient implements SwarmClient {
     }, absent(false));
   }
 
-  buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, onLine?: (line: string) => void): Promise<void> {
+  buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, onLine?: (line: string) => void, labels: Record<string, string> = {}): Promise<void> {
     return this.call(`build ${tag}`, async () => {
-      const stream = await this.docker.buildImage({ context: contextDir, src: readdirSync(contextDir) }, { t: tag, buildargs: buildArgs, rm: true, forcerm: true, version: '1' });
-      await new Promise<void>((resolve, reject) => {
+      const stream = await this.docker.buildImage({ context: contextDir, src: readdirSync(contextDir) }, { t: tag, buildargs: buildArgs, labels, rm: true, forcerm: true, version: '1' });
+      await this.followBuild(stream, onLine);
+    });
+  }
+
+  imageLabels(ref: string): Promise<Record<string, string> | undefined> {
+    return this.call(`image inspect ${ref}`, async () => (await this.docker.getImage(ref).inspect()).Config?.Labels ?? {}, absent(undefined));
+  }
+
+  imageId(ref: string): Promise<string | undefined> {
+    return this.call(`image inspect ${ref}`, async () => (await this.docker.getImage(ref).inspect()).Id, absent(undefined));
+  }
+
+  buildImageFromFiles(files: Map<string, Buffer>, tag: string, onLine?: (line: string) => void): Promise<void> {
+    return this.call(`build ${tag}`, async () => {
+      const { pack: createPack } = await importExternal<typeof import('tar-stream')>('tar-stream');
+      const pack = createPack();
+      for (const [name, content] of files) pack.entry({ name, mode: 0o644 }, content);
+      pack.finalize();
+      const stream = await this.docker.buildImage(pack as unknown as NodeJS.ReadableStream, { t: tag, rm: true, forcerm: true, version: '1' });
+      await this.followBuild(stream, onLine);
+    });
+  }
+
+  /** Relays a build's output lines; rejects with the builder's error. */
+  private followBuild(stream: NodeJS.ReadableStream, onLine?: (line: string) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null, events: Array<{ error?: string }>) => {
+          const failed = events.find((e) => e.error);
+          if (err) reject(err);
+          else if (failed) reject(new Error(`image build failed: ${failed.error}`));
+          else resolve();
+        },
+        (event: { stream?: string }) => {
+          for (const line of event.stream?.split('\n') ?? []) if (line.trim()) onLine?.(line);
+        },
+      );
+    });
+  }
+
+  pushImage(ref: string, onLine?: (line: string) => void): Promise<string> {
+    return this.call(`push ${ref}`, async () => {
+      const { repository, tag } = splitTag(ref);
+      // An empty auth header: the registries faasctl pushes to are the cluster's own.
+      const stream = (await this.docker.getImage(repository).push({ tag, authconfig: {} })) as unknown as NodeJS.ReadableStream;
+      const digest = await new Promise<string | undefined>((resolve, reject) => {
+        let found: string | undefined;
         this.docker.modem.followProgress(
           stream,
-          (err: Error | null, events: Array<{ error?: string }>) => {
+          (err: Error | null, events: Array<{ error?: string; aux?: { Digest?: string } }>) => {
             const failed = events.find((e) => e.error);
             if (err) reject(err);
-            else if (failed) reject(new Error(`image build failed: ${failed.error}`));
-            else resolve();
+            else if (failed) reject(new Error(`push of ${ref} failed: ${failed.error}`));
+            else resolve(found);
           },
-          (event: { stream?: string }) => {
-            for (const line of event.stream?.split('\n') ?? []) if (line.trim()) onLine?.(line);
+          (event: { status?: string; id?: string; aux?: { Digest?: string } }) => {
+            if (event.aux?.Digest) found = event.aux.Digest;
+            if (event.status) onLine?.(event.id ? `${event.id}: ${event.status}` : event.status);
           },
         );
       });
+      if (!digest) throw new Error(`the registry did not return a digest for ${ref}`);
+      return `${repository}@${digest}`;
     });
+  }
+
+  pushedDigest(ref: string): Promise<string | undefined> {
+    return this.call(`image inspect ${ref}`, async () => {
+      const { repository } = splitTag(ref);
+      const info = await this.docker.getImage(ref).inspect();
+      return (info.RepoDigests ?? []).find((d) => d.startsWith(`${repository}@`));
+    }, absent(undefined));
   }
 
   findSecret(name: string): Promise<NamedObject | undefined> {
@@ -360,4 +418,11 @@ async function tarOf(files: Record<string, string>, root = '/'): Promise<Buffer>
 
 function absent<T>(value: T): () => T {
   return () => value;
+}
+
+/** `host:port/repo:tag` → repository and tag (the port's colon is not a tag separator). */
+export function splitTag(ref: string): { repository: string; tag: string } {
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  return colon > slash ? { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repository: ref, tag: 'latest' };
 }

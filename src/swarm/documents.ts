@@ -53,6 +53,7 @@ export function toServiceInfo(o: Record<string, any>): ServiceInfo {
     replicas: o.Spec?.Mode?.Replicated?.Replicas,
     updateState: o.UpdateStatus?.State || undefined,
     updateMessage: o.UpdateStatus?.Message || undefined,
+    spec: o.Spec,
   };
 }
 

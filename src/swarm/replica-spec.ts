@@ -93,6 +93,7 @@ export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
       // A replica that dies (killed, out of memory in the server) comes back; a bulk replica
       // that exits on its own (idle: its CLI is gone) stays down, for gc to find.
       RestartPolicy: { Condition: o.purpose === 'bulk' ? 'on-failure' : 'any', Delay: SECOND_NS / 10 },
+      ...(o.placement ? { Placement: o.placement } : {}),
     },
     Mode: { Replicated: { Replicas: o.replicas } },
     // A new version starts each new replica before stopping an old one, so callers always

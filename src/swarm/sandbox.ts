@@ -23,6 +23,8 @@ export const LABELS = {
   user: 'io.faasctl.user',
   sha256: 'io.faasctl.sha256',
   installation: 'io.faasctl.installation',
+  /** The run of an invocation, from 2 on: its node was lost and it runs again. */
+  attempt: 'io.faasctl.attempt',
 } as const;
 
 /** Where a function finds its secrets: /run/secrets/NAME (Docker's default directory). */
@@ -56,7 +58,11 @@ export interface VersionSettings {
   env: Record<string, string>;
   /** The version's secrets, mounted as /run/secrets/NAME. */
   secrets?: SecretMount[];
+  /** Swarm placement (constraints, spread preferences); none: any node. */
+  placement?: ServicePlacement;
 }
+
+export type ServicePlacement = NonNullable<ServiceSpec['TaskTemplate']['Placement']>;
 
 /**
  * The function's own environment. FAASCTL_* is the runtime's namespace (deploy rejects it
@@ -153,6 +159,7 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
       },
       Resources: { Limits: { MemoryBytes: o.memoryBytes, NanoCPUs: o.nanoCpus, Pids: PIDS_LIMIT } },
       RestartPolicy: { Condition: 'none' },
+      ...(o.placement ? { Placement: o.placement } : {}),
     },
     Mode: { Replicated: { Replicas: 1 } },
   };

@@ -23,7 +23,7 @@ export interface ServiceSpec {
     };
     Resources?: { Limits?: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number } };
     RestartPolicy?: { Condition: 'none' | 'on-failure' | 'any'; Delay?: number; MaxAttempts?: number };
-    Placement?: { Constraints?: string[] };
+    Placement?: { Constraints?: string[]; Preferences?: Array<{ Spread: { SpreadDescriptor: string } }> };
   };
   Mode: { Replicated: { Replicas: number } };
   /** How Swarm replaces tasks when the spec changes. Delay and Monitor in nanoseconds. */

@@ -25,6 +25,11 @@ export class FakeSwarm implements SwarmClient {
   ];
   imageExists: SwarmClient['imageExists'] = async () => true;
   buildImage: SwarmClient['buildImage'] = unexpected('buildImage');
+  imageId: SwarmClient['imageId'] = async (ref) => `sha256:id-of-${ref}`;
+  buildImageFromFiles: SwarmClient['buildImageFromFiles'] = unexpected('buildImageFromFiles');
+  pushImage: SwarmClient['pushImage'] = unexpected('pushImage');
+  imageLabels: SwarmClient['imageLabels'] = unexpected('imageLabels');
+  pushedDigest: SwarmClient['pushedDigest'] = unexpected('pushedDigest');
   findSecret: SwarmClient['findSecret'] = unexpected('findSecret');
   createSecret: SwarmClient['createSecret'] = unexpected('createSecret');
   removeSecret: SwarmClient['removeSecret'] = unexpected('removeSecret');

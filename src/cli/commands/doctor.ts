@@ -17,7 +17,8 @@ export function registerDoctor(program: Command, ctx: Context): void {
         swarm: () => ctx.swarm(),
         db: () => ctx.db(),
         hasDatabase: Boolean(cfg.databaseUrl.value),
-        runtimeImage: await runtimeImageRef(cfg.context?.registry),
+        runtimeImage: await runtimeImageRef(cfg.registry.value),
+        registry: cfg.registry.value,
         expectedSchema: SCHEMA_VERSION,
         schemaVersion,
       });

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { applySchema, schemaVersion } from '../../db/migrate.js';
 import { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from '../../core/postgres-service.js';
 import { ensureRuntimeImage, ensureSwarm, type UpStep } from '../../core/up.js';
+import { validateRegistry } from '../../core/images.js';
+import { updateContext } from '../../config/contexts.js';
 import { runtimeDir, runtimeImageRef } from '../../runtime/python.js';
 import type { Context } from '../context.js';
 import { databaseStep, postgresSettings, type PostgresFlags } from './up-database.js';
@@ -10,6 +12,7 @@ interface UpOptions extends PostgresFlags {
   swarmInit?: boolean;
   advertiseAddr: string;
   baseImage?: string;
+  registry?: string;
 }
 
 const DEFAULT_BASE_IMAGE = 'python:3.12-slim';
@@ -21,10 +24,11 @@ export function registerUp(program: Command, ctx: Context): void {
     .option('--swarm-init', 'put the engine in Swarm mode if it is not')
     .option('--advertise-addr <addr>', 'address to advertise with --swarm-init', '127.0.0.1')
     .option('--base-image <image>', `Python base image for the runtime (env FAASCTL_BASE_IMAGE; default ${DEFAULT_BASE_IMAGE})`)
+    .option('--registry <host:port>', 'registry every node pulls from (multi-node Swarm): faasctl pushes its images there and saves it in the context')
     .option('--postgres-image <image>', `PostgreSQL image, when no database is configured and faasctl deploys one (env FAASCTL_POSTGRES_IMAGE; default ${DEFAULT_POSTGRES_IMAGE})`)
     .option('--postgres-port <port>', 'port the deployed PostgreSQL publishes on the manager node (host mode)', String(DEFAULT_POSTGRES_PORT))
     .option('--postgres-name <name>', 'service name of the deployed PostgreSQL; its secret and volume are NAME-password and NAME-data', DEFAULT_POSTGRES_NAME)
-    .addHelpText('after', '\nWithout --db (or a database in the context), up deploys PostgreSQL as a Swarm service pinned to\nthis manager node, with a generated password, and saves its URL in the current context.\n\nExamples:\n  faasctl up --swarm-init\n  faasctl up --postgres-port 15432')
+    .addHelpText('after', '\nWithout --db (or a database in the context), up deploys PostgreSQL as a Swarm service pinned to\nthis manager node, with a generated password, and saves its URL in the current context.\n\nExamples:\n  faasctl up --swarm-init\n  faasctl up --postgres-port 15432\n  faasctl up --registry 10.0.0.5:5000')
     .action(async (opts: UpOptions) => {
       const steps = await runUp(ctx, opts);
       if (ctx.io.options.json) return ctx.io.json({ steps });
@@ -34,6 +38,7 @@ export function registerUp(program: Command, ctx: Context): void {
 
 async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
   const postgres = postgresSettings(opts, ctx.env);
+  const registryFlag = opts.registry === undefined ? undefined : validateRegistry(opts.registry);
   const cfg = await ctx.config();
   const swarm = await ctx.swarm();
   const spinner = await ctx.io.spinner('checking the engine…');
@@ -42,7 +47,10 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
   try {
     const steps = [await ensureSwarm(deps, { swarmInit: Boolean(opts.swarmInit), advertiseAddr: opts.advertiseAddr })];
     const baseImage = opts.baseImage ?? ctx.env.FAASCTL_BASE_IMAGE ?? DEFAULT_BASE_IMAGE;
-    steps.push(await ensureRuntimeImage(deps, { image: await runtimeImageRef(cfg.context?.registry), baseImage, contextDir: runtimeDir() }));
+    const registry = registryFlag ?? cfg.registry.value;
+    steps.push(...(await ensureRuntimeImage(deps, { image: await runtimeImageRef(registry), baseImage, contextDir: runtimeDir(), registry })));
+    // Saved once the image is there: a context never names a registry that lacks it.
+    if (registryFlag) await saveRegistry(ctx, registryFlag);
     steps.push(await databaseStep(ctx, swarm, postgres, progress));
     spinner.update('applying the database schema…');
     steps.push(await schemaStep(ctx));
@@ -52,6 +60,13 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
     spinner.fail();
     throw err;
   }
+}
+
+/** The registry belongs to the cluster, so it is kept with the context's host and database. */
+async function saveRegistry(ctx: Context, registry: string): Promise<void> {
+  const cfg = await ctx.config();
+  const file = await ctx.configFile();
+  await ctx.saveConfig(updateContext(file.data, cfg.contextName.value, (e) => ({ ...e, registry })));
 }
 
 /** The schema is applied every time (idempotent); `exists` says it was already current. */

@@ -1,4 +1,5 @@
-import { basename } from 'node:path';
+import { placementFlags } from './index.js';
+import type { PlacementFlags } from '../../../core/placement.js';
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../core/bulk.js';
 import { UsageError } from '../../../core/errors.js';
 import { deleteFunction, type Deployed } from '../../../core/functions.js';
@@ -10,7 +11,7 @@ import { functionDeps } from '../../deps.js';
 import { progressReporter } from '../../progress.js';
 import { requireActor } from '../../session.js';
 import type { DeployOptions, LimitOptions } from './index.js';
-import { readCode } from './run.js';
+import { readFunctionSource } from './source.js';
 
 export interface BulkDeployOptions extends DeployOptions {
   /** Create this many functions, PREFIX1..PREFIXN. */
@@ -40,11 +41,11 @@ export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeploy
   const count = Number(opts.bulk);
   if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new UsageError(`invalid --bulk ${opts.bulk}`, { hint: 'a whole number from 1 to 10000' });
   const names = bulkNames(validatePrefix(opts.prefix), count);
-  const code = await readCode(file);
+  const source = await readFunctionSource(file, { ...opts, name: undefined });
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const progress = await progressReporter(ctx, `deploying ${count} functions`);
-  const input = { ...limits(opts), names, code, filename: basename(file) };
+  const input = { ...limits(opts), names, code: source.code, filename: source.filename, dependencies: source.dependencies };
   const result = await deployFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update }).finally(progress.done);
   reportPublished(ctx, 'deployed', result);
 }
@@ -52,11 +53,11 @@ export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeploy
 export async function runBulkUpdate(ctx: Context, file: string, extra: string | undefined, opts: BulkUpdateOptions): Promise<void> {
   if (extra !== undefined) throw new UsageError('with --prefix, give only the FILE', { hint: 'faasctl fn update FILE --prefix P updates every function whose name starts with P' });
   const prefix = validatePrefix(opts.prefix);
-  const code = await readCode(file);
+  const source = await readFunctionSource(file, opts);
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const progress = await progressReporter(ctx, `updating the functions named ${prefix}*`);
-  const input = { ...limits(opts), prefix, code, filename: basename(file) };
+  const input = { ...limits(opts), prefix, code: source.code, filename: source.filename, dependencies: source.dependencies };
   // As for a single update: a warm function's replicas roll to the new version.
   const afterEach = (d: Deployed) => (d.changed ? rollWarm(deps, actor, d.name) : Promise.resolve(false));
   const result = await updateFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update, afterEach }).finally(progress.done);
@@ -80,8 +81,8 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
   report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
 }
 
-function limits(opts: LimitOptions): Omit<LimitOptions, 'secret'> & { secrets?: string[] } {
-  return { entry: opts.entry, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env, secrets: opts.secret };
+function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> & { secrets?: string[]; placement: PlacementFlags } {
+  return { entry: opts.entry, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env, secrets: opts.secret, placement: placementFlags(opts) };
 }
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ConflictError, EXIT, UsageError } from '../../../core/errors.js';
 import type { Outcome } from '../../../core/invocation.js';
@@ -9,6 +9,7 @@ import { runtimeImageRef } from '../../../runtime/python.js';
 import type { Context } from '../../context.js';
 import { withInterrupt } from '../../deps.js';
 import type { LimitOptions } from './index.js';
+import { nodeLocalFiles, readFunctionSource } from './source.js';
 import { printOutcome, readInput } from './invoke.js';
 
 /** `fn new NAME [--dir D]` */
@@ -43,8 +44,9 @@ export async function runNew(ctx: Context, name: string, opts: FnNewOptions): Pr
   ctx.io.info(`try it: faasctl fn run ${files[0]} --data-file ${files[1]}`);
 }
 
-export async function runLocal(ctx: Context, file: string, opts: FnRunOptions): Promise<void> {
-  const code = await readSource(file);
+export async function runLocal(ctx: Context, path: string, opts: FnRunOptions): Promise<void> {
+  const source = await readFunctionSource(path, opts);
+  const { code, file } = source;
   const input = await readInput(ctx, opts);
   const cfg = await ctx.config();
   const swarm = await ctx.swarm();
@@ -52,8 +54,8 @@ export async function runLocal(ctx: Context, file: string, opts: FnRunOptions): 
     // As fn invoke: the function's own output on stderr, stdout for the result alone.
     if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
   };
-  const deps = { swarm, clock: ctx.clock, log: ctx.log, newId: randomUUID, newNonce: () => randomBytes(16).toString('base64url'), runtimeImage: () => runtimeImageRef(cfg.context?.registry) };
-  const run = await withInterrupt((signal) => runLocally(deps, { code, filename: basename(file), input, entry: opts.entry, limits: opts, env: opts.env, signal, onOutput: relay }));
+  const deps = { swarm, clock: ctx.clock, log: ctx.log, newId: randomUUID, newNonce: () => randomBytes(16).toString('base64url'), runtimeImage: () => runtimeImageRef(cfg.registry.value), files: nodeLocalFiles };
+  const run = await withInterrupt((signal) => runLocally(deps, { code, filename: source.filename, input, entry: opts.entry, limits: opts, env: opts.env, dependencies: source.dependencies ?? undefined, signal, onOutput: relay }));
   printOutcome(ctx, null, run.outcome, basename(file), { mode: 'local', version: null }, (o) => hintFor(o, file));
 }
 
@@ -63,14 +65,6 @@ function hintFor(o: Outcome, file: string): string | undefined {
   if (o.frame?.status === 'timeout' || o.exitCode === EXIT.timeout) return `raise the limit: faasctl fn run ${file} --timeout 2m`;
   if (o.exitCode === EXIT.platform) return 'run faasctl doctor';
   return 'the traceback above shows where it failed';
-}
-
-async function readSource(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { code: 'bad_file' });
-  }
 }
 
 async function exists(file: string): Promise<boolean> {

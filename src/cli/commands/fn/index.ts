@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import type { Context } from '../../context.js';
 import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './bulk.js';
 import type { FnNewOptions, FnRunOptions } from './dev.js';
+import type { PlacementFlags } from '../../../core/placement.js';
 
 export interface LimitOptions {
   memory?: string;
@@ -11,6 +12,18 @@ export interface LimitOptions {
   /** Secret names: mounted as /run/secrets/NAME (`-NAME` removes one on update). */
   secret?: string[];
   entry?: string;
+  /** requirements.txt to install into the function's image (a directory's own is found by itself). */
+  requirements?: string;
+  pipIndexUrl?: string;
+  /** Swarm placement, passed through (`fn deploy|update` only). */
+  constraint?: string[];
+  placementPref?: string[];
+  /** false with --no-placement (commander's negation). */
+  placement?: boolean;
+}
+
+export function placementFlags(opts: LimitOptions): PlacementFlags {
+  return { constraint: opts.constraint, placementPref: opts.placementPref, noPlacement: opts.placement === false };
 }
 
 export interface DeployOptions extends LimitOptions {
@@ -37,7 +50,17 @@ function limitOptions(cmd: Command): Command {
     .option('--cpus <n>', 'CPU limit, e.g. 0.5 (default 1)')
     .option('--timeout <duration>', 'run-time limit, e.g. 10s, 2m (default 30s)')
     .addOption(new Option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)').argParser(collect))
-    .addOption(new Option('--secret <name>', 'mount your secret NAME as /run/secrets/NAME (repeatable; on update -NAME removes it)').argParser(collect));
+    .addOption(new Option('--secret <name>', 'mount your secret NAME as /run/secrets/NAME (repeatable; on update -NAME removes it)').argParser(collect))
+    .option('--requirements <file>', "pip requirements to install into the function's image (default: DIR/requirements.txt)")
+    .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)");
+}
+
+/** Where the function's tasks may run; Swarm's own syntax, as docker service create takes it. */
+function placementOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--constraint <expr>', 'run only on matching nodes, e.g. node.role==worker, node.labels.gpu==yes (repeatable)').argParser(collect))
+    .addOption(new Option('--placement-pref <pref>', 'spread tasks evenly over a node attribute, e.g. spread=node.labels.zone (repeatable)').argParser(collect))
+    .option('--no-placement', 'update: drop the current constraints and preferences');
 }
 
 export function registerFunction(program: Command, ctx: Context): void {
@@ -46,18 +69,18 @@ export function registerFunction(program: Command, ctx: Context): void {
   const invoke = () => import('./invoke.js');
   const bulk = () => import('./bulk.js');
 
-  limitOptions(fn.command('deploy <file>').description('syntax-check a Python file and store it as a new function (version 1)'))
-    .option('--name <name>', 'function name (default: the file name without .py)')
+  placementOptions(limitOptions(fn.command('deploy <path>')).description('syntax-check a Python file (or a directory with its requirements) and store it as a new function (version 1)'))
+    .option('--name <name>', 'function name (default: the file name without .py, or the directory name)')
     .option('--warm <n>', 'keep N warm replicas running (see fn scale)')
     .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
     .option('--bulk <n>', 'deploy the file as N functions named PREFIX1..PREFIXN (checked once)')
     .option('--prefix <prefix>', 'name prefix for --bulk')
-    .addHelpText('after', '\nThe file defines main(data), returning anything JSON-serialisable, or the 2016 format\nmadhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full')
+    .addHelpText('after', '\nThe file defines main(data), returning anything JSON-serialisable, or the 2016 format\nmadhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple')
     .addHelpText('after', '  faasctl fn deploy examples/sum.py --bulk 20 --prefix load')
     .action(async (file: string, opts: BulkDeployOptions) => (opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts)));
 
-  limitOptions(fn.command('update <name> [file]').description('make a new version: new code and/or new limits, entry or env'))
-    .addHelpText('after', '\nFlags not given keep the current version\'s values; --env KEY (without =) removes a variable.\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m')
+  placementOptions(limitOptions(fn.command('update <name> [path]')).description('make a new version: new code and/or new limits, entry, env or requirements'))
+    .addHelpText('after', '\nFlags not given keep the current version\'s values; --env KEY (without =) removes a variable.\nA FILE without --requirements keeps the current requirements; a directory brings its own (or none).\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m')
     .option('--prefix <prefix>', 'bulk: update every function whose name starts with this; the argument is then the FILE')
     .addHelpText('after', '  faasctl fn update examples/sum.py --prefix load')
     .action(async (name: string, file: string | undefined, opts: BulkUpdateOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, name, file, opts) : (await run()).runUpdate(ctx, name, file, opts)));
@@ -80,7 +103,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     .addHelpText('after', '\nExisting files are never overwritten.\n\nExample:\n  faasctl fn new hello && faasctl fn run hello.py --data-file hello.input.json')
     .action(async (name: string, opts: FnNewOptions) => (await dev()).runNew(ctx, name, opts));
 
-  limitOptions(fn.command('run <file>').description('run a Python file once on the engine, sandboxed like fn invoke, without the database or a login'))
+  limitOptions(fn.command('run <path>').description('run a Python file (or a directory with requirements) once on the engine, sandboxed like fn invoke, without the database or a login'))
     .option('--data <json>', 'the input document')
     .option('--data-file <file>', 'read the input from a file ("-" for stdin)')
     .addHelpText('after', '\nThe same syntax check, sandbox, output and exit codes as fn deploy + fn invoke (0, 2, 6, 124, 8);\nnothing is stored. Without --data or --data-file, input is read from stdin when it is not a terminal.\n\nExamples:\n  faasctl fn run examples/sum.py --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn run job.py --data-file job.input.json --timeout 5s --env MODE=test --json')

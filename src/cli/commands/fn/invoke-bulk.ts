@@ -46,7 +46,7 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
 }
 
 function answerLine(a: BulkAnswer): string {
-  return JSON.stringify({ index: a.index, version: a.version, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, latencyMs: Math.round(a.latencyMs * 1000) / 1000, attempts: a.attempts });
+  return JSON.stringify({ index: a.index, version: a.version, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, latencyMs: Math.round(a.latencyMs * 1000) / 1000, attempts: a.attempts, node: a.node });
 }
 
 function summary(r: BulkRun): string {
@@ -54,7 +54,8 @@ function summary(r: BulkRun): string {
   const failed = Object.entries(r.counts).filter(([status]) => status !== 'success');
   const outcome = failed.length ? `${r.counts.success ?? 0} succeeded, ${failed.map(([s, n]) => `${n} ${s}`).join(', ')}` : `all ${r.answered} succeeded`;
   const missing = r.total - r.answered ? `, ${r.total - r.answered} not run (cancelled)` : '';
-  return `${r.functionName}@v${r.version}: ${r.total} inputs, ${outcome}${missing} in ${seconds.toFixed(2)} s (${Math.round(r.answered / Math.max(seconds, 1e-3))}/s, ${r.mode}); request ${r.requestId}`;
+  const spread = Object.keys(r.nodes).length > 1 ? `; by node: ${Object.entries(r.nodes).sort(([a], [b]) => a.localeCompare(b)).map(([n, c]) => `${n} ${c}`).join(', ')}` : '';
+  return `${r.functionName}@v${r.version}: ${r.total} inputs, ${outcome}${missing} in ${seconds.toFixed(2)} s (${Math.round(r.answered / Math.max(seconds, 1e-3))}/s, ${r.mode})${spread}; request ${r.requestId}`;
 }
 
 async function readInputs(ctx: Context, source: string): Promise<string> {

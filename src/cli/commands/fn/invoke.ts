@@ -15,17 +15,20 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
     // The function's own output goes to stderr: stdout is for the result alone.
     if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
   };
-  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay }));
+  const onRerun = (attempt: number, node: string) => {
+    if (!ctx.io.options.quiet) ctx.io.err(`${ctx.io.c.yellow('warning:')} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
+  };
+  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun }));
   if (!invocation.outcome) {
     if (ctx.io.options.json) return ctx.io.json({ requestId: invocation.requestId, function: invocation.functionName, version: invocation.version, status: 'running' });
     ctx.io.out(invocation.requestId);
     return;
   }
-  printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, { mode: invocation.mode, version: invocation.version });
+  printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, { mode: invocation.mode, version: invocation.version, node: invocation.outcome.completion.node, attempt: invocation.attempt ?? 1 });
 }
 
 /** The result to stdout; a failure as an error (exit code by kind) naming the request (none for fn run). */
-export function printOutcome(ctx: Context, requestId: string | null, o: Outcome, what: string, about: { mode?: string | null; version?: number | null } = {}, hint: (o: Outcome) => string | undefined = (x) => hintFor(x, requestId ?? '')): void {
+export function printOutcome(ctx: Context, requestId: string | null, o: Outcome, what: string, about: { mode?: string | null; version?: number | null; node?: string | null; attempt?: number } = {}, hint: (o: Outcome) => string | undefined = (x) => hintFor(x, requestId ?? '')): void {
   const c = o.completion;
   if (ctx.io.options.json) {
     ctx.io.json({

@@ -1,24 +1,25 @@
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { deleteFunction, deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions.js';
 import { UsageError } from '../../../core/errors.js';
+import { describePlacement } from '../../../core/placement.js';
 import { formatBytes, formatLimits } from '../../../core/limits.js';
 import { parseReplicas, parseWorkers, rollWarm, scaleFunction } from '../../../core/warm.js';
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
-import type { DeployOptions, LimitOptions } from './index.js';
+import { placementFlags, type DeployOptions, type LimitOptions } from './index.js';
+import { readFunctionSource } from './source.js';
 
-export async function runDeploy(ctx: Context, file: string, opts: DeployOptions): Promise<void> {
-  const code = await readCode(file);
-  const name = opts.name ?? defaultName(file);
+export async function runDeploy(ctx: Context, path: string, opts: DeployOptions): Promise<void> {
+  const source = await readFunctionSource(path, opts);
+  const name = opts.name ?? source.defaultName;
   const warm = opts.warm === undefined ? 0 : parseReplicas(opts.warm, '--warm');
   const workers = parseWorkers(opts.workers);
   if (workers !== undefined && !warm) throw new UsageError('--workers goes with --warm N', { hint: 'faasctl fn deploy FILE --warm 2 --workers 4' });
   const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const d = await deployFunction(deps, actor, { ...opts, name, code, filename: basename(file), secrets: opts.secret });
+    const d = await deployFunction(deps, actor, { ...opts, name, code: source.code, filename: source.filename, secrets: opts.secret, dependencies: source.dependencies, placement: placementFlags(opts) });
     if (warm) await scaleFunction(deps, actor, d.name, warm, workers);
     return d;
   });
@@ -26,12 +27,13 @@ export async function runDeploy(ctx: Context, file: string, opts: DeployOptions)
   if (warm && !ctx.io.options.json) ctx.io.info(`${deployed.name}: ${warm} warm replica${warm === 1 ? '' : 's'} running`);
 }
 
-export async function runUpdate(ctx: Context, name: string, file: string | undefined, opts: LimitOptions): Promise<void> {
-  const code = file === undefined ? undefined : await readCode(file);
+export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions): Promise<void> {
+  if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined)) throw new UsageError('--requirements and --pip-index-url go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
+  const source = path === undefined ? undefined : await readFunctionSource(path, { ...opts, name });
   const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const u = await updateFunction(deps, actor, { ...opts, name, code, filename: file && basename(file), secrets: opts.secret });
+    const u = await updateFunction(deps, actor, { ...opts, name, code: source?.code, filename: source?.filename, secrets: opts.secret, dependencies: source?.dependencies, placement: placementFlags(opts) });
     if (u.changed) await rollWarm(deps, actor, u.name);
     return u;
   });
@@ -66,6 +68,9 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       limits: { memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs },
       env: v.env,
       secrets: v.secrets,
+      image: v.image ?? null,
+      requirements: v.requirements ?? null,
+      placement: v.placement,
       warm: { replicas: fn.warmReplicas, workers: fn.warmWorkers },
       createdAt: fn.createdAt.toISOString(),
       updatedAt: fn.updatedAt.toISOString(),
@@ -81,6 +86,9 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
     ['limits', formatLimits(v)],
     ['env', Object.keys(v.env).join(', ') || '-'],
     ['secrets', v.secrets.map((s) => `/run/secrets/${s}`).join(', ') || '-'],
+    ['image', v.image ?? 'the runtime image (no requirements)'],
+    ['placement', describePlacement(v.placement)],
+    ['requirements', v.requirements == null ? '-' : firstLines(v.requirements, 8)],
     ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
     ['created', fn.createdAt.toISOString()],
     ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
@@ -127,9 +135,10 @@ export async function readCode(file: string): Promise<string> {
   }
 }
 
-/** `examples/fib_madhat.py` → `fib_madhat`; the name is validated like any other. */
-function defaultName(file: string): string {
-  return basename(file).replace(/\.py$/i, '').toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+/** Requirements without comments or blank lines, at most `max` of them. */
+function firstLines(text: string, max: number): string {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return lines.length <= max ? lines.join('\n') || '(none)' : [...lines.slice(0, max), `… ${lines.length - max} more`].join('\n');
 }
 
 async function withSpinner<T>(ctx: Context, text: string, fn: (progress: (t: string) => void) => Promise<T>): Promise<T> {
@@ -153,4 +162,5 @@ function report(ctx: Context, d: Deployed, verb: string): void {
   for (const w of d.warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
   if (ctx.io.options.quiet) return ctx.io.out(`${d.name}@v${d.version}`);
   ctx.io.info(`${verb} ${d.name} v${d.version} (${d.format === 'madhat' ? '2016 format, madhat_func' : `entry ${d.entry}`}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
+  if (d.image) ctx.io.info(`${d.name}: requirements in ${d.image}${d.reused === null ? '' : d.reused ? ' (reused, no build)' : ' (built)'}`);
 }

@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FRAME_PREFIX } from '../../src/core/invocation-output.js';
+import { MAX_ATTEMPTS, rerunServiceName, watchWithReruns, type InvocationDeps } from '../../src/core/invocation.js';
+import type { ReplicaEndpoint, ReplicaResponse, ReplicaTransport } from '../../src/core/ports.js';
+import { ReplicaRouter } from '../../src/core/replica-router.js';
+import type { ServiceSpec } from '../../src/swarm/spec.js';
+import type { SwarmNode, SwarmTask } from '../../src/swarm/client.js';
+import type { LogChunk } from '../../src/swarm/log-demux.js';
+import { FakeSwarm } from '../helpers/fake-swarm.js';
+
+const NONCE = 'n0nce-n0nce-n0nce';
+const node = (id: string, state: string): SwarmNode => ({ id, hostname: `host-${id}`, role: 'worker', state, availability: 'active', leader: false, cpus: 2, memoryBytes: 2 ** 33 });
+const task = (id: string, nodeId: string, state = 'running'): SwarmTask => ({ id, state, desiredState: 'running', message: '', nodeId, ports: [], labels: {} });
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ReplicaRouter: a node lost under requests in flight', () => {
+  const A: ReplicaEndpoint = { taskId: 'a', nodeId: 'n2', host: '10.0.0.2', port: 30001 };
+  const B: ReplicaEndpoint = { taskId: 'b', nodeId: 'n3', host: '10.0.0.3', port: 30002 };
+
+  /** A transport where A never answers (a cut cable) and B answers at once. */
+  function silentA() {
+    const posts: string[] = [];
+    const transport: ReplicaTransport = {
+      post: (endpoint, _path, _headers, _body, options) => {
+        posts.push(endpoint.taskId);
+        if (endpoint.taskId === 'b') return Promise.resolve({ status: 200, body: '{"status":"success"}' });
+        return new Promise<ReplicaResponse>((_, reject) => options.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true }));
+      },
+      get: () => Promise.reject(new Error('unused')),
+      forget: () => {},
+      close: () => {},
+    };
+    return { transport, posts };
+  }
+
+  it('abandons a request whose node Swarm reports down and answers it once from another node', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const { transport, posts } = silentA();
+    const state = { list: [A], lost: new Set<string>() };
+    const debug: string[] = [];
+    const router = new ReplicaRouter(
+      { transport, endpoints: async () => [...state.list], lostNodes: () => state.lost, log: { debug: (m) => debug.push(m) }, sleep: async () => {}, now: () => 0 },
+      {},
+    );
+    const call = router.call('{}', 60_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(posts).toEqual(['a']); // still waiting: silence alone is not a verdict
+    state.list = [B];
+    state.lost = new Set(['n2']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    const routed = await call;
+    expect(routed.endpoint).toEqual(B);
+    expect(routed.attempts).toBe(2);
+    expect(posts).toEqual(['a', 'b']);
+    expect(debug.join('\n')).toMatch(/replica 10\.0\.0\.2:30001 lost with its node n2 is down/);
+  });
+
+  it('leaves requests on live nodes alone and stops watching when none is in flight', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let release!: (r: ReplicaResponse) => void;
+    const transport: ReplicaTransport = {
+      post: () => new Promise<ReplicaResponse>((resolve) => (release = resolve)),
+      get: () => Promise.reject(new Error('unused')),
+      forget: () => {},
+      close: () => {},
+    };
+    let refreshes = 0;
+    const router = new ReplicaRouter(
+      { transport, endpoints: async () => (refreshes++, [A]), lostNodes: () => new Set(['n9']), log: { debug: () => {} }, sleep: async () => {}, now: () => 0 },
+      {},
+    );
+    const call = router.call('{}', 60_000);
+    await vi.advanceTimersByTimeAsync(3_000);
+    release({ status: 200, body: 'ok' });
+    expect((await call).attempts).toBe(1);
+    const after = refreshes;
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(refreshes).toBe(after);
+  });
+});
+
+describe('watchWithReruns', () => {
+  const SPEC: ServiceSpec = { Name: 'faasctl-run-abc', Labels: { 'io.faasctl.request': 'req-1' }, TaskTemplate: { ContainerSpec: { Image: 'img', Env: [`FAASCTL_NONCE=${NONCE}`] } }, Mode: { Replicated: { Replicas: 1 } } } as ServiceSpec;
+
+  /** Service s1 runs on n2, which goes down; its copy runs on n3 and answers. */
+  function cluster(options: { copyAnswers: boolean; claim?: boolean }) {
+    const nodes = { n2: 'ready', n3: 'ready' } as Record<string, string>;
+    const created: ServiceSpec[] = [];
+    const removed: string[] = [];
+    const claims: number[] = [];
+    const running: Array<[string, number]> = [];
+    let t = 0;
+    const line = `${FRAME_PREFIX}${NONCE}:${JSON.stringify({ v: 1, status: 'success', result: 42, error: null, output: { bytes: 0, truncated: false } })}\n`;
+    const swarm = new FakeSwarm({
+      listNodes: async () => Object.entries(nodes).map(([id, s]) => node(id, s)),
+      listTasks: async (id) => [id === 's1' ? task('t1', 'n2') : task(`t-${id}`, 'n3', options.copyAnswers ? 'complete' : 'running')],
+      serviceLogs: ((id: string) =>
+        (async function* (): AsyncGenerator<LogChunk> {
+          if (id !== 's1' && options.copyAnswers) yield { stream: 'stdout', data: Buffer.from(line) };
+        })()) as FakeSwarm['serviceLogs'],
+      inspectService: async (id) => ({ id, name: SPEC.Name, createdAt: new Date(0), env: [], spec: SPEC }),
+      removeService: async (id) => void removed.push(id),
+      createService: async (spec) => (created.push(spec), `s${created.length + 1}`),
+    });
+    const store = {
+      requests: {
+        claimAttempt: async (_id: string, attempt: number) => (claims.push(attempt), options.claim ?? true),
+        markRunning: async (id: string, serviceId: string) => void running.push([id, Number(serviceId.slice(1))]),
+      },
+    };
+    const deps = {
+      swarm,
+      store,
+      clock: { now: () => new Date((t += 300)) },
+      log: { debug: () => {} },
+      sleep: async () => {
+        if (t > 2_000) nodes.n2 = 'down';
+      },
+    } as unknown as InvocationDeps;
+    return { deps, created, removed, claims, running, nodes };
+  }
+
+  it('runs the invocation again on a live node under the same request when its node goes down', async () => {
+    const c = cluster({ copyAnswers: true });
+    const reruns: Array<[number, string]> = [];
+    const w = await watchWithReruns(c.deps, { requestId: 'req-1', serviceId: 's1', attempt: 1, nonce: NONCE, deadline: 60_000, runMs: 60_000, onRerun: (a, n) => reruns.push([a, n]) });
+    expect(w.reason).toBe('frame');
+    expect(w.out.frame?.result).toBe(42);
+    expect(w.attempt).toBe(2);
+    expect(w.serviceId).toBe('s2');
+    expect(reruns).toEqual([[2, 'host-n2']]);
+    expect(c.claims).toEqual([2]);
+    expect(c.removed).toEqual(['s1']);
+    expect(c.created.map((s) => [s.Name, s.Labels?.['io.faasctl.attempt'], s.Labels?.['io.faasctl.request']])).toEqual([['faasctl-run-abc-a2', '2', 'req-1']]);
+    expect(c.created[0]!.TaskTemplate.ContainerSpec?.Env).toEqual([`FAASCTL_NONCE=${NONCE}`]);
+    expect(c.running).toEqual([['req-1', 2]]);
+  });
+
+  it('starts no copy when another process claimed the attempt first', async () => {
+    const c = cluster({ copyAnswers: true, claim: false });
+    const w = await watchWithReruns(c.deps, { requestId: 'req-1', serviceId: 's1', attempt: 1, nonce: NONCE, deadline: 60_000 });
+    expect(w.reason).toBe('ended');
+    expect(c.created).toEqual([]);
+    expect(c.removed).toEqual([]);
+  });
+
+  it(`gives up after ${MAX_ATTEMPTS} runs`, async () => {
+    const c = cluster({ copyAnswers: false });
+    const w = await watchWithReruns(c.deps, { requestId: 'req-1', serviceId: 's1', attempt: MAX_ATTEMPTS, nonce: NONCE, deadline: 60_000 });
+    expect(w.reason).toBe('node_lost');
+    expect(w.node).toBe('host-n2');
+    expect(c.created).toEqual([]);
+  });
+
+  it('names copies by attempt without growing the name', () => {
+    expect(rerunServiceName('faasctl-run-abc', 2)).toBe('faasctl-run-abc-a2');
+    expect(rerunServiceName('faasctl-run-abc-a2', 3)).toBe('faasctl-run-abc-a3');
+  });
+});
