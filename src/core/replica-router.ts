@@ -29,6 +29,11 @@ export interface Routed {
 
 /** Swarm keeps listing a killed task as running for a moment: don't go back to it at once. */
 const SET_ASIDE_MS = 3_000;
+/**
+ * Swarm lists a task as running once its container starts, before the server in it listens
+ * (~0.5 s of interpreter start-up): a replica that never answered is retried soon.
+ */
+const STARTING_MS = 200;
 const REFRESH_EVERY_MS = 250;
 const BACKOFF_MAX_MS = 500;
 /** While requests are in flight, how often Swarm is asked whether their nodes are still there. */
@@ -45,6 +50,8 @@ export class ReplicaRouter {
   private list: ReplicaEndpoint[] = [];
   private readonly busy = new Map<string, number>();
   private readonly setAside = new Map<string, number>();
+  /** Replicas that have answered at least once (so a refusal means they went away). */
+  private readonly proven = new Set<string>();
   private refreshing?: Promise<void>;
   private refreshedAt = -Infinity;
   private turn = 0;
@@ -92,6 +99,7 @@ export class ReplicaRouter {
       try {
         const both = signal ? AbortSignal.any([signal, abandon.signal]) : abandon.signal;
         ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', this.headers, body, { timeoutMs: deadline - this.deps.now(), signal: both }));
+        this.proven.add(key);
       } catch (err) {
         if (signal?.aborted) throw err;
         const lost = abandon.signal.reason instanceof NodeLost ? abandon.signal.reason : undefined;
@@ -99,7 +107,8 @@ export class ReplicaRouter {
           if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw this.timeout();
           throw err;
         }
-        this.deps.log.debug(`${lost ? `replica ${key} lost with its ${lost.message}` : (err as Error).message}; trying another replica`);
+        const starting = !lost && !this.proven.has(key);
+        this.deps.log.debug(`${lost ? `replica ${key} lost with its ${lost.message}` : starting ? `replica ${key} not listening yet` : (err as Error).message}; trying another replica`);
         this.putAside(endpoint);
         await this.backoff(attempts, deadline, signal);
         continue;
@@ -181,7 +190,7 @@ export class ReplicaRouter {
 
   private putAside(endpoint: ReplicaEndpoint): void {
     const key = keyOf(endpoint);
-    this.setAside.set(key, this.deps.now() + SET_ASIDE_MS);
+    this.setAside.set(key, this.deps.now() + (this.proven.has(key) ? SET_ASIDE_MS : STARTING_MS));
     this.list = this.list.filter((e) => keyOf(e) !== key);
     this.deps.transport.forget(endpoint);
   }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -109,7 +109,7 @@ describe('faasctl on a 3-node Swarm', () => {
 
   afterAll(async () => {
     try {
-      for (const name of ['echo', 'onworkers', 'pinned']) await cli(['fn', 'delete', name, '--yes']).catch(() => {});
+      for (const name of ['echo', 'onworkers', 'pinned']) await cli(['fn', 'delete', name]).catch(() => {});
       ok(await cli(['gc']));
       expect(await settledClusterLeftovers(60_000)).toEqual(NO_CLUSTER_LEFTOVERS);
     } finally {
@@ -136,6 +136,21 @@ describe('faasctl on a 3-node Swarm', () => {
     ok(warm);
     expect(Object.keys(perNode(answers(warm.stdout))).sort()).toEqual([...NODE_NAMES]);
     ok(await cli(['fn', 'scale', 'echo', '0']));
+  });
+
+  it('pushes a dependency image to the registry and runs it on a worker that never built it', async () => {
+    const fnDir = join(dir, 'withlib');
+    mkdirSync(join(fnDir, 'mylib', 'src', 'mylib'), { recursive: true });
+    writeFileSync(join(fnDir, 'mylib', 'pyproject.toml'), '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "mylib"\nversion = "1.0"\n');
+    writeFileSync(join(fnDir, 'mylib', 'src', 'mylib', '__init__.py'), 'def answer():\n    return "from mylib"\n');
+    writeFileSync(join(fnDir, 'handler.py'), 'import mylib\n\ndef main(data):\n    return {"answer": mylib.answer()}\n');
+    writeFileSync(join(fnDir, 'requirements.txt'), './mylib\n');
+    const deployed = JSON.parse(ok(await timed('fn deploy DIR with a local package (build + push on the manager)', () => cli(['fn', 'deploy', fnDir, '--name', 'withlib', '--constraint', 'node.role==worker', '--json']))).stdout) as { image: string };
+    expect(deployed.image).toMatch(new RegExp(`^${REGISTRY.replaceAll('.', '\\.')}/faasctl/python-deps@sha256:[0-9a-f]{64}$`));
+    const run = JSON.parse(ok(await cli(['fn', 'invoke', 'withlib', '--json'])).stdout) as { result: unknown; node: string };
+    expect(run.result).toEqual({ answer: 'from mylib' });
+    expect(['fcl-n2', 'fcl-n3']).toContain(run.node);
+    ok(await cli(['fn', 'delete', 'withlib']));
   });
 
   it('spreads a cold bulk of 300 inputs over the three nodes, one answer per input', async () => {
