@@ -26,8 +26,8 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
-      // The multi-node cluster (scripts/cluster.sh): only under `npm run test:cluster`, which
-      // sets FAASCTL_CLUSTER_TESTS=1, so that a plain `npx vitest run` (npm test) leaves it out.
+      // The multi-node cluster (scripts/cluster.sh): only under `npm test` / `npm run test:cluster`,
+      // which bring it up and set FAASCTL_CLUSTER_TESTS=1; a plain `npx vitest run` leaves it out.
       ...(process.env.FAASCTL_CLUSTER_TESTS === '1'
         ? [
             {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /**
- * The 3-node Swarm of scripts/cluster.sh (`npm run test:cluster` starts it): node 1 is the
+ * The 3-node Swarm of scripts/cluster.sh (`npm test` and `npm run test:cluster` start it): node 1 is the
  * manager, 2 and 3 are workers, each a dockerd in its own network namespace with its own socket.
  * Names and addresses follow the script's defaults and its FAASCTL_CLUSTER_DIR/_NET overrides.
  */

@@ -49,6 +49,7 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
           ['cpu', row.cpuMs == null ? '-' : `${row.cpuMs.toFixed(1)} ms`],
           ['peak memory', row.maxRssKb == null ? '-' : `${(row.maxRssKb / 1024).toFixed(1)} MiB`],
           ['node', row.node ?? '-'],
+          ...(row.attempt > 1 ? [['attempt', `${row.attempt} (its node was lost; the earlier run may also have executed)`]] : []),
         ] as Array<[string, string]>)
       : []),
   ];
@@ -73,7 +74,8 @@ export async function runWait(ctx: Context, id: string, opts: { timeout: string 
     if (ctx.io.options.json) ctx.io.json(toJson(final));
     return;
   }
-  printOutcome(ctx, id, outcome ?? recordedOutcome(final), final.functionName ? `${final.functionName}@v${final.functionVersion}` : final.type);
+  const about = { mode: final.mode, version: final.functionVersion, node: final.node, attempt: final.attempt };
+  printOutcome(ctx, id, outcome ?? recordedOutcome(final), final.functionName ? `${final.functionName}@v${final.functionVersion}` : final.type, about);
 }
 
 /** A request closed before this wait: its row says how it ended. */
