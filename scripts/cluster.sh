@@ -48,11 +48,9 @@ HOST_DOCKER=unix:///var/run/docker.sock # only `docker save` / `image inspect`
 
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 
-say() { printf 'cluster: %s\n' "$*" >&2; }
-die() {
-  say "error: $*"
-  exit 1
-}
+SAY_PREFIX=cluster
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 ndir() { echo "$STATE/n$1"; }
@@ -83,11 +81,6 @@ waitpids() {
   for p in "$@"; do wait "$p" || rc=1; done
   return $rc
 }
-# alive PID: exists and is not a zombie.
-alive() {
-  local s
-  s=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) && [[ -n $s && $s != Z ]]
-}
 # Runs a command detached: own session, stdin /dev/null, output to LOG, no inherited descriptors
 # (our lock, or the pipe of a test runner that shells out to us), so it never holds its caller.
 detach() {
@@ -101,25 +94,6 @@ detach() {
     done
     exec setsid "$@" </dev/null >>"$log" 2>&1
   ) &
-}
-
-APT_UPDATED=
-apt_install() {
-  local log=$LOG_DIR/apt.log
-  mkdir -p "$LOG_DIR"
-  if [[ -z $APT_UPDATED ]]; then
-    say "apt-get update"
-    apt-get update >>"$log" 2>&1 || {
-      tail -n 30 "$log" >&2
-      die "apt-get update failed (log $log)"
-    }
-    APT_UPDATED=1
-  fi
-  say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>"$log" 2>&1 || {
-    tail -n 30 "$log" >&2
-    die "apt-get install $* failed (log $log)"
-  }
 }
 
 # ---------------------------------------------------------------------------------------------

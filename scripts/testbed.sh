@@ -37,30 +37,9 @@ TLS_PORT=${FAASCTL_TESTBED_TLS_PORT:-2376}
 export DOCKER_HOST=unix://$SOCK
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 
-say() { printf 'testbed: %s\n' "$*" >&2; }
-die() {
-  say "error: $*"
-  exit 1
-}
-# fail LOGFILE MESSAGE: show the end of a log, then die.
-fail() {
-  tail -n 30 "$1" >&2 || :
-  die "$2 (full log: $1)"
-}
-
-APT_UPDATED=
-apt_install() {
-  local log=$LOG_DIR/apt.log
-  mkdir -p "$LOG_DIR"
-  if [[ -z $APT_UPDATED ]]; then
-    say "apt-get update"
-    apt-get update >>"$log" 2>&1 || fail "$log" 'apt-get update failed'
-    APT_UPDATED=1
-  fi
-  say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>"$log" 2>&1 ||
-    fail "$log" "apt-get install $* failed"
-}
+SAY_PREFIX=testbed
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # ---------------------------------------------------------------------------------------------
 # 1. Docker engine
@@ -89,11 +68,6 @@ start_dockerd() {
   DOCKERD_PID=$!
 }
 
-# alive PID: the process exists and is not a zombie.
-alive() {
-  local s
-  s=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) && [[ -n $s && $s != Z ]]
-}
 
 # A dockerd started by someone else (e.g. the package's init script) lacks our environment.
 warn_foreign_dockerd() {

@@ -19,6 +19,12 @@ export const ROW_OUTPUT_LIMIT = 64 * 1024;
 const POLL_MS = 250;
 /** After the task ends, how long its last log lines may take to arrive. */
 const DRAIN_MS = 1000;
+/**
+ * After the frame, how long to keep reading: stdout and stderr are separate pipes, so a line
+ * the function wrote to stderr before its result can reach the log stream after the frame.
+ * The task exits right after its frame, which ends the stream sooner.
+ */
+const AFTER_FRAME_MS = 250;
 const TERMINAL = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
 /** How often the node of a running task is looked at: Swarm keeps a task "running" while its node is Down. */
 const NODE_CHECK_MS = 1_000;
@@ -60,10 +66,11 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   const out = new InvocationOutput(o.nonce, ROW_OUTPUT_LIMIT, o.onOutput);
   const stopLogs = new AbortController();
   let wake: () => void = () => {};
+  let lastLines: NodeJS.Timeout | undefined;
   const logs = (async () => {
     for await (const chunk of deps.swarm.serviceLogs(o.serviceId, { follow: true, signal: stopLogs.signal })) {
       out.push(chunk);
-      if (out.frame) break;
+      if (out.frame) lastLines ??= setTimeout(() => stopLogs.abort(), AFTER_FRAME_MS);
     }
   })()
     .catch((err: Error) => deps.log.debug(`logs of ${o.serviceId}: ${err.message}`))
@@ -75,8 +82,10 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   const node = { checkedAt: -Infinity, name: undefined as string | undefined, lost: false };
   try {
     while (!reason) {
-      if (out.frame) reason = 'frame';
-      else if (o.signal?.aborted) reason = 'cancelled';
+      if (out.frame) {
+        await Promise.race([logs, deps.sleep(AFTER_FRAME_MS * 2)]);
+        reason = 'frame';
+      } else if (o.signal?.aborted) reason = 'cancelled';
       else if (o.deadline !== undefined && deps.clock.now().getTime() >= o.deadline) reason = 'deadline';
       else {
         task = latest(await deps.swarm.listTasks(o.serviceId)) ?? task;
@@ -98,6 +107,7 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
       }
     }
   } finally {
+    clearTimeout(lastLines);
     o.signal?.removeEventListener('abort', onAbort);
     stopLogs.abort();
   }

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { BIN, isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
 import { BASE_IMAGE, MANAGER_HOST, NODE_NAMES, NO_CLUSTER_LEFTOVERS, REGISTRY, crashNode, cutNode, dockerOn, healNode, restartNode, settledClusterLeftovers, waitForNodeState } from '../helpers/cluster.js';
 import { query } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
@@ -26,12 +25,7 @@ interface Answer {
 describe('faasctl on a 3-node Swarm', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-cluster-'));
-  const file = (name: string, text: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
+  const { dir, file } = scratchDir('faasctl-cluster-');
   const inputs = (name: string, n: number, ms: number) => file(name, Array.from({ length: n }, (_, i) => JSON.stringify({ i, ms })).join('\n') + '\n');
   const cli = (args: string[], input?: string, timeoutMs = 180_000) => runCli(args, { env, input, timeoutMs });
   const ok = (r: CliResult) => {

@@ -1,9 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, isolatedEnv, runCli } from '../helpers/cli.js';
+import { BIN, isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
 /**
@@ -22,12 +21,7 @@ describe('fn new and fn run through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let dbEnv: Record<string, string | undefined>;
   let localEnv: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-dev-'));
-  const file = (name: string, code: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, code);
-    return path;
-  };
+  const { dir, file } = scratchDir('faasctl-dev-');
   const run = (args: string[], input?: string) => runCli(['fn', 'run', ...args], { env: localEnv, input });
 
   beforeAll(async () => {
@@ -120,8 +114,10 @@ describe('fn new and fn run through the binary', () => {
   });
 
   it('answers exactly as fn invoke of the same file', async () => {
-    expect((await runCli(['user', 'create', 'dev-user', '--password-stdin'], { env: dbEnv, input: 'dev-user-pass' })).code).toBe(0);
-    expect((await runCli(['login', 'dev-user', '--password-stdin'], { env: dbEnv, input: 'dev-user-pass' })).code).toBe(0);
+    // Its own names per run, so CI's retry of this test starts clean.
+    const user = `dev-user-${process.hrtime.bigint() % 1_000_000n}`;
+    expect((await runCli(['user', 'create', user, '--password-stdin'], { env: dbEnv, input: 'dev-user-pass' })).code).toBe(0);
+    expect((await runCli(['login', user, '--password-stdin'], { env: dbEnv, input: 'dev-user-pass' })).code).toBe(0);
     const path = file('same.py', 'import sys\ndef main(data):\n    print("out", data)\n    print("err", file=sys.stderr)\n    return {"n": data["n"] * 3, "who": __name__}\n');
     const deployed = await runCli(['fn', 'deploy', path], { env: dbEnv });
     expect(deployed.code, deployed.stderr).toBe(0);

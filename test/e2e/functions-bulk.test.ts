@@ -1,9 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isolatedEnv, runCli } from '../helpers/cli.js';
+import { isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
@@ -18,12 +15,7 @@ describe('bulk function operations through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   let userId: string;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-fn-bulk-'));
-  const file = (name: string, code: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, code);
-    return path;
-  };
+  const { file } = scratchDir('faasctl-fn-bulk-');
   const cli = (args: string[], input?: string) => runCli(args, { env, input });
   const rows = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => query<T>(db.url, sql, params);
   const names = async () => JSON.parse((await cli(['--json', 'fn', 'list'])).stdout).map((f: { name: string }) => f.name);

@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, isolatedEnv, runCli } from '../helpers/cli.js';
+import { BIN, isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
@@ -15,12 +12,7 @@ import { createTestDatabase } from '../helpers/test-db.js';
 describe('functions through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-fn-'));
-  const file = (name: string, code: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, code);
-    return path;
-  };
+  const { file } = scratchDir('faasctl-fn-');
   const cli = (args: string[], input?: string, timeoutMs?: number) => runCli(args, { env, input, timeoutMs });
   const deploy = async (name: string, code: string, ...flags: string[]) => {
     const r = await cli(['fn', 'deploy', file(`${name}.py`, code), ...flags]);

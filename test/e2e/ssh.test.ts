@@ -1,8 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { sshdLog, SSH_DIR, SSH_HOST, SSH_KNOWN_HOSTS, SSH_PORT, SSH_WRONG_KEY, sshEnv, sshSessions } from '../helpers/ssh.js';
 import { createTestDatabase } from '../helpers/test-db.js';
@@ -18,12 +16,7 @@ describe('ssh:// transport through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   let overSsh: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-ssh-'));
-  const file = (name: string, text: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
+  const { file } = scratchDir('faasctl-ssh-');
   const unix = (args: string[], input?: string) => runCli(args, { env, input });
   const ssh = (args: string[], input?: string, extra: Record<string, string | undefined> = {}) => runCli(args, { env: { ...overSsh, ...extra }, input });
   const ok = (r: CliResult) => {

@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BIN, isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { BIN, isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
 import { leftovers, NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
@@ -41,12 +39,7 @@ describe('warm functions and bulk invocations through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   let installation: string;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-warm-'));
-  const file = (name: string, text: string) => {
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    return path;
-  };
+  const { dir, file } = scratchDir('faasctl-warm-');
   const jsonl = (name: string, inputs: unknown[]) => file(name, inputs.map((i) => JSON.stringify(i)).join('\n') + '\n');
   const cli = (args: string[], input?: string, timeoutMs?: number) => runCli(args, { env, input, timeoutMs });
   const ok = (r: CliResult) => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -43,4 +43,17 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 export function isolatedEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'faasctl-e2e-'));
   return { XDG_CONFIG_HOME: dir, HOME: dir, ...extra };
+}
+
+/** A private scratch directory for a test file, and a writer of files in it (returns the path). */
+export function scratchDir(prefix: string): { dir: string; file: (name: string, text: string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return {
+    dir,
+    file: (name, text) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+  };
 }
