@@ -38,6 +38,10 @@ async function engineChecks(deps: DoctorDeps): Promise<Check[]> {
     const engine = ok('engine', `Docker ${info.version} (API ${info.apiVersion}, ${info.os}/${info.arch}) at ${swarm.endpoint}`);
     const rest = await swarmChecks(swarm, deps.runtimeImage);
     if (deps.registry) rest.push(await registryCheck(swarm, deps.runtimeImage, deps.registry));
+    else if ((await swarm.listNodes().catch(() => [])).length > 1) {
+      // Only the manager has the images faasctl builds: a task placed on another node cannot start.
+      rest.push({ name: 'registry', status: 'warn', detail: 'none, on a Swarm of several nodes', fix: 'run faasctl up --registry HOST:PORT (a registry every node can pull from)' });
+    }
     return [engine, ...rest];
   } catch (err) {
     const skipped = ['swarm', 'nodes', 'runtime image'].map((name) => skip(name, 'engine unreachable'));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { runDoctor } from '../../src/core/doctor.js';
 import { resolveConfig } from '../../src/config/resolve.js';
 import { UsageError, PlatformError } from '../../src/core/errors.js';
 import { pinnedImage, validateRegistry } from '../../src/core/images.js';
@@ -51,5 +52,24 @@ describe('resolveConfig: registry', () => {
     expect(resolveConfig({ flags: {}, env: {}, file }).registry).toEqual({ value: '10.0.0.5:5000', source: 'context:lab' });
     expect(resolveConfig({ flags: {}, env: { FAASCTL_REGISTRY: '10.0.0.9:5000' }, file }).registry).toEqual({ value: '10.0.0.9:5000', source: 'env:FAASCTL_REGISTRY' });
     expect(resolveConfig({ flags: {}, env: {}, file: { contexts: {} } }).registry).toEqual({ value: undefined, source: 'default' });
+  });
+});
+
+describe('doctor on a multi-node Swarm', () => {
+  const node = (id: string) => ({ id, hostname: id, role: 'worker' as const, state: 'ready', availability: 'active', leader: false, cpus: 2, memoryBytes: 2 ** 33 });
+  const run = (swarm: FakeSwarm, registry?: string) =>
+    runDoctor({ swarm: async () => swarm, db: () => Promise.reject(new Error('no db')), hasDatabase: false, runtimeImage: `${registry ?? 'x'}/faasctl/runtime-python:abc`, registry, expectedSchema: 5, schemaVersion: async () => 5 });
+  const registryCheck = async (swarm: FakeSwarm, registry?: string) => (await run(swarm, registry)).find((c) => c.name === 'registry');
+
+  it('warns when several nodes have no registry to pull from, and says nothing on one node', async () => {
+    expect(await registryCheck(new FakeSwarm({ listNodes: async () => [node('a'), node('b')] }))).toMatchObject({ status: 'warn', fix: expect.stringContaining('faasctl up --registry') });
+    expect(await registryCheck(new FakeSwarm())).toBeUndefined();
+  });
+
+  it('checks the runtime image is in the registry', async () => {
+    const pushed = new FakeSwarm({ pushedDigest: async () => `10.0.0.5:5000/faasctl/runtime-python@sha256:${'b'.repeat(64)}` });
+    expect(await registryCheck(pushed, '10.0.0.5:5000')).toMatchObject({ status: 'ok' });
+    const missing = new FakeSwarm({ pushedDigest: async () => undefined });
+    expect(await registryCheck(missing, '10.0.0.5:5000')).toMatchObject({ status: 'fail', exitCode: 3, fix: 'run faasctl up --registry 10.0.0.5:5000' });
   });
 });
