@@ -15,7 +15,8 @@ import { removeSecrets } from './warm.js';
  * - warm services of functions that are no longer warm (or gone), bulk services whose run
  *   ended (or was abandoned: its CLI died), and the token secrets none of those needs;
  * - user secrets of users that were deleted.
- * Running invocations are left alone.
+ * Running invocations are left alone, but for those on a node Swarm reports Down: they are
+ * started again on a live node (at-least-once), as `fn invoke` does for the ones it watches.
  */
 export interface GcReport {
   servicesRemoved: number;
@@ -37,6 +38,7 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
   const services = await deps.swarm.listServices([`${COMPONENT_LABEL}=invocation`, mine]);
   const tasks = await deps.swarm.listTasksByLabel([`${COMPONENT_LABEL}=invocation`, mine]);
   const live = new Set<string>();
+  const lostNodes = new Set((await deps.swarm.listNodes()).filter((n) => n.state === 'down' || n.state === 'disconnected').map((n) => n.id));
   for (const service of services) {
     const requestId = service.labels[LABELS.request] ?? '';
     const own = tasks.filter((t) => t.serviceId === service.id);
@@ -45,6 +47,14 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
     if (row && isOpen(row)) {
       if (!ended) {
         live.add(requestId);
+        // An --async job on a lost node has no CLI to run it again: gc does (reconcile reruns it,
+        // or closes it after its last attempt).
+        const onLostNode = own.some((t) => !ENDED.has(t.state) && lostNodes.has(t.nodeId ?? ''));
+        if (onLostNode && !options.dryRun && (await reconcileInvocation(deps, row, { wait: false }))) {
+          live.delete(requestId);
+          report.requestsRecovered++;
+          report.servicesRemoved++;
+        }
         continue;
       }
       if (options.dryRun) report.requestsRecovered++;

@@ -126,6 +126,15 @@ async function checkNode(deps: InvocationDeps, nodeId: string, node: { checkedAt
   }
 }
 
+/** The hostname of the node a still-running task sits on, when Swarm reports that node lost. */
+export async function lostNode(deps: InvocationDeps, tasks: SwarmTask[]): Promise<string | undefined> {
+  const task = latest(tasks);
+  if (!task?.nodeId || TERMINAL.has(task.state)) return undefined;
+  const node = { checkedAt: -Infinity, name: undefined as string | undefined, lost: false };
+  await checkNode(deps, task.nodeId, node);
+  return node.lost ? (node.name ?? task.nodeId) : undefined;
+}
+
 export interface RunWatch extends WatchOptions {
   requestId: string;
   /** The attempt the service runs (1 for the first). */
@@ -162,7 +171,7 @@ export async function watchWithReruns(deps: InvocationDeps, o: RunWatch): Promis
 }
 
 /** Replaces an invocation's service by a copy for the next attempt; undefined when another process already did. */
-async function rerunService(deps: InvocationDeps, requestId: string, serviceId: string, attempt: number): Promise<string | undefined> {
+export async function rerunService(deps: InvocationDeps, requestId: string, serviceId: string, attempt: number): Promise<string | undefined> {
   const old = await deps.swarm.inspectService(serviceId);
   if (!old?.spec || !(await deps.store.requests.claimAttempt(requestId, attempt))) return undefined;
   const spec = structuredClone(old.spec);

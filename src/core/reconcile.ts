@@ -3,7 +3,8 @@ import type { ServiceInfo } from '../swarm/client.js';
 import type { LogStream } from '../swarm/log-demux.js';
 import { LABELS } from '../swarm/sandbox.js';
 import { EXIT, TimeoutError } from './errors.js';
-import { finishInvocation, nonceOf, outcomeOf, watchInvocation, watchWithReruns, type InvocationDeps, type Outcome } from './invocation.js';
+import { InvocationOutput } from './invocation-output.js';
+import { finishInvocation, lostNode, MAX_ATTEMPTS, nonceOf, outcomeOf, rerunService, ROW_OUTPUT_LIMIT, watchInvocation, watchWithReruns, type Watched, type InvocationDeps, type Outcome } from './invocation.js';
 
 /**
  * Brings an open invocation's row up to date from the cluster. A CLI killed mid-invoke
@@ -42,7 +43,7 @@ export async function reconcileInvocation(deps: InvocationDeps, row: RequestRow,
   const timeoutMs = await timeoutOf(deps, row, version);
   const watched = o.wait
     ? await watchWithReruns(deps, { requestId: row.id, attempt: row.attempt, serviceId: service.id, nonce, deadline: o.deadline, signal: o.signal, onOutput: o.onOutput })
-    : await peek(deps, service.id, nonce);
+    : await peek(deps, row, service.id, nonce);
   if (!watched) return undefined;
   if (watched.reason === 'deadline') throw new TimeoutError(`request ${row.id} is still running`, { hint: `wait longer: faasctl request wait ${row.id} --timeout 10m` });
   if (watched.reason === 'cancelled') return undefined; // Ctrl-C on a wait stops waiting, not the function
@@ -62,12 +63,22 @@ async function findService(deps: InvocationDeps, row: RequestRow, o: ReconcileOp
   }
 }
 
-/** Without waiting: an ended task's logs, read once. */
-async function peek(deps: InvocationDeps, serviceId: string, nonce: string) {
+/**
+ * Without waiting: an ended task's logs, read once. A task whose node is lost is started
+ * again elsewhere (an --async invocation has no CLI watching it; gc or a `request show`
+ * does this for it), or, after its last attempt, ended as lost.
+ */
+async function peek(deps: InvocationDeps, row: RequestRow, serviceId: string, nonce: string): Promise<Watched | undefined> {
   const tasks = await deps.swarm.listTasks(serviceId);
   const ended = tasks.length > 0 && tasks.every((t) => ['complete', 'failed', 'shutdown', 'rejected', 'orphaned'].includes(t.state));
-  if (!ended) return undefined;
-  return watchInvocation(deps, { serviceId, nonce, deadline: deps.clock.now().getTime() + 5_000 });
+  if (ended) return watchInvocation(deps, { serviceId, nonce, deadline: deps.clock.now().getTime() + 5_000 });
+  const lostOn = await lostNode(deps, tasks);
+  if (!lostOn) return undefined;
+  if (row.attempt < MAX_ATTEMPTS) {
+    if (await rerunService(deps, row.id, serviceId, row.attempt + 1)) deps.log.debug(`request ${row.id}: node ${lostOn} lost; running it again (attempt ${row.attempt + 1})`);
+    return undefined;
+  }
+  return { reason: 'node_lost', out: new InvocationOutput(nonce, ROW_OUTPUT_LIMIT), node: lostOn };
 }
 
 async function timeoutOf(deps: InvocationDeps, row: RequestRow, version: number): Promise<number> {

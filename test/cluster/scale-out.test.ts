@@ -222,6 +222,20 @@ describe('faasctl on a 3-node Swarm', () => {
     expect(row).toEqual({ attempt: 2, node: out.node, status: 'success' });
   });
 
+  it('runs an --async job again when its node is lost, once gc notices, and request wait gives the answer', async () => {
+    const id = ok(await cli(['fn', 'invoke', 'onworkers', '--async', '--data', '{"i": 9, "ms": 4000}'])).stdout.trim();
+    const lostNode = await taskNode('faasctl-run-');
+    const index = NODE_NAMES.indexOf(lostNode as (typeof NODE_NAMES)[number]) + 1;
+    await (index === 2 ? cutNode(2) : crashNode(3));
+    await waitForNodeState(index, 'down', 30_000);
+    ok(await cli(['gc']));
+    const [row] = await rows<{ attempt: number; status: string }>('SELECT attempt, status FROM requests WHERE id = $1', [id]);
+    expect(row).toEqual({ attempt: 2, status: 'running' });
+    const waited = JSON.parse(ok(await cli(['request', 'wait', id, '--json'])).stdout) as { result: unknown; node: string; attempt: number };
+    expect(waited).toMatchObject({ result: { i: 9 }, attempt: 2 });
+    expect(waited.node).not.toBe(lostNode);
+  });
+
   it('keeps a warm function answering when one of the two nodes holding its replicas is cut off', async () => {
     ok(await cli(['fn', 'scale', 'onworkers', '2']));
     const before = (await dockerOn(1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}}', (await dockerOn(1, ['service', 'ls', '--filter', 'label=io.faasctl.component=warm', '--format', '{{.ID}}'])).trim()])).split('\n').filter(Boolean).sort();

@@ -3,6 +3,8 @@ import { FRAME_PREFIX } from '../../src/core/invocation-output.js';
 import { MAX_ATTEMPTS, rerunServiceName, watchWithReruns, type InvocationDeps } from '../../src/core/invocation.js';
 import type { ReplicaEndpoint, ReplicaResponse, ReplicaTransport } from '../../src/core/ports.js';
 import { ReplicaRouter } from '../../src/core/replica-router.js';
+import { reconcileInvocation } from '../../src/core/reconcile.js';
+import type { RequestRow } from '../../src/db/requests-repo.js';
 import type { ServiceSpec } from '../../src/swarm/spec.js';
 import type { SwarmNode, SwarmTask } from '../../src/swarm/client.js';
 import type { LogChunk } from '../../src/swarm/log-demux.js';
@@ -158,5 +160,33 @@ describe('watchWithReruns', () => {
   it('names copies by attempt without growing the name', () => {
     expect(rerunServiceName('faasctl-run-abc', 2)).toBe('faasctl-run-abc-a2');
     expect(rerunServiceName('faasctl-run-abc-a2', 3)).toBe('faasctl-run-abc-a3');
+  });
+
+  describe('an --async invocation nobody watches (gc, request show)', () => {
+    const row = (attempt: number) => ({ id: 'req-1', type: 'fn.invoke', status: 'running', attempt, createdAt: new Date(0), startedAt: new Date(0), functionId: 'f', functionVersion: 1 }) as unknown as RequestRow;
+    const withService = (c: ReturnType<typeof cluster>) => {
+      c.nodes.n2 = 'down';
+      Object.assign(c.deps.swarm, { listServices: async () => [{ id: 's1', name: SPEC.Name, createdAt: new Date(0), env: [`FAASCTL_NONCE=${NONCE}`], spec: SPEC }] });
+      Object.assign(c.deps.store, { functions: { version: async () => ({ timeoutMs: 30_000 }) }, requests: { ...(c.deps.store as unknown as { requests: object }).requests, complete: async () => true } });
+      Object.assign(c.deps.swarm, { findConfig: async () => undefined });
+      return c;
+    };
+
+    it('is started again on a live node when its node is down, and stays open', async () => {
+      const c = withService(cluster({ copyAnswers: true }));
+      expect(await reconcileInvocation(c.deps, row(1), { wait: false })).toBeUndefined();
+      expect(c.claims).toEqual([2]);
+      expect(c.removed).toEqual(['s1']);
+      expect(c.created.map((s) => s.Name)).toEqual(['faasctl-run-abc-a2']);
+    });
+
+    it(`is closed as lost after its ${MAX_ATTEMPTS}th run`, async () => {
+      const c = withService(cluster({ copyAnswers: true }));
+      const outcome = await reconcileInvocation(c.deps, row(MAX_ATTEMPTS), { wait: false });
+      expect(outcome?.completion.status).toBe('system_error');
+      expect(outcome?.message).toBe(`its node host-n2 was lost on each of ${MAX_ATTEMPTS} runs`);
+      expect(c.created).toEqual([]);
+      expect(c.removed).toEqual(['s1']);
+    });
   });
 });
