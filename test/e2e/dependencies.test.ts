@@ -114,6 +114,14 @@ describe('dependencies through the binary', () => {
     expect(await configCount()).toBe(configs);
     expect(await depsImages()).toEqual(images);
 
+    // --debug streams pip's own output (the builder's lines), then the same one-line error.
+    const debug = await cli(['--debug', 'fn', 'deploy', dir, '--name', 'broken']);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(/debug: build: Processing \.\/local\/0-mylib\n/);
+    expect(debug.stderr).toMatch(/debug: build: ERROR: No matching distribution found for nosuchpkg==1\.0/);
+    expect(debug.stderr).toMatch(/\nerror: requirements failed to install: ERROR: No matching distribution found for nosuchpkg==1\.0\n/);
+    expect(await depsImages()).toEqual(images);
+
     // A local path that does not exist: a usage error before any build.
     writeFileSync(join(dir, 'requirements.txt'), 'six\n./nope\n');
     const missing = await cli(['--debug', 'fn', 'deploy', dir, '--name', 'broken']);
