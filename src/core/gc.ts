@@ -4,6 +4,7 @@ import { ConflictError } from './errors.js';
 import { removeInvocation, type InvocationDeps } from './invocation.js';
 import { isOpen, reconcileInvocation } from './reconcile.js';
 import { removeSecrets } from './warm.js';
+import { TERMINAL } from './tasks.js';
 
 /**
  * Removes what faasctl made and nothing needs any more, finishing interrupted work first:
@@ -27,7 +28,6 @@ export interface GcReport {
   secretsRemoved: number;
 }
 
-const ENDED = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
 /** A check container runs for seconds; one older than this belongs to a killed deploy. */
 const STALE_CHECK_MS = 10 * 60_000;
 
@@ -42,14 +42,14 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
   for (const service of services) {
     const requestId = service.labels[LABELS.request] ?? '';
     const own = tasks.filter((t) => t.serviceId === service.id);
-    const ended = own.length > 0 && own.every((t) => ENDED.has(t.state));
+    const ended = own.length > 0 && own.every((t) => TERMINAL.has(t.state));
     const row = requestId ? await deps.store.requests.byIdAnyUser(requestId) : undefined;
     if (row && isOpen(row)) {
       if (!ended) {
         live.add(requestId);
         // An --async job on a lost node has no CLI to run it again: gc does (reconcile reruns it,
         // or closes it after its last attempt).
-        const onLostNode = own.some((t) => !ENDED.has(t.state) && lostNodes.has(t.nodeId ?? ''));
+        const onLostNode = own.some((t) => !TERMINAL.has(t.state) && lostNodes.has(t.nodeId ?? ''));
         if (onLostNode && !options.dryRun && (await reconcileInvocation(deps, row, { wait: false }))) {
           live.delete(requestId);
           report.requestsRecovered++;
@@ -96,7 +96,7 @@ async function collectReplicaServices(deps: InvocationDeps, mine: string, report
   const idle = new Set(
     bulkServices.filter((s) => {
       const own = bulkTasks.filter((t) => t.serviceId === s.id);
-      return own.length > 0 && own.every((t) => ENDED.has(t.state));
+      return own.length > 0 && own.every((t) => TERMINAL.has(t.state));
     }).map((s) => s.labels[LABELS.request] ?? ''),
   );
   const openBulk = new Set<string>();

@@ -2,7 +2,9 @@ import type { Completion } from '../db/requests-repo.js';
 import type { Store } from '../db/store.js';
 import type { SwarmClient, SwarmTask } from '../swarm/client.js';
 import type { LogStream } from '../swarm/log-demux.js';
-import { inputConfigName, LABELS } from '../swarm/sandbox.js';
+import { inputConfigName } from '../swarm/sandbox.js';
+import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS } from './node-health.js';
+import { latest, TERMINAL } from './tasks.js';
 import { ConflictError, EXIT, type ExitCode } from './errors.js';
 import { InvocationOutput, type Frame } from './invocation-output.js';
 import type { Clock, Logger } from './ports.js';
@@ -25,11 +27,6 @@ const DRAIN_MS = 1000;
  * The task exits right after its frame, which ends the stream sooner.
  */
 const AFTER_FRAME_MS = 250;
-const TERMINAL = new Set(['complete', 'failed', 'shutdown', 'rejected', 'orphaned', 'remove']);
-/** How often the node of a running task is looked at: Swarm keeps a task "running" while its node is Down. */
-const NODE_CHECK_MS = 1_000;
-/** Runs of one invocation at most: a first one and two after lost nodes. */
-export const MAX_ATTEMPTS = 3;
 const DEVELOPER_ERRORS = new Set(['InputError', 'EntryError', 'ResultError', 'CodeError']);
 const PLATFORM_ERRORS = new Set(['ConfigError', 'SpawnError']);
 
@@ -79,7 +76,7 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   o.signal?.addEventListener('abort', onAbort);
   let task: SwarmTask | undefined;
   let reason: Watched['reason'] | undefined;
-  const node = { checkedAt: -Infinity, name: undefined as string | undefined, lost: false };
+  const node = newNodeCheck();
   try {
     while (!reason) {
       if (out.frame) {
@@ -114,79 +111,6 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   return { reason, out, task, node: node.name };
 }
 
-async function checkNode(deps: InvocationDeps, nodeId: string, node: { checkedAt: number; name?: string; lost: boolean }): Promise<void> {
-  node.checkedAt = deps.clock.now().getTime();
-  try {
-    const found = (await deps.swarm.listNodes()).find((n) => n.id === nodeId);
-    node.name = found?.hostname ?? node.name;
-    // Down: missed heartbeats (power cut, cable cut). A node removed from the swarm is lost too.
-    node.lost = !found || found.state === 'down' || found.state === 'disconnected';
-  } catch (err) {
-    deps.log.debug(`node ${nodeId} not looked up: ${(err as Error).message}`);
-  }
-}
-
-/** The hostname of the node a still-running task sits on, when Swarm reports that node lost. */
-export async function lostNode(deps: InvocationDeps, tasks: SwarmTask[]): Promise<string | undefined> {
-  const task = latest(tasks);
-  if (!task?.nodeId || TERMINAL.has(task.state)) return undefined;
-  const node = { checkedAt: -Infinity, name: undefined as string | undefined, lost: false };
-  await checkNode(deps, task.nodeId, node);
-  return node.lost ? (node.name ?? task.nodeId) : undefined;
-}
-
-export interface RunWatch extends WatchOptions {
-  requestId: string;
-  /** The attempt the service runs (1 for the first). */
-  attempt: number;
-  /** The function's own timeout and the start allowance: each new run gets this long again. */
-  runMs?: number;
-  onRerun?: (attempt: number, lostNode: string) => void;
-}
-
-/**
- * Watches an invocation to its answer, running it again when its node is lost: the service
- * is replaced by a copy (same code, input and nonce) that Swarm places on a live node, under
- * the same request id, with the attempt counted in the row. At-least-once: the lost run may
- * have executed, or may still be executing on a node cut off from the cluster.
- */
-export async function watchWithReruns(deps: InvocationDeps, o: RunWatch): Promise<Watched & { serviceId: string; attempt: number }> {
-  let { serviceId, attempt, deadline } = o;
-  for (;;) {
-    const watched = await watchInvocation(deps, { ...o, serviceId, deadline });
-    if (watched.reason !== 'node_lost') return { ...watched, serviceId, attempt };
-    const lostNode = watched.node ?? watched.task?.nodeId ?? 'unknown';
-    if (attempt >= MAX_ATTEMPTS) {
-      return { ...watched, serviceId, attempt };
-    }
-    // First writer wins: a `request wait` racing this CLI must not start a second copy.
-    const next = await rerunService(deps, o.requestId, serviceId, attempt + 1);
-    if (!next) return { ...watched, reason: 'ended', serviceId, attempt };
-    deps.log.debug(`request ${o.requestId}: node ${lostNode} lost; running it again (attempt ${attempt + 1})`);
-    o.onRerun?.(attempt + 1, lostNode);
-    serviceId = next;
-    attempt += 1;
-    if (o.runMs !== undefined) deadline = deps.clock.now().getTime() + o.runMs;
-  }
-}
-
-/** Replaces an invocation's service by a copy for the next attempt; undefined when another process already did. */
-export async function rerunService(deps: InvocationDeps, requestId: string, serviceId: string, attempt: number): Promise<string | undefined> {
-  const old = await deps.swarm.inspectService(serviceId);
-  if (!old?.spec || !(await deps.store.requests.claimAttempt(requestId, attempt))) return undefined;
-  const spec = structuredClone(old.spec);
-  spec.Name = rerunServiceName(old.spec.Name, attempt);
-  spec.Labels = { ...spec.Labels, [LABELS.attempt]: String(attempt) };
-  await deps.swarm.removeService(serviceId);
-  const created = await deps.swarm.createService(spec);
-  await deps.store.requests.markRunning(requestId, created);
-  return created;
-}
-
-export function rerunServiceName(name: string, attempt: number): string {
-  return `${name.replace(/-a\d+$/, '')}-a${attempt}`;
-}
-
 /** A follow stream can miss the end (the engine closes it, a log line is late); a plain read cannot. */
 async function rereadLogs(deps: InvocationDeps, o: WatchOptions, out: InvocationOutput): Promise<void> {
   const replay = new InvocationOutput(o.nonce, ROW_OUTPUT_LIMIT);
@@ -195,9 +119,6 @@ async function rereadLogs(deps: InvocationDeps, o: WatchOptions, out: Invocation
   if (replay.frame) out.frame = replay.frame;
 }
 
-function latest(tasks: SwarmTask[]): SwarmTask | undefined {
-  return [...tasks].sort((a, b) => (b.updatedAt?.getTime() ?? 0) - (a.updatedAt?.getTime() ?? 0))[0];
-}
 
 export interface Outcome {
   completion: Completion;

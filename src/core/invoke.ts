@@ -5,7 +5,8 @@ import { buildInvocationServiceSpec, codeConfigName, inputConfigName, installati
 import { componentLabels } from '../swarm/spec.js';
 import { NotFoundError, UsageError } from './errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, requireFunction } from './functions.js';
-import { finishInvocation, outcomeOf, removeInvocation, watchWithReruns, type InvocationDeps, type Outcome } from './invocation.js';
+import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
+import { watchWithReruns } from './reruns.js';
 import { versionImage } from './dependencies.js';
 import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';

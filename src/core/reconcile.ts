@@ -4,7 +4,10 @@ import type { LogStream } from '../swarm/log-demux.js';
 import { LABELS } from '../swarm/sandbox.js';
 import { EXIT, TimeoutError } from './errors.js';
 import { InvocationOutput } from './invocation-output.js';
-import { finishInvocation, lostNode, MAX_ATTEMPTS, nonceOf, outcomeOf, rerunService, ROW_OUTPUT_LIMIT, watchInvocation, watchWithReruns, type Watched, type InvocationDeps, type Outcome } from './invocation.js';
+import { finishInvocation, nonceOf, outcomeOf, ROW_OUTPUT_LIMIT, watchInvocation, type InvocationDeps, type Outcome, type Watched } from './invocation.js';
+import { lostNode, MAX_ATTEMPTS } from './node-health.js';
+import { rerunService, watchWithReruns } from './reruns.js';
+import { TERMINAL } from './tasks.js';
 
 /**
  * Brings an open invocation's row up to date from the cluster. A CLI killed mid-invoke
@@ -70,7 +73,7 @@ async function findService(deps: InvocationDeps, row: RequestRow, o: ReconcileOp
  */
 async function peek(deps: InvocationDeps, row: RequestRow, serviceId: string, nonce: string): Promise<Watched | undefined> {
   const tasks = await deps.swarm.listTasks(serviceId);
-  const ended = tasks.length > 0 && tasks.every((t) => ['complete', 'failed', 'shutdown', 'rejected', 'orphaned'].includes(t.state));
+  const ended = tasks.length > 0 && tasks.every((t) => TERMINAL.has(t.state));
   if (ended) return watchInvocation(deps, { serviceId, nonce, deadline: deps.clock.now().getTime() + 5_000 });
   const lostOn = await lostNode(deps, tasks);
   if (!lostOn) return undefined;

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FRAME_PREFIX } from '../../src/core/invocation-output.js';
-import { MAX_ATTEMPTS, rerunServiceName, watchWithReruns, type InvocationDeps } from '../../src/core/invocation.js';
+import type { InvocationDeps } from '../../src/core/invocation.js';
+import { MAX_ATTEMPTS } from '../../src/core/node-health.js';
+import { rerunServiceName, watchWithReruns } from '../../src/core/reruns.js';
 import type { ReplicaEndpoint, ReplicaResponse, ReplicaTransport } from '../../src/core/ports.js';
 import { ReplicaRouter } from '../../src/core/replica-router.js';
 import { reconcileInvocation } from '../../src/core/reconcile.js';
