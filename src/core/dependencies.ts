@@ -31,6 +31,8 @@ export interface DependencyInput {
 }
 
 export const DEPS_REPO = 'faasctl/python-deps';
+/** On every dependency image: its hash. */
+export const DEPS_LABEL = 'io.faasctl.deps';
 /** Where the build context sits in the build container, and where the packages go. */
 export const BUILD_DIR = '/tmp/faasctl-deps';
 export const SITE_DIR = '/opt/faasctl/site';
@@ -213,7 +215,7 @@ export function dependencyDockerfile(runtimeRef: string, hash: string, indexUrl?
     `    cd /; rm -rf ${BUILD_DIR}; chmod -R a+rX ${SITE_DIR} "$site/faasctl-deps.pth"; \\`,
     '    find / -xdev -perm /6000 -type f -exec chmod a-s {} +',
     'USER 10001:10001',
-    `LABEL io.faasctl.deps=${hash}`,
+    `LABEL ${DEPS_LABEL}=${hash}`,
     '',
   ].join('\n');
 }
@@ -251,7 +253,7 @@ export interface DependencyDeps {
  * built. With a registry it is pushed, and the version names it by digest. A failed build
  * tags nothing (the builder tags only on success, and removes its intermediate containers).
  */
-export async function prepareDependencies(deps: DependencyDeps, input: DependencyInput, registry?: string): Promise<PreparedDeps> {
+export async function prepareDependencies(deps: DependencyDeps, input: DependencyInput, registry?: string, installation?: string): Promise<PreparedDeps> {
   const runtimeRef = await deps.runtimeImage();
   const runtimeId = await deps.swarm.imageId(runtimeRef);
   if (!runtimeId) throw new PlatformError(`the runtime image ${runtimeRef} is not on ${deps.swarm.endpoint}`, { code: 'runtime_image_missing', hint: 'run faasctl up to build it' });
@@ -263,10 +265,38 @@ export async function prepareDependencies(deps: DependencyDeps, input: Dependenc
     deps.progress(`installing the requirements into ${plan.tag}…`);
     await buildDependencyImage(deps, plan);
   }
-  if (!registry) return { image: plan.tag, requirements: plan.requirements, reused };
-  const pinned = (await deps.swarm.pushedDigest(plan.tag)) ?? (deps.progress(`pushing ${plan.tag}…`), await deps.swarm.pushImage(plan.tag, (l) => deps.log.debug(`push: ${l}`)));
+  // An installation's own tag on the shared image: what its versions name, and what its gc
+  // may remove without touching another installation's (or a `fn run`'s) use of the image.
+  const tag = installation ? installationTag(plan.tag, installation) : plan.tag;
+  if (tag !== plan.tag) await deps.swarm.tagImage(plan.tag, tag);
+  if (!registry) return { image: tag, requirements: plan.requirements, reused };
+  const pinned = (await deps.swarm.pushedDigest(tag)) ?? (deps.progress(`pushing ${tag}…`), await deps.swarm.pushImage(tag, (l) => deps.log.debug(`push: ${l}`)));
   if (!reused) reused = false;
   return { image: pinned, requirements: plan.requirements, reused };
+}
+
+/** `[registry/]faasctl/python-deps:<hash>` → `…:<hash>-<installation>`. */
+export function installationTag(contentTag: string, installation: string): string {
+  return `${contentTag}-${installation.slice(0, 12)}`;
+}
+
+/**
+ * The dependency image tags an installation's gc removes: its own tags that none of its
+ * versions names (by tag or, with a registry, by digest), then a content tag that no
+ * installation tags any more. Untagging leaves an image other tags still hold.
+ */
+export function unusedDependencyTags(images: Array<{ tags: string[]; digests: string[] }>, installation: string, inUse: Set<string>): string[] {
+  const own = new RegExp(`/?${DEPS_REPO.replace('/', '\\/')}:([0-9a-f]{24})-${installation.slice(0, 12)}$`);
+  const anyInstallation = /:([0-9a-f]{24})-[0-9a-f]{12}$/;
+  const unused: string[] = [];
+  for (const image of images) {
+    const used = image.digests.some((d) => inUse.has(d));
+    const mine = image.tags.filter((t) => own.test(t) && !used && !inUse.has(t));
+    unused.push(...mine);
+    const left = image.tags.filter((t) => anyInstallation.test(t) && !mine.includes(t));
+    if (mine.length && !left.length) unused.push(...image.tags.filter((t) => /:[0-9a-f]{24}$/.test(t)));
+  }
+  return unused;
 }
 
 async function buildDependencyImage(deps: DependencyDeps, plan: DependencyPlan): Promise<void> {

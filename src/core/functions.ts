@@ -204,9 +204,9 @@ export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input:
   }
 }
 
-function prepare(deps: FunctionDeps, dependencies: DependencyInput): Promise<PreparedDeps> {
+async function prepare(deps: FunctionDeps, dependencies: DependencyInput): Promise<PreparedDeps> {
   if (!deps.files) throw new Error('dependencies need FunctionDeps.files');
-  return prepareDependencies({ ...deps, files: deps.files }, dependencies, deps.registry);
+  return prepareDependencies({ ...deps, files: deps.files }, dependencies, deps.registry, await deps.store.meta.installationId());
 }
 
 /**

@@ -5,6 +5,7 @@ import { removeInvocation, type InvocationDeps } from './invocation.js';
 import { isOpen, reconcileInvocation } from './reconcile.js';
 import { removeSecrets } from './warm.js';
 import { TERMINAL } from './tasks.js';
+import { DEPS_LABEL, unusedDependencyTags } from './dependencies.js';
 
 /**
  * Removes what faasctl made and nothing needs any more, finishing interrupted work first:
@@ -26,13 +27,15 @@ export interface GcReport {
   configsRemoved: number;
   containersRemoved: number;
   secretsRemoved: number;
+  /** Dependency image tags of this installation that no version runs in any more. */
+  imagesRemoved: number;
 }
 
 /** A check container runs for seconds; one older than this belongs to a killed deploy. */
 const STALE_CHECK_MS = 10 * 60_000;
 
 export async function collectGarbage(deps: InvocationDeps, options: { dryRun: boolean } = { dryRun: false }): Promise<GcReport> {
-  const report: GcReport = { servicesRemoved: 0, requestsRecovered: 0, requestsLost: 0, configsRemoved: 0, containersRemoved: 0, secretsRemoved: 0 };
+  const report: GcReport = { servicesRemoved: 0, requestsRecovered: 0, requestsLost: 0, configsRemoved: 0, containersRemoved: 0, secretsRemoved: 0, imagesRemoved: 0 };
   // Only this installation's objects: another database's invocations are not ours to judge.
   const mine = `${LABELS.installation}=${await deps.store.meta.installationId()}`;
   const services = await deps.swarm.listServices([`${COMPONENT_LABEL}=invocation`, mine]);
@@ -80,7 +83,29 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
   await collectReplicaServices(deps, mine, report, options.dryRun);
   report.configsRemoved += await removeConfigs(deps, mine, live, options.dryRun);
   report.containersRemoved += await removeContainers(deps, mine, new Set(services.map((s) => s.id)), options.dryRun);
+  report.imagesRemoved += await removeDependencyImages(deps, options.dryRun);
   return report;
+}
+
+/** On the engine faasctl talks to (registries keep what was pushed). */
+async function removeDependencyImages(deps: InvocationDeps, dryRun: boolean): Promise<number> {
+  const [images, inUse, installation] = await Promise.all([deps.swarm.listImages(DEPS_LABEL), deps.store.functions.imagesInUse(), deps.store.meta.installationId()]);
+  let removed = 0;
+  for (const tag of unusedDependencyTags(images, installation, inUse)) {
+    if (dryRun) {
+      removed++;
+      continue;
+    }
+    try {
+      await deps.swarm.removeImage(tag);
+      removed++;
+    } catch (err) {
+      // In use by a container (a warm replica still stopping, a `fn run`): next gc.
+      if (!(err instanceof ConflictError)) throw err;
+      deps.log.debug(`image ${tag} not removed: ${(err as Error).message}`);
+    }
+  }
+  return removed;
 }
 
 /**

@@ -137,6 +137,11 @@ export function functionsRepo(db: Queryable) {
       const rows = await db.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions WHERE sha256 = ANY($1::text[])', [shas]);
       return new Set(rows.map((r) => r.sha256));
     },
+    /** Every dependency image some version of any user runs in (tag or digest reference), for gc. */
+    async imagesInUse(): Promise<Set<string>> {
+      const rows = await db.query<{ image: string }>('SELECT DISTINCT image FROM function_versions WHERE image IS NOT NULL');
+      return new Set(rows.map((r) => r.image));
+    },
   };
 }
 

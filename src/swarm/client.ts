@@ -18,6 +18,12 @@ export interface SwarmClient {
   imageExists(ref: string): Promise<boolean>;
   /** Builds an image from a directory with the legacy builder (no buildx on these engines). */
   buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, onLine?: (line: string) => void, labels?: Record<string, string>): Promise<void>;
+  /** Another name for an existing image (`docker tag`). */
+  tagImage(source: string, target: string): Promise<void>;
+  /** Images carrying this label, with their tags and registry digests. */
+  listImages(label: string): Promise<Array<{ id: string; tags: string[]; digests: string[] }>>;
+  /** Removes a tag (the image goes with its last tag, unless a container uses it: then ConflictError). */
+  removeImage(ref: string): Promise<void>;
   /** An image's labels; undefined when the engine does not have it. */
   imageLabels(ref: string): Promise<Record<string, string> | undefined>;
   /**

@@ -107,6 +107,26 @@ export class DockerSwarmClient implements SwarmClient {
     });
   }
 
+  tagImage(source: string, target: string): Promise<void> {
+    return this.call(`tag ${source} ${target}`, async () => {
+      const { repository, tag } = splitTag(target);
+      await this.docker.getImage(source).tag({ repo: repository, tag });
+    });
+  }
+
+  listImages(label: string): Promise<Array<{ id: string; tags: string[]; digests: string[] }>> {
+    return this.call(`image ls label=${label}`, async () => {
+      const images = await this.docker.listImages({ filters: JSON.stringify({ label: [label] }) } as object);
+      return images.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), digests: (i.RepoDigests ?? []).filter((d) => !d.startsWith('<none>')) }));
+    });
+  }
+
+  removeImage(ref: string): Promise<void> {
+    return this.call(`image rm ${ref}`, async () => {
+      await this.docker.getImage(ref).remove();
+    }, absent(undefined));
+  }
+
   imageLabels(ref: string): Promise<Record<string, string> | undefined> {
     return this.call(`image inspect ${ref}`, async () => (await this.docker.getImage(ref).inspect()).Config?.Labels ?? {}, absent(undefined));
   }

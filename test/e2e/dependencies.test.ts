@@ -61,8 +61,10 @@ describe('dependencies through the binary', () => {
   it('builds a local package into the image once, runs it cold, warm and with fn run, and reuses it', async () => {
     const dir = functionDir('withlib', '# a local source package, no index needed\n./mylib\n');
     const first = JSON.parse(ok(await cli(['fn', 'deploy', dir, '--name', 'withlib', '--json'])).stdout);
-    expect(first).toMatchObject({ name: 'withlib', version: 1, outcome: 'deployed', reused: false, image: expect.stringMatching(/^faasctl\/python-deps:[0-9a-f]{24}$/) });
+    expect(first).toMatchObject({ name: 'withlib', version: 1, outcome: 'deployed', reused: false, image: expect.stringMatching(/^faasctl\/python-deps:[0-9a-f]{24}-[0-9a-f]{12}$/) });
     built.add(first.image);
+    const contentTag = first.image.replace(/-[0-9a-f]{12}$/, '');
+    built.add(contentTag);
     const imageId = (await docker.getImage(first.image).inspect()).Id;
 
     const cold = ok(await cli(['fn', 'invoke', 'withlib', '--data', '{}']));
@@ -96,8 +98,15 @@ describe('dependencies through the binary', () => {
     expect(JSON.parse(ok(await cli(['fn', 'update', 'withlib', code, '--json'])).stdout)).toMatchObject({ version: 2, image: first.image });
     expect(JSON.parse(ok(await cli(['fn', 'invoke', 'withlib'])).stdout)).toEqual({ v2: answer });
 
+    // gc keeps the image while a version runs in it, and removes its tags once none does.
+    const exists = (ref: string) => docker.getImage(ref).inspect().then(() => true, () => false);
     ok(await cli(['fn', 'delete', 'withlib']));
+    ok(await cli(['gc']));
+    expect(await exists(first.image)).toBe(true);
     ok(await cli(['fn', 'delete', 'withlib2']));
+    const gc = JSON.parse(ok(await cli(['gc', '--json'])).stdout) as { imagesRemoved: number };
+    expect(gc.imagesRemoved).toBe(2);
+    expect([await exists(first.image), await exists(contentTag)]).toEqual([false, false]);
   }, 600_000);
 
   it('fails a broken requirement in one line and stores nothing', async () => {

@@ -29,6 +29,9 @@ export class FakeSwarm implements SwarmClient {
   buildImageFromFiles: SwarmClient['buildImageFromFiles'] = unexpected('buildImageFromFiles');
   pushImage: SwarmClient['pushImage'] = unexpected('pushImage');
   imageLabels: SwarmClient['imageLabels'] = unexpected('imageLabels');
+  tagImage: SwarmClient['tagImage'] = unexpected('tagImage');
+  listImages: SwarmClient['listImages'] = async () => [];
+  removeImage: SwarmClient['removeImage'] = unexpected('removeImage');
   pushedDigest: SwarmClient['pushedDigest'] = unexpected('pushedDigest');
   findSecret: SwarmClient['findSecret'] = unexpected('findSecret');
   createSecret: SwarmClient['createSecret'] = unexpected('createSecret');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFailureMessage, dependencyDockerfile, type LocalFiles, NO_PIP_MARKER, parseRequirements, planDependencies } from '../../src/core/dependencies.js';
+import { buildFailureMessage, dependencyDockerfile, type LocalFiles, NO_PIP_MARKER, parseRequirements, planDependencies, unusedDependencyTags } from '../../src/core/dependencies.js';
 import { UsageError } from '../../src/core/errors.js';
 
 /** An in-memory file system: path → content; directories are implied by the paths. */
@@ -108,5 +108,31 @@ describe('the build', () => {
     expect(buildFailureMessage(['Step 4/6 : RUN …', 'ERROR: Could not find a version that satisfies the requirement nosuchpkg==1.0', 'ERROR: No matching distribution found for nosuchpkg==1.0', ''])).toEqual({ noPip: false, message: 'requirements failed to install: ERROR: No matching distribution found for nosuchpkg==1.0' });
     expect(buildFailureMessage([`Step 4/6 : RUN … echo '${NO_PIP_MARKER}'`, NO_PIP_MARKER])).toEqual({ noPip: true, message: NO_PIP_MARKER });
     expect(buildFailureMessage([`Step 4/6 : RUN … echo '${NO_PIP_MARKER}'`])).toBeUndefined();
+  });
+});
+
+describe('unusedDependencyTags (gc)', () => {
+  const A = 'aaaaaaaaaaaa0000', B = 'bbbbbbbbbbbb0000';
+  const h1 = '1'.repeat(24), h2 = '2'.repeat(24);
+  const img = (tags: string[], digests: string[] = []) => ({ tags, digests });
+
+  it("removes this installation's unused tags, and the content tag once no installation tags the image", () => {
+    const images = [
+      img([`faasctl/python-deps:${h1}`, `faasctl/python-deps:${h1}-aaaaaaaaaaaa`]),
+      img([`faasctl/python-deps:${h2}`, `faasctl/python-deps:${h2}-aaaaaaaaaaaa`, `faasctl/python-deps:${h2}-bbbbbbbbbbbb`]),
+    ];
+    expect(unusedDependencyTags(images, A, new Set())).toEqual([`faasctl/python-deps:${h1}-aaaaaaaaaaaa`, `faasctl/python-deps:${h1}`, `faasctl/python-deps:${h2}-aaaaaaaaaaaa`]);
+    // Another installation's gc touches only its own tag.
+    expect(unusedDependencyTags(images, B, new Set())).toEqual([`faasctl/python-deps:${h2}-bbbbbbbbbbbb`]);
+  });
+
+  it('keeps a tag a version names, directly or by its registry digest', () => {
+    const digest = `10.0.0.5:5000/faasctl/python-deps@sha256:${'c'.repeat(64)}`;
+    const images = [img([`10.0.0.5:5000/faasctl/python-deps:${h1}`, `10.0.0.5:5000/faasctl/python-deps:${h1}-aaaaaaaaaaaa`], [digest]), img([`faasctl/python-deps:${h2}`, `faasctl/python-deps:${h2}-aaaaaaaaaaaa`])];
+    expect(unusedDependencyTags(images, A, new Set([digest, `faasctl/python-deps:${h2}-aaaaaaaaaaaa`]))).toEqual([]);
+  });
+
+  it('leaves a content tag alone when no installation ever tagged it (fn run)', () => {
+    expect(unusedDependencyTags([img([`faasctl/python-deps:${h1}`])], A, new Set())).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ export function registerGc(program: Command, ctx: Context): void {
       if (ctx.io.options.json) return ctx.io.json(report);
       const verb = opts.dryRun ? 'would remove' : 'removed';
       ctx.io.info(
-        `${verb} ${report.servicesRemoved} service(s), ${report.configsRemoved} config(s), ${report.containersRemoved} container(s), ${report.secretsRemoved} secret(s); recovered ${report.requestsRecovered} result(s), ${report.requestsLost} lost request(s) closed`,
+        `${verb} ${report.servicesRemoved} service(s), ${report.configsRemoved} config(s), ${report.containersRemoved} container(s), ${report.secretsRemoved} secret(s), ${report.imagesRemoved} image tag(s); recovered ${report.requestsRecovered} result(s), ${report.requestsLost} lost request(s) closed`,
       );
     });
 }
