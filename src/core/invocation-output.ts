@@ -28,6 +28,8 @@ export class InvocationOutput {
   private atLineStart = true;
   private kept: string[] = [];
   private keptBytes = 0;
+  /** The function's output received so far (both streams), kept or not. */
+  private receivedBytes = 0;
   private overflow = false;
   // Docker cuts long lines every 16 KiB, through multibyte characters: decode per stream.
   private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
@@ -76,6 +78,16 @@ export class InvocationOutput {
     this.partial = '';
   }
 
+  /**
+   * The frame arrived and so did every byte of output it counts. stdout and stderr are separate
+   * pipes: a line written to stderr before the result can reach the log stream after the frame.
+   */
+  get complete(): boolean {
+    if (!this.frame) return false;
+    const expected = this.frame.output;
+    return !expected || expected.truncated || this.receivedBytes >= expected.bytes;
+  }
+
   /** What the function printed, capped for the request row. */
   get output(): { text: string; truncated: boolean } {
     return { text: this.kept.join(''), truncated: this.overflow || Boolean(this.frame?.output.truncated) };
@@ -97,6 +109,7 @@ export class InvocationOutput {
   private emit(stream: LogStream, text: string): void {
     if (!text) return;
     this.relay(stream, text);
+    this.receivedBytes += Buffer.byteLength(text);
     if (this.overflow) return;
     const room = this.keepLimit - this.keptBytes;
     const bytes = Buffer.byteLength(text);

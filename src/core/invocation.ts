@@ -22,9 +22,8 @@ const POLL_MS = 250;
 /** After the task ends, how long its last log lines may take to arrive. */
 const DRAIN_MS = 1000;
 /**
- * After the frame, how long to keep reading: stdout and stderr are separate pipes, so a line
- * the function wrote to stderr before its result can reach the log stream after the frame.
- * The task exits right after its frame, which ends the stream sooner.
+ * After the frame, how long at most to wait for output it counts that has not arrived yet
+ * (stdout and stderr are separate pipes, so they can arrive out of order).
  */
 const AFTER_FRAME_MS = 250;
 const DEVELOPER_ERRORS = new Set(['InputError', 'EntryError', 'ResultError', 'CodeError']);
@@ -63,15 +62,24 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   const out = new InvocationOutput(o.nonce, ROW_OUTPUT_LIMIT, o.onOutput);
   const stopLogs = new AbortController();
   let wake: () => void = () => {};
-  let lastLines: NodeJS.Timeout | undefined;
+  let outputDone: () => void = () => {};
+  const allOutput = new Promise<void>((resolve) => (outputDone = resolve));
   const logs = (async () => {
     for await (const chunk of deps.swarm.serviceLogs(o.serviceId, { follow: true, signal: stopLogs.signal })) {
       out.push(chunk);
-      if (out.frame) lastLines ??= setTimeout(() => stopLogs.abort(), AFTER_FRAME_MS);
+      if (out.complete) {
+        outputDone();
+        wake();
+        break;
+      }
+      if (out.frame) wake();
     }
   })()
     .catch((err: Error) => deps.log.debug(`logs of ${o.serviceId}: ${err.message}`))
-    .finally(() => wake());
+    .finally(() => {
+      outputDone();
+      wake();
+    });
   const onAbort = () => wake();
   o.signal?.addEventListener('abort', onAbort);
   let task: SwarmTask | undefined;
@@ -80,7 +88,7 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   try {
     while (!reason) {
       if (out.frame) {
-        await Promise.race([logs, deps.sleep(AFTER_FRAME_MS * 2)]);
+        if (!out.complete) await Promise.race([allOutput, deps.sleep(AFTER_FRAME_MS)]);
         reason = 'frame';
       } else if (o.signal?.aborted) reason = 'cancelled';
       else if (o.deadline !== undefined && deps.clock.now().getTime() >= o.deadline) reason = 'deadline';
@@ -104,7 +112,6 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
       }
     }
   } finally {
-    clearTimeout(lastLines);
     o.signal?.removeEventListener('abort', onAbort);
     stopLogs.abort();
   }

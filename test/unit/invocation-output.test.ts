@@ -244,3 +244,29 @@ describe('InvocationOutput keep limit', () => {
     expect(r.out.output).toEqual({ text: '', truncated: true });
   });
 });
+
+describe('InvocationOutput.complete', () => {
+  const counting = (bytes: number, truncated = false) => frameLine(NONCE, { ...FRAME, output: { bytes, truncated } });
+
+  it('waits for output the frame counts that arrives after it (stderr is another pipe)', () => {
+    const out = new InvocationOutput(NONCE, 1024);
+    out.push(stdout('out\n'));
+    out.push(stdout(counting(8)));
+    expect(out.frame).toBeDefined();
+    expect(out.complete).toBe(false);
+    out.push(stderr('err\n'));
+    expect(out.complete).toBe(true);
+    expect(out.output.text).toBe('out\nerr\n');
+  });
+
+  it('is complete at once when everything came first, or the output was truncated', () => {
+    const first = new InvocationOutput(NONCE, 1024);
+    first.push(stderr('err\n'));
+    first.push(stdout(counting(4)));
+    expect(first.complete).toBe(true);
+    const cut = new InvocationOutput(NONCE, 1024);
+    cut.push(stdout(counting(10_000_000, true)));
+    expect(cut.complete).toBe(true);
+    expect(new InvocationOutput(NONCE, 1024).complete).toBe(false);
+  });
+});
