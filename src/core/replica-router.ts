@@ -55,8 +55,14 @@ export class ReplicaRouter {
   private refreshing?: Promise<void>;
   private refreshedAt = -Infinity;
   private turn = 0;
-  /** Requests in flight, so a watch can abandon those whose node Swarm reports lost. */
-  private readonly inFlight = new Map<AbortController, ReplicaEndpoint>();
+  /**
+   * One abort per node, shared by the requests in flight there (no signal made per request:
+   * a long bulk run would pile listeners onto the caller's signal): aborted when Swarm
+   * reports the node lost, or with the caller's signal.
+   */
+  private readonly nodeAborts = new Map<string, AbortController>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly callerSignals = new WeakSet<AbortSignal>();
   private watch?: NodeJS.Timeout;
 
   constructor(
@@ -90,19 +96,18 @@ export class ReplicaRouter {
     for (let attempts = 1; ; attempts++) {
       signal?.throwIfAborted();
       const endpoint = await this.next(deadline, signal);
+      signal?.throwIfAborted();
       const key = keyOf(endpoint);
       this.busy.set(key, (this.busy.get(key) ?? 0) + 1);
-      const abandon = new AbortController();
-      this.track(abandon, endpoint);
+      const nodeSignal = this.track(endpoint, signal);
       let status: number;
       let text: string;
       try {
-        const both = signal ? AbortSignal.any([signal, abandon.signal]) : abandon.signal;
-        ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', this.headers, body, { timeoutMs: deadline - this.deps.now(), signal: both }));
+        ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', this.headers, body, { timeoutMs: deadline - this.deps.now(), signal: nodeSignal }));
         this.proven.add(key);
       } catch (err) {
         if (signal?.aborted) throw err;
-        const lost = abandon.signal.reason instanceof NodeLost ? abandon.signal.reason : undefined;
+        const lost = nodeSignal.reason instanceof NodeLost ? nodeSignal.reason : undefined;
         if (!(err instanceof ReplicaUnreachable) && !lost) {
           if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') throw this.timeout();
           throw err;
@@ -113,7 +118,7 @@ export class ReplicaRouter {
         await this.backoff(attempts, deadline, signal);
         continue;
       } finally {
-        this.untrack(abandon);
+        this.untrack(endpoint);
         this.busy.set(key, (this.busy.get(key) ?? 1) - 1);
       }
       if (status === 200) return { body: text, endpoint, attempts };
@@ -136,8 +141,26 @@ export class ReplicaRouter {
     this.watch = undefined;
   }
 
-  private track(abandon: AbortController, endpoint: ReplicaEndpoint): void {
-    this.inFlight.set(abandon, endpoint);
+  /** Counts a request in flight to this endpoint; answers the signal that abandons it. */
+  private track(endpoint: ReplicaEndpoint, caller?: AbortSignal): AbortSignal {
+    if (caller && !this.callerSignals.has(caller)) {
+      this.callerSignals.add(caller);
+      caller.addEventListener('abort', () => this.abortAll(caller.reason), { once: true });
+    }
+    const node = endpoint.nodeId ?? '';
+    this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1);
+    let abort = this.nodeAborts.get(node);
+    if (!abort) this.nodeAborts.set(node, (abort = new AbortController()));
+    this.startWatch();
+    return abort.signal;
+  }
+
+  private abortAll(reason: unknown): void {
+    for (const abort of this.nodeAborts.values()) abort.abort(reason);
+    this.nodeAborts.clear();
+  }
+
+  private startWatch(): void {
     if (this.watch || !this.deps.lostNodes) return;
     // A request to a node that lost power or its cable gets no reset, only silence: only
     // Swarm's verdict (node Down, ~3 heartbeats) tells it apart from a slow function.
@@ -145,8 +168,11 @@ export class ReplicaRouter {
     this.watch.unref();
   }
 
-  private untrack(abandon: AbortController): void {
-    this.inFlight.delete(abandon);
+  private untrack(endpoint: ReplicaEndpoint): void {
+    const node = endpoint.nodeId ?? '';
+    const left = (this.inFlight.get(node) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(node, left);
+    else this.inFlight.delete(node);
     if (this.inFlight.size === 0) this.close();
   }
 
@@ -158,8 +184,11 @@ export class ReplicaRouter {
       return;
     }
     const lost = this.deps.lostNodes?.() ?? new Set<string>();
-    for (const [abandon, endpoint] of this.inFlight) {
-      if (endpoint.nodeId && lost.has(endpoint.nodeId)) abandon.abort(new NodeLost(endpoint.nodeId));
+    for (const node of this.inFlight.keys()) {
+      if (!node || !lost.has(node)) continue;
+      // Requests made from now on get a fresh abort: the node may come back.
+      this.nodeAborts.get(node)?.abort(new NodeLost(node));
+      this.nodeAborts.delete(node);
     }
   }
 
