@@ -112,6 +112,10 @@ CREATE TABLE IF NOT EXISTS request_items (
   version     integer,
   PRIMARY KEY (request_id, idx)
 );
+-- Columns added while v3 was under way: a database made by an early v3 build gets them too.
+ALTER TABLE request_items ADD COLUMN IF NOT EXISTS cpu_ms double precision;
+ALTER TABLE request_items ADD COLUMN IF NOT EXISTS max_rss_kb bigint;
+ALTER TABLE request_items ADD COLUMN IF NOT EXISTS version integer;
 
 -- Secrets (v4): the value lives only in a Swarm secret (swarm_name), which the API cannot
 -- read back; the database holds its name, so versions can refer to it and `secret rm` can

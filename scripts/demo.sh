@@ -26,6 +26,12 @@ for example in sum fib_madhat csv_stats log_summary; do
   faasctl fn invoke "$example" --data-file "examples/$example.input.json"
 done
 
+# A directory with requirements.txt naming a local package: installed into the function's own
+# image (content-addressed: the second run reuses it), no package index needed.
+if faasctl fn show wordfreq >/dev/null 2>&1; then faasctl fn update wordfreq examples/wordfreq; else faasctl fn deploy examples/wordfreq; fi
+echo '$ faasctl fn invoke wordfreq --data-file examples/wordfreq.input.json' >&2
+faasctl fn invoke wordfreq --data-file examples/wordfreq.input.json
+
 # Warm: two replicas answer over HTTP instead of a job per call; then 1000 inputs in bulk.
 echo '$ faasctl fn scale sum 2' >&2
 faasctl fn scale sum 2

@@ -242,7 +242,11 @@ function batchWriter(deps: Pick<BulkDeps, 'store'>, requestId: string) {
   const write = () => {
     const batch = pending;
     pending = [];
-    if (batch.length) writes = writes.then(() => deps.store.requests.insertItems(requestId, batch));
+    if (!batch.length) return;
+    writes = writes.then(() => deps.store.requests.insertItems(requestId, batch));
+    // Handled here, reported by flush(): a failed write between batches must not be an
+    // unhandled rejection, which would end the process with a stack trace.
+    writes.catch(() => {});
   };
   return {
     add(item: RequestItem) {
