@@ -236,7 +236,7 @@ function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number
 }
 
 /** Answers reach the database in batches, written behind the run, in order. */
-function batchWriter(deps: Pick<BulkDeps, 'store'>, requestId: string) {
+export function batchWriter(deps: Pick<BulkDeps, 'store'>, requestId: string) {
   let pending: RequestItem[] = [];
   let writes: Promise<void> = Promise.resolve();
   const write = () => {
