@@ -97,3 +97,22 @@ describe('the faasctl binary', () => {
     });
   });
 });
+
+describe('the launcher', () => {
+  it('turns a failure nothing awaited into one error line and exit 1, the stack only with --debug', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { BIN } = await import('../helpers/cli.js');
+    // Preloaded into the process: a rejection no code awaits, while faasctl is at work.
+    const stray = join(mkdtempSync(join(tmpdir(), 'faasctl-stray-')), 'stray.cjs');
+    writeFileSync(stray, "setImmediate(() => Promise.reject(new Error('boom')));\n");
+    const env = { ...isolatedEnv(), PATH: process.env.PATH };
+    const plain = spawnSync(process.execPath, ['-r', stray, BIN, 'context', 'ls'], { env, encoding: 'utf8' });
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toBe('error: internal error: boom\nhint: this is a bug in faasctl: please report it with the output of --debug\n');
+    const debug = spawnSync(process.execPath, ['-r', stray, BIN, '--debug', 'context', 'ls'], { env, encoding: 'utf8' });
+    expect(debug.status).toBe(1);
+    expect(debug.stderr).toMatch(/error: internal error: boom\n[\s\S]*Error: boom\n\s+at /);
+  });
+});
