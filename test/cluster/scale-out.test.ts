@@ -184,10 +184,14 @@ describe('faasctl on a 3-node Swarm', () => {
   it('loses no input when a worker loses power in the middle of a cold bulk of 300', async () => {
     let crashed: Promise<void> | undefined;
     const t0 = performance.now();
-    const run = await streaming(['fn', 'invoke', 'echo', '--cold', '--bulk', inputs('bulk300b.jsonl', 300, 50)], (_line, n) => {
-      if (n === 60) crashed = crashNode(3);
+    // Cut once fcl-n3 is busy (its replicas answer), so requests are in flight there.
+    let fromN3 = 0;
+    let at = 0;
+    const run = await streaming(['fn', 'invoke', 'echo', '--cold', '--bulk', inputs('bulk300b.jsonl', 300, 50)], (line, n) => {
+      if ((JSON.parse(line) as Answer).node === 'fcl-n3') fromN3++;
+      if (!crashed && n >= 60 && fromN3 >= 5) [crashed, at] = [crashNode(3), n];
     });
-    console.log(`[timing] cold bulk of 300 (50 ms each) with fcl-n3 power-cut after 60 answers: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    console.log(`[timing] cold bulk of 300 (50 ms each) with fcl-n3 power-cut after ${at} answers: ${((performance.now() - t0) / 1000).toFixed(2)} s`);
     await crashed;
     expect(crashed, 'the crash happened mid-run').toBeDefined();
     expect(run.code, run.stderr).toBe(0);
