@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/db/migrate.js';
-import { createTestDatabase } from '../helpers/test-db.js';
+import { createTestDatabase, withClient } from '../helpers/test-db.js';
 
 /**
  * `faasctl up` applies schema.sql to whatever database it finds. Every schema.sql that main
@@ -16,18 +15,8 @@ const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encodi
 const current = readFileSync(resolve(ROOT, 'schema.sql'), 'utf8');
 const history = git('log', '--format=%h', '--', 'schema.sql').split('\n').filter(Boolean).reverse();
 
-async function withDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 const columns = (url: string) =>
-  withDb(url, async (c) =>
+  withClient(url, async (c) =>
     (
       await c.query<{ t: string; c: string; type: string; nullable: string; def: string | null }>(
         `SELECT table_name AS t, column_name AS c, data_type AS type, is_nullable AS nullable, column_default AS def
@@ -49,16 +38,16 @@ describe('schema upgrades', () => {
   it('brings a database made by any earlier schema.sql to exactly what a fresh one gets', async () => {
     const fresh = await createTestDatabase(inject('databaseUrl'));
     made.push(fresh);
-    await withDb(fresh.url, (c) => c.query(current));
+    await withClient(fresh.url, (c) => c.query(current));
     const want = await columns(fresh.url);
     expect(want.length).toBeGreaterThan(40);
     for (const commit of history.slice(0, -1)) {
       const old = await createTestDatabase(inject('databaseUrl'));
       made.push(old);
-      await withDb(old.url, (c) => c.query(git('show', `${commit}:schema.sql`)));
-      await withDb(old.url, (c) => c.query(current));
+      await withClient(old.url, (c) => c.query(git('show', `${commit}:schema.sql`)));
+      await withClient(old.url, (c) => c.query(current));
       expect(await columns(old.url), `upgraded from ${commit}`).toEqual(want);
-      const [row] = (await withDb(old.url, (c) => c.query<{ value: string }>("SELECT value FROM faasctl_meta WHERE key = 'schema_version'"))).rows;
+      const [row] = (await withClient(old.url, (c) => c.query<{ value: string }>("SELECT value FROM faasctl_meta WHERE key = 'schema_version'"))).rows;
       expect(Number(row?.value), `version after upgrading from ${commit}`).toBe(SCHEMA_VERSION);
     }
   }, 120_000);
