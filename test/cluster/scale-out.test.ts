@@ -129,6 +129,12 @@ describe('faasctl on a 3-node Swarm', () => {
     const warm = await cli(['fn', 'invoke', 'echo', '--bulk', inputs('warm60.jsonl', 60, 20)]);
     ok(warm);
     expect(Object.keys(perNode(answers(warm.stdout))).sort()).toEqual([...NODE_NAMES]);
+    // top sees the replicas on every node, each with its own counters (GET /stats on its node).
+    const top = JSON.parse(ok(await cli(['--json', 'top', '--once'])).stdout) as { nodes: unknown[]; tasks: Array<{ kind: string; functionName: string; node: string; runtime?: { served: number } }> };
+    expect(top.nodes).toHaveLength(3);
+    const replicas = top.tasks.filter((t) => t.kind === 'warm' && t.functionName === 'echo');
+    expect(replicas.map((t) => t.node).sort()).toEqual([...NODE_NAMES]);
+    expect(replicas.every((t) => (t.runtime?.served ?? 0) > 0), JSON.stringify(replicas)).toBe(true);
     ok(await cli(['fn', 'scale', 'echo', '0']));
   });
 
