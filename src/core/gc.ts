@@ -5,6 +5,7 @@ import { removeInvocation, type InvocationDeps } from './invocation.js';
 import { isOpen, reconcileInvocation } from './reconcile.js';
 import { removeSecrets } from './warm.js';
 import { TERMINAL } from './tasks.js';
+import { LOCAL_RUN_COMPONENT } from '../swarm/local-run-spec.js';
 import { DEPS_LABEL, unusedDependencyTags } from './dependencies.js';
 
 /**
@@ -184,6 +185,24 @@ async function removeContainers(deps: InvocationDeps, mine: string, services: Se
     // Only a container whose service is gone: an existing service's logs are still to be read.
     const leftover = component === 'invocation' && c.state === 'exited' && !services.has(c.labels['com.docker.swarm.service.id'] ?? '');
     if (!stale && !leftover) continue;
+    if (!dryRun) await deps.swarm.removeContainer(c.id);
+    removed++;
+  }
+  return removed + (await removeOrphanedRuns(deps, now, dryRun));
+}
+
+/** A `fn run` whose CLI was killed leaves its container; the CLI removes it at once otherwise. */
+const ORPHANED_RUN_MS = 10_000;
+
+/**
+ * `fn run` containers belong to no installation (it needs no database), so any gc may take
+ * those that ended a while ago; a running one may still be someone's live run.
+ */
+async function removeOrphanedRuns(deps: InvocationDeps, now: number, dryRun: boolean): Promise<number> {
+  const runs = await deps.swarm.listContainers([`${MANAGED_LABEL}=true`, `${COMPONENT_LABEL}=${LOCAL_RUN_COMPONENT}`]);
+  let removed = 0;
+  for (const c of runs) {
+    if (c.state === 'running' || now - c.createdAt.getTime() < ORPHANED_RUN_MS) continue;
     if (!dryRun) await deps.swarm.removeContainer(c.id);
     removed++;
   }

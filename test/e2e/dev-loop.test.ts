@@ -104,6 +104,31 @@ describe('fn new and fn run through the binary', () => {
     expect(stderr).toContain('cancelled');
   });
 
+  it("leaves gc the container of a run whose CLI was killed, once it ended and is 10 s old", async () => {
+    const path = file('brief.py', 'import time\ndef main(data):\n    print("started", flush=True)\n    time.sleep(1)\n');
+    const child = spawn(process.execPath, [BIN, 'fn', 'run', path], { env: { PATH: process.env.PATH, ...localEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = new Promise<void>((resolve) => child.stderr.on('data', (c: Buffer) => c.toString().includes('started') && resolve()));
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    await started;
+    const createdAt = Date.now();
+    child.kill('SIGKILL');
+    await exited;
+    const [orphan] = runContainers();
+    expect(orphan).toBeDefined();
+    const state = () => execFileSync('docker', ['inspect', '--format', '{{.State.Status}}', orphan!], { encoding: 'utf8' }).trim();
+    for (let i = 0; i < 50 && state() === 'running'; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(state()).toBe('exited');
+    // Ended, but young: a live CLI may be about to read and remove it.
+    const early = JSON.parse((await runCli(['gc', '--json'], { env: dbEnv })).stdout) as { containersRemoved: number };
+    expect(early.containersRemoved).toBe(0);
+    expect(runContainers()).toEqual([orphan]);
+    await new Promise((r) => setTimeout(r, Math.max(0, createdAt + 10_500 - Date.now())));
+    const late = JSON.parse((await runCli(['gc', '--json'], { env: dbEnv })).stdout) as { containersRemoved: number };
+    // 1, or 0 when a gc of another test file running alongside took it first: any gc may.
+    expect([0, 1]).toContain(late.containersRemoved);
+    expect(runContainers()).toEqual([]);
+  }, 60_000);
+
   it('passes --env and --entry, and runs the 2016 format', async () => {
     const r = await run([file('envy.py', 'import os\ndef go(data):\n    return os.environ["MODE"]\n'), '--entry', 'go', '--env', 'MODE=test']);
     expect(r.code, r.stderr).toBe(0);
