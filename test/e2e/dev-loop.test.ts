@@ -12,9 +12,13 @@ import { createTestDatabase } from '../helpers/test-db.js';
  */
 const NO_DATABASE = 'postgres://nobody:nothing@127.0.0.1:1/none';
 
+/** This file's `fn run` containers (the dependencies test, which may run alongside, uses its own image). */
 function runContainers(): string[] {
-  const out = execFileSync('docker', ['ps', '-a', '--filter', 'label=io.faasctl.component=run', '--format', '{{.ID}}'], { encoding: 'utf8' });
-  return out.split('\n').filter(Boolean);
+  const out = execFileSync('docker', ['ps', '-a', '--filter', 'label=io.faasctl.component=run', '--format', '{{.ID}} {{.Image}}'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line && !line.includes('python-deps'))
+    .map((line) => line.split(' ')[0]!);
 }
 
 describe('fn new and fn run through the binary', () => {
