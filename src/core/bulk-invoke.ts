@@ -61,6 +61,8 @@ export interface BulkRun {
   counts: Partial<Record<Completion['status'], number>>;
   /** Answers per node (hostname): where Swarm spread the work. */
   nodes: Record<string, number>;
+  /** The versions that answered, in order: more than one when a roll happened during the run. */
+  answeredVersions: number[];
   durationMs: number;
   exitCode: ExitCode;
 }
@@ -111,6 +113,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   let route: Route | undefined;
   const counts: BulkRun['counts'] = {};
   const nodes: BulkRun['nodes'] = {};
+  const versions = new Set<number>();
   let answered = 0;
   let worst = EXIT.ok as ExitCode;
   try {
@@ -121,6 +124,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
       answered++;
       counts[answer.status] = (counts[answer.status] ?? 0) + 1;
       if (answer.node) nodes[answer.node] = (nodes[answer.node] ?? 0) + 1;
+      if (answer.version !== null) versions.add(answer.version);
       if (answer.exitCode !== EXIT.ok && (worst === EXIT.ok || answer.exitCode === EXIT.platform)) worst = answer.exitCode;
       writer.add(item);
       req.onAnswer(answer);
@@ -138,7 +142,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   const exitCode = cancelled ? EXIT.interrupted : worst;
   const status = cancelled || exitCode === EXIT.platform ? 'system_error' : exitCode === EXIT.ok ? 'success' : 'application_error';
   const durationMs = await close(deps, requestId, started, { status, error: cancelled ? `cancelled after ${answered} of ${total} inputs` : null, total, answered, counts, nodes });
-  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, nodes, durationMs, exitCode };
+  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, nodes, answeredVersions: [...versions].sort((a, b) => a - b), durationMs, exitCode };
 }
 
 async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts']; nodes: BulkRun['nodes'] }): Promise<number> {

@@ -55,7 +55,9 @@ function summary(r: BulkRun): string {
   const outcome = failed.length ? `${r.counts.success ?? 0} succeeded, ${failed.map(([s, n]) => `${n} ${s}`).join(', ')}` : `all ${r.answered} succeeded`;
   const missing = r.total - r.answered ? `, ${r.total - r.answered} not run (cancelled)` : '';
   const spread = Object.keys(r.nodes).length > 1 ? `; by node: ${Object.entries(r.nodes).sort(([a], [b]) => a.localeCompare(b)).map(([n, c]) => `${n} ${c}`).join(', ')}` : '';
-  return `${r.functionName}@v${r.version}: ${r.total} inputs, ${outcome}${missing} in ${seconds.toFixed(2)} s (${Math.round(r.answered / Math.max(seconds, 1e-3))}/s, ${r.mode})${spread}; request ${r.requestId}`;
+  // The versions that answered (two during a roll), else the one asked for.
+  const versions = r.answeredVersions.length ? r.answeredVersions.map((v) => `v${v}`).join('+') : `v${r.version}`;
+  return `${r.functionName}@${versions}: ${r.total} inputs, ${outcome}${missing} in ${seconds.toFixed(2)} s (${Math.round(r.answered / Math.max(seconds, 1e-3))}/s, ${r.mode})${spread}; request ${r.requestId}`;
 }
 
 async function readInputs(ctx: Context, source: string): Promise<string> {
