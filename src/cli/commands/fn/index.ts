@@ -56,11 +56,11 @@ function limitOptions(cmd: Command): Command {
 }
 
 /** Where the function's tasks may run; Swarm's own syntax, as docker service create takes it. */
-function placementOptions(cmd: Command): Command {
-  return cmd
+function placementOptions(cmd: Command, update = false): Command {
+  cmd
     .addOption(new Option('--constraint <expr>', 'run only on matching nodes, e.g. node.role==worker, node.labels.gpu==yes (repeatable)').argParser(collect))
-    .addOption(new Option('--placement-pref <pref>', 'spread tasks evenly over a node attribute, e.g. spread=node.labels.zone (repeatable)').argParser(collect))
-    .option('--no-placement', 'update: drop the current constraints and preferences');
+    .addOption(new Option('--placement-pref <pref>', 'spread tasks evenly over a node attribute, e.g. spread=node.labels.zone (repeatable)').argParser(collect));
+  return update ? cmd.option('--no-placement', 'drop the current constraints and preferences') : cmd;
 }
 
 export function registerFunction(program: Command, ctx: Context): void {
@@ -79,7 +79,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     .addHelpText('after', '  faasctl fn deploy examples/sum.py --bulk 20 --prefix load')
     .action(async (file: string, opts: BulkDeployOptions) => (opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts)));
 
-  placementOptions(limitOptions(fn.command('update <name> [path]')).description('make a new version: new code and/or new limits, entry, env or requirements'))
+  placementOptions(limitOptions(fn.command('update <name> [path]')), true).description('make a new version: new code and/or new limits, entry, env or requirements')
     .addHelpText('after', '\nFlags not given keep the current version\'s values; --env KEY (without =) removes a variable.\nA FILE without --requirements keeps the current requirements; a directory brings its own (or none).\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m')
     .option('--prefix <prefix>', 'bulk: update every function whose name starts with this; the argument is then the FILE')
     .addHelpText('after', '  faasctl fn update examples/sum.py --prefix load')
