@@ -42,7 +42,7 @@ export interface Watched {
    * frame: the runtime answered; ended: the task ended without a frame; deadline / cancelled:
    * we stopped; node_lost: Swarm reports the task's node Down (it may have run, or may still).
    */
-  reason: 'frame' | 'ended' | 'deadline' | 'cancelled' | 'node_lost';
+  reason: 'frame' | 'ended' | 'deadline' | 'cancelled' | 'node_lost' | 'unschedulable';
   out: InvocationOutput;
   task?: SwarmTask;
   /** The hostname of the task's node, when it was looked up. */
@@ -99,6 +99,9 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
         }
         if (node.lost && !out.frame) {
           reason = 'node_lost';
+        } else if (task?.state === 'pending' && task.error?.startsWith('no suitable node')) {
+          // Its constraints match no node that can take it: waiting would only run out the clock.
+          reason = 'unschedulable';
         } else if (task && TERMINAL.has(task.state) && !out.frame) {
           await Promise.race([logs, deps.sleep(DRAIN_MS)]);
           if (!out.frame) await rereadLogs(deps, o, out);
@@ -147,6 +150,7 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   if (frame) return outcomeOfFrame(frame, base, limits);
   const failure = (_status: 'system_error', message: string, exitCode: ExitCode): Outcome => failedOutcome(base, message, exitCode);
   if (w.reason === 'cancelled') return failure('system_error', 'cancelled before the function answered', EXIT.interrupted);
+  if (w.reason === 'unschedulable') return failure('system_error', `Swarm cannot place it: ${w.task?.error} (see its --constraint in faasctl fn show, and docker node ls)`, EXIT.platform);
   if (w.reason === 'node_lost') return failure('system_error', `its node ${w.node ?? w.task?.nodeId ?? ''} was lost on each of ${MAX_ATTEMPTS} runs`, EXIT.platform);
   if (w.reason === 'deadline') return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);

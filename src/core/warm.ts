@@ -202,6 +202,10 @@ export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sl
     if (service?.updateState === 'paused' || service?.updateState?.startsWith('rollback')) {
       throw new PlatformError(`the roll of the warm replicas stopped (${service.updateState}: ${service.updateMessage ?? 'no message'})`, { code: 'roll_failed', hint: 'docker service ps shows the failed task; fix it and run the command again' });
     }
+    const unplaced = tasks.find((t) => t.state === 'pending' && t.error?.startsWith('no suitable node'));
+    if (unplaced && running === 0) {
+      throw new PlatformError(`Swarm cannot place the replicas: ${unplaced.error}`, { code: 'unschedulable', hint: 'see the function\'s --constraint in faasctl fn show, and docker node ls' });
+    }
     const failed = failedTask(tasks);
     if (failed && running === 0) {
       throw new PlatformError(`warm replicas do not start: ${failed.error ?? failed.message}`, { code: 'replicas_failed', hint: 'run faasctl doctor; the runtime image must exist on every node' });

@@ -231,6 +231,35 @@ describe('functions through the binary', () => {
     expect((await cli(['fn', 'invoke', 'ver'])).code).toBe(3);
   });
 
+  it('keeps placement with the version: --constraint passes to the job, an update keeps it, --no-placement drops it', async () => {
+    const path = file('placed.py', 'def main(data):\n    return "here"\n');
+    const d = await cli(['--json', 'fn', 'deploy', path, '--constraint', 'node.role==manager', '--placement-pref', 'spread=node.labels.zone']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout).placement).toEqual({ constraints: ['node.role==manager'], spread: ['node.labels.zone'] });
+    const run = JSON.parse((await cli(['--json', 'fn', 'invoke', 'placed'])).stdout);
+    expect(run).toMatchObject({ result: 'here', attempt: 1, mode: 'cold' });
+    expect(typeof run.node).toBe('string');
+    expect((await cli(['fn', 'update', 'placed', '--memory', '128m'])).code).toBe(0);
+    expect(JSON.parse((await cli(['--json', 'fn', 'show', 'placed', '--no-code'])).stdout).placement.constraints).toEqual(['node.role==manager']);
+    expect((await cli(['fn', 'update', 'placed', '--no-placement'])).code).toBe(0);
+    const shown = JSON.parse((await cli(['--json', 'fn', 'show', 'placed', '--no-code'])).stdout);
+    expect(shown).toMatchObject({ version: 3, placement: { constraints: [], spread: [] } });
+    // Nowhere to run: Swarm cannot place the job, and faasctl says so at once instead of waiting.
+    expect((await cli(['fn', 'update', 'placed', '--constraint', 'node.hostname==nowhere'])).code).toBe(0);
+    const t0 = Date.now();
+    const stuck = await cli(['fn', 'invoke', 'placed']);
+    expect(stuck.code).toBe(8);
+    expect(stuck.stderr.split('\n')[0]).toMatch(/^error: placed@v4: Swarm cannot place it: no suitable node \(scheduling constraints not satisfied on \d+ nodes?\)/);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const bulk = await cli(['fn', 'invoke', 'placed', '--bulk', '-', '--cold'], '{}\n{}\n');
+    expect(bulk.code).toBe(8);
+    expect(bulk.stderr).toMatch(/error: Swarm cannot place the replicas: no suitable node/);
+    const bogus = await cli(['fn', 'update', 'placed', '--constraint', 'hostname==x']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr.split('\n')[0]).toBe('error: invalid --constraint "hostname==x"');
+    expect((await cli(['fn', 'delete', 'placed'])).code).toBe(0);
+  });
+
   it("does not show or run another user's function", async () => {
     await deploy('private', 'def main(data):\n    return "secret"\n');
     const other = isolatedEnv({ FAASCTL_DATABASE_URL: db.url });
