@@ -22,7 +22,7 @@ const MAX_BULK_REPLICAS = 8;
 /** Answers are written to the database in batches this big (one statement each). */
 const ITEM_BATCH = 500;
 
-export interface BulkDeps extends WarmDeps, RouteDeps {}
+export interface BulkDeps extends Omit<WarmDeps, 'replicaTransport'>, RouteDeps {}
 
 export interface BulkRequest {
   name: string;

@@ -6,7 +6,7 @@ import { codeConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { ConflictError, NotFoundError, PlatformError, UsageError } from './errors.js';
 import { ensureCodeConfig, requireFunction, type FunctionDeps } from './functions.js';
-import type { ReplicaEndpoint } from './ports.js';
+import type { ReplicaEndpoint, ReplicaTransport } from './ports.js';
 import { versionImage } from './dependencies.js';
 import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
@@ -31,6 +31,8 @@ export interface WarmDeps extends FunctionDeps {
   sleep: (ms: number) => Promise<void>;
   /** Maps a node's Swarm address to one this CLI can reach. */
   replicaHost: (nodeAddress: string | undefined) => string;
+  /** HTTP to replicas, to see them answer before saying they run (absent: Swarm's word is taken). */
+  replicaTransport?: (maxSocketsPerReplica: number) => ReplicaTransport;
 }
 
 export function parseReplicas(raw: string | number, flag: string): number {
@@ -102,6 +104,34 @@ export async function applyWarm(deps: WarmDeps, fn: CurrentFunction, replicas: n
     throw err;
   }
   await waitConverged(deps, serviceId, replicas, Boolean(existing));
+  await waitAnswering(deps, serviceId);
+}
+
+/** How long replicas Swarm reports running get to answer /healthz (interpreter start-up). */
+const ANSWER_MS = 30_000;
+
+/**
+ * Swarm reports a replica running once its container starts, ~0.5 s before the server in it
+ * listens: `fn scale` returns when every running replica answers, so a caller that goes
+ * straight to a replica (or a roll's next step) finds it ready.
+ */
+export async function waitAnswering(deps: Pick<WarmDeps, 'swarm' | 'replicaHost' | 'replicaTransport' | 'clock' | 'sleep'>, serviceId: string): Promise<void> {
+  if (!deps.replicaTransport) return;
+  const transport = deps.replicaTransport(1);
+  const { endpoints } = endpointSource(deps, serviceId);
+  const deadline = deps.clock.now().getTime() + ANSWER_MS;
+  try {
+    for (;;) {
+      const answers = await Promise.all((await endpoints()).map((e) => transport.get(e, '/healthz', {}, { timeoutMs: 1_000 }).then((r) => r.status === 200, () => false)));
+      if (answers.every(Boolean)) return;
+      if (deps.clock.now().getTime() > deadline) {
+        throw new PlatformError(`${answers.filter((a) => !a).length} running replica(s) do not answer /healthz after ${ANSWER_MS / 1000} s`, { code: 'replicas_silent', hint: 'docker service logs shows why; faasctl fn scale NAME 0 turns them off' });
+      }
+      await deps.sleep(POLL_MS);
+    }
+  } finally {
+    transport.close();
+  }
 }
 
 /** After a new version or a rollback: the warm service rolls to it. */
