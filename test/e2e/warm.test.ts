@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
@@ -42,6 +42,13 @@ describe('warm functions and bulk invocations through the binary', () => {
   const { dir, file } = scratchDir('faasctl-warm-');
   const jsonl = (name: string, inputs: unknown[]) => file(name, inputs.map((i) => JSON.stringify(i)).join('\n') + '\n');
   const cli = (args: string[], input?: string, timeoutMs?: number) => runCli(args, { env, input, timeoutMs });
+  /** fn deploy after removing what an earlier try of the same test left (CI retries a failed test once). */
+  const deployFresh = async (args: string[]) => {
+    const named = args.indexOf('--name');
+    const name = named >= 0 ? args[named + 1]! : basename(args[0]!, '.py');
+    await cli(['fn', 'delete', name]);
+    return cli(['fn', 'deploy', ...args]);
+  };
   const ok = (r: CliResult) => {
     expect(r.code, r.stderr).toBe(0);
     return r;
@@ -86,7 +93,7 @@ describe('warm functions and bulk invocations through the binary', () => {
     const examples = ['sum', 'fib_madhat', 'csv_stats', 'log_summary'];
     const runs = await Promise.all(
       examples.map(async (name) => {
-        ok(await cli(['fn', 'deploy', join(EXAMPLES, `${name}.py`), '--warm', '1', '--workers', '1']));
+        ok(await deployFresh([join(EXAMPLES, `${name}.py`), '--warm', '1', '--workers', '1']));
         const data = join(EXAMPLES, `${name}.input.json`);
         const warm = ok(await cli(['fn', 'invoke', name, '--data-file', data]));
         const cold = ok(await cli(['fn', 'invoke', name, '--data-file', data, '--cold']));
@@ -113,7 +120,7 @@ describe('warm functions and bulk invocations through the binary', () => {
   });
 
   it('refuses /invoke without the token or with a wrong one; /healthz needs none', async () => {
-    ok(await cli(['fn', 'deploy', file('guarded.py', 'def main(data):\n    return {"echo": data}\n'), '--warm', '1', '--workers', '1']));
+    ok(await deployFresh([file('guarded.py', 'def main(data):\n    return {"echo": data}\n'), '--warm', '1', '--workers', '1']));
     const service = (await warmServiceOf('guarded'))!;
     expect(service.Spec?.Name).toBe(`faasctl-warm-${installation.slice(0, 12)}-${(await functionId('guarded')).replaceAll('-', '')}`);
     const [task] = await runningTasks(service.ID);
@@ -143,7 +150,7 @@ describe('warm functions and bulk invocations through the binary', () => {
   });
 
   it('scales 1 → 3 → 1 → 0; at 0 the service and token are gone and invocations run cold', async () => {
-    ok(await cli(['fn', 'deploy', file('scaled.py', 'import os\ndef main(data):\n    return os.uname().nodename\n')]));
+    ok(await deployFresh([file('scaled.py', 'import os\ndef main(data):\n    return os.uname().nodename\n')]));
     const id = await functionId('scaled');
     const running = async () => (await runningTasks((await warmServiceOf('scaled'))!.ID)).length;
 
@@ -178,7 +185,7 @@ describe('warm functions and bulk invocations through the binary', () => {
 
   it('rolls a new version under load without failing a request; answers after the roll are the new version', async () => {
     const version = (v: string) => `import time\nVERSION = "${v}"\ndef main(data):\n    time.sleep(0.001)\n    return {"version": VERSION, "i": data, "t": time.time()}\n`;
-    ok(await cli(['fn', 'deploy', file('rolled.py', version('v1')), '--warm', '2', '--workers', '2']));
+    ok(await deployFresh([file('rolled.py', version('v1')), '--warm', '2', '--workers', '2']));
     const inputs = jsonl('rolled.jsonl', Array.from({ length: 1000 }, (_, i) => i));
     const runs: Array<{ r: CliResult; started: number }> = [];
     let rolledAt: number | undefined;
@@ -232,7 +239,7 @@ describe('warm functions and bulk invocations through the binary', () => {
 
   it('answers every input exactly once when a warm replica is killed mid-run', async () => {
     const total = 3000;
-    ok(await cli(['fn', 'deploy', file('sturdy.py', 'import time\ndef main(data):\n    time.sleep(0.002)\n    return data * 3\n'), '--warm', '2', '--workers', '2']));
+    ok(await deployFresh([file('sturdy.py', 'import time\ndef main(data):\n    time.sleep(0.002)\n    return data * 3\n'), '--warm', '2', '--workers', '2']));
     const service = (await warmServiceOf('sturdy'))!;
     const [victim] = await runningTasks(service.ID);
     const bulk = startCli(['fn', 'invoke', 'sturdy', '--bulk', jsonl('sturdy.jsonl', Array.from({ length: total }, (_, i) => i))], env);
@@ -263,7 +270,7 @@ describe('warm functions and bulk invocations through the binary', () => {
   });
 
   it('runs a cold bulk of 200 inputs in order on one service of its own, removed with its token', async () => {
-    ok(await cli(['fn', 'deploy', file('doubler.py', 'def main(data):\n    return {"twice": data["n"] * 2}\n')]));
+    ok(await deployFresh([file('doubler.py', 'def main(data):\n    return {"twice": data["n"] * 2}\n')]));
     const fnId = await functionId('doubler');
     const since = Math.floor(Date.now() / 1000) - 1;
     const r = ok(await cli(['fn', 'invoke', 'doubler', '--bulk', jsonl('doubler.jsonl', Array.from({ length: 200 }, (_, n) => ({ n })))], undefined, 120_000));
@@ -284,7 +291,7 @@ describe('warm functions and bulk invocations through the binary', () => {
 
   it('stops a cold bulk run on Ctrl-C: answers so far in order, the rest not run, its service and token removed', async () => {
     const total = 400;
-    ok(await cli(['fn', 'deploy', file('patient.py', 'import time\ndef main(data):\n    time.sleep(0.02)\n    return data\n')]));
+    ok(await deployFresh([file('patient.py', 'import time\ndef main(data):\n    time.sleep(0.02)\n    return data\n')]));
     const bulk = startCli(['fn', 'invoke', 'patient', '--bulk', jsonl('patient.jsonl', Array.from({ length: total }, (_, i) => i))], env);
     await waitFor(() => bulk.lines() >= 20 || bulk.exited(), 60_000);
     expect(bulk.exited(), 'the run ended before it could be interrupted').toBe(false);
@@ -304,7 +311,7 @@ describe('warm functions and bulk invocations through the binary', () => {
   });
 
   it('refuses bad bulk files and bad replica counts with exit 2 before creating anything', async () => {
-    ok(await cli(['fn', 'deploy', file('strict.py', 'def main(data):\n    return data\n')]));
+    ok(await deployFresh([file('strict.py', 'def main(data):\n    return data\n')]));
     const fnId = await functionId('strict');
     const since = Math.floor(Date.now() / 1000) - 1;
     const bad = file('bad.jsonl', '{"n": 1}\n{"n": 2}\n{"n": }\n{"n": 4}\n');
