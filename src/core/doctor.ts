@@ -36,12 +36,7 @@ async function engineChecks(deps: DoctorDeps): Promise<Check[]> {
     swarm = await deps.swarm();
     const info = await swarm.engineInfo();
     const engine = ok('engine', `Docker ${info.version} (API ${info.apiVersion}, ${info.os}/${info.arch}) at ${swarm.endpoint}`);
-    const rest = await swarmChecks(swarm, deps.runtimeImage);
-    if (deps.registry) rest.push(await registryCheck(swarm, deps.runtimeImage, deps.registry));
-    else if ((await swarm.listNodes().catch(() => [])).length > 1) {
-      // Only the manager has the images faasctl builds: a task placed on another node cannot start.
-      rest.push({ name: 'registry', status: 'warn', detail: 'none, on a Swarm of several nodes', fix: 'run faasctl up --registry HOST:PORT (a registry every node can pull from)' });
-    }
+    const rest = await swarmChecks(swarm, deps.runtimeImage, deps.registry);
     return [engine, ...rest];
   } catch (err) {
     const skipped = ['swarm', 'nodes', 'runtime image'].map((name) => skip(name, 'engine unreachable'));
@@ -49,8 +44,9 @@ async function engineChecks(deps: DoctorDeps): Promise<Check[]> {
   }
 }
 
-async function swarmChecks(swarm: SwarmClient, runtimeImage: string): Promise<Check[]> {
+async function swarmChecks(swarm: SwarmClient, runtimeImage: string, registry: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
+  let nodeCount = 1;
   const state = await swarm.swarmState();
   if (state.localNodeState !== 'active') {
     checks.push({ name: 'swarm', status: 'fail', detail: `swarm is ${state.localNodeState}`, fix: 'run faasctl up --swarm-init (or docker swarm init)', exitCode: EXIT.notFound });
@@ -60,7 +56,9 @@ async function swarmChecks(swarm: SwarmClient, runtimeImage: string): Promise<Ch
     checks.push(skip('nodes', 'not a manager'));
   } else {
     checks.push(ok('swarm', `active, this node is a manager (${state.nodeAddr ?? state.nodeId})`));
-    checks.push(nodesCheck(await swarm.listNodes()));
+    const nodes = await swarm.listNodes();
+    nodeCount = nodes.length;
+    checks.push(nodesCheck(nodes));
   }
   const present = await swarm.imageExists(runtimeImage);
   checks.push(
@@ -68,6 +66,11 @@ async function swarmChecks(swarm: SwarmClient, runtimeImage: string): Promise<Ch
       ? ok('runtime image', runtimeImage)
       : { name: 'runtime image', status: 'fail', detail: `${runtimeImage} not found`, fix: 'run faasctl up to build it', exitCode: EXIT.notFound },
   );
+  if (registry) checks.push(await registryCheck(swarm, runtimeImage, registry));
+  else if (nodeCount > 1) {
+    // Only the manager has the images faasctl builds: a task placed on another node cannot start.
+    checks.push({ name: 'registry', status: 'warn', detail: 'none, on a Swarm of several nodes', fix: 'run faasctl up --registry HOST:PORT (a registry every node can pull from)' });
+  }
   return checks;
 }
 

@@ -51,7 +51,7 @@ export async function reconcileInvocation(deps: InvocationDeps, row: RequestRow,
   if (watched.reason === 'deadline') throw new TimeoutError(`request ${row.id} is still running`, { hint: `wait longer: faasctl request wait ${row.id} --timeout 10m` });
   if (watched.reason === 'cancelled') return undefined; // Ctrl-C on a wait stops waiting, not the function
   const outcome = outcomeOf(watched, row.startedAt ?? row.createdAt, deps.clock.now(), { timeoutMs });
-  await finishInvocation(deps, row.id, (watched as { serviceId?: string }).serviceId ?? service.id, outcome);
+  await finishInvocation(deps, row.id, watched.serviceId, outcome);
   return outcome;
 }
 
@@ -71,17 +71,17 @@ async function findService(deps: InvocationDeps, row: RequestRow, o: ReconcileOp
  * again elsewhere (an --async invocation has no CLI watching it; gc or a `request show`
  * does this for it), or, after its last attempt, ended as lost.
  */
-async function peek(deps: InvocationDeps, row: RequestRow, serviceId: string, nonce: string): Promise<Watched | undefined> {
+async function peek(deps: InvocationDeps, row: RequestRow, serviceId: string, nonce: string): Promise<(Watched & { serviceId: string }) | undefined> {
   const tasks = await deps.swarm.listTasks(serviceId);
   const ended = tasks.length > 0 && tasks.every((t) => TERMINAL.has(t.state));
-  if (ended) return watchInvocation(deps, { serviceId, nonce, deadline: deps.clock.now().getTime() + 5_000 });
+  if (ended) return { ...(await watchInvocation(deps, { serviceId, nonce, deadline: deps.clock.now().getTime() + 5_000 })), serviceId };
   const lostOn = await lostNode(deps, tasks);
   if (!lostOn) return undefined;
   if (row.attempt < MAX_ATTEMPTS) {
     if (await rerunService(deps, row.id, serviceId, row.attempt + 1)) deps.log.debug(`request ${row.id}: node ${lostOn} lost; running it again (attempt ${row.attempt + 1})`);
     return undefined;
   }
-  return { reason: 'node_lost', out: new InvocationOutput(nonce, ROW_OUTPUT_LIMIT), node: lostOn };
+  return { reason: 'node_lost', out: new InvocationOutput(nonce, ROW_OUTPUT_LIMIT), node: lostOn, serviceId };
 }
 
 async function timeoutOf(deps: InvocationDeps, row: RequestRow, version: number): Promise<number> {

@@ -116,3 +116,15 @@ describe('the launcher', () => {
     expect(debug.stderr).toMatch(/error: internal error: boom\n[\s\S]*Error: boom\n\s+at /);
   });
 });
+
+describe('up --registry', () => {
+  it('refuses a registry that is not HOST:PORT in one line, before touching anything, and saves nothing', async () => {
+    const { readFileSync, existsSync } = await import('node:fs');
+    const env = { ...isolatedEnv(), FAASCTL_HOST: 'unix:///tmp/faasctl-dead.sock' };
+    const r = await runCli(['up', '--registry', 'http://10.0.0.5:5000'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: invalid registry "http://10.0.0.5:5000"\nhint: give HOST:PORT, as in --registry 10.0.0.5:5000 (no scheme, no path)\n');
+    const config = join(env.XDG_CONFIG_HOME!, 'faasctl', 'config.json');
+    expect(existsSync(config) ? readFileSync(config, 'utf8') : '').not.toContain('10.0.0.5');
+  });
+});

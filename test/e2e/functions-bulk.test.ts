@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
-import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
+import { query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -43,14 +43,7 @@ describe('bulk function operations through the binary', () => {
     expect((await cli(['login', 'bulk-user', '--password-stdin'], 'bulk-user-pass')).code).toBe(0);
     userId = JSON.parse((await cli(['--json', 'whoami'])).stdout).id;
   });
-  afterEach(async () => {
-    expect(await settledLeftovers(db.url)).toEqual(NONE);
-  });
-  afterAll(async () => {
-    await cli(['user', 'delete', '--force', '--yes']).catch(() => {});
-    await runCli(['gc'], { env }).catch(() => {});
-    await db?.drop();
-  });
+  cleansUpAfterEach(() => ({ db, env }));
 
   it('deploys one file as P1..PN with one syntax check, and deletes them and their config by prefix', async () => {
     const code = file('adder.py', 'def main(data):\n    return sum(data)\n');

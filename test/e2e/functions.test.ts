@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
-import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
+import { query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
 /**
@@ -28,14 +28,7 @@ describe('functions through the binary', () => {
     expect((await cli(['user', 'create', 'fn-user', '--password-stdin'], 'fn-user-pass')).code).toBe(0);
     expect((await cli(['login', 'fn-user', '--password-stdin'], 'fn-user-pass')).code).toBe(0);
   });
-  afterEach(async () => {
-    expect(await settledLeftovers(db.url)).toEqual(NONE);
-  });
-  afterAll(async () => {
-    await cli(['user', 'delete', '--force', '--yes']).catch(() => {});
-    await runCli(['gc'], { env }).catch(() => {});
-    await db?.drop();
-  });
+  cleansUpAfterEach(() => ({ db, env }));
 
   it('deploys and invokes: result on stdout, prints on stderr, metrics in the request log', async () => {
     await deploy('add', 'def main(data):\n    print("adding", len(data["numbers"]), "numbers")\n    return {"sum": sum(data["numbers"])}\n');

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
-import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
+import { query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
 /** Reads its secret through the runtime's helper and answers a digest: nothing of the value itself. */
@@ -46,14 +46,7 @@ describe('secrets through the binary', () => {
     ok(await cli(['user', 'create', 'secret-user', '--password-stdin'], 'secret-user-pass'));
     ok(await cli(['login', 'secret-user', '--password-stdin'], 'secret-user-pass'));
   });
-  afterEach(async () => {
-    expect(await settledLeftovers(db.url)).toEqual(NONE);
-  });
-  afterAll(async () => {
-    await cli(['user', 'delete', '--force', '--yes']).catch(() => {});
-    await runCli(['gc'], { env }).catch(() => {});
-    await db?.drop();
-  });
+  cleansUpAfterEach(() => ({ db, env }));
 
   it('mounts a secret cold and warm, and its value appears nowhere else', async () => {
     expect((await cli(['secret', 'create', 'api-key'])).stderr).toMatch(/stdin gave nothing/);

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { basename, join, resolve } from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
-import { leftovers, NONE, query, settledLeftovers } from '../helpers/leftovers.js';
+import { leftovers, NONE, query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -80,14 +80,7 @@ describe('warm functions and bulk invocations through the binary', () => {
     ok(await cli(['login', 'warm-user', '--password-stdin'], 'warm-user-pass'));
     installation = (await rows<{ value: string }>("SELECT value FROM faasctl_meta WHERE key = 'installation_id'"))[0]!.value;
   });
-  afterEach(async () => {
-    expect(await settledLeftovers(db.url)).toEqual(NONE);
-  });
-  afterAll(async () => {
-    await cli(['user', 'delete', '--force', '--yes']).catch(() => {});
-    await runCli(['gc'], { env }).catch(() => {});
-    await db?.drop();
-  });
+  cleansUpAfterEach(() => ({ db, env }));
 
   it('answers every example warm exactly as cold, and the request log says which ran how', async () => {
     const examples = ['sum', 'fib_madhat', 'csv_stats', 'log_summary'];

@@ -1,5 +1,7 @@
 import Docker from 'dockerode';
 import pg from 'pg';
+import { afterAll, afterEach, expect } from 'vitest';
+import { runCli } from './cli.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
@@ -118,4 +120,21 @@ export async function query<T extends pg.QueryResultRow>(databaseUrl: string, sq
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The hooks an e2e file with a logged-in user shares: nothing of its installation is left after
+ * each test; at the end its user, gc's leftovers and its database go. `get` is read when the
+ * hooks run (the file's beforeAll sets the database and environment).
+ */
+export function cleansUpAfterEach(get: () => { db?: { url: string; drop(): Promise<void> }; env: Record<string, string | undefined> }): void {
+  afterEach(async () => {
+    expect(await settledLeftovers(get().db!.url)).toEqual(NONE);
+  });
+  afterAll(async () => {
+    const { db, env } = get();
+    await runCli(['user', 'delete', '--force', '--yes'], { env }).catch(() => {});
+    await runCli(['gc'], { env }).catch(() => {});
+    await db?.drop();
+  });
 }
