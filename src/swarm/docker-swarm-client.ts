@@ -354,7 +354,19 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   removeContainer(id: string): Promise<void> {
-    return this.call(`container rm ${id}`, () => this.docker.getContainer(id).remove({ force: true }) as Promise<void>, absent(undefined));
+    return this.call(
+      `container rm ${id}`,
+      async () => {
+        try {
+          await this.docker.getContainer(id).remove({ force: true });
+        } catch (err) {
+          // The engine is removing it already (its service just went): as good as gone.
+          if (statusCode(err) === 409 && /already in progress/.test((err as Error).message)) return;
+          throw err;
+        }
+      },
+      absent(undefined),
+    );
   }
 
   volumeExists(name: string): Promise<boolean> {
