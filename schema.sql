@@ -136,6 +136,16 @@ ALTER TABLE function_versions ADD COLUMN IF NOT EXISTS requirements text;
 -- Scale-out (v5): where a version's tasks may run (Swarm constraints and spread preferences).
 ALTER TABLE function_versions ADD COLUMN IF NOT EXISTS placement jsonb NOT NULL DEFAULT '{"constraints":[],"spread":[]}'::jsonb;
 
-INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '5')
+-- Reliability (v6). Every open row ends: deadline_at is when an open (pending/running) row
+-- may be closed as system_error by whoever finds it (gc, request wait|list, the next invoke):
+-- a job's timeout plus its start allowance, or a lease the owning process renews (bulk runs).
+-- sanitized: some text of the row held bytes PostgreSQL cannot store (NUL, lone surrogates),
+-- which were replaced by U+FFFD; the row says so rather than failing to be written.
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS deadline_at timestamptz;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS sanitized boolean NOT NULL DEFAULT false;
+ALTER TABLE request_items ADD COLUMN IF NOT EXISTS sanitized boolean NOT NULL DEFAULT false;
+CREATE INDEX IF NOT EXISTS requests_open_deadline_idx ON requests (deadline_at) WHERE status IN ('pending', 'running');
+
+INSERT INTO faasctl_meta (key, value) VALUES ('schema_version', '6')
   ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
   WHERE faasctl_meta.value::int < EXCLUDED.value::int;

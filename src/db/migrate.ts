@@ -3,7 +3,7 @@ import { packagePath } from '../paths.js';
 import type { Database } from './database.js';
 
 /** The schema version this build of faasctl expects; schema.sql sets the same number. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 // An arbitrary constant: serialises concurrent `faasctl up` runs against one database.
 const MIGRATION_LOCK = 0x66616173;
