@@ -26,6 +26,18 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      // Fault injection (issue 17): poisonous output, PostgreSQL stopped and started, CLIs killed at
+      // chosen points. Real engine; a file that stops PostgreSQL starts its own (test/helpers/postgres.ts).
+      {
+        test: {
+          ...shared,
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
       // The multi-node cluster (scripts/cluster.sh): only under `npm test` / `npm run test:cluster`,
       // which bring it up and set FAASCTL_CLUSTER_TESTS=1; a plain `npx vitest run` leaves it out.
       ...(process.env.FAASCTL_CLUSTER_TESTS === '1'

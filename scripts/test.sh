@@ -9,5 +9,5 @@ source "$(dirname "$0")/prepare.sh"
 bash scripts/cluster.sh up
 export FAASCTL_CLUSTER_TESTS=1
 if [ $# -gt 0 ]; then exec npx vitest run "$@"; fi
-npx vitest run --project unit --project integration --project e2e
+npx vitest run --project unit --project integration --project e2e --project faults
 exec npx vitest run --project cluster
