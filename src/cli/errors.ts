@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { EXIT, FaasctlError, UsageError, type ExitCode } from '../core/errors.js';
 import type { IO } from './io.js';
+import { jsonForTerminal, terminalSafe } from './terminal-text.js';
 
 /** Commander's own "exits" (help, version, parse errors) as faasctl outcomes. */
 export function fromCommander(err: CommanderError): { exitCode: ExitCode; error?: FaasctlError } {
@@ -21,10 +22,11 @@ export function reportError(err: unknown, io: IO): ExitCode {
   const hint = known ? known.hint : 'this is a bug in faasctl: please report it with the output of --debug';
 
   if (io.options.json) {
-    io.out(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), ...(known?.detail ? { detail: known.detail } : {}), exitCode } }));
+    io.out(jsonForTerminal(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), ...(known?.detail ? { detail: known.detail } : {}), exitCode } })));
   } else {
-    io.err(`${io.c.red('error:')} ${message}`);
-    if (known?.detail) io.err(known.detail);
+    // A function's error message and traceback are its own text: spelled out like its prints.
+    io.err(`${io.c.red('error:')} ${terminalSafe(message)}`);
+    if (known?.detail) io.err(terminalSafe(known.detail));
     if (hint) io.err(`${io.c.dim('hint:')} ${hint}`);
   }
   if (io.options.debug && err instanceof Error) {

@@ -2,6 +2,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Env } from '../config/resolve.js';
 import { importExternal } from '../external.js';
+import { jsonForTerminal, terminalSafe } from './terminal-text.js';
 
 export interface Streams {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -77,6 +78,14 @@ export class IO {
     this.streams.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /**
+   * What a function prints, relayed live to stderr for a person (not with -q or --json), its
+   * control characters spelled out so it cannot drive the terminal.
+   */
+  relay(text: string): void {
+    if (!this.options.quiet && !this.options.json) this.streams.stderr.write(terminalSafe(text));
+  }
+
   /** Progress and notes for a person: suppressed by -q and --json. */
   info(text: string): void {
     if (!this.options.quiet && !this.options.json) this.err(text);
@@ -87,7 +96,7 @@ export class IO {
   }
 
   json(value: unknown): void {
-    this.out(JSON.stringify(value, null, this.stdoutIsTTY ? 2 : undefined));
+    this.out(jsonForTerminal(JSON.stringify(value, null, this.stdoutIsTTY ? 2 : undefined)));
   }
 
   /** A table for a terminal; tab-separated lines without a header when piped. */

@@ -11,7 +11,7 @@ import { versionImage } from './dependencies.js';
 import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
 import { warmService } from './warm.js';
-import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
+import { callWarm, openRouter, warmTruncationNotice, type RouteDeps } from './warm-invoke.js';
 
 /** Input travels as a Swarm config, whose size limit it shares with code. */
 export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
@@ -99,6 +99,8 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     outcome.completion.durationMs = latencyMs;
     await deps.store.requests.complete(requestId, outcome.completion);
     if (outcome.completion.output) req.onOutput?.('stderr', outcome.completion.output);
+    const notice = warmTruncationNotice(outcome.frame, outcome.completion.output);
+    if (notice) req.onOutput?.('stderr', notice);
     return { requestId, functionName: fn.name, version: outcome.completion.functionVersion ?? v.version, mode: 'warm', outcome };
   } finally {
     transport.close();

@@ -73,3 +73,15 @@ export async function callWarm(
     return failed((err as Error).message, EXIT.platform, routed.attempts);
   }
 }
+
+/**
+ * A warm replica sends back only the first 64 KiB of what the function printed (the answer is
+ * one HTTP body); a cold run's runtime prints its own notice into the log. This is the warm
+ * counterpart, in the same words, so a person sees that output was dropped and how much.
+ */
+export function warmTruncationNotice(frame: Pick<Frame, 'output'> | undefined, relayed: string): string | undefined {
+  if (!frame?.output?.truncated) return undefined;
+  const kept = Buffer.byteLength(relayed);
+  const lead = relayed && !relayed.endsWith('\n') ? '\n' : '';
+  return `${lead}[faasctl] output truncated: ${kept} of ${frame.output.bytes} bytes relayed (a warm answer carries at most 64 KiB; the rest was dropped)\n`;
+}

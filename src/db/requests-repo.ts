@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { storableJson, storableText } from './storable-text.js';
 
 export type RequestStatus = 'pending' | 'running' | 'success' | 'application_error' | 'developer_error' | 'system_error';
 
@@ -14,6 +15,8 @@ export interface RequestRow {
   error: string | null;
   output: string | null;
   outputTruncated: boolean;
+  /** Some text of the row held characters PostgreSQL cannot store (NUL, lone surrogates): they were replaced by U+FFFD. */
+  sanitized: boolean;
   functionId: string | null;
   functionName: string | null;
   functionVersion: number | null;
@@ -75,6 +78,8 @@ export interface RequestItem {
   durationMs: number | null;
   cpuMs: number | null;
   maxRssKb: number | null;
+  /** Read back: some text of the item was replaced because PostgreSQL could not store it. */
+  sanitized?: boolean;
 }
 
 export interface RequestFilter {
@@ -86,7 +91,7 @@ export interface RequestFilter {
   limit: number;
 }
 
-const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, output, output_truncated AS "outputTruncated",
+const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, output, output_truncated AS "outputTruncated", sanitized,
   function_id AS "functionId", function_name AS "functionName", function_version AS "functionVersion", mode, node,
   service_id AS "serviceId", attempt,
   duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb",
@@ -95,13 +100,18 @@ const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, o
 export function requestsRepo(db: Queryable) {
   return {
     async insert(r: NewRequest): Promise<void> {
+      // A deploy's failed syntax check stores the compiler's message, an invoke its input: any bytes.
+      const params = storableJson(r.params ?? {});
+      const result = storableJson(r.result);
+      const error = storableText(r.error);
       await db.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms,
-                               function_id, function_name, function_version, mode)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+                               function_id, function_name, function_version, mode, sanitized)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
         [
-          r.id, r.userId, r.type, r.status, JSON.stringify(r.params ?? {}), r.result === undefined ? null : JSON.stringify(r.result), r.error ?? null,
+          r.id, r.userId, r.type, r.status, params.value, result.value, error.value,
           r.startedAt ?? null, r.finishedAt ?? null, r.durationMs ?? null, r.functionId ?? null, r.functionName ?? null, r.functionVersion ?? null, r.mode ?? null,
+          params.altered || result.altered || error.altered,
         ],
       );
     },
@@ -121,31 +131,40 @@ export function requestsRepo(db: Queryable) {
      * a `request wait` or `gc` may race): answers false when the row was already closed.
      */
     async complete(id: string, c: Completion): Promise<boolean> {
+      const result = storableJson(c.result);
+      const error = storableText(c.error);
+      const output = storableText(c.output);
       const rows = await db.query(
         `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
-                cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version)
+                cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
+                sanitized = sanitized OR $13
           WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
-        [id, c.status, c.result === undefined ? null : JSON.stringify(c.result), c.error, c.output, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt, c.functionVersion ?? null],
+        [
+          id, c.status, result.value, error.value, output.value, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt, c.functionVersion ?? null,
+          result.altered || error.altered || output.altered,
+        ],
       );
       return rows.length > 0;
     },
     /** A batch of bulk answers in one statement (arrays, so it stays one parameterised query). */
     async insertItems(requestId: string, items: RequestItem[]): Promise<void> {
       if (!items.length) return;
-      const col = <T>(pick: (i: RequestItem) => T) => items.map(pick);
+      const stored = items.map((i) => ({ i, result: storableJson(i.result), error: storableText(i.error), output: storableText(i.output) }));
+      const col = <T>(pick: (s: (typeof stored)[number]) => T) => stored.map(pick);
       await db.query(
-        `INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[])
+        `INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version, sanitized)
+         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[])
          ON CONFLICT (request_id, idx) DO NOTHING`,
         [
-          requestId, col((i) => i.index), col((i) => i.status), col((i) => (i.result === undefined ? null : JSON.stringify(i.result))), col((i) => i.error),
-          col((i) => i.output), col((i) => i.attempts), col((i) => i.durationMs), col((i) => i.cpuMs), col((i) => i.maxRssKb), col((i) => i.version),
+          requestId, col((s) => s.i.index), col((s) => s.i.status), col((s) => s.result.value), col((s) => s.error.value),
+          col((s) => s.output.value), col((s) => s.i.attempts), col((s) => s.i.durationMs), col((s) => s.i.cpuMs), col((s) => s.i.maxRssKb), col((s) => s.i.version),
+          col((s) => s.result.altered || s.error.altered || s.output.altered),
         ],
       );
     },
     async items(requestId: string, range: { from: number; limit: number }): Promise<RequestItem[]> {
       return db.query<RequestItem & Record<string, unknown>>(
-        `SELECT idx AS index, version, status, result, error, output, attempts, duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb"
+        `SELECT idx AS index, version, status, result, error, output, attempts, duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb", sanitized
            FROM request_items WHERE request_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
         [requestId, range.from, range.limit],
       );

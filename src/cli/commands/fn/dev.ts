@@ -52,7 +52,7 @@ export async function runLocal(ctx: Context, path: string, opts: FnRunOptions): 
   const swarm = await ctx.swarm();
   const relay = (_stream: 'stdout' | 'stderr', text: string) => {
     // As fn invoke: the function's own output on stderr, stdout for the result alone.
-    if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
+    ctx.io.relay(text);
   };
   const deps = { swarm, clock: ctx.clock, log: ctx.log, newId: randomUUID, newNonce: () => randomBytes(16).toString('base64url'), runtimeImage: () => runtimeImageRef(cfg.registry.value), files: nodeLocalFiles };
   const run = await withInterrupt((signal) => runLocally(deps, { code, filename: source.filename, input, entry: opts.entry, limits: opts, env: opts.env, dependencies: source.dependencies ?? undefined, signal, onOutput: relay }));

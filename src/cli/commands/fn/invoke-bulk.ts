@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { invokeBulk, parseBulkInputs, parseConcurrency, type BulkAnswer, type BulkRun } from '../../../core/bulk-invoke.js';
 import { UsageError } from '../../../core/errors.js';
 import type { Context } from '../../context.js';
+import { jsonForTerminal } from '../../terminal-text.js';
+import { textOf } from '../../text-input.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import type { InvokeOptions } from './index.js';
@@ -46,7 +48,7 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
 }
 
 function answerLine(a: BulkAnswer): string {
-  return JSON.stringify({ index: a.index, version: a.version, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, latencyMs: Math.round(a.latencyMs * 1000) / 1000, attempts: a.attempts, node: a.node });
+  return jsonForTerminal(JSON.stringify({ index: a.index, version: a.version, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, latencyMs: Math.round(a.latencyMs * 1000) / 1000, attempts: a.attempts, node: a.node }));
 }
 
 function summary(r: BulkRun): string {
@@ -64,14 +66,19 @@ async function readInputs(ctx: Context, source: string): Promise<string> {
   if (source === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of ctx.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
+    return textOf(Buffer.concat(chunks), 'stdin', BULK_EXPECTED, BULK_HINT);
   }
+  let bytes: Buffer;
   try {
-    return await readFile(source, 'utf8');
+    bytes = await readFile(source);
   } catch (err) {
     throw new UsageError(`cannot read ${source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { code: 'bad_file' });
   }
+  return textOf(bytes, source, BULK_EXPECTED, BULK_HINT);
 }
+
+const BULK_EXPECTED = '--bulk takes JSON lines, one input document a line';
+const BULK_HINT = 'binary data goes inside the JSON, e.g. base64: {"data": "<base64>"}';
 
 /** Lines gathered per tick and written together: thousands of answers a second, few writes. */
 function lineWriter(stream: NodeJS.WritableStream) {

@@ -3,6 +3,8 @@ import { EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError,
 import type { Outcome } from '../../../core/invocation.js';
 import { invokeFunction } from '../../../core/invoke.js';
 import type { Context } from '../../context.js';
+import { jsonForTerminal } from '../../terminal-text.js';
+import { textOf } from '../../text-input.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import type { InvokeOptions } from './index.js';
@@ -13,7 +15,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   const deps = await functionDeps(ctx);
   const relay = (stream: 'stdout' | 'stderr', text: string) => {
     // The function's own output goes to stderr: stdout is for the result alone.
-    if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
+    ctx.io.relay(text);
   };
   const onRerun = (attempt: number, node: string) => {
     if (!ctx.io.options.quiet) ctx.io.err(`${ctx.io.c.yellow('warning:')} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
@@ -46,7 +48,7 @@ export function printOutcome(ctx: Context, requestId: string | null, o: Outcome,
     return;
   }
   if (o.exitCode === EXIT.ok) {
-    ctx.io.out(JSON.stringify(c.result ?? null));
+    ctx.io.out(jsonForTerminal(JSON.stringify(c.result ?? null)));
     return;
   }
   throw failure(o, requestId, what, hint(o));
@@ -77,12 +79,17 @@ export async function readInput(ctx: Context, opts: Pick<InvokeOptions, 'data' |
   if (opts.dataFile === '-' || (opts.dataFile === undefined && !ctx.io.stdinIsTTY)) {
     const chunks: Buffer[] = [];
     for await (const chunk of ctx.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
+    return textOf(Buffer.concat(chunks), 'stdin', INPUT_EXPECTED, INPUT_HINT);
   }
   if (opts.dataFile === undefined) return undefined;
+  let bytes: Buffer;
   try {
-    return await readFile(opts.dataFile, 'utf8');
+    bytes = await readFile(opts.dataFile);
   } catch (err) {
     throw new UsageError(`cannot read ${opts.dataFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, { code: 'bad_file' });
   }
+  return textOf(bytes, opts.dataFile, INPUT_EXPECTED, INPUT_HINT);
 }
+
+const INPUT_EXPECTED = 'the input is one JSON document';
+const INPUT_HINT = 'binary data goes inside the JSON, e.g. base64: {"data": "<base64>"}';

@@ -9,6 +9,7 @@ import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { placementFlags, type DeployOptions, type LimitOptions } from './index.js';
 import { readFunctionSource } from './source.js';
+import { textOf } from '../../text-input.js';
 
 export async function runDeploy(ctx: Context, path: string, opts: DeployOptions): Promise<void> {
   const source = await readFunctionSource(path, opts);
@@ -127,12 +128,14 @@ export async function runDelete(ctx: Context, name: string): Promise<void> {
 }
 
 export async function readCode(file: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, { code: 'bad_file', hint: 'give the path of a Python file' });
   }
+  return textOf(bytes, file, 'a function is Python source (a .py file)', 'give the path of a Python file');
 }
 
 /** Requirements without comments or blank lines, at most `max` of them. */

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DependencyInput, LocalFiles } from '../../../core/dependencies.js';
 import { UsageError } from '../../../core/errors.js';
+import { textOf } from '../../text-input.js';
 
 /** What `fn deploy|update|run PATH` names: a Python file, or a directory holding one (and maybe requirements.txt). */
 export interface FunctionSource {
@@ -42,7 +43,7 @@ export async function readFunctionSource(path: string, flags: SourceFlags): Prom
   } else {
     defaultName = toName(basename(path).replace(/\.py$/i, ''));
   }
-  const code = await readText(file, 'give the path of a Python file or of a directory holding one');
+  const code = await readText(file, 'give the path of a Python file or of a directory holding one', 'a function is Python source (a .py file, or a directory holding one)');
   if (flags.pipIndexUrl !== undefined && requirementsFile === undefined) {
     throw new UsageError('--pip-index-url goes with requirements', { code: 'bad_flags', hint: 'give --requirements FILE, or a directory holding requirements.txt' });
   }
@@ -51,7 +52,7 @@ export async function readFunctionSource(path: string, flags: SourceFlags): Prom
 }
 
 async function readDependencies(file: string, indexUrl: string | undefined): Promise<DependencyInput> {
-  const requirements = await readText(file, 'give the path of a requirements.txt');
+  const requirements = await readText(file, 'give the path of a requirements.txt', 'requirements are a text file, one requirement a line');
   return { requirements, source: file, baseDir: dirname(resolve(file)), ...(indexUrl !== undefined ? { indexUrl } : {}) };
 }
 
@@ -60,13 +61,15 @@ function toName(base: string): string {
   return base.toLowerCase().replace(/[^a-z0-9_-]/g, '-');
 }
 
-async function readText(file: string, hint: string): Promise<string> {
+async function readText(file: string, hint: string, expected: string): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, { code: 'bad_file', hint });
   }
+  return textOf(bytes, file, expected, hint);
 }
 
 async function kindOf(path: string): Promise<'file' | 'dir' | undefined> {

@@ -4,6 +4,7 @@ import { NotFoundError, UsageError } from '../../../core/errors.js';
 import { listRequests } from '../../../core/requests.js';
 import type { Context } from '../../context.js';
 import { requireActor } from '../../session.js';
+import { textOf } from '../../text-input.js';
 
 /** What the menu remembers between operations. */
 export interface MenuSession {
@@ -50,7 +51,7 @@ export async function askInput(ctx: Context, session: MenuSession): Promise<stri
   if (source === 'none') return undefined;
   if (source === 'typed') return ctx.prompter.input('Input JSON', { validate: isJson });
   const path = await askFile(ctx, session, 'JSON file');
-  const text = await readFile(path, 'utf8');
+  const text = textOf(await readFile(path), path, 'the input is one JSON document');
   const valid = isJson(text);
   if (valid !== true) throw new UsageError(`${path}: ${valid}`);
   return text;

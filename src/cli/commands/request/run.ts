@@ -8,6 +8,7 @@ import type { Context } from '../../context.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { printOutcome } from '../fn/invoke.js';
+import { jsonForTerminal, terminalSafe } from '../../terminal-text.js';
 import type { RequestListOptions } from './index.js';
 
 const ITEM_PAGE = 5000;
@@ -39,9 +40,9 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
     ['type', row.type],
     ['status', colourStatus(ctx, row.status)],
     ['target', `${target(row)}${row.mode ? ` (${row.mode})` : ''}`],
-    ['params', JSON.stringify(row.params)],
-    ['result', row.result === null ? '-' : JSON.stringify(row.result)],
-    ['error', row.error ?? '-'],
+    ['params', jsonForTerminal(JSON.stringify(row.params))],
+    ['result', row.result === null ? '-' : jsonForTerminal(JSON.stringify(row.result))],
+    ['error', row.error === null ? '-' : terminalSafe(row.error)],
     ['created', row.createdAt.toISOString()],
     ['duration', row.durationMs == null ? '-' : `${row.durationMs.toFixed(1)} ms`],
     ...(row.type.startsWith('fn.invoke')
@@ -53,8 +54,9 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
         ] as Array<[string, string]>)
       : []),
   ];
+  if (row.sanitized) fields.push(['note', 'some text held characters PostgreSQL cannot store (NUL, invalid UTF-8, lone surrogates): stored as U+FFFD']);
   await ctx.io.table(['field', 'value'], fields);
-  if (row.output) ctx.io.err(`--- output${row.outputTruncated ? ' (truncated)' : ''} ---\n${row.output}`);
+  if (row.output) ctx.io.err(`--- output${row.outputTruncated ? ' (truncated)' : ''} ---\n${terminalSafe(row.output)}`);
 }
 
 export async function runWait(ctx: Context, id: string, opts: { timeout: string }): Promise<void> {
@@ -63,9 +65,7 @@ export async function runWait(ctx: Context, id: string, opts: { timeout: string 
   const store = await ctx.store();
   const row = await showRequest(store, actor, id);
   const deps = await functionDeps(ctx);
-  const relay = (_stream: 'stdout' | 'stderr', text: string) => {
-    if (!ctx.io.options.json && !ctx.io.options.quiet) ctx.io.streams.stderr.write(text);
-  };
+  const relay = (_stream: 'stdout' | 'stderr', text: string) => ctx.io.relay(text);
   const outcome = await withInterrupt((signal) => reconcileInvocation(deps, row, { wait: true, deadline, signal, onOutput: relay }));
   const final = await showRequest(store, actor, id);
   if (isOpen(final)) {
@@ -95,7 +95,7 @@ async function printItems(ctx: Context, row: RequestRow): Promise<void> {
   for (let from = 0; ; ) {
     const page = await store.requests.items(row.id, { from, limit: ITEM_PAGE });
     if (!page.length) return;
-    ctx.io.out(page.map((i) => JSON.stringify({ index: i.index, version: i.version, status: i.status, result: i.result, error: i.error, latencyMs: i.durationMs, attempts: i.attempts })).join('\n'));
+    ctx.io.out(jsonForTerminal(page.map((i) => JSON.stringify({ index: i.index, version: i.version, status: i.status, result: i.result, error: i.error, latencyMs: i.durationMs, attempts: i.attempts, sanitized: Boolean(i.sanitized) })).join('\n')));
     from = page[page.length - 1]!.index + 1;
   }
 }
