@@ -10,6 +10,7 @@ import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { progressReporter } from '../../progress.js';
 import { requireActor } from '../../session.js';
+import { terminalSafe } from '../../terminal-text.js';
 import type { DeployOptions, LimitOptions } from './index.js';
 import { readFunctionSource } from './source.js';
 
@@ -112,7 +113,7 @@ function report<T>(ctx: Context, verb: string, items: Array<BulkItem<T>>, row: (
     return ctx.io.json({ succeeded: items.length - failed, failed, ...extra, items: json });
   }
   items.forEach((i, n) => {
-    if (!i.ok) ctx.io.err(`${ctx.io.c.red('failed:')} ${i.name}: ${i.error?.message}`);
+    if (!i.ok) ctx.io.err(`${ctx.io.c.red('failed:')} ${i.name}: ${terminalSafe(i.error?.message ?? '')}`);
     else if (ctx.io.options.quiet) ctx.io.out(rows[n]!.quiet);
     else ctx.io.info(rows[n]!.line);
   });

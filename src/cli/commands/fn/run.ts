@@ -9,6 +9,7 @@ import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { placementFlags, type DeployOptions, type LimitOptions } from './index.js';
 import { readFunctionSource } from './source.js';
+import { terminalSafe } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
 
 export async function runDeploy(ctx: Context, path: string, opts: DeployOptions): Promise<void> {
@@ -94,7 +95,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
     ['created', fn.createdAt.toISOString()],
     ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
   ]);
-  if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version} ---\n${v.code}`);
+  if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version} ---\n${terminalSafe(v.code)}`);
 }
 
 export async function runVersions(ctx: Context, name: string): Promise<void> {
