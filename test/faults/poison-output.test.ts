@@ -200,8 +200,15 @@ describe('poisonous output and binary input', () => {
     expect(await counts()).toEqual(before);
   });
 
-  it('after all of it gc and fn delete succeed and nothing of the installation is left', async () => {
+  it('gc records a poisonous run nobody waited for; then gc and fn delete succeed and nothing of the installation is left', async () => {
+    const asyncId = exits(await cli(['fn', 'invoke', 'poison', '--async']), 0).stdout.trim();
+    // gc records only what has ended: wait (bounded) for the job's task to complete first.
+    const byRequest = { label: [`io.faasctl.request=${asyncId}`] };
+    const ended = async () => ((await docker.listTasks({ filters: JSON.stringify(byRequest) } as object)) as Array<{ Status?: { State?: string } }>).some((t) => t.Status?.State === 'complete');
+    for (let i = 0; i < 240 && !(await ended()); i++) await new Promise((r) => setTimeout(r, 250));
+    expect(await ended()).toBe(true);
     exits(await cli(['gc']), 0);
+    expect(await row(asyncId)).toMatchObject({ status: 'success', sanitized: true, result: STORED });
     for (const name of ['poison', 'poisonw']) exits(await cli(['fn', 'delete', name]), 0);
     exits(await cli(['gc']), 0);
     expect(await rows("SELECT id FROM requests WHERE status IN ('pending', 'running')")).toEqual([]);
