@@ -6,6 +6,7 @@ import { inputConfigName } from '../swarm/sandbox.js';
 import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS } from './node-health.js';
 import { latest, TERMINAL } from './tasks.js';
 import { ConflictError, EXIT, type ExitCode } from './errors.js';
+import { type EngineAbsence, engineLostHint, engineLostMessage, ENGINE_GRACE_MS, isEngineAway, noteAway, noteBack } from './engine-absence.js';
 import { InvocationOutput, type Frame } from './invocation-output.js';
 import type { Clock, Logger } from './ports.js';
 
@@ -19,6 +20,8 @@ import type { Clock, Logger } from './ports.js';
 /** What the request row keeps of the function's own output. */
 export const ROW_OUTPUT_LIMIT = 64 * 1024;
 const POLL_MS = 250;
+/** How often an engine that went away is asked again. */
+const ENGINE_POLL_MS = 1000;
 /** After the task ends, how long its last log lines may take to arrive. */
 const DRAIN_MS = 1000;
 /**
@@ -42,11 +45,13 @@ export interface Watched {
    * frame: the runtime answered; ended: the task ended without a frame; deadline / cancelled:
    * we stopped; node_lost: Swarm reports the task's node Down (it may have run, or may still).
    */
-  reason: 'frame' | 'ended' | 'deadline' | 'cancelled' | 'node_lost' | 'unschedulable';
+  reason: 'frame' | 'ended' | 'deadline' | 'cancelled' | 'node_lost' | 'unschedulable' | 'engine_lost';
   out: InvocationOutput;
   task?: SwarmTask;
   /** The hostname of the task's node, when it was looked up. */
   node?: string;
+  /** engine_lost: the engine's address and the last error it gave. */
+  engine?: { endpoint: string; cause?: Error };
 }
 
 export interface WatchOptions {
@@ -56,6 +61,13 @@ export interface WatchOptions {
   deadline?: number;
   signal?: AbortSignal;
   onOutput?: (stream: LogStream, text: string) => void;
+  /**
+   * The engine stopped answering (a message for a spinner), or answers again (undefined).
+   * The watcher waits up to `engineGraceMs` for it before closing the row as engine_lost.
+   */
+  onEngineAway?: (message: string | undefined) => void;
+  /** @default ENGINE_GRACE_MS */
+  engineGraceMs?: number;
 }
 
 export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Promise<Watched> {
@@ -85,6 +97,28 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   let task: SwarmTask | undefined;
   let reason: Watched['reason'] | undefined;
   const node = newNodeCheck();
+  const away: EngineAbsence = {};
+  /** One engine call that may find the engine gone: undefined then (the caller polls again). */
+  const survive = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      const answer = await call();
+      const ms = noteBack(away, deps.clock.now().getTime());
+      if (ms !== undefined) {
+        deps.log.debug(`the engine at ${deps.swarm.endpoint} answers again after ${(ms / 1000).toFixed(1)} s`);
+        o.onEngineAway?.(undefined);
+      }
+      return answer;
+    } catch (err) {
+      if (!isEngineAway(err)) throw err;
+      const first = away.since === undefined;
+      if (!noteAway(away, err, deps.clock.now().getTime(), o.engineGraceMs ?? ENGINE_GRACE_MS)) reason = 'engine_lost';
+      if (first) {
+        deps.log.debug(`the engine at ${deps.swarm.endpoint} went away while watching ${o.serviceId} (${err.message}); waiting up to ${Math.round((o.engineGraceMs ?? ENGINE_GRACE_MS) / 1000)} s`);
+        o.onEngineAway?.(`the Docker engine at ${deps.swarm.endpoint} went away (${err.message}); waiting for it to come back…`);
+      }
+      return undefined;
+    }
+  };
   try {
     while (!reason) {
       if (out.frame) {
@@ -93,7 +127,12 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
       } else if (o.signal?.aborted) reason = 'cancelled';
       else if (o.deadline !== undefined && deps.clock.now().getTime() >= o.deadline) reason = 'deadline';
       else {
-        task = latest(await deps.swarm.listTasks(o.serviceId)) ?? task;
+        const tasks = await survive(() => deps.swarm.listTasks(o.serviceId));
+        if (!tasks) {
+          if (!reason) await deps.sleep(ENGINE_POLL_MS);
+          continue;
+        }
+        task = latest(tasks) ?? task;
         if (task?.nodeId && !TERMINAL.has(task.state) && deps.clock.now().getTime() - node.checkedAt >= NODE_CHECK_MS) {
           await checkNode(deps, task.nodeId, node);
         }
@@ -104,7 +143,11 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
           reason = 'unschedulable';
         } else if (task && TERMINAL.has(task.state) && !out.frame) {
           await Promise.race([logs, deps.sleep(DRAIN_MS)]);
-          if (!out.frame) await rereadLogs(deps, o, out);
+          // The follow stream died with the engine: the container's log, read now, holds the frame.
+          if (!out.frame && (await survive(() => rereadLogs(deps, o, out).then(() => true))) === undefined) {
+            if (!reason) await deps.sleep(ENGINE_POLL_MS);
+            continue;
+          }
           reason = out.frame ? 'frame' : 'ended';
         } else if (!out.frame) {
           await new Promise<void>((resolve) => {
@@ -118,7 +161,8 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
     o.signal?.removeEventListener('abort', onAbort);
     stopLogs.abort();
   }
-  return { reason, out, task, node: node.name };
+  const engine = reason === 'engine_lost' ? { endpoint: deps.swarm.endpoint, cause: away.cause } : undefined;
+  return { reason, out, task, node: node.name, engine };
 }
 
 /** A follow stream can miss the end (the engine closes it, a log line is late); a plain read cannot. */
@@ -136,6 +180,8 @@ export interface Outcome {
   exitCode: ExitCode;
   /** One line for the user when it did not succeed. */
   message?: string;
+  /** How to fix it, when the cause is known (the engine went away, the platform stopped it). */
+  hint?: string;
 }
 
 /** An invocation that ended without an answer from the runtime. */
@@ -150,6 +196,10 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   if (frame) return outcomeOfFrame(frame, base, limits);
   const failure = (_status: 'system_error', message: string, exitCode: ExitCode): Outcome => failedOutcome(base, message, exitCode);
   if (w.reason === 'cancelled') return failure('system_error', 'cancelled before the function answered', EXIT.interrupted);
+  if (w.reason === 'engine_lost') {
+    const endpoint = w.engine?.endpoint ?? 'unknown';
+    return { ...failure('system_error', engineLostMessage(endpoint, w.engine?.cause), EXIT.connection), hint: engineLostHint(endpoint, w.engine?.cause) };
+  }
   if (w.reason === 'unschedulable') return failure('system_error', `Swarm cannot place it: ${w.task?.error} (see its --constraint in faasctl fn show, and docker node ls)`, EXIT.platform);
   if (w.reason === 'node_lost') return failure('system_error', `its node ${w.node ?? w.task?.nodeId ?? ''} was lost on each of ${MAX_ATTEMPTS} runs`, EXIT.platform);
   if (w.reason === 'deadline') return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
@@ -167,8 +217,11 @@ export function outcomeOfFrame(frame: Frame, base: CompletionBase, limits: { tim
   const { status, exitCode } = classify(frame);
   const error = frame.error ? frame.error.traceback || `${frame.error.type}: ${frame.error.message}` : null;
   const message = frame.error ? describeFailure(frame, limits) : undefined;
-  return { completion: { ...base, ...metrics, status, result: frame.result, error }, frame, exitCode, message };
+  const hint = frame.status === 'stopped' ? STOPPED_HINT : undefined;
+  return { completion: { ...base, ...metrics, status, result: frame.result, error }, frame, exitCode, message, hint };
 }
+
+const STOPPED_HINT = 'the platform stopped it, not your code: run it again once the engine and its nodes are up (faasctl doctor)';
 
 function classify(frame: Frame): { status: Completion['status']; exitCode: ExitCode } {
   switch (frame.status) {
@@ -179,6 +232,9 @@ function classify(frame: Frame): { status: Completion['status']; exitCode: ExitC
     case 'oom':
     case 'killed':
       return { status: 'developer_error', exitCode: EXIT.functionFailed };
+    case 'stopped':
+      // The engine signalled the runtime itself (restart, drain, removal): not the function's doing.
+      return { status: 'system_error', exitCode: EXIT.platform };
     default: {
       const type = frame.error?.type ?? '';
       if (PLATFORM_ERRORS.has(type)) return { status: 'system_error', exitCode: EXIT.platform };
@@ -192,6 +248,7 @@ function describeFailure(frame: Frame, limits: { timeoutMs: number }): string {
   if (frame.status === 'timeout') return `the function timed out after ${limits.timeoutMs / 1000} s`;
   if (frame.status === 'oom') return `the function ran out of memory: ${e.message}`;
   if (frame.status === 'killed') return `the function was killed: ${e.message}`;
+  if (frame.status === 'stopped') return e.message;
   if (DEVELOPER_ERRORS.has(e.type) || PLATFORM_ERRORS.has(e.type)) return `${e.type}: ${e.message}`;
   return `the function raised ${e.type}: ${e.message}`;
 }
@@ -203,7 +260,13 @@ function describeFailure(frame: Frame, limits: { timeoutMs: number }): string {
  */
 export async function finishInvocation(deps: InvocationDeps, requestId: string, serviceId: string | undefined, outcome: Outcome): Promise<boolean> {
   const recorded = await deps.store.requests.complete(requestId, outcome.completion);
-  await removeInvocation(deps, requestId, serviceId);
+  try {
+    await removeInvocation(deps, requestId, serviceId);
+  } catch (err) {
+    // The row is what matters; an engine that went away keeps the service until gc finds it.
+    if (!isEngineAway(err)) throw err;
+    deps.log.debug(`service of ${requestId} not removed (${(err as Error).message}); faasctl gc removes it`);
+  }
   return recorded;
 }
 
