@@ -8,6 +8,7 @@ import { latest, TERMINAL } from './tasks.js';
 import { ConflictError, EXIT, type ExitCode } from './errors.js';
 import { type EngineAbsence, engineLostHint, engineLostMessage, ENGINE_GRACE_MS, isEngineAway, noteAway, noteBack } from './engine-absence.js';
 import { InvocationOutput, type Frame } from './invocation-output.js';
+import { engineRefusal } from './engine-refusals.js';
 import type { Clock, Logger } from './ports.js';
 
 /**
@@ -190,7 +191,7 @@ export function failedOutcome(base: CompletionBase, message: string, exitCode: E
 }
 
 /** How a watched invocation ended, as a request row and an exit code. */
-export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { timeoutMs: number }): Outcome {
+export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { timeoutMs: number; nanoCpus?: number }): Outcome {
   const base = { output: w.out.output.text, outputTruncated: w.out.output.truncated, node: w.node ?? w.task?.nodeId ?? null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
   const frame = w.out.frame;
   if (frame) return outcomeOfFrame(frame, base, limits);
@@ -206,6 +207,8 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);
   const t = w.task;
   const why = t ? [t.error, t.message, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined].filter(Boolean).join(', ') : 'no task';
+  const refusal = engineRefusal(why, limits);
+  if (refusal) return { ...failure('system_error', refusal.message, refusal.exitCode), hint: refusal.hint };
   return failure('system_error', `the task ended (${t?.state ?? 'unknown'}: ${why}) without a result`, EXIT.platform);
 }
 
