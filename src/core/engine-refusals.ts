@@ -11,21 +11,17 @@ export interface Refusal {
   exitCode: ExitCode;
 }
 
-export interface Asked {
-  /** The function's CPU limit, in units of 1e-9 CPUs. */
-  nanoCpus?: number;
-}
-
 const CPU_RANGE = /Range of CPUs is from ([\d.]+) to ([\d.]+), as there (?:are|is) only (\d+) CPUs? available/i;
 const NO_IMAGE = /No such image:?\s*([^\s,)]+)/i;
 
 /** The refusal in an engine's error text, or undefined for anything else. */
-export function engineRefusal(text: string, asked: Asked = {}): Refusal | undefined {
+export function engineRefusal(text: string): Refusal | undefined {
   const cpus = CPU_RANGE.exec(text);
   if (cpus) {
-    const wanted = asked.nanoCpus ? `${+(asked.nanoCpus / 1e9).toFixed(2)} CPUs` : 'more CPUs than it has';
+    // Worded without the figure asked: a bulk or warm replica asks the function's limit times
+    // its workers, and the line must read the same on every path.
     return {
-      message: `the function asks for ${wanted}; the node that was to run it has ${cpus[3]} (the engine allows ${cpus[1]} to ${cpus[2]})`,
+      message: `the function's CPU limit is more than the node that was to run it has (${cpus[3]} CPUs; the engine allows ${cpus[1]} to ${cpus[2]} per container)`,
       hint: `lower the limit to at most ${cpus[2]}: --cpus ${cpus[2]} (fn run), or faasctl fn update NAME --cpus ${cpus[2]}`,
       exitCode: EXIT.platform,
     };

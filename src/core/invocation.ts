@@ -207,7 +207,7 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);
   const t = w.task;
   const why = t ? [t.error, t.message, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined].filter(Boolean).join(', ') : 'no task';
-  const refusal = engineRefusal(why, limits);
+  const refusal = engineRefusal(why);
   if (refusal) return { ...failure('system_error', refusal.message, refusal.exitCode), hint: refusal.hint };
   return failure('system_error', `the task ended (${t?.state ?? 'unknown'}: ${why}) without a result`, EXIT.platform);
 }

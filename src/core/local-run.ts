@@ -58,7 +58,7 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
   const image = req.dependencies ? (await prepareDependencies({ ...deps, files: deps.files!, progress: deps.progress ?? (() => {}) }, req.dependencies)).image! : await deps.runtimeImage();
   const startedAt = deps.clock.now();
   const refused = (err: unknown): LocalRun => {
-    const refusal = engineRefusal((err as Error).message ?? String(err), limits);
+    const refusal = engineRefusal((err as Error).message ?? String(err));
     if (!refusal) throw err;
     const now = deps.clock.now();
     const base = { output: '', outputTruncated: false, node: null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
