@@ -30,7 +30,7 @@ export function engineRefusal(text: string): Refusal | undefined {
   if (image) {
     return {
       message: `the image ${image[1]} is not on the node that was to run it`,
-      hint: 'run faasctl up (it builds the runtime image, and pushes it to the registry of a multi-node Swarm); a dependency image comes back with faasctl fn update NAME DIR',
+      hint: 'run faasctl up (it builds the runtime image, and pushes it to the registry of a multi-node Swarm); docker image ls on that node shows what it has',
       exitCode: EXIT.platform,
     };
   }

@@ -53,6 +53,8 @@ export interface Watched {
   node?: string;
   /** engine_lost: the engine's address and the last error it gave. */
   engine?: { endpoint: string; cause?: Error };
+  /** The engine went away during the watch and came back after this many ms (a restart). */
+  engineAwayMs?: number;
 }
 
 export interface WatchOptions {
@@ -99,12 +101,14 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   let reason: Watched['reason'] | undefined;
   const node = newNodeCheck();
   const away: EngineAbsence = {};
+  let awayMs: number | undefined;
   /** One engine call that may find the engine gone: undefined then (the caller polls again). */
   const survive = async <T>(call: () => Promise<T>): Promise<T | undefined> => {
     try {
       const answer = await call();
       const ms = noteBack(away, deps.clock.now().getTime());
       if (ms !== undefined) {
+        awayMs = (awayMs ?? 0) + ms;
         deps.log.debug(`the engine at ${deps.swarm.endpoint} answers again after ${(ms / 1000).toFixed(1)} s`);
         o.onEngineAway?.(undefined);
       }
@@ -162,8 +166,8 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
     o.signal?.removeEventListener('abort', onAbort);
     stopLogs.abort();
   }
-  const engine = reason === 'engine_lost' ? { endpoint: deps.swarm.endpoint, cause: away.cause } : undefined;
-  return { reason, out, task, node: node.name, engine };
+  const engine = reason === 'engine_lost' || awayMs !== undefined ? { endpoint: deps.swarm.endpoint, cause: away.cause } : undefined;
+  return { reason, out, task, node: node.name, engine, engineAwayMs: awayMs };
 }
 
 /** A follow stream can miss the end (the engine closes it, a log line is late); a plain read cannot. */
@@ -206,6 +210,12 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   if (w.reason === 'deadline') return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);
   const t = w.task;
+  // No frame, and the engine restarted under it (its containers are stopped, and on this engine
+  // version removed with their logs) or Swarm shut the task down (a drain, a node update).
+  if (w.engineAwayMs !== undefined || t?.state === 'shutdown') {
+    const restart = w.engineAwayMs !== undefined ? `; the engine at ${w.engine?.endpoint ?? 'its node'} did not answer for ${(w.engineAwayMs / 1000).toFixed(1)} s` : '';
+    return { ...failure('system_error', `${STOPPED_MESSAGE}${restart}`, EXIT.platform), hint: STOPPED_HINT };
+  }
   const why = t ? [t.error, t.message, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined].filter(Boolean).join(', ') : 'no task';
   const refusal = engineRefusal(why);
   if (refusal) return { ...failure('system_error', refusal.message, refusal.exitCode), hint: refusal.hint };
@@ -224,6 +234,7 @@ export function outcomeOfFrame(frame: Frame, base: CompletionBase, limits: { tim
   return { completion: { ...base, ...metrics, status, result: frame.result, error }, frame, exitCode, message, hint };
 }
 
+const STOPPED_MESSAGE = 'the engine stopped the container mid-run (engine restart, node drain or service removal)';
 const STOPPED_HINT = 'the platform stopped it, not your code: run it again once the engine and its nodes are up (faasctl doctor)';
 
 function classify(frame: Frame): { status: Completion['status']; exitCode: ExitCode } {

@@ -211,3 +211,17 @@ describe('waiting for the platform\'s PostgreSQL after an engine restart', () =>
     expect(isStartingDatabase(new Error('boom'))).toBe(false);
   });
 });
+
+describe('a task that ended without a frame after the engine went away', () => {
+  it('is the engine stopping it (system_error, exit 8), not "the task ended without a result"', () => {
+    const task: SwarmTask = { id: 't', state: 'failed', desiredState: 'shutdown', message: 'started', error: 'No such container: faasctl-run-x.1.y', exitCode: 0 };
+    const o = outcomeOf({ reason: 'ended', out: outputWith([]), task, engineAwayMs: 4_900, engine: { endpoint: 'unix:///s' } }, STARTED, NOW, LIMITS);
+    expect(o.exitCode).toBe(EXIT.platform);
+    expect(o.completion.status).toBe('system_error');
+    expect(o.message).toBe('the engine stopped the container mid-run (engine restart, node drain or service removal); the engine at unix:///s did not answer for 4.9 s');
+    const drained = outcomeOf({ reason: 'ended', out: outputWith([]), task: { ...task, state: 'shutdown', error: undefined } }, STARTED, NOW, LIMITS);
+    expect(drained.message).toBe('the engine stopped the container mid-run (engine restart, node drain or service removal)');
+    const plain = outcomeOf({ reason: 'ended', out: outputWith([]), task }, STARTED, NOW, LIMITS);
+    expect(plain.message).toMatch(/^the task ended \(failed: No such container/);
+  });
+});
