@@ -274,14 +274,25 @@ function describeFailure(frame: Frame, limits: { timeoutMs: number }): string {
  */
 export async function finishInvocation(deps: InvocationDeps, requestId: string, serviceId: string | undefined, outcome: Outcome): Promise<boolean> {
   const recorded = await deps.store.requests.complete(requestId, outcome.completion);
-  try {
-    await removeInvocation(deps, requestId, serviceId);
-  } catch (err) {
-    // The row is what matters; an engine that went away keeps the service until gc finds it.
-    if (!isEngineAway(err)) throw err;
-    deps.log.debug(`service of ${requestId} not removed (${(err as Error).message}); faasctl gc removes it`);
+  // The frame can arrive just before the engine stops (a restart): wait for it to come back to
+  // remove the service, unless it already failed to come back (engine_lost: exit 5).
+  const graceMs = outcome.exitCode === EXIT.connection ? 0 : ENGINE_GRACE_MS;
+  const started = deps.clock.now().getTime();
+  for (;;) {
+    try {
+      await removeInvocation(deps, requestId, serviceId);
+      return recorded;
+    } catch (err) {
+      if (!isEngineAway(err)) throw err;
+      if (deps.clock.now().getTime() - started >= graceMs) {
+        // The row is what matters; an engine that stays away keeps the service until gc finds it.
+        deps.log.debug(`service of ${requestId} not removed (${(err as Error).message}); faasctl gc removes it`);
+        return recorded;
+      }
+      deps.log.debug(`service of ${requestId} not removed yet (${(err as Error).message}); waiting for the engine`);
+      await deps.sleep(ENGINE_POLL_MS);
+    }
   }
-  return recorded;
 }
 
 export async function removeInvocation(deps: Pick<InvocationDeps, 'swarm' | 'log' | 'sleep'>, requestId: string, serviceId: string | undefined): Promise<void> {

@@ -70,7 +70,9 @@ describe('an engine restart is the platform\'s fault, and nothing waits on it fo
     expect(stderr).toMatch(/error: slow@v1: the engine stopped the container mid-run (with SIGTERM )?\(engine restart, node drain or service removal\)/);
     expect(stderr).toMatch(/hint: the platform stopped it, not your code/);
     expect(stderr).not.toMatch(/swarm-init/);
-    expect(stderr).toMatch(/debug: the engine at unix:\/\/.* went away while watching/);
+    // Which path it takes is a race (has the frame left the engine before it stopped
+    // answering?); when the engine went away first, the watcher said so and waited for it.
+    if (!/FAASCTL-RESULT|stopped the container mid-run with SIGTERM/.test(stderr)) expect(stderr).toMatch(/debug: the engine at unix:\/\/.* went away while watching .*\n(.*\n)*debug: the engine at unix:\/\/.* answers again after [\d.]+ s/);
     expect(stdout).toBe('');
     const [ended] = await query<{ status: string; error: string }>(db.url, 'SELECT status, error FROM requests WHERE id = $1', [row!.id]);
     expect(ended).toEqual({ status: 'system_error', error: expect.stringMatching(/the engine stopped the container mid-run/) });

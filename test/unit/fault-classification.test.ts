@@ -225,3 +225,47 @@ describe('a task that ended without a frame after the engine went away', () => {
     expect(plain.message).toMatch(/^the task ended \(failed: No such container/);
   });
 });
+
+describe('up after an engine restart', () => {
+  it('waits for a pending Swarm to come back instead of initialising a second one', async () => {
+    const { ensureSwarm } = await import('../../src/core/up.js');
+    const swarm = new FakeSwarm();
+    const states = ['pending', 'pending', 'active'];
+    swarm.swarmState = async () => ({ localNodeState: states.shift() ?? 'active', isManager: true, nodeId: 'n1' });
+    const t = simulatedTime();
+    const lines: string[] = [];
+    const step = await ensureSwarm({ swarm, log: { debug: () => {} }, progress: (l) => lines.push(l), clock: t.clock }, { swarmInit: true, advertiseAddr: '127.0.0.1' });
+    expect(step).toEqual({ step: 'swarm', outcome: 'exists', detail: 'active, manager' });
+    expect(lines[0]).toMatch(/waiting for Swarm mode .*\(pending\) after an engine restart/);
+  });
+
+  it('gives up on a Swarm that stays pending, with the usual error', async () => {
+    const { ensureSwarm } = await import('../../src/core/up.js');
+    const swarm = new FakeSwarm();
+    swarm.swarmState = async () => ({ localNodeState: 'pending', isManager: false });
+    const t = simulatedTime();
+    await expect(ensureSwarm({ swarm, log: { debug: () => {} }, progress: () => {}, clock: t.clock }, { swarmInit: false, advertiseAddr: '127.0.0.1' })).rejects.toMatchObject({ code: 'no_swarm' });
+  });
+});
+
+describe('finishInvocation after the engine went away', () => {
+  it('records the row, then waits for the engine to remove the service and input config', async () => {
+    const { finishInvocation } = await import('../../src/core/invocation.js');
+    const swarm = new FakeSwarm();
+    let removals = 0;
+    const removed: string[] = [];
+    swarm.removeService = async (id) => {
+      if (++removals <= 3) throw away();
+      removed.push(id);
+    };
+    swarm.findConfig = async () => ({ id: 'cfg1', name: 'faasctl-in-r1' });
+    swarm.removeConfig = async (id) => void removed.push(id);
+    const completed: string[] = [];
+    const t = simulatedTime();
+    const store = { requests: { complete: async (id: string) => (completed.push(id), true) } } as unknown as InvocationDeps['store'];
+    const outcome = outcomeOf({ reason: 'ended', out: outputWith([]), task: ended }, STARTED, NOW, LIMITS);
+    expect(await finishInvocation({ swarm, store, clock: t.clock, sleep: t.sleep, log: { debug: () => {} } }, 'r1', 'svc1', outcome)).toBe(true);
+    expect(completed).toEqual(['r1']);
+    expect(removed).toEqual(['svc1', 'cfg1']);
+  });
+});
