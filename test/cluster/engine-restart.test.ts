@@ -64,6 +64,7 @@ describe('an engine restart is the platform\'s fault, and nothing waits on it fo
     await restartEngine(1);
     const code = await exited;
 
+    console.log(`[path] ${/went away while watching/.test(stderr) ? `watcher rode out the engine (${/answers again after ([\d.]+ s)/.exec(stderr)?.[1]})` : 'runtime frame before the engine stopped'}`);
     expect(code, stderr).toBe(8);
     // The runtime's own verdict ("stopped", when its frame survives) or the watcher's (the
     // engine went away and the task ended without a frame): the same cause either way.
@@ -98,6 +99,7 @@ describe('an engine restart is the platform\'s fault, and nothing waits on it fo
 
       await restartEngine(1);
       const listed = await onManager(['--debug', 'user', 'list']);
+      console.log(`[wait] ${/answers after ([\d.]+ s)/.exec(listed.stderr)?.[1]}`);
       expect(listed.code, listed.stderr).toBe(0);
       expect(listed.stdout).toMatch(/pg-user/);
       expect(listed.stderr).toMatch(new RegExp(`debug: postgres: .*; the engine reports the service ${name}: waiting up to 60 s for it`));
