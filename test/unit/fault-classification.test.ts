@@ -269,3 +269,14 @@ describe('finishInvocation after the engine went away', () => {
     expect(removed).toEqual(['svc1', 'cfg1']);
   });
 });
+
+describe('which database a command waits for', () => {
+  it('only the context\'s own URL carries the service up deployed for it', async () => {
+    const { resolveConfig } = await import('../../src/config/resolve.js');
+    const file = { currentContext: 'default', contexts: { default: { database: 'postgres://faas:pw@127.0.0.1:5432/faas', databaseService: 'faasctl-postgres' } } };
+    expect(resolveConfig({ flags: {}, env: {}, file }).databaseService).toEqual({ value: 'faasctl-postgres', source: 'context:default' });
+    // Another URL (a flag, the environment) is not the one up manages: no wait.
+    expect(resolveConfig({ flags: { db: 'postgres://x@db:5432/x' }, env: {}, file }).databaseService.value).toBeUndefined();
+    expect(resolveConfig({ flags: {}, env: { FAASCTL_DATABASE_URL: 'postgres://x@db:5432/x' }, file }).databaseService.value).toBeUndefined();
+  });
+});
