@@ -24,6 +24,8 @@
 #   scripts/cluster.sh cut-node I     unplug node I (its switch port down; no packets either way)
 #   scripts/cluster.sh heal-node I    plug it back in
 #   scripts/cluster.sh restart-node I start node I's dockerd again (after crash-node); it rejoins
+#   scripts/cluster.sh restart-engine I  graceful restart of node I's dockerd (SIGTERM: it stops its
+#                                         containers, as systemctl restart docker does), then start it
 #   scripts/cluster.sh load-image IMG...  copy images from the host daemon into every node
 #
 # Environment: FAASCTL_BASE_IMAGE (default faasctl/python-base:bookworm, from scripts/testbed.sh),
@@ -517,13 +519,14 @@ case ${1:-up} in
   cut-node) check_node "${2:-}" && ip -n "$P-sw" link set "n$2" down ;;
   heal-node) check_node "${2:-}" && ip -n "$P-sw" link set "n$2" up ;;
   restart-node) check_node "${2:-}" && start_node "$2" ;;
+  restart-engine) check_node "${2:-}" && stop_node "$2" && start_node "$2" ;;
   load-image)
     shift
     cmd_load_image "$@"
     ;;
   -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
   *)
-    say "unknown command '$1' (up | down | status | env | crash-node | cut-node | heal-node | restart-node | load-image)"
+    say "unknown command '$1' (up | down | status | env | crash-node | cut-node | heal-node | restart-node | restart-engine | load-image)"
     exit 2
     ;;
 esac

@@ -160,8 +160,14 @@ ensure_engine() {
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
 
 ensure_swarm() {
-  local state
+  local state deadline=$((SECONDS + 60))
   state=$(swarm_state) || die 'docker info failed'
+  # Right after an engine restart (a reboot) the node is `pending` while it rejoins its own
+  # swarm: wait for it, bounded, rather than try to init a second one (issue 17).
+  while [[ $state == pending ]] && ((SECONDS < deadline)); do
+    sleep 0.5
+    state=$(swarm_state) || die 'docker info failed'
+  done
   if [[ $state != active ]]; then
     say "swarm $state, running swarm init"
     docker swarm init --advertise-addr 127.0.0.1 >/dev/null

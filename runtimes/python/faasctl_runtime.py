@@ -720,8 +720,12 @@ def verdict(sup, config, metrics, oom_before, stdout_relay):
     if sup.timed_out:
         return "timeout", None, error_obj("Timeout", "timed out after %d ms" % config["timeout_ms"])
     if sup.cancelled:
+        # The signal reached this runtime (PID 1 of the container), not the function's own
+        # process group: the engine stopped the container (engine restart, node drain, service
+        # removal). That is the platform's fault, never the function's (issue 17).
         name = signal.Signals(sup.cancelled).name
-        return "killed", None, error_obj("Killed", "cancelled by %s" % name)
+        return "stopped", None, error_obj("Stopped", "the engine stopped the container mid-run with %s "
+                                          "(engine restart, node drain or service removal)" % name)
     if sup.returncode is not None and sup.returncode < 0:
         status, error = signal_verdict(-sup.returncode, config, metrics, oom_before)
         return status, None, error

@@ -6,6 +6,7 @@ import type { ConfigFile } from '../config/types.js';
 import { UsageError } from '../core/errors.js';
 import { systemClock, type Clock, type Logger } from '../core/ports.js';
 import type { Database } from '../db/database.js';
+import { waitLine } from './wait-line.js';
 import type { SwarmClient } from '../swarm/client.js';
 import { isSshHost, parseSshHost } from '../swarm/connect.js';
 import type { DatabaseDialer } from '../db/database.js';
@@ -122,9 +123,32 @@ export class Context {
       }
       const dial = await this.databaseDialer();
       const { connectDatabase } = await import('../db/database.js');
-      return connectDatabase(cfg.databaseUrl.value, this.log, dial);
+      const db = await connectDatabase(cfg.databaseUrl.value, this.log, dial);
+      if (cfg.databaseService.value) await this.awaitPlatformDatabase(db, cfg.databaseService.value);
+      return db;
     })();
     return this.database;
+  }
+
+  /**
+   * The PostgreSQL `up` deployed restarts with the engine (a reboot, a dockerd restart): a
+   * command run at once waits for it, bounded, instead of failing with ECONNREFUSED. One
+   * `SELECT 1` on the pool's first connection, which the command then reuses.
+   */
+  private async awaitPlatformDatabase(db: Database, service: string): Promise<void> {
+    const probe = async () => void (await db.query('SELECT 1'));
+    const { isStartingDatabase, waitForRestartedPostgres } = await import('../core/postgres-restart.js');
+    try {
+      await probe();
+    } catch (err) {
+      if (!isStartingDatabase(err)) throw err;
+      try {
+        await waitForRestartedPostgres({ swarm: () => this.swarm(), clock: this.clock, log: this.log, progress: waitLine(this), probe }, { service }, err as Error);
+      } catch (failed) {
+        await db.close().catch(() => {});
+        throw failed;
+      }
+    }
   }
 
   /** With --db-via-ssh, the database's host:port is dialled from the manager over the one SSH connection. */

@@ -33,6 +33,8 @@ export interface ResolvedConfig {
   tls: Resolved<TlsFiles | undefined>;
   databaseUrl: Resolved<string | undefined>;
   databaseViaSsh: Resolved<boolean>;
+  /** The PostgreSQL service `up` manages for this URL; only when the URL is the context's own. */
+  databaseService: Resolved<string | undefined>;
   ssh: ResolvedSsh;
   /** HOST:PORT every node pulls faasctl's images from; none on a one-node Swarm. */
   registry: Resolved<string | undefined>;
@@ -75,9 +77,11 @@ export function resolveConfig(input: { flags: ConfigFlags; env: Env; file: Confi
     [databaseUrl.source === fromContext ? context?.databaseViaSsh : undefined, fromContext],
   ) ?? { value: false, source: 'default' };
 
+  const databaseService = databaseUrl.source === fromContext && context?.databaseService ? { value: context.databaseService, source: fromContext } : { value: undefined, source: 'default' as const };
+
   const registry = first<string>([env.FAASCTL_REGISTRY, 'env:FAASCTL_REGISTRY'], [context?.registry, fromContext]) ?? { value: undefined, source: 'default' };
 
-  return { contextName, context, host, tls: resolveTls(host, env, context, fromContext), databaseUrl, databaseViaSsh: viaSsh, ssh: resolveSsh(flags, env, host, context, fromContext), registry };
+  return { contextName, context, host, tls: resolveTls(host, env, context, fromContext), databaseUrl, databaseViaSsh: viaSsh, databaseService, ssh: resolveSsh(flags, env, host, context, fromContext), registry };
 }
 
 /** SSH settings follow the host, like TLS files: the context's own only when the host came from it. */

@@ -30,6 +30,11 @@ export interface ContextEntry {
   /** PostgreSQL connection URL. Holds a password: shown redacted. */
   database?: string;
   /**
+   * The Swarm service `faasctl up` deployed for `database`: after an engine restart or a
+   * reboot, commands wait (bounded) for it to start instead of failing.
+   */
+  databaseService?: string;
+  /**
    * Reach the database through the ssh:// host's connection: the URL's host and port are
    * dialled from the manager (e.g. its 127.0.0.1:5432). @default false
    */

@@ -14,7 +14,7 @@ export interface Frame {
   v: number;
   /** A warm replica says which function version answered. */
   version?: number;
-  status: 'success' | 'error' | 'timeout' | 'oom' | 'killed';
+  status: 'success' | 'error' | 'timeout' | 'oom' | 'killed' | 'stopped';
   result: unknown;
   error: { type: string; message: string; traceback?: string | null } | null;
   /** A warm replica also sends the captured text (a cold run's output is in its log). */

@@ -39,6 +39,8 @@ export interface InvokeRequest {
   onOutput?: (stream: LogStream, text: string) => void;
   /** A cold run's node was lost and it runs again elsewhere. */
   onRerun?: (attempt: number, lostNode: string) => void;
+  /** The engine went away mid-run (a message), or answers again (undefined). */
+  onEngineAway?: (message: string | undefined) => void;
 }
 
 export interface Invocation {
@@ -134,7 +136,7 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   if (req.async) return invocation;
 
   const runMs = v.timeoutMs + START_ALLOWANCE_MS;
-  const watched = await watchWithReruns(deps, { requestId, serviceId, attempt: 1, nonce, deadline: startedAt.getTime() + runMs, runMs, signal: req.signal, onOutput: req.onOutput, onRerun: req.onRerun });
+  const watched = await watchWithReruns(deps, { requestId, serviceId, attempt: 1, nonce, deadline: startedAt.getTime() + runMs, runMs, signal: req.signal, onOutput: req.onOutput, onRerun: req.onRerun, onEngineAway: req.onEngineAway });
   const outcome = outcomeOf(watched, startedAt, deps.clock.now(), v);
   await finishInvocation(deps, requestId, watched.serviceId, outcome);
   return { ...invocation, attempt: watched.attempt, outcome };

@@ -4,6 +4,7 @@ import { localRunSpec } from '../swarm/local-run-spec.js';
 import { checkCode } from './code-check.js';
 import { type DependencyInput, type LocalFiles, prepareDependencies } from './dependencies.js';
 import { EXIT } from './errors.js';
+import { engineRefusal } from './engine-refusals.js';
 import { failedOutcome, outcomeOfFrame, ROW_OUTPUT_LIMIT, type Outcome } from './invocation.js';
 import { InvocationOutput } from './invocation-output.js';
 import { RUNTIME_OUTPUT_LIMIT, START_ALLOWANCE_MS, validateInput } from './invoke.js';
@@ -55,18 +56,38 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
   const env = parseEnv(req.env);
   const input = validateInput(req.input);
   const image = req.dependencies ? (await prepareDependencies({ ...deps, files: deps.files!, progress: deps.progress ?? (() => {}) }, req.dependencies)).image! : await deps.runtimeImage();
-  const checked = await checkCode(deps.swarm, image, req.code, req.entry, req.filename, { userId: 'local', installation: 'local' });
+  const startedAt = deps.clock.now();
+  const refused = (err: unknown): LocalRun => {
+    const refusal = engineRefusal((err as Error).message ?? String(err));
+    if (!refusal) throw err;
+    const now = deps.clock.now();
+    const base = { output: '', outputTruncated: false, node: null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
+    return { runId: '', entry: req.entry ?? 'main', outcome: { ...failedOutcome(base, refusal.message, refusal.exitCode), hint: refusal.hint } };
+  };
+  let checked: Awaited<ReturnType<typeof checkCode>>;
+  try {
+    checked = await checkCode(deps.swarm, image, req.code, req.entry, req.filename, { userId: 'local', installation: 'local' });
+  } catch (err) {
+    return refused(err);
+  }
   const runId = deps.newId();
   const nonce = deps.newNonce();
   const out = new InvocationOutput(nonce, ROW_OUTPUT_LIMIT, req.onOutput);
   const spec = localRunSpec({ runId, image, nonce, entry: checked.entry, ...limits, outputLimit: RUNTIME_OUTPUT_LIMIT, killAfterMs: limits.timeoutMs + START_ALLOWANCE_MS, env, code: req.code, input });
-  const startedAt = deps.clock.now();
   deps.log.debug(`fn run ${req.filename}: container for run ${runId}`);
-  const run = await deps.swarm.runContainer({ ...spec, signal: req.signal, onOutput: (chunk) => out.push(chunk) });
+  const runStartedAt = deps.clock.now();
+  let run: Awaited<ReturnType<SwarmClient['runContainer']>>;
+  try {
+    run = await deps.swarm.runContainer({ ...spec, signal: req.signal, onOutput: (chunk) => out.push(chunk) });
+  } catch (err) {
+    // The engine refused the container (limits beyond the node, image missing): worded as
+    // fn invoke words the same refusal of a Swarm task, with the same exit code.
+    return refused(err);
+  }
   out.end();
   if (!out.frame && !out.badFrame) recoverFrame(out, nonce, run.stdout);
   const now = deps.clock.now();
-  const base = { output: out.output.text, outputTruncated: out.output.truncated, node: null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
+  const base = { output: out.output.text, outputTruncated: out.output.truncated, node: null, finishedAt: now, durationMs: now.getTime() - runStartedAt.getTime() };
   const outcome = out.frame ? outcomeOfFrame(out.frame, base, limits) : noFrame(base, run, out.badFrame, limits.timeoutMs);
   return { runId, entry: checked.entry, outcome };
 }

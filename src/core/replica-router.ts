@@ -93,7 +93,8 @@ export class ReplicaRouter {
 
   /** Posts one input; resolves with the replica's 200 answer. */
   async call(body: string, deadline: number, signal?: AbortSignal): Promise<Routed> {
-    for (let attempts = 1; ; attempts++) {
+    // tries paces the back-off; attempts counts deliveries that may have run the function.
+    for (let tries = 1, attempts = 1; ; tries++) {
       signal?.throwIfAborted();
       const endpoint = await this.next(deadline, signal);
       signal?.throwIfAborted();
@@ -113,9 +114,14 @@ export class ReplicaRouter {
           throw err;
         }
         const starting = !lost && !this.proven.has(key);
+        // A connection refused by a replica that never answered is a server still starting
+        // (Swarm says running ~0.5 s before it listens): the input never got in, so sending it
+        // elsewhere is not a second attempt (issue 17: attempts reflect real retries).
+        const undelivered = starting && err instanceof ReplicaUnreachable && err.reason === 'ECONNREFUSED';
+        if (!undelivered) attempts++;
         this.deps.log.debug(`${lost ? `replica ${key} lost with its ${lost.message}` : starting ? `replica ${key} not listening yet` : (err as Error).message}; trying another replica`);
         this.putAside(endpoint);
-        await this.backoff(attempts, deadline, signal);
+        await this.backoff(tries, deadline, signal);
         continue;
       } finally {
         this.untrack(endpoint);
@@ -125,7 +131,8 @@ export class ReplicaRouter {
       if (status === 503) {
         this.deps.log.debug(`replica ${key} busy or draining (${text.trim()}); trying another`);
         if (text.includes('draining')) this.putAside(endpoint);
-        await this.backoff(attempts, deadline, signal);
+        attempts++;
+        await this.backoff(tries, deadline, signal);
         continue;
       }
       if (status === 401) {

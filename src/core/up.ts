@@ -1,5 +1,5 @@
 import { ConnectionError } from './errors.js';
-import type { Logger } from './ports.js';
+import type { Clock, Logger } from './ports.js';
 import { deployPostgres, type PostgresDeps, type PostgresOptions } from './postgres-service.js';
 import { redactUrl } from '../config/resolve.js';
 import type { SwarmClient } from '../swarm/client.js';
@@ -15,7 +15,14 @@ export interface UpDeps {
   swarm: SwarmClient;
   log: Logger;
   progress: (text: string) => void;
+  /** For the wait on a Swarm that is coming back after an engine restart. */
+  clock?: Clock;
 }
+
+/** How long `up` waits for a Swarm node that is `pending` (its engine just restarted). */
+const SWARM_BACK_MS = 60_000;
+/** A manager restarting reports itself active before its control plane is: a short wait tells it from a worker. */
+const MANAGER_BACK_MS = 10_000;
 
 export interface SwarmStepOptions {
   swarmInit: boolean;
@@ -24,7 +31,7 @@ export interface SwarmStepOptions {
 
 /** Swarm mode: initialised only when asked, since it changes the engine for good. */
 export async function ensureSwarm(deps: UpDeps, options: SwarmStepOptions): Promise<UpStep> {
-  const state = await deps.swarm.swarmState();
+  const state = await settledSwarmState(deps);
   if (state.localNodeState === 'active') {
     if (!state.isManager) throw new ConnectionError('this engine is a Swarm worker; faasctl needs a manager', { hint: 'point --host at a manager node' });
     return { step: 'swarm', outcome: 'exists', detail: 'active, manager' };
@@ -99,4 +106,23 @@ export async function ensureDatabase(deps: PostgresDeps, options: DatabaseStepOp
     outcome: 'created',
     detail: `PostgreSQL service ${options.name} (${options.image}${volume}) at ${options.host}:${options.port}, ready in ${seconds} s; URL saved in context "${options.contextName}"`,
   };
+}
+
+/**
+ * After an engine restart (a reboot) its Swarm is `pending` for a few seconds, and a manager
+ * may not have its control plane yet: wait, bounded, rather than call it "not in Swarm mode"
+ * (and with --swarm-init, try to initialise a swarm that exists). Issue 17.
+ */
+async function settledSwarmState(deps: UpDeps): ReturnType<SwarmClient['swarmState']> {
+  const started = deps.clock?.now().getTime() ?? 0;
+  for (;;) {
+    const state = await deps.swarm.swarmState();
+    const waited = (deps.clock?.now().getTime() ?? 0) - started;
+    const pending = state.localNodeState === 'pending' && waited < SWARM_BACK_MS;
+    const managerStarting = state.localNodeState === 'active' && !state.isManager && waited < MANAGER_BACK_MS;
+    if (!deps.clock || !(pending || managerStarting)) return state;
+    deps.log.debug(`up: Swarm is ${state.localNodeState}${state.isManager ? '' : ', not (yet) a manager'} after ${(waited / 1000).toFixed(1)} s; waiting for it`);
+    deps.progress(`waiting for Swarm mode on ${deps.swarm.endpoint} (${state.localNodeState}) after an engine restart…`);
+    await deps.clock.sleep(500);
+  }
 }

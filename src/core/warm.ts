@@ -5,6 +5,7 @@ import { buildReplicaServiceSpec, REPLICA_PORT, tokenSecretName, warmServiceName
 import { codeConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { ConflictError, NotFoundError, PlatformError, UsageError } from './errors.js';
+import { engineRefusal } from './engine-refusals.js';
 import { ensureCodeConfig, requireFunction, type FunctionDeps } from './functions.js';
 import type { ReplicaEndpoint, ReplicaTransport } from './ports.js';
 import { versionImage } from './dependencies.js';
@@ -237,6 +238,9 @@ export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sl
       throw new PlatformError(`Swarm cannot place the replicas: ${unplaced.error}`, { code: 'unschedulable', hint: 'see the function\'s --constraint in faasctl fn show, and docker node ls' });
     }
     const failed = failedTask(tasks);
+    const refusal = failed && running === 0 ? engineRefusal(failed.error ?? failed.message ?? '') : undefined;
+    // Worded as fn invoke and fn run word the same refusal (one error path).
+    if (refusal) throw new PlatformError(refusal.message, { code: 'engine_refused', hint: refusal.hint });
     if (failed && running === 0) {
       throw new PlatformError(`warm replicas do not start: ${failed.error ?? failed.message}`, { code: 'replicas_failed', hint: 'run faasctl doctor; the runtime image must exist on every node' });
     }

@@ -48,6 +48,8 @@ export const cutNode = (i: number) => cluster('cut-node', String(checkNode(i)));
 export const healNode = (i: number) => cluster('heal-node', String(checkNode(i)));
 /** Boots node i again after crashNode; resolves once its engine answers (Ready comes later). */
 export const restartNode = (i: number) => cluster('restart-node', String(checkNode(i)));
+/** dockerd of node i restarted gracefully (SIGTERM stops its containers, as `systemctl restart docker` does). */
+export const restartEngine = (i: number) => cluster('restart-engine', String(checkNode(i)));
 
 /** Node i's state as the manager sees it: ready, down, unknown, disconnected. */
 export async function nodeState(i: number): Promise<string> {

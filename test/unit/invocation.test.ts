@@ -138,7 +138,8 @@ describe('outcomeOf without a frame', () => {
 
   it('names a rejected task and says so when there was no task at all', () => {
     const rejected: SwarmTask = { id: 't', state: 'rejected', desiredState: 'shutdown', message: '', error: 'No such image: faasctl-python:x' };
-    expect(outcomeOf(watched('ended', [], rejected), STARTED, NOW, LIMITS).message).toBe('the task ended (rejected: No such image: faasctl-python:x) without a result');
+    expect(outcomeOf(watched('ended', [], rejected), STARTED, NOW, LIMITS).message).toBe('the image faasctl-python:x is not on the node that was to run it');
+    expect(outcomeOf(watched('ended', [], { ...rejected, error: 'mount failed' }), STARTED, NOW, LIMITS).message).toBe('the task ended (rejected: mount failed) without a result');
     expect(outcomeOf(watched('ended', []), STARTED, NOW, LIMITS).message).toBe('the task ended (unknown: no task) without a result');
   });
 

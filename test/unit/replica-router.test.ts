@@ -125,7 +125,8 @@ describe('ReplicaRouter: replicas that go away', () => {
     const { router, transport, source, clock, deadline } = setUp([A, B]);
     transport.answer = (e) => (e === A ? unreachable(A) : OK);
     const routed = await router.call('in', deadline());
-    expect(routed).toMatchObject({ endpoint: B, attempts: 2 });
+    // A refused connection to a replica that never answered delivered nothing: not an attempt (issue 17).
+    expect(routed).toMatchObject({ endpoint: B, attempts: 1 });
     expect(transport.hosts()).toEqual(['task-a', 'task-b']);
     expect(transport.forgotten).toEqual([A]);
 
@@ -162,9 +163,15 @@ describe('ReplicaRouter: replicas that go away', () => {
     transport.answer = (_e, n) => (n <= 2 ? unreachable(A) : OK);
     const start = clock.t;
     const routed = await router.call('in', deadline(10_000));
-    expect(routed).toMatchObject({ endpoint: A, attempts: 3 });
+    expect(routed).toMatchObject({ endpoint: A, attempts: 1 });
     expect(clock.t - start).toBeLessThan(1_000);
     expect(debug.join('\n')).toMatch(/replica 10\.0\.0\.1:30001 not listening yet/);
+  });
+
+  it('counts a connection a replica dropped (it may have run the input) as an attempt, unlike a refused one', async () => {
+    const { router, transport, deadline } = setUp([A]);
+    transport.answer = (e, n) => (n === 1 ? new ReplicaUnreachable(e, 'ECONNRESET') : OK);
+    expect(await router.call('in', deadline(10_000))).toMatchObject({ endpoint: A, attempts: 2 });
   });
 
   it('gives up with no_replica when every replica stays unreachable until the deadline', async () => {

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/ports.js';
 import { databaseHost, DEFAULT_POSTGRES_IMAGE, validatePostgresName } from '../../core/postgres-service.js';
 import { ensureDatabase, type UpStep } from '../../core/up.js';
 import type { SwarmClient } from '../../swarm/client.js';
+import { COMPONENT_LABEL } from '../../swarm/spec.js';
 import type { DatabaseDialer } from '../../db/database.js';
 import type { Context } from '../context.js';
 import { importExternal } from '../../external.js';
@@ -38,6 +39,7 @@ export async function databaseStep(ctx: Context, swarm: SwarmClient, settings: P
   const url = cfg.databaseUrl.value;
   // Checked before deploying: a URL that cannot be saved would strand the only copy of the password.
   if (!url) updateContext((await ctx.configFile()).data, contextName, (e) => e);
+  if (url && cfg.databaseUrl.source === `context:${contextName}` && !cfg.databaseService.value) await adoptService(ctx, swarm, contextName, settings);
   const { randomBytes } = await importExternal<typeof import('node:crypto')>('node:crypto');
   return ensureDatabase(
     {
@@ -48,7 +50,8 @@ export async function databaseStep(ctx: Context, swarm: SwarmClient, settings: P
       warn: (text) => ctx.io.err(`${ctx.io.c.yellow('warning:')} ${text}`),
       probe: probeDatabase(ctx.log, await ctx.databaseDialer()),
       randomPassword: () => randomBytes(32).toString('base64url'),
-      saveUrl: async (newUrl) => ctx.saveConfig(updateContext((await ctx.configFile()).data, contextName, (e) => ({ ...e, database: newUrl }))),
+      // The service name too: commands wait for it after an engine restart (issue 17).
+      saveUrl: async (newUrl) => ctx.saveConfig(updateContext((await ctx.configFile()).data, contextName, (e) => ({ ...e, database: newUrl, databaseService: settings.name }))),
     },
     { ...settings, host: databaseHost(cfg.host.value), contextName, configured: url ? { url, source: cfg.databaseUrl.source } : undefined },
   );
@@ -70,4 +73,25 @@ function probeDatabase(log: Logger, dial?: DatabaseDialer): (url: string) => Pro
       await db.close().catch(() => {});
     }
   };
+}
+
+/**
+ * A context saved by an earlier faasctl has the URL of the PostgreSQL `up` deployed but not its
+ * service: when the engine runs that service (faasctl's label, the URL's port), record it, so
+ * commands wait for it after an engine restart like for a fresh deploy.
+ */
+async function adoptService(ctx: Context, swarm: SwarmClient, contextName: string, settings: PostgresSettings): Promise<void> {
+  const cfg = await ctx.config();
+  const service = await swarm.inspectService(settings.name).catch(() => undefined);
+  const ports = service?.spec?.EndpointSpec?.Ports ?? [];
+  const port = (() => {
+    try {
+      return Number(new URL(cfg.databaseUrl.value!).port || 5432);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (service?.spec?.Labels?.[COMPONENT_LABEL] !== 'postgres' || !ports.some((p) => p.PublishedPort === port)) return;
+  ctx.log.debug(`up: the context's database is the PostgreSQL service ${settings.name}; recording it`);
+  await ctx.saveConfig(updateContext((await ctx.configFile()).data, contextName, (e) => ({ ...e, databaseService: settings.name })));
 }

@@ -43,7 +43,7 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
   const swarm = await ctx.swarm();
   const spinner = await ctx.io.spinner('checking the engine…');
   const progress = (t: string) => spinner.update(t);
-  const deps = { swarm, log: ctx.log, progress };
+  const deps = { swarm, log: ctx.log, progress, clock: ctx.clock };
   try {
     const steps = [await ensureSwarm(deps, { swarmInit: Boolean(opts.swarmInit), advertiseAddr: opts.advertiseAddr })];
     const baseImage = opts.baseImage ?? ctx.env.FAASCTL_BASE_IMAGE ?? DEFAULT_BASE_IMAGE;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode } from '../../../core/errors.js';
+import { ConnectionError, EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode } from '../../../core/errors.js';
 import type { Outcome } from '../../../core/invocation.js';
 import { invokeFunction } from '../../../core/invoke.js';
 import type { Context } from '../../context.js';
@@ -7,6 +7,7 @@ import { jsonForTerminal } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
+import { waitLine } from '../../wait-line.js';
 import type { InvokeOptions } from './index.js';
 
 export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
@@ -20,7 +21,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   const onRerun = (attempt: number, node: string) => {
     if (!ctx.io.options.quiet) ctx.io.err(`${ctx.io.c.yellow('warning:')} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
   };
-  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun }));
+  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun, onEngineAway: waitLine(ctx) }));
   if (!invocation.outcome) {
     if (ctx.io.options.json) return ctx.io.json({ requestId: invocation.requestId, function: invocation.functionName, version: invocation.version, status: 'running' });
     ctx.io.out(invocation.requestId);
@@ -51,7 +52,7 @@ export function printOutcome(ctx: Context, requestId: string | null, o: Outcome,
     ctx.io.out(jsonForTerminal(JSON.stringify(c.result ?? null)));
     return;
   }
-  throw failure(o, requestId, what, hint(o));
+  throw failure(o, requestId, what, o.hint ?? hint(o));
 }
 
 function failure(o: Outcome, requestId: string | null, what: string, hint: string | undefined) {
@@ -61,6 +62,7 @@ function failure(o: Outcome, requestId: string | null, what: string, hint: strin
   const byCode: Partial<Record<ExitCode, () => Error>> = {
     [EXIT.timeout]: () => new TimeoutError(message, options),
     [EXIT.platform]: () => new PlatformError(message, options),
+    [EXIT.connection]: () => new ConnectionError(message, options),
     [EXIT.interrupted]: () => new CancelledError(message, options),
   };
   return byCode[o.exitCode]?.() ?? new FunctionFailedError(message, options);
