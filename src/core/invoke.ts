@@ -7,6 +7,7 @@ import { NotFoundError, UsageError } from './errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, requireFunction } from './functions.js';
 import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
 import { watchWithReruns } from './reruns.js';
+import { START_ALLOWANCE_MS } from './deadlines.js';
 import { versionImage } from './dependencies.js';
 import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
@@ -17,8 +18,7 @@ import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
 export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
 /** What the runtime relays of the function's output (stdout and stderr together). */
 export const RUNTIME_OUTPUT_LIMIT = 1024 * 1024;
-/** Scheduling, container start and interpreter start-up, on top of the function's own timeout. */
-export const START_ALLOWANCE_MS = 30_000;
+export { START_ALLOWANCE_MS } from './deadlines.js';
 /** Inputs up to this size are kept in the request row's params, as the old system kept its parameters. */
 const PARAMS_INPUT_LIMIT = 4096;
 
