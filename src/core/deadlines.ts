@@ -67,5 +67,5 @@ export function abandonedMessage(type: string, deadline: Date): string {
 
 /** Why a bulk run stopped early, for its row and its summary. */
 export function stoppedBulkMessage(reason: string, total: number, answered: number): string {
-  return `${reason}: ${answered} of ${total} inputs answered, ${Math.max(0, total - answered)} not`;
+  return `stopped: ${reason}: ${answered} of ${total} inputs answered, ${Math.max(0, total - answered)} not`;
 }
