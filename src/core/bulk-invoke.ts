@@ -4,7 +4,7 @@ import { EXIT, PlatformError, UsageError, type ExitCode } from './errors.js';
 import { requireFunction } from './functions.js';
 import type { Outcome } from './invocation.js';
 import type { Frame } from './invocation-output.js';
-import { MAX_WARM_INPUT_BYTES, type FailPoint } from './invoke.js';
+import { MAX_WARM_INPUT_BYTES } from './invoke.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from './deadlines.js';
 import { holdLease } from './lease.js';
 import type { ReplicaTransport } from './ports.js';
@@ -24,10 +24,7 @@ const MAX_BULK_REPLICAS = 8;
 /** Answers are written to the database in batches this big (one statement each). */
 const ITEM_BATCH = 500;
 
-export interface BulkDeps extends Omit<WarmDeps, 'replicaTransport'>, RouteDeps {
-  /** Test-only (see src/cli/failpoints.ts). */
-  failpoint?: (point: FailPoint) => Promise<void>;
-}
+export interface BulkDeps extends Omit<WarmDeps, 'replicaTransport'>, RouteDeps {}
 
 export interface BulkRequest {
   name: string;
@@ -134,7 +131,6 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
     route = (!req.cold && (await warmRoute(deps, fn, req.concurrency))) || (await coldRoute(deps, fn, requestId, total, req.concurrency));
     await deps.store.requests.markMode(requestId, route.mode);
     const writer = batchWriter(deps, requestId);
-    await deps.failpoint?.('bulk:row-written');
     await dispatch(deps, fn, route, { ...req, signal }, (answer, item) => {
       answered++;
       counts[answer.status] = (counts[answer.status] ?? 0) + 1;

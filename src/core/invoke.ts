@@ -31,8 +31,8 @@ export interface InvokeDeps extends InvocationDeps, RouteDeps {
   failpoint?: (point: FailPoint) => Promise<void>;
 }
 
-/** Where a fault test may stop an invocation: after its row exists, and after its answer was read but before it is written. */
-export type FailPoint = 'invoke:row-written' | 'invoke:answer-read' | 'bulk:row-written';
+/** Where a fault test may stop a cold invocation: after its row exists (no service yet), and after its answer was read but before it is written. */
+export type FailPoint = 'invoke:row-written' | 'invoke:answer-read';
 
 export interface InvokeRequest {
   name: string;
