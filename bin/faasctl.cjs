@@ -5,7 +5,10 @@
 const { main } = loadBundle();
 
 // A reader that went away (`faasctl request list | head`) is not an error: stop quietly.
+// A command that listens for it itself (a bulk run, which must stop feeding and record its
+// row first: src/cli/commands/fn/invoke-bulk.ts) decides alone.
 process.stdout.on('error', (err) => {
+  if (process.stdout.listenerCount('error') > 1) return;
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw err;
 });

@@ -11,6 +11,7 @@ import { runtimeImageRef } from '../runtime/python.js';
 import { pinnedImage } from '../core/images.js';
 import type { Context } from './context.js';
 import { nodeLocalFiles } from './commands/fn/source.js';
+import { failpointFromEnv } from './failpoints.js';
 
 /** The real adapters behind the function use cases, built once per command. */
 export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps & WarmDeps> {
@@ -37,6 +38,7 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
     replicaHost: (address) => replicaHost(cfg.host.value, address),
     replicaTransport: (maxSockets) => new HttpReplicaTransport(maxSockets, dialer),
     monotonic: () => performance.now(),
+    failpoint: failpointFromEnv(ctx.env, ctx.io),
   };
 }
 

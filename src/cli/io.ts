@@ -23,9 +23,9 @@ export interface Spinner {
   succeed(text?: string): void;
   fail(text?: string): void;
   stop(): void;
+  /** A line on stderr that stays (written above a running spinner). */
+  note(text: string): void;
 }
-
-const silentSpinner: Spinner = { update() {}, succeed() {}, fail() {}, stop() {} };
 
 /**
  * Everything a command writes goes through here: data to stdout, everything else to
@@ -123,7 +123,7 @@ export class IO {
     // A terminal of zero columns (e.g. under `script`) makes ora redraw forever.
     const columns = (this.streams.stderr as { columns?: number }).columns ?? 80;
     const wanted = this.stderrIsTTY && columns > 0 && !this.options.json && !this.options.quiet && !this.env.CI;
-    if (!wanted) return silentSpinner;
+    if (!wanted) return { update() {}, succeed() {}, fail() {}, stop() {}, note: (t) => this.err(t) };
     const { default: ora } = await importExternal<typeof import('ora')>('ora');
     // discardStdin would take stdin into raw mode and pause it: the menu's next prompt needs it.
     const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled, discardStdin: false }).start();
@@ -134,6 +134,11 @@ export class IO {
       succeed: (t) => void spinner.succeed(t),
       fail: (t) => void spinner.fail(t),
       stop: () => void spinner.stop(),
+      note: (t) => {
+        spinner.clear();
+        this.err(t);
+        spinner.render();
+      },
     };
   }
 }

@@ -5,6 +5,8 @@ import { requireFunction } from './functions.js';
 import type { Outcome } from './invocation.js';
 import type { Frame } from './invocation-output.js';
 import { MAX_WARM_INPUT_BYTES } from './invoke.js';
+import { deadlineBudgetMs, stoppedBulkMessage } from './deadlines.js';
+import { holdLease } from './lease.js';
 import type { ReplicaTransport } from './ports.js';
 import type { ReplicaRouter } from './replica-router.js';
 import type { Actor } from './users.js';
@@ -33,6 +35,8 @@ export interface BulkRequest {
   signal?: AbortSignal;
   onAnswer: (answer: BulkAnswer) => void;
   onProgress?: (done: number, total: number) => void;
+  /** The row exists: the id to look at should this process die. */
+  onRequest?: (requestId: string) => void;
 }
 
 export interface BulkAnswer {
@@ -65,6 +69,8 @@ export interface BulkRun {
   answeredVersions: number[];
   durationMs: number;
   exitCode: ExitCode;
+  /** Why the run stopped before every input was answered (Ctrl-C, the output reader went away). */
+  stopReason?: string;
 }
 
 /** Lines of a JSONL file as inputs; blank lines are skipped, a bad line is named by number. */
@@ -109,7 +115,12 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   const started = deps.monotonic();
   const total = req.inputs.length;
   const row = { id: requestId, userId: actor.id, type: 'fn.invoke.bulk', functionId: fn.id, functionName: fn.name, functionVersion: fn.current.version, startedAt };
-  await deps.store.requests.insert({ ...row, status: 'pending', params: { name: fn.name, version: fn.current.version, inputs: total, concurrency: req.concurrency ?? null } });
+  const params = { name: fn.name, version: fn.current.version, inputs: total, concurrency: req.concurrency ?? null };
+  await deps.store.requests.insert({ ...row, status: 'pending', params, deadlineMs: deadlineBudgetMs({ kind: 'bulk' }) });
+  req.onRequest?.(requestId);
+  const lease = holdLease(deps, requestId);
+  // Ctrl-C, a reader that went away, or a row another process closed: all stop the feeding.
+  const signal = req.signal ? AbortSignal.any([req.signal, lease.lost]) : lease.lost;
   let route: Route | undefined;
   const counts: BulkRun['counts'] = {};
   const nodes: BulkRun['nodes'] = {};
@@ -120,7 +131,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
     route = (!req.cold && (await warmRoute(deps, fn, req.concurrency))) || (await coldRoute(deps, fn, requestId, total, req.concurrency));
     await deps.store.requests.markMode(requestId, route.mode);
     const writer = batchWriter(deps, requestId);
-    await dispatch(deps, fn, route, req, (answer, item) => {
+    await dispatch(deps, fn, route, { ...req, signal }, (answer, item) => {
       answered++;
       counts[answer.status] = (counts[answer.status] ?? 0) + 1;
       if (answer.node) nodes[answer.node] = (nodes[answer.node] ?? 0) + 1;
@@ -135,14 +146,24 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
     await close(deps, requestId, started, { status: 'system_error', error: (err as Error).message, total, answered, counts, nodes });
     throw err;
   } finally {
+    lease.stop();
     route?.transport.close();
     await route?.cleanUp().catch((err: Error) => deps.log.debug(`bulk clean-up: ${err.message}; gc removes the rest`));
   }
-  const cancelled = req.signal?.aborted ?? false;
-  const exitCode = cancelled ? EXIT.interrupted : worst;
-  const status = cancelled || exitCode === EXIT.platform ? 'system_error' : exitCode === EXIT.ok ? 'success' : 'application_error';
-  const durationMs = await close(deps, requestId, started, { status, error: cancelled ? `cancelled after ${answered} of ${total} inputs` : null, total, answered, counts, nodes });
-  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, nodes, answeredVersions: [...versions].sort((a, b) => a - b), durationMs, exitCode };
+  const stopReason = signal.aborted ? stopReasonOf(signal) : undefined;
+  // A row closed by another process: PostgreSQL was unreachable for longer than the lease.
+  const exitCode = signal.aborted ? (lease.lost.aborted ? EXIT.connection : EXIT.interrupted) : worst;
+  const status = signal.aborted || exitCode === EXIT.platform ? 'system_error' : exitCode === EXIT.ok ? 'success' : 'application_error';
+  // Ctrl-C keeps its message ("cancelled after 3 of 10 inputs"); other reasons say what happened.
+  const error = !signal.aborted ? null : stopReason ? stoppedBulkMessage(stopReason, total, answered) : `cancelled after ${answered} of ${total} inputs`;
+  const durationMs = await close(deps, requestId, started, { status, error, total, answered, counts, nodes });
+  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, nodes, answeredVersions: [...versions].sort((a, b) => a - b), durationMs, exitCode, stopReason };
+}
+
+/** A reason given to abort() (an Error with a message), or undefined for a plain Ctrl-C. */
+function stopReasonOf(signal: AbortSignal): string | undefined {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : undefined;
 }
 
 async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts']; nodes: BulkRun['nodes'] }): Promise<number> {

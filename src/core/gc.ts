@@ -7,6 +7,7 @@ import { removeSecrets } from './warm.js';
 import { TERMINAL } from './tasks.js';
 import { LOCAL_RUN_COMPONENT } from '../swarm/local-run-spec.js';
 import { DEPS_LABEL, unusedDependencyTags } from './dependencies.js';
+import { closeExpiredRequests } from './expired-requests.js';
 
 /**
  * Removes what faasctl made and nothing needs any more, finishing interrupted work first:
@@ -37,6 +38,12 @@ const STALE_CHECK_MS = 10 * 60_000;
 
 export async function collectGarbage(deps: InvocationDeps, options: { dryRun: boolean } = { dryRun: false }): Promise<GcReport> {
   const report: GcReport = { servicesRemoved: 0, requestsRecovered: 0, requestsLost: 0, configsRemoved: 0, containersRemoved: 0, secretsRemoved: 0, imagesRemoved: 0 };
+  // Rows past their deadline first (every user's): what they held is then waste like the rest.
+  if (!options.dryRun) {
+    const expired = await closeExpiredRequests({ ...deps, engine: async () => deps }, {}, 10_000);
+    report.requestsLost += expired.closed;
+    report.requestsRecovered += expired.recovered;
+  }
   // Only this installation's objects: another database's invocations are not ours to judge.
   const mine = `${LABELS.installation}=${await deps.store.meta.installationId()}`;
   const services = await deps.swarm.listServices([`${COMPONENT_LABEL}=invocation`, mine]);

@@ -3,7 +3,7 @@ import type { Store } from '../db/store.js';
 import type { SwarmClient, SwarmTask } from '../swarm/client.js';
 import type { LogStream } from '../swarm/log-demux.js';
 import { inputConfigName } from '../swarm/sandbox.js';
-import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS } from './node-health.js';
+import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS, type NodeCheck } from './node-health.js';
 import { latest, TERMINAL } from './tasks.js';
 import { ConflictError, EXIT, type ExitCode } from './errors.js';
 import { type EngineAbsence, engineLostHint, engineLostMessage, ENGINE_GRACE_MS, isEngineAway, noteAway, noteBack } from './engine-absence.js';
@@ -167,7 +167,23 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
     stopLogs.abort();
   }
   const engine = reason === 'engine_lost' || awayMs !== undefined ? { endpoint: deps.swarm.endpoint, cause: away.cause } : undefined;
+  await describeRun(deps, o.serviceId, node, task).then((t) => (task = t));
   return { reason, out, task, node: node.name, engine, engineAwayMs: awayMs };
+}
+
+/**
+ * A frame read before any task was listed leaves the row without its node and the run's
+ * times: list the task once, and name its node by hostname (a Swarm node ID means nothing
+ * to the person reading `request show`).
+ */
+async function describeRun(deps: InvocationDeps, serviceId: string, node: NodeCheck, task: SwarmTask | undefined): Promise<SwarmTask | undefined> {
+  try {
+    task ??= latest(await deps.swarm.listTasks(serviceId));
+  } catch (err) {
+    deps.log.debug(`tasks of ${serviceId}: ${(err as Error).message}`);
+  }
+  if (task?.nodeId && !node.name) await checkNode(deps, task.nodeId, node);
+  return task;
 }
 
 /** A follow stream can miss the end (the engine closes it, a log line is late); a plain read cannot. */
@@ -194,9 +210,24 @@ export function failedOutcome(base: CompletionBase, message: string, exitCode: E
   return { completion: { ...base, cpuMs: null, maxRssKb: null, status: 'system_error', result: null, error: message }, exitCode, message };
 }
 
-/** How a watched invocation ended, as a request row and an exit code. */
-export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { timeoutMs: number; nanoCpus?: number }): Outcome {
-  const base = { output: w.out.output.text, outputTruncated: w.out.output.truncated, node: w.node ?? w.task?.nodeId ?? null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
+/**
+ * The run's own figures, never the time someone happened to read its result: the runtime's
+ * measure of the function when it answered, else the task's own timestamps once it ended,
+ * else (only for a caller that watched it live) the time it watched. Unknown stays null.
+ */
+export function runFigures(w: Pick<Watched, 'out' | 'task'>, startedAt: Date, now: Date, live: boolean): Pick<Completion, 'durationMs' | 'finishedAt' | 'startedAt'> {
+  const t = w.task;
+  const ended = t !== undefined && TERMINAL.has(t.state);
+  const finishedAt = (ended && t.statusAt) || now;
+  const measured = w.out.frame?.metrics?.durationMs;
+  if (typeof measured === 'number') return { durationMs: measured, finishedAt, startedAt: new Date(finishedAt.getTime() - measured) };
+  if (ended && t.createdAt && t.statusAt) return { durationMs: t.statusAt.getTime() - t.createdAt.getTime(), finishedAt, startedAt: t.createdAt };
+  return { durationMs: live ? now.getTime() - startedAt.getTime() : null, finishedAt };
+}
+
+/** How a watched invocation ended, as a request row and an exit code; `live`: watched as it ran (not read afterwards). */
+export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { timeoutMs: number; nanoCpus?: number }, live = true): Outcome {
+  const base = { output: w.out.output.text, outputTruncated: w.out.output.truncated, node: w.node ?? w.task?.nodeId ?? null, ...runFigures(w, startedAt, now, live) };
   const frame = w.out.frame;
   if (frame) return outcomeOfFrame(frame, base, limits);
   const failure = (_status: 'system_error', message: string, exitCode: ExitCode): Outcome => failedOutcome(base, message, exitCode);
@@ -222,7 +253,7 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   return failure('system_error', `the task ended (${t?.state ?? 'unknown'}: ${why}) without a result`, EXIT.platform);
 }
 
-type CompletionBase = Pick<Completion, 'output' | 'outputTruncated' | 'node' | 'finishedAt' | 'durationMs'>;
+type CompletionBase = Pick<Completion, 'output' | 'outputTruncated' | 'node' | 'finishedAt' | 'durationMs' | 'startedAt'>;
 
 /** The runtime's answer (a cold frame or a warm replica's response) as a row and an exit code. */
 export function outcomeOfFrame(frame: Frame, base: CompletionBase, limits: { timeoutMs: number }): Outcome {

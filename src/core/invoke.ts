@@ -3,10 +3,12 @@ import type { CurrentFunction } from '../db/functions-repo.js';
 import type { LogStream } from '../swarm/log-demux.js';
 import { buildInvocationServiceSpec, codeConfigName, inputConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
-import { NotFoundError, UsageError } from './errors.js';
+import { ConnectionError, NotFoundError, UsageError } from './errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, requireFunction } from './functions.js';
 import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
 import { watchWithReruns } from './reruns.js';
+import { deadlineBudgetMs, START_ALLOWANCE_MS } from './deadlines.js';
+import { closeExpiredOf } from './expired-requests.js';
 import { versionImage } from './dependencies.js';
 import { secretMountsFor } from './secrets.js';
 import type { Actor } from './users.js';
@@ -17,8 +19,7 @@ import { callWarm, openRouter, warmTruncationNotice, type RouteDeps } from './wa
 export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
 /** What the runtime relays of the function's output (stdout and stderr together). */
 export const RUNTIME_OUTPUT_LIMIT = 1024 * 1024;
-/** Scheduling, container start and interpreter start-up, on top of the function's own timeout. */
-export const START_ALLOWANCE_MS = 30_000;
+export { START_ALLOWANCE_MS } from './deadlines.js';
 /** Inputs up to this size are kept in the request row's params, as the old system kept its parameters. */
 const PARAMS_INPUT_LIMIT = 4096;
 
@@ -26,7 +27,12 @@ export interface InvokeDeps extends InvocationDeps, RouteDeps {
   newId: () => string;
   newNonce: () => string;
   runtimeImage: () => Promise<string>;
+  /** Test-only (see src/cli/failpoints.ts): called at named points so a test can kill the CLI there. */
+  failpoint?: (point: FailPoint) => Promise<void>;
 }
+
+/** Where a fault test may stop a cold invocation: after its row exists (no service yet), and after its answer was read but before it is written. */
+export type FailPoint = 'invoke:row-written' | 'invoke:answer-read';
 
 export interface InvokeRequest {
   name: string;
@@ -41,6 +47,8 @@ export interface InvokeRequest {
   onRerun?: (attempt: number, lostNode: string) => void;
   /** The engine went away mid-run (a message), or answers again (undefined). */
   onEngineAway?: (message: string | undefined) => void;
+  /** A cold job's row exists (before its service): the id to `request wait` on should this process die. */
+  onRequest?: (requestId: string) => void;
 }
 
 export interface Invocation {
@@ -78,6 +86,7 @@ export function validateInput(raw: string | undefined, limit = MAX_INPUT_BYTES):
  */
 export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: InvokeRequest): Promise<Invocation> {
   const fn = await requireFunction(deps.store, actor, req.name);
+  await closeExpiredOf(deps, fn.id);
   if (!req.cold && !req.async && fn.warmReplicas > 0) {
     const warm = await tryWarm(deps, actor, fn, req);
     if (warm) return warm;
@@ -95,7 +104,8 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     if (router.size === 0) return undefined;
     const v = fn.current;
     const requestId = deps.newId();
-    await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm' });
+    const deadlineMs = deadlineBudgetMs({ kind: 'warm', timeoutMs: v.timeoutMs });
+    await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm', deadlineMs });
     const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal);
     // The row's duration is the caller's view, as for a cold invocation: the round trip.
     outcome.completion.durationMs = latencyMs;
@@ -130,7 +140,10 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   const requestId = deps.newId();
   const nonce = deps.newNonce();
   const startedAt = deps.clock.now();
-  await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'pending', startedAt, mode: 'cold' });
+  const deadlineMs = deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs });
+  await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'pending', startedAt, mode: 'cold', deadlineMs });
+  req.onRequest?.(requestId);
+  await deps.failpoint?.('invoke:row-written');
   const serviceId = await startService(deps, fn, { requestId, nonce, image, input, startedAt });
   const invocation = { requestId, functionName: fn.name, version: v.version, mode: 'cold' as const };
   if (req.async) return invocation;
@@ -138,8 +151,20 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   const runMs = v.timeoutMs + START_ALLOWANCE_MS;
   const watched = await watchWithReruns(deps, { requestId, serviceId, attempt: 1, nonce, deadline: startedAt.getTime() + runMs, runMs, signal: req.signal, onOutput: req.onOutput, onRerun: req.onRerun, onEngineAway: req.onEngineAway });
   const outcome = outcomeOf(watched, startedAt, deps.clock.now(), v);
-  await finishInvocation(deps, requestId, watched.serviceId, outcome);
+  await deps.failpoint?.('invoke:answer-read');
+  await finishInvocation(deps, requestId, watched.serviceId, outcome).catch((err: unknown) => {
+    throw unrecorded(err, requestId);
+  });
   return { ...invocation, attempt: watched.attempt, outcome };
+}
+
+/** PostgreSQL went away before the answer was written: the service keeps it (finishInvocation records first, then removes). */
+function unrecorded(err: unknown, requestId: string): unknown {
+  if (!(err instanceof ConnectionError)) return err;
+  return new ConnectionError(`${err.message}: the answer of request ${requestId} was not recorded`, {
+    cause: err,
+    hint: `its service keeps it: once PostgreSQL is back, faasctl request wait ${requestId} records it`,
+  });
 }
 
 interface StartInput {

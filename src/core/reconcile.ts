@@ -50,7 +50,7 @@ export async function reconcileInvocation(deps: InvocationDeps, row: RequestRow,
   if (!watched) return undefined;
   if (watched.reason === 'deadline') throw new TimeoutError(`request ${row.id} is still running`, { hint: `wait longer: faasctl request wait ${row.id} --timeout 10m` });
   if (watched.reason === 'cancelled') return undefined; // Ctrl-C on a wait stops waiting, not the function
-  const outcome = outcomeOf(watched, row.startedAt ?? row.createdAt, deps.clock.now(), { timeoutMs });
+  const outcome = outcomeOf(watched, row.startedAt ?? row.createdAt, deps.clock.now(), { timeoutMs }, o.wait);
   await finishInvocation(deps, row.id, watched.serviceId, outcome);
   return outcome;
 }

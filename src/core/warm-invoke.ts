@@ -5,9 +5,9 @@ import type { Frame } from './invocation-output.js';
 import type { ReplicaTransport } from './ports.js';
 import { ReplicaRouter, type Routed } from './replica-router.js';
 import { endpointSource, type WarmDeps } from './warm.js';
+import { WARM_ALLOWANCE_MS } from './deadlines.js';
 
-/** On top of the function's timeout: queueing at a busy replica, or a roll in progress. */
-export const WARM_ALLOWANCE_MS = 30_000;
+export { WARM_ALLOWANCE_MS } from './deadlines.js';
 
 export interface RouteDeps extends Pick<WarmDeps, 'swarm' | 'replicaHost' | 'log' | 'sleep' | 'store'> {
   /** A keep-alive HTTP client allowing this many connections per replica. */

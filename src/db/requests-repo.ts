@@ -30,6 +30,8 @@ export interface RequestRow {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** When an open row may be closed by whoever finds it (null: closed, or written before schema v6). */
+  deadlineAt: Date | null;
 }
 
 export interface NewRequest {
@@ -47,6 +49,8 @@ export interface NewRequest {
   functionName?: string;
   functionVersion?: number;
   mode?: 'cold' | 'warm';
+  /** For an open row: how long from now (PostgreSQL's clock) it may stay open; see core/deadlines.ts. */
+  deadlineMs?: number;
 }
 
 /** What an invocation's end writes into its row. */
@@ -63,6 +67,8 @@ export interface Completion {
   finishedAt: Date;
   /** The version that actually ran, when it may differ from the one asked for (a warm roll). */
   functionVersion?: number;
+  /** When the run itself started, when known (else the row keeps the request's start). */
+  startedAt?: Date;
 }
 
 /** One input's answer in a bulk invocation. */
@@ -95,7 +101,7 @@ const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, o
   function_id AS "functionId", function_name AS "functionName", function_version AS "functionVersion", mode, node,
   service_id AS "serviceId", attempt,
   duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb",
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", deadline_at AS "deadlineAt"`;
 
 export function requestsRepo(db: Queryable) {
   return {
@@ -106,21 +112,29 @@ export function requestsRepo(db: Queryable) {
       const error = storableText(r.error);
       await db.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms,
-                               function_id, function_name, function_version, mode, sanitized)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+                               function_id, function_name, function_version, mode, sanitized, deadline_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + $16::float8 * interval '1 millisecond')`,
         [
           r.id, r.userId, r.type, r.status, params.value, result.value, error.value,
           r.startedAt ?? null, r.finishedAt ?? null, r.durationMs ?? null, r.functionId ?? null, r.functionName ?? null, r.functionVersion ?? null, r.mode ?? null,
           params.altered || result.altered || error.altered,
+          r.deadlineMs ?? null,
         ],
       );
     },
     async markMode(id: string, mode: 'cold' | 'warm'): Promise<void> {
       await db.query(`UPDATE requests SET mode = $2, status = 'running' WHERE id = $1 AND status IN ('pending', 'running')`, [id, mode]);
     },
-    /** Moves an open invocation to its next attempt; false when another process already did. */
+    /**
+     * Moves an open invocation to its next attempt; false when another process already did.
+     * The new run gets the first one's budget again (deadline_at - created_at, both PostgreSQL's clock).
+     */
     async claimAttempt(id: string, attempt: number): Promise<boolean> {
-      const rows = await db.query(`UPDATE requests SET attempt = $2 WHERE id = $1 AND attempt = $2 - 1 AND status IN ('pending', 'running') RETURNING id`, [id, attempt]);
+      const rows = await db.query(
+        `UPDATE requests SET attempt = $2, deadline_at = now() + (deadline_at - created_at)
+          WHERE id = $1 AND attempt = $2 - 1 AND status IN ('pending', 'running') RETURNING id`,
+        [id, attempt],
+      );
       return rows.length === 1;
     },
     async markRunning(id: string, serviceId: string): Promise<void> {
@@ -137,14 +151,42 @@ export function requestsRepo(db: Queryable) {
       const rows = await db.query(
         `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
                 cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
-                sanitized = sanitized OR $13
+                sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL
           WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
         [
           id, c.status, result.value, error.value, output.value, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt, c.functionVersion ?? null,
-          result.altered || error.altered || output.altered,
+          result.altered || error.altered || output.altered, c.startedAt ?? null,
         ],
       );
       return rows.length > 0;
+    },
+    /** Pushes an open row's lease forward (PostgreSQL's clock); false when the row was closed meanwhile. */
+    async renewLease(id: string, leaseMs: number): Promise<boolean> {
+      const rows = await db.query(
+        `UPDATE requests SET deadline_at = now() + $2::float8 * interval '1 millisecond' WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
+        [id, leaseMs],
+      );
+      return rows.length > 0;
+    },
+    /**
+     * Open rows whose deadline has passed (PostgreSQL's clock), oldest deadline first, within a
+     * user, a function or one request. Rows from before deadlines existed expire legacyMs after
+     * creation. One indexed read: it finds nothing on the common path.
+     */
+    async expired(scope: { userId?: string; functionId?: string; requestId?: string }, legacyMs: number, limit: number): Promise<RequestRow[]> {
+      return db.query<RequestRow & Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM requests
+          WHERE status IN ('pending', 'running')
+            AND COALESCE(deadline_at, created_at + $4::float8 * interval '1 millisecond') < now()
+            AND ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid IS NULL OR function_id = $2) AND ($3::uuid IS NULL OR id = $3)
+          ORDER BY COALESCE(deadline_at, created_at) LIMIT $5`,
+        [scope.userId ?? null, scope.functionId ?? null, scope.requestId ?? null, legacyMs, limit],
+      );
+    },
+    /** A bulk run's answers so far, counted by status. */
+    async itemCounts(requestId: string): Promise<Partial<Record<RequestStatus, number>>> {
+      const rows = await db.query<{ status: RequestStatus; n: number }>(`SELECT status, count(*)::int AS n FROM request_items WHERE request_id = $1 GROUP BY status`, [requestId]);
+      return Object.fromEntries(rows.map((r) => [r.status, r.n]));
     },
     /** A batch of bulk answers in one statement (arrays, so it stays one parameterised query). */
     async insertItems(requestId: string, items: RequestItem[]): Promise<void> {

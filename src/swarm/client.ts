@@ -150,6 +150,10 @@ export interface SwarmTask {
   /** The container's exit code once it has exited. */
   exitCode?: number;
   updatedAt?: Date;
+  /** When Swarm created the task (the run's first moment, before scheduling). */
+  createdAt?: Date;
+  /** When the task entered its current state: for an ended task, when it ended. */
+  statusAt?: Date;
   /** Ports the task publishes on its node (host mode). */
   ports: Array<{ target: number; published: number }>;
   /** The service's container labels, as the task carries them. */

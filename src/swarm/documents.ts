@@ -29,6 +29,8 @@ export function toSwarmTask(t: Record<string, any>): SwarmTask {
     serviceId: t.ServiceID || undefined,
     exitCode: typeof t.Status?.ContainerStatus?.ExitCode === 'number' ? t.Status.ContainerStatus.ExitCode : undefined,
     updatedAt: t.UpdatedAt ? new Date(t.UpdatedAt) : undefined,
+    createdAt: t.CreatedAt ? new Date(t.CreatedAt) : undefined,
+    statusAt: t.Status?.Timestamp ? new Date(t.Status.Timestamp) : undefined,
     ports: (t.Status?.PortStatus?.Ports ?? [])
       .filter((p: Record<string, any>) => p.PublishedPort)
       .map((p: Record<string, any>) => ({ target: p.TargetPort, published: p.PublishedPort })),

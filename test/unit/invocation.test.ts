@@ -32,7 +32,7 @@ const failedWith = (type: string, message: string, traceback: string | null = nu
 const TASK: SwarmTask = { id: 't1', state: 'failed', desiredState: 'shutdown', message: 'started', error: 'task: non-zero exit (137)', exitCode: 137, nodeId: 'node-7' };
 
 describe('outcomeOf with a frame', () => {
-  it('records a success with its result, output, metrics, node and duration, exit 0', () => {
+  it('records a success with its result, output, metrics, node and the run\'s own duration (not the time until it was read), exit 0', () => {
     const o = outcomeOf(watched('frame', ['hi\n', frameLine(frame())], { ...TASK, state: 'running' }), STARTED, NOW, LIMITS);
     expect(o.exitCode).toBe(0);
     expect(o.message).toBeUndefined();
@@ -47,7 +47,8 @@ describe('outcomeOf with a frame', () => {
       maxRssKb: 12_000,
       node: 'node-7',
       finishedAt: NOW,
-      durationMs: 2500,
+      durationMs: 40,
+      startedAt: new Date(NOW.getTime() - 40),
     });
   });
 

@@ -7,6 +7,7 @@ import { textOf } from '../../text-input.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import type { InvokeOptions } from './index.js';
+import { announceRequest } from './invoke.js';
 
 const BAR_WIDTH = 24;
 const PROGRESS_EVERY_MS = 100;
@@ -26,7 +27,9 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
   const { concurrency } = opts;
   const { actor } = await requireActor(ctx);
   const spinner = await ctx.io.spinner(`invoking ${name} on ${inputs.length} inputs…`);
-  const out = lineWriter(ctx.io.streams.stdout);
+  // `… | head`: the reader of the answers went away. Stop feeding, close the row as it stands.
+  const readerGone = new AbortController();
+  const out = lineWriter(ctx.io.streams.stdout, () => readerGone.abort(new Error(OUTPUT_CLOSED)));
   let shownAt = 0;
   const progress = (done: number, total: number) => {
     const now = performance.now();
@@ -38,7 +41,11 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
   let run: BulkRun;
   try {
     const deps = await functionDeps(ctx, (t) => spinner.update(t));
-    run = await withInterrupt((signal) => invokeBulk(deps, actor, { name, inputs, concurrency, cold: opts.cold, signal, onAnswer: (a) => out.write(answerLine(a)), onProgress: progress }));
+    const onRequest = (id: string) => announceRequest(ctx, id, `faasctl request show ${id} --items`, (line) => spinner.note(line));
+    run = await withInterrupt((interrupt) => {
+      const signal = AbortSignal.any([interrupt, readerGone.signal]);
+      return invokeBulk(deps, actor, { name, inputs, concurrency, cold: opts.cold, signal, onAnswer: (a) => out.write(answerLine(a)), onProgress: progress, onRequest });
+    });
   } finally {
     spinner.stop();
     await out.end();
@@ -55,7 +62,7 @@ function summary(r: BulkRun): string {
   const seconds = r.durationMs / 1000;
   const failed = Object.entries(r.counts).filter(([status]) => status !== 'success');
   const outcome = failed.length ? `${r.counts.success ?? 0} succeeded, ${failed.map(([s, n]) => `${n} ${s}`).join(', ')}` : `all ${r.answered} succeeded`;
-  const missing = r.total - r.answered ? `, ${r.total - r.answered} not run (cancelled)` : '';
+  const missing = r.total - r.answered ? `, ${r.total - r.answered} not run (${r.stopReason ? `stopped: ${r.stopReason}` : 'cancelled'})` : '';
   const spread = Object.keys(r.nodes).length > 1 ? `; by node: ${Object.entries(r.nodes).sort(([a], [b]) => a.localeCompare(b)).map(([n, c]) => `${n} ${c}`).join(', ')}` : '';
   // The versions that answered (two during a roll), else the one asked for.
   const versions = r.answeredVersions.length ? r.answeredVersions.map((v) => `v${v}`).join('+') : `v${r.version}`;
@@ -80,12 +87,32 @@ async function readInputs(ctx: Context, source: string): Promise<string> {
 const BULK_EXPECTED = '--bulk takes JSON lines, one input document a line';
 const BULK_HINT = 'binary data goes inside the JSON, e.g. base64: {"data": "<base64>"}';
 
-/** Lines gathered per tick and written together: thousands of answers a second, few writes. */
-function lineWriter(stream: NodeJS.WritableStream) {
+/**
+ * Why a bulk run stops when its output pipe closes. Exit 130 (interrupted), not a signal
+ * death: like Ctrl-C it was stopped from outside, cleanly, and its row records it.
+ */
+export const OUTPUT_CLOSED = 'the reader of its output went away (stdout closed)';
+
+/**
+ * Lines gathered per tick and written together: thousands of answers a second, few writes.
+ * A closed pipe (EPIPE, or any write error) is reported once through onClosed and nothing more is written; the
+ * listener stays, so no later write can end the process with an unhandled error.
+ */
+function lineWriter(stream: NodeJS.WritableStream, onClosed: () => void) {
   let pending: string[] = [];
   let scheduled = false;
+  let closed = false;
+  // EPIPE in practice; any write error means nobody reads the answers any more.
+  const onError = () => {
+    if (closed) return;
+    closed = true;
+    pending = [];
+    onClosed();
+  };
+  stream.on('error', onError);
   const flush = () => {
     scheduled = false;
+    if (closed) pending = [];
     if (!pending.length) return;
     const text = pending.join('\n') + '\n';
     pending = [];
@@ -102,8 +129,12 @@ function lineWriter(stream: NodeJS.WritableStream) {
     end: () =>
       new Promise<void>((resolve) => {
         flush();
-        if (stream.write('')) resolve();
-        else stream.once('drain', () => resolve());
+        // An open stdout outlives this run (the menu runs more): stop listening. A closed one keeps the listener.
+        if (!closed) stream.off('error', onError);
+        if (closed || stream.write('')) return resolve();
+        stream.once('drain', () => resolve());
+        // A reader that goes away while we wait for room never drains: the error ends the wait.
+        stream.once('error', () => resolve());
       }),
   };
 }

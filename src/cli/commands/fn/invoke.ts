@@ -21,13 +21,24 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   const onRerun = (attempt: number, node: string) => {
     if (!ctx.io.options.quiet) ctx.io.err(`${ctx.io.c.yellow('warning:')} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
   };
-  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun, onEngineAway: waitLine(ctx) }));
+  // --async prints its id on stdout once the service exists; a watched job names it at once.
+  const onRequest = opts.async ? undefined : (id: string) => announceRequest(ctx, id, `faasctl request wait ${id}`);
+  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun, onRequest, onEngineAway: waitLine(ctx) }));
   if (!invocation.outcome) {
     if (ctx.io.options.json) return ctx.io.json({ requestId: invocation.requestId, function: invocation.functionName, version: invocation.version, status: 'running' });
     ctx.io.out(invocation.requestId);
     return;
   }
   printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, { mode: invocation.mode, version: invocation.version, node: invocation.outcome.completion.node, attempt: invocation.attempt ?? 1 });
+}
+
+/**
+ * The request id on stderr as soon as its row exists, so a CLI killed mid-run still leaves the
+ * user something to wait on. On a non-terminal stderr too: that is where a killed job's log
+ * is kept. Never on stdout (it carries the result, or the one --json document); -q silences it.
+ */
+export function announceRequest(ctx: Context, requestId: string, then: string, write: (line: string) => void = (l) => ctx.io.err(l)): void {
+  if (!ctx.io.options.quiet) write(`request ${requestId}: ${then}`);
 }
 
 /** The result to stdout; a failure as an error (exit code by kind) naming the request (none for fn run). */

@@ -3,6 +3,9 @@ import { EXIT, UsageError } from '../../../core/errors.js';
 import type { Outcome } from '../../../core/invocation.js';
 import { isOpen, reconcileInvocation } from '../../../core/reconcile.js';
 import { listRequests, showRequest } from '../../../core/requests.js';
+import { closeExpiredRequests } from '../../../core/expired-requests.js';
+import { isOpenColdJob, LIST_RECONCILE_MAX, reconcileListed } from '../../../core/listed-requests.js';
+import { waitForRow } from '../../../core/request-wait.js';
 import type { RequestRow } from '../../../db/requests-repo.js';
 import type { Context } from '../../context.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
@@ -13,21 +16,50 @@ import type { RequestListOptions } from './index.js';
 
 const ITEM_PAGE = 5000;
 
+/**
+ * Expired rows are closed first, then the open cold jobs about to be shown are looked at (at
+ * most LIST_RECONCILE_MAX); any left unlooked-at is marked (`*` in the table, `"checked": false`
+ * in JSON), so a listing never passes off the log's last word as the cluster's.
+ */
 export async function runList(ctx: Context, opts: RequestListOptions): Promise<void> {
   const { actor } = await requireActor(ctx);
   const since = opts.since ? parseSince(opts.since, ctx.clock.now()) : undefined;
-  const rows = await listRequests(await ctx.store(), actor, { type: opts.type, status: opts.status, since, limit: Number(opts.limit) });
-  if (ctx.io.options.json) return ctx.io.json(rows.map(toJson));
+  const store = await ctx.store();
+  const engine = once(() => functionDeps(ctx));
+  await closeExpiredRequests({ store, clock: ctx.clock, log: ctx.log, engine }, { userId: actor.id });
+  const query = { type: opts.type, status: opts.status, since, limit: Number(opts.limit) };
+  let rows = await listRequests(store, actor, query);
+  let checked = new Set<string>();
+  if (rows.some(isOpenColdJob)) {
+    const looked = await engine().then((deps) => reconcileListed(deps, rows)).catch((err: Error) => ctx.log.debug(`request list: the engine was not asked: ${err.message}`));
+    if (looked) checked = looked.checked;
+    if (looked?.changed) rows = await listRequests(store, actor, query);
+  }
+  const unchecked = (r: RequestRow) => isOpenColdJob(r) && !checked.has(r.id);
+  if (ctx.io.options.json) return ctx.io.json(rows.map((r) => ({ ...toJson(r), ...(isOpen(r) ? { checked: !unchecked(r) } : {}) })));
   if (ctx.io.options.quiet) return rows.forEach((r) => ctx.io.out(r.id));
   await ctx.io.table(
     ['id', 'type', 'status', 'target', 'duration', 'created'],
-    rows.map((r) => [r.id, r.type, colourStatus(ctx, r.status), target(r), r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`, r.createdAt.toISOString()]),
+    rows.map((r) => [r.id, r.type, colourStatus(ctx, r.status) + (unchecked(r) ? '*' : ''), target(r), r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`, r.createdAt.toISOString()]),
   );
+  const notLooked = rows.filter(unchecked).length;
+  if (notLooked) ctx.io.info(`* ${notLooked} open invocation(s) not checked against the cluster in this listing (at most ${LIST_RECONCILE_MAX} are, and only while the engine answers): faasctl request show ID checks one`);
+}
+
+/** The first call's promise, shared by later calls (the engine is connected only if needed). */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
 }
 
 export async function runShow(ctx: Context, id: string, opts: { items?: boolean } = {}): Promise<void> {
   const { actor } = await requireActor(ctx);
-  let row = await showRequest(await ctx.store(), actor, id);
+  const store = await ctx.store();
+  let row = await showRequest(store, actor, id);
+  if (isOpen(row) && !opts.items) {
+    await closeExpiredRequests({ store, clock: ctx.clock, log: ctx.log, engine: () => functionDeps(ctx) }, { userId: actor.id, requestId: row.id });
+    row = await showRequest(store, actor, id);
+  }
   if (opts.items) return printItems(ctx, row);
   if (isOpen(row) && row.type === 'fn.invoke') {
     // Best effort: an unreachable engine must not hide what the log already knows.
@@ -63,10 +95,18 @@ export async function runWait(ctx: Context, id: string, opts: { timeout: string 
   const deadline = ctx.clock.now().getTime() + parseDuration(opts.timeout, '--timeout');
   const { actor } = await requireActor(ctx);
   const store = await ctx.store();
-  const row = await showRequest(store, actor, id);
   const deps = await functionDeps(ctx);
+  const expiry = { ...deps, engine: async () => deps };
+  // A row past its deadline is closed at once (saying what was lost) rather than waited on.
+  const asked = await showRequest(store, actor, id);
+  if (isOpen(asked)) await closeExpiredRequests(expiry, { userId: actor.id, requestId: asked.id });
+  const row = await showRequest(store, actor, id);
   const relay = (_stream: 'stdout' | 'stderr', text: string) => ctx.io.relay(text);
-  const outcome = await withInterrupt((signal) => reconcileInvocation(deps, row, { wait: true, deadline, signal, onOutput: relay }));
+  // A cold job is followed on the cluster; any other open row (a bulk run, a warm call) is written
+  // by the process that owns it: wait for that process, or for its deadline.
+  const outcome = await withInterrupt((signal) =>
+    isOpenColdJob(row) ? reconcileInvocation(deps, row, { wait: true, deadline, signal, onOutput: relay }) : waitForRow(expiry, row, { userId: actor.id, deadline, signal }).then(() => undefined),
+  );
   const final = await showRequest(store, actor, id);
   if (isOpen(final)) {
     ctx.io.info(`request ${id} is still ${final.status}`);
