@@ -101,6 +101,8 @@ const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, o
 export function requestsRepo(db: Queryable) {
   return {
     async insert(r: NewRequest): Promise<void> {
+      // Every open row has a deadline, or nobody could ever tell that its writer is gone.
+      if ((r.status === 'pending' || r.status === 'running') && r.deadlineMs === undefined) throw new Error(`request ${r.id} (${r.type}) is open without a deadline: give it deadlineMs (core/deadlines.ts)`);
       await db.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms,
                                function_id, function_name, function_version, mode, deadline_at)
