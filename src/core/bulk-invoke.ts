@@ -7,6 +7,7 @@ import type { Frame } from './invocation-output.js';
 import { MAX_WARM_INPUT_BYTES } from './invoke.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from './deadlines.js';
 import { holdLease } from './lease.js';
+import { anySignal } from './signals.js';
 import type { ReplicaTransport } from './ports.js';
 import type { ReplicaRouter } from './replica-router.js';
 import type { Actor } from './users.js';
@@ -120,7 +121,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   req.onRequest?.(requestId);
   const lease = holdLease(deps, requestId);
   // Ctrl-C, a reader that went away, or a row another process closed: all stop the feeding.
-  const signal = req.signal ? AbortSignal.any([req.signal, lease.lost]) : lease.lost;
+  const signal = anySignal([req.signal, lease.lost]);
   let route: Route | undefined;
   const counts: BulkRun['counts'] = {};
   const nodes: BulkRun['nodes'] = {};
