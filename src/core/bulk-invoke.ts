@@ -8,6 +8,7 @@ import { MAX_WARM_INPUT_BYTES } from './invoke.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from './deadlines.js';
 import { holdLease } from './lease.js';
 import { anySignal } from './signals.js';
+import { closeExpiredOf } from './expired-requests.js';
 import type { ReplicaTransport } from './ports.js';
 import type { ReplicaRouter } from './replica-router.js';
 import type { Actor } from './users.js';
@@ -111,6 +112,7 @@ interface Route {
 
 export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest): Promise<BulkRun> {
   const fn = await requireFunction(deps.store, actor, req.name);
+  await closeExpiredOf(deps, fn.id);
   const requestId = deps.newId();
   const startedAt = deps.clock.now();
   const started = deps.monotonic();
