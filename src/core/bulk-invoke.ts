@@ -7,6 +7,8 @@ import type { Frame } from './invocation-output.js';
 import { MAX_WARM_INPUT_BYTES } from './invoke.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from './deadlines.js';
 import { holdLease } from './lease.js';
+import { anySignal } from './signals.js';
+import { closeExpiredOf } from './expired-requests.js';
 import type { ReplicaTransport } from './ports.js';
 import type { ReplicaRouter } from './replica-router.js';
 import type { Actor } from './users.js';
@@ -110,6 +112,7 @@ interface Route {
 
 export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest): Promise<BulkRun> {
   const fn = await requireFunction(deps.store, actor, req.name);
+  await closeExpiredOf(deps, fn.id);
   const requestId = deps.newId();
   const startedAt = deps.clock.now();
   const started = deps.monotonic();
@@ -120,7 +123,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   req.onRequest?.(requestId);
   const lease = holdLease(deps, requestId);
   // Ctrl-C, a reader that went away, or a row another process closed: all stop the feeding.
-  const signal = req.signal ? AbortSignal.any([req.signal, lease.lost]) : lease.lost;
+  const signal = anySignal([req.signal, lease.lost]);
   let route: Route | undefined;
   const counts: BulkRun['counts'] = {};
   const nodes: BulkRun['nodes'] = {};

@@ -22,7 +22,10 @@ export function holdLease(deps: { store: Store; log: Logger }, requestId: string
     if (renewing) return; // a slow database: one renewal at a time
     renewing = true;
     try {
-      if (!(await deps.store.requests.renewLease(requestId, o.leaseMs ?? BULK_LEASE_MS))) lost.abort(new Error('its request row was closed by another process (its lease expired)'));
+      if (!(await deps.store.requests.renewLease(requestId, o.leaseMs ?? BULK_LEASE_MS))) {
+        clearInterval(timer);
+        lost.abort(new Error('its request row was closed by another process (its lease expired)'));
+      }
     } catch (err) {
       // PostgreSQL away: keep trying; the lease runs out only if this goes on for its length.
       deps.log.debug(`lease of ${requestId} not renewed: ${(err as Error).message}`);

@@ -106,6 +106,8 @@ const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, o
 export function requestsRepo(db: Queryable) {
   return {
     async insert(r: NewRequest): Promise<void> {
+      // Every open row has a deadline, or nobody could ever tell that its writer is gone.
+      if ((r.status === 'pending' || r.status === 'running') && r.deadlineMs === undefined) throw new Error(`request ${r.id} (${r.type}) is open without a deadline: give it deadlineMs (core/deadlines.ts)`);
       // A deploy's failed syntax check stores the compiler's message, an invoke its input: any bytes.
       const params = storableJson(r.params ?? {});
       const result = storableJson(r.result);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { announcedRequest } from '../helpers/background-cli.js';
+import { announcedRequest, waitFor } from '../helpers/background-cli.js';
 import { BIN, isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { cleansUpAfterEach, NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
@@ -114,4 +114,38 @@ describe('row endings and the run\'s own figures', () => {
     expect(stats.functions[0].p99Ms).toBeCloseTo(job.durationMs!, 6);
     await collected();
   });
+
+  it('request list marks the open jobs it could not check (engine unreachable), and checks them when it can', async () => {
+    await deployFresh('later', 'import time\ndef main(data):\n    time.sleep(1)\n    return "done"\n');
+    const id = ok(await cli(['fn', 'invoke', 'later', '--async'])).stdout.trim();
+    const away = ['-H', 'unix:///nonexistent/docker.sock'];
+    const blind = JSON.parse(ok(await cli(['--json', ...away, 'request', 'list', '--type', 'fn.invoke'])).stdout) as Row[];
+    expect(blind.find((x) => x.id === id)).toMatchObject({ status: expect.stringMatching(/^(pending|running)$/), checked: false });
+    const table = ok(await cli([...away, 'request', 'list', '--type', 'fn.invoke']));
+    expect(table.stdout).toMatch(new RegExp(`^${id}\tfn\\.invoke\t(pending|running)\\*\t`, 'm'));
+    expect(table.stderr).toContain('* 1 open invocation(s) not checked against the cluster in this listing');
+    await waitFor('the job to end', async () => {
+      const seen = JSON.parse(ok(await cli(['--json', 'request', 'list', '--type', 'fn.invoke'])).stdout) as Row[];
+      const job = seen.find((x) => x.id === id)!;
+      if (job.status === 'success') return true;
+      expect(job.checked).toBe(true);
+      return false;
+    });
+    await collected();
+  });
+
+  it('an --async job that can never be placed is closed at its deadline (timeout + start allowance + grace) and its service removed', async () => {
+    await deployFresh('nowhere', 'def main(data):\n    return data\n', '--timeout', '1s', '--constraint', 'node.hostname==nowhere');
+    const id = ok(await cli(['fn', 'invoke', 'nowhere', '--async'])).stdout.trim();
+    const deadline = await query<{ budget: number }>(db.url, 'SELECT extract(epoch FROM deadline_at - created_at)::float8 AS budget FROM requests WHERE id = $1', [id]);
+    expect(deadline[0]!.budget).toBeCloseTo(1 + 30 + 60, 3);
+    // Swarm keeps its task pending for ever; only the deadline ends it.
+    await waitFor('its deadline to pass', async () => (await query<{ passed: boolean }>(db.url, 'SELECT deadline_at < now() AS passed FROM requests WHERE id = $1', [id]))[0]!.passed, 150_000);
+    const listed = JSON.parse(ok(await cli(['--json', 'request', 'list', '--type', 'fn.invoke'])).stdout) as Row[];
+    const job = listed.find((x) => x.id === id)!;
+    expect(job.status).toBe('system_error');
+    expect(job.error).toMatch(/^no answer by its deadline \d\d:\d\d:\d\d UTC \(its timeout 1 s \+ 30 s to start \+ 60 s grace\): its service had no result and was removed; the function may have run$/);
+    expect(await settledLeftovers(db.url)).toEqual(NONE); // removed by the listing, before any gc
+    await collected();
+  }, 240_000);
 });

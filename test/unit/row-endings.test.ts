@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { Store } from '../../src/db/store.js';
+import { holdLease } from '../../src/core/lease.js';
+import { anySignal } from '../../src/core/signals.js';
 import {
   abandonedBulkMessage,
   abandonedWarmMessage,
@@ -87,5 +90,43 @@ describe("an invocation's figures are the run's own", () => {
     const none = new InvocationOutput(NONCE, ROW_OUTPUT_LIMIT);
     expect(runFigures({ out: none, task: running }, started, readLate, true).durationMs).toBe(33_000);
     expect(runFigures({ out: none, task: running }, started, readLate, false)).toEqual({ durationMs: null, finishedAt: readLate });
+  });
+});
+
+describe('a bulk run\'s lease', () => {
+  const storeWith = (renewLease: () => Promise<boolean>) => ({ requests: { renewLease } }) as unknown as Store;
+  const silent = { debug: () => {} };
+
+  it('keeps renewing through database errors, and tells its owner when another process closed the row', async () => {
+    const answers: Array<() => Promise<boolean>> = [() => Promise.reject(new Error('ECONNREFUSED')), () => Promise.resolve(true), () => Promise.resolve(false)];
+    let calls = 0;
+    const lease = holdLease({ store: storeWith(() => answers[Math.min(calls++, answers.length - 1)]!()), log: silent }, 'r1', { renewMs: 5 });
+    try {
+      await vi.waitFor(() => expect(lease.lost.aborted).toBe(true));
+      expect(calls).toBe(3);
+      expect((lease.lost.reason as Error).message).toBe('its request row was closed by another process (its lease expired)');
+    } finally {
+      lease.stop();
+    }
+  });
+
+  it('stops renewing once stopped', async () => {
+    let calls = 0;
+    const lease = holdLease({ store: storeWith(async () => (calls++, true)), log: silent }, 'r2', { renewMs: 5 });
+    await vi.waitFor(() => expect(calls).toBeGreaterThan(0));
+    lease.stop();
+    const seen = calls;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(calls).toBe(seen);
+  });
+
+  it('anySignal aborts with the reason of the first signal that aborts', () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const both = anySignal([a.signal, undefined, b.signal]);
+    b.abort(new Error('reader gone'));
+    a.abort();
+    expect((both.reason as Error).message).toBe('reader gone');
+    expect(anySignal([b.signal]).aborted).toBe(true);
   });
 });

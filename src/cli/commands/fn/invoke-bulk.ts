@@ -8,6 +8,7 @@ import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import type { InvokeOptions } from './index.js';
 import { announceRequest } from './invoke.js';
+import { anySignal } from '../../../core/signals.js';
 
 const BAR_WIDTH = 24;
 const PROGRESS_EVERY_MS = 100;
@@ -43,7 +44,7 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
     const deps = await functionDeps(ctx, (t) => spinner.update(t));
     const onRequest = (id: string) => announceRequest(ctx, id, `faasctl request show ${id} --items`, (line) => spinner.note(line));
     run = await withInterrupt((interrupt) => {
-      const signal = AbortSignal.any([interrupt, readerGone.signal]);
+      const signal = anySignal([interrupt, readerGone.signal]);
       return invokeBulk(deps, actor, { name, inputs, concurrency, cold: opts.cold, signal, onAnswer: (a) => out.write(answerLine(a)), onProgress: progress, onRequest });
     });
   } finally {
