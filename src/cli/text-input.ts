@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { UsageError } from '../core/errors.js';
 
 /**
@@ -11,6 +12,8 @@ import { UsageError } from '../core/errors.js';
 export function firstNonTextByte(bytes: Uint8Array): { offset: number; byte: number } | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nul = buf.indexOf(0);
+  // The common case, text, is answered by Node's own validator without copying the input.
+  if (nul < 0 && isUtf8(buf)) return undefined;
   // A valid prefix decodes and re-encodes to itself; the first difference is the bad sequence.
   const decoded = buf.toString('utf8');
   const again = Buffer.from(decoded, 'utf8');
