@@ -217,7 +217,7 @@ async function coldRoute(deps: BulkDeps, fn: CurrentFunction, requestId: string,
   try {
     serviceId = await deps.swarm.createService(await replicaSpec(deps, fn, { purpose: 'bulk', installation, replicas, workers, secret, requestId }));
     await deps.store.requests.markRunning(requestId, serviceId);
-    await waitConverged({ ...deps, progress: () => {} }, serviceId, 1, false);
+    await waitConverged({ ...deps, progress: () => {} }, serviceId, 1);
     const { router, transport } = await openRouter(deps, serviceId, token, slots);
     return { mode: 'cold', router, transport, concurrency: slots, cleanUp };
   } catch (err) {

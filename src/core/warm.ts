@@ -1,7 +1,7 @@
 import { swarmPlacement } from './placement.js';
 import type { CurrentFunction } from '../db/functions-repo.js';
 import type { SwarmTask } from '../swarm/client.js';
-import { buildReplicaServiceSpec, REPLICA_PORT, tokenSecretName, warmServiceName, type ReplicaPurpose } from '../swarm/replica-spec.js';
+import { buildReplicaServiceSpec, REPLICA_PORT, replicaSpecDigest, tokenSecretName, warmServiceName, type ReplicaPurpose } from '../swarm/replica-spec.js';
 import { codeConfigName, installationLabel, LABELS } from '../swarm/sandbox.js';
 import { componentLabels } from '../swarm/spec.js';
 import { ConflictError, NotFoundError, PlatformError, UsageError } from './errors.js';
@@ -104,7 +104,7 @@ export async function applyWarm(deps: WarmDeps, fn: CurrentFunction, replicas: n
     if (!existing) await removeSecrets(deps, [secret.id]);
     throw err;
   }
-  await waitConverged(deps, serviceId, replicas, Boolean(existing));
+  await waitConverged(deps, serviceId, replicas, existing ? replicaSpecDigest(spec) : undefined);
   await waitAnswering(deps, serviceId);
 }
 
@@ -220,15 +220,19 @@ export async function removeSecrets(deps: Pick<WarmDeps, 'swarm' | 'log' | 'cloc
 }
 
 /**
- * Until `replicas` tasks run the current spec (an update: until Swarm says the roll
- * completed). A task Swarm rejects (image missing, no node fits) fails fast with its reason.
+ * Until `replicas` tasks run the current spec (a roll, given the new template's digest: until
+ * every running task carries it, the old ones stopped). A task Swarm rejects (image missing,
+ * no node fits) fails fast with its reason.
  */
-export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'progress'>, serviceId: string, replicas: number, rolling: boolean): Promise<void> {
+export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'progress'>, serviceId: string, replicas: number, rollingTo?: string): Promise<void> {
   const deadline = deps.clock.now().getTime() + CONVERGE_MS;
+  const rolling = rollingTo !== undefined;
   for (;;) {
     const [service, tasks] = await Promise.all([rolling ? deps.swarm.inspectService(serviceId) : undefined, deps.swarm.listTasks(serviceId)]);
-    const running = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.ports.length).length;
-    const rolled = !rolling || service?.updateState === 'completed' || service?.updateState === undefined;
+    const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.ports.length);
+    const running = live.length;
+    // Not UpdateStatus: right after an update it still reports the previous roll `completed`.
+    const rolled = !rolling || live.every((t) => t.labels[LABELS.spec] === rollingTo);
     if (rolled && running >= replicas) return;
     if (service?.updateState === 'paused' || service?.updateState?.startsWith('rollback')) {
       throw new PlatformError(`the roll of the warm replicas stopped (${service.updateState}: ${service.updateMessage ?? 'no message'})`, { code: 'roll_failed', hint: 'docker service ps shows the failed task; fix it and run the command again' });

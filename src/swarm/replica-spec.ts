@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CODE_PATH, LABELS, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, userEnvironment, type VersionSettings } from './sandbox.js';
 import { COMPONENT_LABEL, MANAGED_LABEL, type ServiceSpec } from './spec.js';
 
@@ -60,6 +61,21 @@ export function replicaLabels(o: Pick<ReplicaSpecInput, 'purpose' | 'installatio
 }
 
 export function buildReplicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
+  const spec = replicaServiceSpec(o);
+  const template = spec.TaskTemplate;
+  // Swarm's UpdateStatus still says `completed` (of the last roll) for a moment after an update:
+  // a roll is only done when every running task carries the new template's digest.
+  const digest = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 16);
+  template.ContainerSpec.Labels = { ...template.ContainerSpec.Labels, [LABELS.spec]: digest };
+  return spec;
+}
+
+/** The digest of the template this spec runs (see buildReplicaServiceSpec). */
+export function replicaSpecDigest(spec: ServiceSpec): string | undefined {
+  return spec.TaskTemplate.ContainerSpec.Labels?.[LABELS.spec];
+}
+
+function replicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
   const labels = replicaLabels(o);
   const perReplica = (limit: number) => limit * o.workers;
   return {

@@ -25,6 +25,8 @@ export const LABELS = {
   installation: 'io.faasctl.installation',
   /** The run of an invocation, from 2 on: its node was lost and it runs again. */
   attempt: 'io.faasctl.attempt',
+  /** A digest of a replica's task template: which tasks already run the service's current spec. */
+  spec: 'io.faasctl.spec',
 } as const;
 
 /** Where a function finds its secrets: /run/secrets/NAME (Docker's default directory). */

@@ -6,6 +6,7 @@ import {
   buildReplicaServiceSpec,
   bulkServiceName,
   replicaLabels,
+  replicaSpecDigest,
   tokenSecretName,
   warmServiceName,
   type ReplicaSpecInput,
@@ -61,13 +62,21 @@ describe('buildReplicaServiceSpec: warm and bulk', () => {
       'io.faasctl.user': 'user-9',
     };
     expect(warm.Labels).toEqual(labels);
-    expect(container.Labels).toEqual(labels);
+    expect(container.Labels).toEqual({ ...labels, 'io.faasctl.spec': expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(replicaLabels(input())).toEqual(labels);
+  });
+
+  it('marks the containers with a digest of their template, which changes with the spec', () => {
+    const digest = replicaSpecDigest(warm);
+    expect(digest).toBe(container.Labels?.['io.faasctl.spec']);
+    expect(replicaSpecDigest(buildReplicaServiceSpec(input()))).toBe(digest);
+    expect(replicaSpecDigest(buildReplicaServiceSpec({ ...input(), labels: { ...input().labels, version: 8 } }))).not.toBe(digest);
+    expect(replicaSpecDigest(buildReplicaServiceSpec({ ...input(), workers: 5 }))).not.toBe(digest);
   });
 
   it('labels a bulk service with its request too, on the service and the containers', () => {
     expect(bulk.Labels).toMatchObject({ 'io.faasctl.component': 'bulk', 'io.faasctl.request': REQUEST_ID, 'io.faasctl.function': FUNCTION_ID });
-    expect(bulk.TaskTemplate.ContainerSpec.Labels).toEqual(bulk.Labels);
+    expect(bulk.TaskTemplate.ContainerSpec.Labels).toEqual({ ...bulk.Labels, 'io.faasctl.spec': replicaSpecDigest(bulk) });
   });
 
   it('runs the requested number of replicas of the serve mode', () => {
