@@ -4,7 +4,11 @@ import type { IO } from './io.js';
 import { jsonForTerminal, terminalSafe } from './terminal-text.js';
 
 /** Commander's own "exits" (help, version, parse errors) as faasctl outcomes. */
-export function fromCommander(err: CommanderError): { exitCode: ExitCode; error?: FaasctlError } {
+export function fromCommander(err: CommanderError, json = false): { exitCode: ExitCode; error?: FaasctlError } {
+  // A command group run without its subcommand shows its help on stderr; a script asked for data.
+  if (err.code === 'commander.help' && json) {
+    return { exitCode: EXIT.usage, error: new UsageError('this command needs a subcommand', { code: 'usage', hint: 'faasctl COMMAND --help --json lists them' }) };
+  }
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
     return { exitCode: EXIT.ok };
   }

@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { EXIT } from '../core/errors.js';
 import { Context } from './context.js';
 import { fromCommander, reportError } from './errors.js';
+import { jsonRequested } from './json-mode.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -17,7 +18,7 @@ export async function main(argv: string[], ctx: Context = new Context()): Promis
     if (err instanceof CommanderError) {
       // Parse errors come before preAction: take --json/--debug from what was parsed.
       ctx.setGlobals({ ...program.opts(), ...ctx.globals });
-      const { exitCode, error } = fromCommander(err);
+      const { exitCode, error } = fromCommander(err, jsonRequested(program));
       return error ? reportError(error, ctx.io) : exitCode;
     }
     return reportError(err, ctx.io);

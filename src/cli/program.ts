@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander';
 import { registerCommands } from './commands/index.js';
 import type { Context, GlobalOptions } from './context.js';
+import { jsonAwareHelp, jsonAwareVersion } from './json-mode.js';
 import { version } from './version.js';
 
 export function buildProgram(ctx: Context): Command {
   const program = new Command('faasctl')
-    .description('Functions-as-a-Service for Python on your own Docker Swarm and PostgreSQL')
-    .version(version(), '-v, --version', 'print the faasctl version')
+    .description('Functions-as-a-Service for Python on your own Docker Swarm and PostgreSQL');
+  jsonAwareVersion(program, version());
+  program
     .addOption(new Option('--json', 'machine-readable output: one JSON document on stdout'))
     .addOption(new Option('-q, --quiet', 'print only IDs or nothing; no progress'))
     .addOption(new Option('--no-color', 'no colours (also NO_COLOR=1)'))
@@ -31,7 +33,10 @@ export function buildProgram(ctx: Context): Command {
   });
 
   registerCommands(program, ctx);
-  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput(program.configureOutput());
+  for (const cmd of [program, ...allCommands(program)]) {
+    cmd.exitOverride().configureOutput(program.configureOutput());
+    jsonAwareHelp(cmd, program);
+  }
   return program;
 }
 

@@ -143,8 +143,9 @@ describe('faasctl menu in a terminal', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error: faasctl menu needs a terminal/);
     expect(r.stderr).toMatch(/hint: use the commands instead: faasctl login, user create\|update\|delete, fn deploy/);
+    // A screen is no data: --json is refused as a usage error, terminal or not.
     const json = await runCli(['--json', 'menu'], { env, timeoutMs: 10_000 });
-    expect(json.code).toBe(4);
-    expect(JSON.parse(json.stdout).error.code).toBe('needs_tty');
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error.code).toBe('json_unsupported');
   });
 });

@@ -88,7 +88,7 @@ describe('output of every command', () => {
     // Errors: one document on stdout too.
     expect((await json(['fn', 'show', 'nope'], undefined, 3)).error.code).toBe('not_found');
     expect((await json(['request', 'show', 'not-an-id'], undefined, 2)).error.code).toBe('usage');
-    expect((await json(['menu'], undefined, 4)).error.code).toBe('needs_tty');
+    expect((await json(['menu'], undefined, 2)).error.code).toBe('json_unsupported');
 
     expect((await json(['user', 'delete', '--prefix', 'outren', '--yes', '--force'])).succeeded).toBe(2);
     expect((await json(['user', 'update', '--name', 'out-user2'])).name).toBe('out-user2');

@@ -10,8 +10,9 @@ const ONCE_GAP_MS = 1_000;
 export async function runTop(ctx: Context, opts: { once?: boolean; interval: string }): Promise<void> {
   const interval = Number(opts.interval);
   if (!Number.isFinite(interval) || interval < 0.5 || interval > 3600) throw new UsageError(`invalid --interval ${opts.interval}`, { hint: 'seconds, from 0.5 to 3600' });
-  const live = !opts.once;
-  if (live && (!ctx.io.stdoutIsTTY || !ctx.io.stdinIsTTY || ctx.io.options.json)) {
+  // A live screen is no data: --json is one snapshot, as with --once.
+  const live = !opts.once && !ctx.io.options.json;
+  if (live && (!ctx.io.stdoutIsTTY || !ctx.io.stdinIsTTY)) {
     throw new NonInteractiveError('faasctl top needs a terminal', { hint: 'faasctl top --once [--json] prints one snapshot' });
   }
   const deps = await functionDeps(ctx);

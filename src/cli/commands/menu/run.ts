@@ -1,6 +1,7 @@
 import { CancelledError, NonInteractiveError } from '../../../core/errors.js';
 import type { Context } from '../../context.js';
 import { reportError } from '../../errors.js';
+import { refuseJson } from '../../json-mode.js';
 import type { Choice } from '../../prompter.js';
 import { currentSession } from '../../session.js';
 import { MENU, type MenuAction } from './actions.js';
@@ -17,8 +18,9 @@ const INSTEAD = 'use the commands instead: faasctl login, user create|update|del
  * operation; Ctrl-C at the menu itself ends faasctl with 130.
  */
 export async function runMenu(ctx: Context): Promise<void> {
-  if (!ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY || ctx.io.options.json) {
-    throw new NonInteractiveError('faasctl menu needs a terminal (stdin and stderr), and has no --json form', { code: 'needs_tty', hint: INSTEAD });
+  if (ctx.io.options.json) throw refuseJson('faasctl menu', INSTEAD);
+  if (!ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) {
+    throw new NonInteractiveError('faasctl menu needs a terminal (stdin and stderr)', { code: 'needs_tty', hint: INSTEAD });
   }
   const session: MenuSession = { started: ctx.clock.now() };
   const { choices, byIndex } = menuChoices();
