@@ -131,7 +131,7 @@ describe.each(['schema-v6.sql', 'schema-v4.sql'])('an installation made with %s'
 });
 
 describe('every schema.sql in git history', () => {
-  const history = git('log', '--format=%h', '--', 'schema.sql').split('\n').filter(Boolean).reverse();
+  const history = git('log', '--format=%h', '--diff-filter=AM', '--', 'schema.sql').split('\n').filter(Boolean).reverse();
 
   it('has history to test (a clone of the repository)', () => {
     expect(history.length).toBeGreaterThanOrEqual(2);
