@@ -14,8 +14,8 @@ import { schemaSnapshot } from '../helpers/schema-snapshot.js';
  * Installations made before migrations were numbered files had one idempotent schema.sql
  * (versions 1 to 6). Their `faasctl up` now applies the migrations: the baseline brings such a
  * database to version 6 in place, keeping its rows, and records itself. The fixtures are
- * schema.sql as it was at v6 (the last one) and at v4; the last test replays every schema.sql
- * in git history.
+ * schema.sql as it was at v6 (595c96c, the last one) and at v4 (b546850), kept as files so a
+ * shallow clone tests them too; the last test replays every schema.sql in git history.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' });
