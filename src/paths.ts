@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 let root: string | undefined;
 
 /**
- * The faasctl package directory (holding package.json, schema.sql, runtimes/). Found by
+ * The faasctl package directory (holding package.json, migrations/, runtimes/). Found by
  * walking up, because the code runs from src/ under vitest and from a bundle in dist/.
  */
 export function packageRoot(): string {
@@ -13,9 +13,9 @@ export function packageRoot(): string {
   // The bundle is CommonJS (import.meta is empty there); vitest runs the ES module sources.
   const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
   let dir = dirname(here);
-  while (!existsSync(join(dir, 'schema.sql')) || !existsSync(join(dir, 'package.json'))) {
+  while (!existsSync(join(dir, 'migrations')) || !existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the faasctl package root (schema.sql next to package.json)');
+    if (parent === dir) throw new Error('cannot find the faasctl package root (migrations/ next to package.json)');
     dir = parent;
   }
   root = dir;

@@ -26,10 +26,10 @@ beforeAll(async () => {
   sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
   // Schema only: the engine part of `up` is covered by doctor's tests.
-  const { applySchema } = await import('../../src/db/migrate.js');
+  const { applyMigrations } = await import('../../src/db/migrate.js');
   const { connectDatabase } = await import('../../src/db/database.js');
   const conn = await connectDatabase(db.url, { debug: () => {} });
-  await applySchema(conn);
+  await applyMigrations(conn);
   await conn.close();
 });
 afterAll(async () => {

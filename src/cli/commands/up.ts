@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { applySchema, schemaVersion } from '../../db/migrate.js';
+import { applyMigrations } from '../../db/migrate.js';
 import { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from '../../core/postgres-service.js';
 import { ensureRuntimeImage, ensureSwarm, type UpStep } from '../../core/up.js';
 import { validateRegistry } from '../../core/images.js';
@@ -69,10 +69,9 @@ async function saveRegistry(ctx: Context, registry: string): Promise<void> {
   await ctx.saveConfig(updateContext(file.data, cfg.contextName.value, (e) => ({ ...e, registry })));
 }
 
-/** The schema is applied every time (idempotent); `exists` says it was already current. */
+/** Applies the migrations the database has not recorded; `exists` says there were none. */
 async function schemaStep(ctx: Context): Promise<UpStep> {
-  const db = await ctx.db();
-  const before = await schemaVersion(db);
-  const version = await applySchema(db);
-  return { step: 'schema', outcome: before === version ? 'exists' : 'applied', detail: `version ${version}` };
+  const { version, applied } = await applyMigrations(await ctx.db());
+  if (applied.length === 0) return { step: 'schema', outcome: 'exists', detail: `version ${version}` };
+  return { step: 'schema', outcome: 'applied', detail: `version ${version} (${applied.join(', ')})` };
 }
