@@ -28,7 +28,11 @@ describe('dependencies through the binary', () => {
     return r;
   };
   const depsImages = async () => (await docker.listImages({ filters: JSON.stringify({ reference: ['faasctl/python-deps'] }) })).map((i) => i.Id).sort();
-  const configCount = async () => ((await docker.listConfigs()) as unknown[]).length;
+  // This installation's configs only: other test files create and remove theirs meanwhile.
+  const configCount = async () => {
+    const [meta] = await query(db.url, "SELECT value FROM faasctl_meta WHERE key = 'installation_id'");
+    return ((await docker.listConfigs({ filters: JSON.stringify({ label: [`io.faasctl.installation=${meta!.value}`] }) })) as unknown[]).length;
+  };
 
   /** DIR/handler.py importing mylib, DIR/requirements.txt naming ./mylib, a setuptools source package. */
   function functionDir(name: string, requirements: string): string {
