@@ -18,13 +18,24 @@ const FRAME = 'FAASCTL-RESULT:';
 const DONE = new Set(['complete', 'failed', 'rejected', 'shutdown', 'orphaned']);
 const LABEL = 'io.faasctl.bench.run';
 
-/** As src/runtime/python.ts: the image tag is a hash of the runtime's build context. */
+/** As src/runtime/python.ts: the image tag is a hash of the runtime's build context, every
+ * file under it by sorted relative path, dotfiles and __pycache__ left out. Keep in step. */
+function contextFiles(dir, prefix = '') {
+  const files = [];
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name === '__pycache__') continue;
+    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) files.push(...contextFiles(dir, path));
+    else files.push(path);
+  }
+  return files.sort();
+}
+
 function runtimeImageRef() {
   const dir = join(root, 'runtimes', 'python');
   const hash = createHash('sha256');
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.') || name === '__pycache__') continue;
-    hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+  for (const path of contextFiles(dir)) {
+    hash.update(path).update('\0').update(readFileSync(join(dir, path))).update('\0');
   }
   return `faasctl/runtime-python:${hash.digest('hex').slice(0, 12)}`;
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { packagePath } from '../paths.js';
 import { importExternal } from '../external.js';
 
@@ -8,18 +9,37 @@ export const runtimeDir = (): string => packagePath('runtimes', 'python');
 export const RUNTIME_REPO = 'faasctl/runtime-python';
 
 /**
- * The runtime image is tagged by a hash of its build context, so a faasctl with a
- * changed runtime builds a new image instead of silently running the old one.
+ * The files of a build context as sorted `/`-separated relative paths, recursively, without
+ * dotfiles and `__pycache__` (bytecode a local test run may leave; the image drops it).
  */
-export async function runtimeImageRef(registry?: string): Promise<string> {
+export function contextFiles(dir: string, prefix = ''): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(join(dir, prefix), { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name === '__pycache__') continue;
+    const path = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) files.push(...contextFiles(dir, path));
+    else files.push(path);
+  }
+  return files.sort();
+}
+
+/** sha256 over a build context: each file's relative path and content, in path order. */
+export async function contextHash(dir: string): Promise<string> {
   // Loaded here: node:crypto costs ~3 ms of start-up for commands that never hash.
   const { createHash } = await importExternal<typeof import('node:crypto')>('node:crypto');
   const hash = createHash('sha256');
-  const dir = runtimeDir();
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.') || name === '__pycache__') continue;
-    hash.update(name).update('\0').update(readFileSync(`${dir}/${name}`)).update('\0');
+  for (const path of contextFiles(dir)) {
+    hash.update(path).update('\0').update(readFileSync(join(dir, path))).update('\0');
   }
-  const tag = hash.digest('hex').slice(0, 12);
+  return hash.digest('hex');
+}
+
+/**
+ * The runtime image is tagged by a hash of its build context (every module of the runtime
+ * package included), so a faasctl with a changed runtime builds a new image instead of
+ * silently running the old one. scripts/bench/invoke.mjs computes the same tag.
+ */
+export async function runtimeImageRef(registry?: string): Promise<string> {
+  const tag = (await contextHash(runtimeDir())).slice(0, 12);
   return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${RUNTIME_REPO}:${tag}`;
 }

@@ -1,19 +1,17 @@
-// The Python runtime (runtimes/python/faasctl_runtime.py) run with the host's python3:
+// The Python runtime (runtimes/python/faasctl_runtime/) run with the host's python3:
 // the `check` verdict and the `run` frame contract the CLI relies on.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 
-const RUNTIME = fileURLToPath(new URL('../../runtimes/python/faasctl_runtime.py', import.meta.url));
-const PYTHON = process.env.FAASCTL_TEST_PYTHON ?? 'python3';
+import { functionShadowingRuntime, PYTHON, RUNTIME, RUNTIME_FLAGS, requirePython, runtimeArgv, unshadowedResult } from '../helpers/python-runtime.js';
+
 const FRAME_PREFIX = 'FAASCTL-RESULT:';
 
-const probe = spawnSync(PYTHON, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
-const hasPython = probe.status === 0 && probe.stdout.trim() === 'True';
+requirePython();
 
 /** The 2016 example from the seed: helper declared `global` after its definition. */
 const MADHAT_FIB = `def fib(n):
@@ -79,8 +77,8 @@ interface RunOptions {
 function runtime(args: string[], options: RunOptions = {}): Promise<Completed> {
   const started = Date.now();
   const argv = options.prelude
-    ? ['-c', `${options.prelude}\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name="__main__")`, RUNTIME, ...args]
-    : [RUNTIME, ...args];
+    ? [...RUNTIME_FLAGS, '-c', `${options.prelude}\nimport runpy, sys\nsys.argv = sys.argv[1:]\nrunpy.run_path(sys.argv[0], run_name="__main__")`, RUNTIME, ...args]
+    : runtimeArgv(...args);
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, argv, { env: baseEnv(options.env ?? {}) });
     const out: Buffer[] = [];
@@ -129,7 +127,7 @@ async function invoke(source: string, input: unknown, env: Record<string, string
   return { ...parseFrame(done.stdout, nonce), done, nonce };
 }
 
-describe.skipIf(!hasPython).concurrent('python runtime: check', { timeout: 15_000 }, () => {
+describe.concurrent('python runtime: check', { timeout: 15_000 }, () => {
   it('accepts a main(data) function', async ({ expect }) => {
     expect(await check('def helper(x):\n    return x\n\ndef main(data):\n    return helper(data)\n')).toEqual({
       ok: true,
@@ -161,7 +159,7 @@ describe.skipIf(!hasPython).concurrent('python runtime: check', { timeout: 15_00
   });
 });
 
-describe.skipIf(!hasPython).concurrent('python runtime: run', { timeout: 15_000 }, () => {
+describe.concurrent('python runtime: run', { timeout: 15_000 }, () => {
   it('returns main(data) as the result, with metrics', async ({ expect }) => {
     const { frame } = await invoke('def main(data):\n    return {"sum": sum(data["nums"])}\n', { nums: [1, 2, 3] });
     expect(frame).toMatchObject({ v: 1, status: 'success', result: { sum: 6 }, error: null, output: { bytes: 0, truncated: false } });
@@ -263,6 +261,12 @@ describe.skipIf(!hasPython).concurrent('python runtime: run', { timeout: 15_000 
 
   // Swarm cannot set no-new-privileges on our engines, so the runtime must: a setuid
   // binary the function execs must not run with its owner's privileges.
+  it('imports user modules named like runtime modules as the user\'s; the runtime\'s stay out of sight', async ({ expect }) => {
+    const { frame } = await invoke(functionShadowingRuntime(dir), { n: 1 });
+    expect(frame).toMatchObject({ status: 'success', error: null });
+    expect(frame.result).toEqual(unshadowedResult({ n: 1 }));
+  });
+
   it.skipIf(process.platform !== 'linux')('runs the function with no_new_privs set', async ({ expect }) => {
     const { frame } = await invoke(NO_NEW_PRIVS, {});
     expect(frame).toMatchObject({ status: 'success', result: '1' });
@@ -282,26 +286,26 @@ describe.skipIf(!hasPython).concurrent('python runtime: run', { timeout: 15_000 
   });
 });
 
-/** Calls a runtime helper in-process: `expression` sees the module as `r`. -B: no
+/** Calls a helper of the runtime's `module` in-process: `expression` sees it as `r`. -B: no
  * __pycache__ is written next to the runtime by importing it. */
-function helper(expression: string): unknown {
-  const code = `import json, sys\nsys.path.insert(0, sys.argv[1])\nimport faasctl_runtime as r\nprint(json.dumps(${expression}))`;
+function helper(module: string, expression: string): unknown {
+  const code = `import json, sys\nsys.path.insert(0, sys.argv[1])\nfrom faasctl_runtime import ${module} as r\nprint(json.dumps(${expression}))`;
   const done = spawnSync(PYTHON, ['-B', '-c', code, dirname(RUNTIME)], { encoding: 'utf8', env: baseEnv({}) });
   if (done.status !== 0) throw new Error(`helper failed: ${done.stderr}`);
   return JSON.parse(done.stdout);
 }
 
-describe.skipIf(!hasPython)('python runtime: process limit note', () => {
+describe('python runtime: process limit note', () => {
   it('names the pids limit when the cgroup refused forks during the run', ({ expect }) => {
-    expect(helper('r.process_limit_note((64, 3), (64, 41))')).toBe(
+    expect(helper('cgroups', 'r.process_limit_note((64, 3), (64, 41))')).toBe(
       "the container's limit of 64 processes and threads was reached: 38 forks or thread starts refused",
     );
-    expect(helper('r.process_limit_note((None, 0), (None, 2))')).toBe(
+    expect(helper('cgroups', 'r.process_limit_note((None, 0), (None, 2))')).toBe(
       "the container's process and thread limit was reached: 2 forks or thread starts refused",
     );
   });
 
   it('says nothing when no fork was refused or the cgroup is unreadable', ({ expect }) => {
-    expect(helper('[r.process_limit_note((64, 5), (64, 5)), r.process_limit_note((None, None), (64, 9))]')).toEqual([null, null]);
+    expect(helper('cgroups', '[r.process_limit_note((64, 5), (64, 5)), r.process_limit_note((None, None), (64, 9))]')).toEqual([null, null]);
   });
 });

@@ -1,23 +1,20 @@
 // The runtime's `serve` mode (a warm replica) run with the host's python3: the HTTP contract
 // the router relies on (token, outcome JSON, 503 never run), workers replaced after a timeout
 // or a crash, and draining on SIGTERM.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionShadowingRuntime, PYTHON, requirePython, runtimeArgv, unshadowedResult } from '../helpers/python-runtime.js';
 
-const RUNTIME = fileURLToPath(new URL('../../runtimes/python/faasctl_runtime.py', import.meta.url));
-const PYTHON = process.env.FAASCTL_TEST_PYTHON ?? 'python3';
 const TIMEOUT_MS = 1_500;
 const WORKERS = 2;
 
-const probe = spawnSync(PYTHON, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
-const hasPython = probe.status === 0 && probe.stdout.trim() === 'True';
+requirePython();
 
 /** One function for most cases, steered by its input. */
 const ACTIONS = `import os, sys, time
@@ -148,7 +145,7 @@ async function startServer(source: string): Promise<Server> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('FAASCTL_')) env[key] = value;
   Object.assign(env, { FAASCTL_PORT: String(port), FAASCTL_TOKEN_FILE: tokenFile, FAASCTL_CODE_FILE: codeFile, FAASCTL_TIMEOUT_MS: String(TIMEOUT_MS), FAASCTL_WORKERS: String(WORKERS) });
-  const proc = spawn(PYTHON, [RUNTIME, 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(PYTHON, runtimeArgv('serve'), { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -158,7 +155,7 @@ async function startServer(source: string): Promise<Server> {
   return server;
 }
 
-describe.skipIf(!hasPython)('python runtime: serve', { timeout: 10_000 }, () => {
+describe('python runtime: serve', { timeout: 10_000 }, () => {
   let s: Server;
 
   beforeAll(async () => {
@@ -242,7 +239,7 @@ describe.skipIf(!hasPython)('python runtime: serve', { timeout: 10_000 }, () => 
   });
 });
 
-describe.skipIf(!hasPython)('python runtime: serve, other functions', { timeout: 10_000 }, () => {
+describe('python runtime: serve, other functions', { timeout: 10_000 }, () => {
   it('runs the 2016 madhat_func format: output_text and outputData', async () => {
     const s = await startServer(MADHAT_FIB);
     const o = await invoke(s, { input_data: { val_2: 5 }, output_data: { kept: true } });
@@ -260,9 +257,19 @@ describe.skipIf(!hasPython)('python runtime: serve, other functions', { timeout:
     }
     s.proc.kill('SIGKILL');
   });
+
+  it('loads user modules named like runtime modules as the user\'s, and keeps answering', async () => {
+    const s = await startServer(functionShadowingRuntime(dir));
+    for (let i = 0; i < 2; i++) {
+      const o = await invoke(s, { i });
+      expect(o).toMatchObject({ status: 'success', error: null });
+      expect(o.result).toEqual(unshadowedResult({ i }));
+    }
+    s.proc.kill('SIGKILL');
+  });
 });
 
-describe.skipIf(!hasPython)('python runtime: serve on SIGTERM', { timeout: 10_000 }, () => {
+describe('python runtime: serve on SIGTERM', { timeout: 10_000 }, () => {
   it('finishes the request in flight, refuses new connections and exits 0', async () => {
     const s = await startServer(ACTIONS);
     const own = new http.Agent({ keepAlive: true });

@@ -1,26 +1,24 @@
 // The Python runtime told to stop by the engine (SIGTERM to the runtime itself, PID 1 in its
 // container) answers "stopped": the platform's fault, not the function's (issue 17, obs 3).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PYTHON, requirePython, runtimeArgv } from '../helpers/python-runtime.js';
 
-const RUNTIME = fileURLToPath(new URL('../../runtimes/python/faasctl_runtime.py', import.meta.url));
-const PYTHON = process.env.FAASCTL_TEST_PYTHON ?? 'python3';
-const hasPython = spawnSync(PYTHON, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' }).stdout?.trim() === 'True';
+requirePython();
 const dir = mkdtempSync(join(tmpdir(), 'faasctl-stopped-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!hasPython)('python runtime stopped by the engine', () => {
+describe('python runtime stopped by the engine', () => {
   it('SIGTERM to the runtime mid-run answers status "stopped", type Stopped, naming the cause', async () => {
     const code = join(dir, 'slow.py');
     writeFileSync(code, 'import time, sys\n\ndef main(data):\n    print("started", flush=True)\n    time.sleep(30)\n    return "never"\n');
     const nonce = randomBytes(16).toString('hex');
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, FAASCTL_NONCE: nonce, FAASCTL_CODE_FILE: code };
-    const child = spawn(PYTHON, [RUNTIME, 'run'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(PYTHON, runtimeArgv('run'), { env, stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.end('null');
     let stdout = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));

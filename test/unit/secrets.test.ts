@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { validateSecretName } from '../../src/core/names.js';
 import { applySecretFlags, parseSecretNames, secretObjectName } from '../../src/core/secrets.js';
 import { buildReplicaServiceSpec, type ReplicaSpecInput } from '../../src/swarm/replica-spec.js';
 import { buildInvocationServiceSpec, type InvocationSpecInput } from '../../src/swarm/sandbox.js';
+import { PYTHON, RUNTIME, requirePython } from '../helpers/python-runtime.js';
 import { createTestContext } from '../helpers/test-context.js';
 
 const INSTALLATION = '0123456789abcdef0123456789abcdef';
@@ -79,10 +79,11 @@ describe('secret create', () => {
   });
 });
 
-const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../runtimes/python');
-const hasPython = spawnSync('python3', ['-c', 'import sys; assert sys.version_info >= (3, 9)']).status === 0;
+const RUNTIME_DIR = dirname(RUNTIME);
 
-describe.runIf(hasPython)('the runtime helper', () => {
+describe('the runtime helper', () => {
+  beforeAll(requirePython);
+
   it('faasctl.secret(NAME) reads /run/secrets/NAME; a missing one names only the secret', () => {
     const dir = mkdtempSync(join(tmpdir(), 'faasctl-secrets-'));
     try {
@@ -90,7 +91,7 @@ describe.runIf(hasPython)('the runtime helper', () => {
       const script = [
         'import sys, json',
         `sys.path.insert(0, ${JSON.stringify(RUNTIME_DIR)})`,
-        'import faasctl_runtime as r',
+        'from faasctl_runtime import helpers as r',
         `r.SECRETS_DIR = ${JSON.stringify(dir)}`,
         'r.install_helper_module()',
         'import faasctl',
@@ -100,7 +101,7 @@ describe.runIf(hasPython)('the runtime helper', () => {
         '    except (KeyError, ValueError) as e: out[bad] = type(e).__name__ + ": " + str(e)',
         'print(json.dumps(out))',
       ].join('\n');
-      const run = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+      const run = spawnSync(PYTHON, ['-B', '-c', script], { encoding: 'utf8' });
       expect(run.stderr).toBe('');
       const out = JSON.parse(run.stdout) as Record<string, string>;
       expect(out.value).toBe('s3cr3t-value');

@@ -1,0 +1,311 @@
+"""`run`: one cold invocation. This parent process never runs user code: it takes the
+nonce, hardens itself (see sandbox), spawns the `child` mode on the function, relays its
+output, enforces the timeout with a select loop no child can block, kills the child's
+whole process group, tells an OOM kill or a stop by the engine from other deaths, and
+writes the one framed result line the CLI reads."""
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import time
+
+from .cgroups import cgroup_oom_kills, cgroup_pids_state, process_limit_note
+from .config import KILL_GRACE_SECONDS, UsageError, load_run_config
+from .protocol import build_frame, emit_frame, error_obj, mib, write_all
+from .relay import OutputBudget, StreamRelay
+from .sandbox import (child_environment, make_non_dumpable, runtime_command, set_no_new_privs,
+                      take_nonce)
+
+# After the child exits, how long leftovers get to close the pipes.
+DRAIN_GRACE_SECONDS = 0.5
+
+
+class Supervision:
+    """What happened to one child process, as observed by the parent."""
+
+    def __init__(self):
+        self.timed_out = False
+        self.cancelled = None  # signal number that cancelled the run
+        self.returncode = None
+        self.outcome = bytearray()
+        self.outcome_overflow = False
+        self.duration_ms = 0.0
+
+
+def kill_group(pgid):
+    # The child leads its own session, so its descendants (a fork bomb included) are
+    # in process group `pgid`; a new fork racing the kill is stopped by the kernel.
+    for _ in range(3):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            break
+    if os.getpid() == 1:
+        # PID 1 of a one-invocation container (no init): every other process in it
+        # comes from the function, including ones that left the group with setsid().
+        # kill(-1) skips ourselves; outside a PID namespace it would hit all our uid's
+        # processes, hence the check.
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def child_has_exited(proc):
+    """Non-reaping exit test: the zombie keeps its pid (and so the process-group id)
+    reserved until we have killed any leftovers of the group."""
+    if not hasattr(os, "waitid"):  # not Linux: only for running the tests elsewhere
+        return proc.poll() is not None
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def spawn_child(config, stdin, outcome_w, environ):
+    argv = runtime_command("child") + [
+        "--outcome-fd", str(outcome_w), "--code", config["code_file"],
+        "--entry", config["entry"], "--result-limit", str(config["result_limit"])]
+    return subprocess.Popen(
+        argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        pass_fds=(outcome_w,), close_fds=True, start_new_session=True,
+        env=child_environment(environ))
+
+
+def read_ready(selector, relays, sup, outcome_r, cap, timeout):
+    now = time.monotonic()
+    for key, _ in selector.select(timeout):
+        try:
+            data = os.read(key.fd, 65536)
+        except OSError:
+            data = b""
+        if not data:
+            selector.unregister(key.fd)  # EOF; the fds are closed by their owners later
+        elif key.fd == outcome_r:
+            room = cap - len(sup.outcome)
+            sup.outcome_overflow = sup.outcome_overflow or len(data) > room
+            sup.outcome += data[: max(0, room)]
+        else:
+            relays[key.fd].feed(data, now)
+
+
+def supervise(proc, outcome_r, relays, config, cancel_box, started):
+    """Pump the child's pipes until it exits (or we kill it) and its pipes close.
+    A single select loop with a short tick: no blocking call can keep the timeout
+    from firing, whatever the child does (print flood, fork bomb, closed pipes)."""
+    sup = Supervision()
+    selector = selectors.DefaultSelector()
+    for fd in list(relays) + [outcome_r]:
+        selector.register(fd, selectors.EVENT_READ)
+    deadline = started + config["timeout_ms"] / 1000.0
+    exited_at = killed_at = None
+    cap = config["result_limit"] + 65536
+    while True:
+        now = time.monotonic()
+        if exited_at is None and child_has_exited(proc):
+            exited_at = now
+            sup.duration_ms = (now - started) * 1000.0
+            kill_group(proc.pid)  # leftovers (background processes) end with the function
+        if exited_at is None and killed_at is None:
+            if cancel_box:
+                sup.cancelled = cancel_box[0]
+            elif now >= deadline:
+                sup.timed_out = True
+            if sup.cancelled or sup.timed_out:
+                killed_at = now
+                kill_group(proc.pid)
+        if exited_at is not None and (not selector.get_map() or now - exited_at > DRAIN_GRACE_SECONDS):
+            break
+        if killed_at is not None and exited_at is None and now - killed_at > KILL_GRACE_SECONDS:
+            sup.duration_ms = (now - started) * 1000.0
+            break  # unkillable (D state): answer anyway, the container ends soon
+        read_ready(selector, relays, sup, outcome_r, cap, 0.02)
+        for relay in relays.values():
+            relay.flush_if_idle(time.monotonic())
+    selector.close()
+    if exited_at is not None:
+        sup.returncode = proc.wait()
+    return sup
+
+
+def child_metrics(sup):
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "durationMs": round(sup.duration_ms, 3),
+        "cpuMs": round((usage.ru_utime + usage.ru_stime) * 1000.0, 3),
+        "maxRssKb": int(usage.ru_maxrss),  # Linux reports kilobytes
+    }
+
+
+
+def signal_verdict(signum, config, metrics, oom_before):
+    """(status, error) for a child that died from a signal we did not send."""
+    limit = config["memory_limit"]
+    if signum == signal.SIGKILL:
+        oom_after = cgroup_oom_kills()
+        if oom_before is not None and oom_after is not None:
+            is_oom = oom_after > oom_before  # the cgroup knows: trust it
+        else:
+            is_oom = bool(limit)
+        if limit and metrics["maxRssKb"] * 1024 >= 0.9 * limit:
+            is_oom = True
+        if is_oom:
+            where = " (limit %s)" % mib(limit) if limit else ""
+            return "oom", error_obj("OutOfMemory", "out of memory%s" % where)
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = "signal %d" % signum
+    return "killed", error_obj("Killed", "killed by %s" % name)
+
+
+def parse_outcome(sup):
+    if sup.outcome_overflow:
+        return None
+    try:
+        outcome = json.loads(bytes(sup.outcome).decode("utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(outcome, dict) or outcome.get("status") not in ("success", "error"):
+        return None
+    return outcome
+
+
+def madhat_result(outcome, stdout_relay):
+    """The 2016 answer shape: output_text (what the code printed, plus the traceback
+    when it raised, like the old "Run had Exceptions") and the mutated outputData."""
+    text = bytes(stdout_relay.captured or b"").decode("utf-8", "replace")
+    error = outcome.get("error")
+    if error and error.get("traceback"):
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += error["traceback"]
+    return {"output_text": text, "outputData": outcome.get("result")}
+
+
+def verdict(sup, config, metrics, oom_before, stdout_relay):
+    """(status, result, error) from what the supervisor observed."""
+    if sup.timed_out:
+        return "timeout", None, error_obj("Timeout", "timed out after %d ms" % config["timeout_ms"])
+    if sup.cancelled:
+        # The signal reached this runtime (PID 1 of the container), not the function's own
+        # process group: the engine stopped the container (engine restart, node drain, service
+        # removal). That is the platform's fault, never the function's (issue 17).
+        name = signal.Signals(sup.cancelled).name
+        return "stopped", None, error_obj("Stopped", "the engine stopped the container mid-run with %s "
+                                          "(engine restart, node drain or service removal)" % name)
+    if sup.returncode is not None and sup.returncode < 0:
+        status, error = signal_verdict(-sup.returncode, config, metrics, oom_before)
+        return status, None, error
+    outcome = parse_outcome(sup)
+    if outcome is None:
+        message = "the function's process exited with code %s without reporting a result" % sup.returncode
+        return "error", None, error_obj("ExitError", message)
+    result, error = outcome.get("result"), outcome.get("error")
+    if outcome.get("format") == "madhat":
+        result = madhat_result(outcome, stdout_relay)
+    status = outcome["status"]
+    if error and error.get("type") == "MemoryError":
+        status = "oom"  # Python raised instead of the kernel killing: same cause
+        error["message"] = error.get("message") or "out of memory (MemoryError raised)"
+    return status, result, error
+
+
+def open_input(config):
+    """The child's stdin: the input file, or our own stdin passed straight through."""
+    if config["input_file"] is None:
+        return None
+    return os.open(config["input_file"], os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+
+
+def install_cancel_handlers(cancel_box):
+    # As PID 1 (no init) Python would ignore SIGTERM; with a handler a `docker stop`
+    # cancels the run promptly and still yields a frame.
+    def on_signal(signum, _frame):
+        if not cancel_box:
+            cancel_box.append(signum)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+
+
+def failed_before_start(nonce, error):
+    budget = OutputBudget(0)
+    metrics = {"durationMs": 0.0, "cpuMs": 0.0, "maxRssKb": 0}
+    emit_frame(nonce, build_frame("error", None, error, budget, metrics))
+    return 0
+
+
+def start_child(config, environ):
+    """Spawn the child; returns (proc, outcome_r) or raises an error object as ValueError."""
+    try:
+        stdin = open_input(config)
+    except OSError as exc:
+        raise ValueError(error_obj("InputError", "cannot read input file %s: %s" % (
+            config["input_file"], exc.strerror)))
+    outcome_r, outcome_w = os.pipe()
+    try:
+        proc = spawn_child(config, stdin, outcome_w, environ)
+    except OSError as exc:
+        os.close(outcome_r)
+        raise ValueError(error_obj("SpawnError", "cannot start the function process: %s" % exc))
+    finally:
+        os.close(outcome_w)  # only the child may hold the write end, so EOF means done
+        if stdin is not None:
+            os.close(stdin)
+    return proc, outcome_r
+
+
+def close_pipes(proc, outcome_r, relays, budget, stdout_relay):
+    """After supervision: close the child's pipes, relay what is held back and say when
+    output was dropped. The notice goes to stdout, just before the frame: a log reader
+    sees one stream in order, while stdout and stderr may interleave differently.
+    Returns whether stdout now stands at the start of a line."""
+    os.close(outcome_r)
+    proc.stdout.close()
+    proc.stderr.close()
+    for relay in relays.values():
+        relay.flush()
+    if not budget.truncated:
+        return stdout_relay.at_line_start
+    notice = "%s[faasctl] output truncated: %d of %d bytes relayed (limit %d)\n" % (
+        "" if stdout_relay.at_line_start else "\n", budget.relayed, budget.total, budget.limit)
+    write_all(1, notice.encode())
+    return True
+
+
+def run_mode(argv):
+    if argv:
+        raise UsageError("run takes no arguments; it is configured by FAASCTL_* variables")
+    environ = dict(os.environ)
+    nonce = take_nonce(os.environ)
+    environ.pop("FAASCTL_NONCE", None)
+    make_non_dumpable()
+    set_no_new_privs()  # before spawning: the child and all it execs inherit it
+    cancel_box = []
+    install_cancel_handlers(cancel_box)
+    try:
+        config = load_run_config(environ)
+    except ValueError as exc:
+        return failed_before_start(nonce, error_obj("ConfigError", str(exc)))
+    oom_before, pids_before = cgroup_oom_kills(), cgroup_pids_state()
+    started = time.monotonic()  # the timeout includes interpreter start-up
+    try:
+        proc, outcome_r = start_child(config, environ)
+    except ValueError as exc:
+        return failed_before_start(nonce, exc.args[0])
+    budget = OutputBudget(config["output_limit"])
+    stdout_relay = StreamRelay(1, budget, capture=True)
+    relays = {proc.stdout.fileno(): stdout_relay, proc.stderr.fileno(): StreamRelay(2, budget)}
+    sup = supervise(proc, outcome_r, relays, config, cancel_box, started)
+    at_line_start = close_pipes(proc, outcome_r, relays, budget, stdout_relay)
+    metrics = child_metrics(sup)
+    status, result, error = verdict(sup, config, metrics, oom_before, stdout_relay)
+    note = process_limit_note(pids_before, cgroup_pids_state())
+    if note and error:
+        error["message"] = "%s (%s)" % (error["message"], note)
+    frame = build_frame(status, result, error, budget, metrics)
+    emit_frame(nonce, frame, at_line_start)
+    return 0

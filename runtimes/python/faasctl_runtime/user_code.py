@@ -1,0 +1,146 @@
+"""The user's function as the runners see it: loading the module (with the `faasctl`
+helper in place), finding the entry (main(data), or madhat_func(input_data, output_data)
+for the 2016 format), calling it, encoding its result under the size limit, and turning
+whatever it raised into the error the user reads (traceback from their own code on).
+Used by the cold child and by warm workers alike, so both answer the same way."""
+
+import json
+import sys
+import traceback
+import types
+
+from .checker import compile_function, resolve_entry
+from .helpers import install_helper_module
+from .protocol import compact_json, error_obj
+
+
+class FunctionInputError(Exception):
+    pass
+
+
+class EntryError(Exception):
+    pass
+
+
+class ResultError(Exception):
+    pass
+
+
+class CodeError(Exception):
+    pass
+
+
+
+def load_function(code_path):
+    """Execute the user's module in a fresh namespace named "function". One dict for
+    globals and locals, so the old format's top-level `global fib` works as before."""
+    install_helper_module()
+    try:
+        with open(code_path, "rb") as handle:
+            source = handle.read()
+    except OSError as exc:  # a deployment problem, not the user's: no traceback
+        raise CodeError("cannot read the function code %s: %s" % (code_path, exc.strerror))
+    code, _notes = compile_function(source, code_path)  # `check` already reported the notes
+    module = types.ModuleType("function")
+    module.__file__ = code_path
+    sys.modules["function"] = module  # lets dataclasses/pickle find the module
+    exec(code, module.__dict__)
+    return module.__dict__
+
+
+def find_entry(namespace, entry):
+    names = {name: "function" if callable(value) else "value" for name, value in namespace.items()
+             if not name.startswith("__")}
+    resolved = resolve_entry(names, entry)
+    if resolved is None:
+        functions = sorted(n for n, kind in names.items() if kind == "function")
+        raise EntryError("entry function '%s' is not defined (top-level functions: %s)" % (
+            entry, ", ".join(functions) or "none"))
+    fmt, name = resolved
+    if not callable(namespace[name]):
+        raise EntryError("entry '%s' is a %s, not a function" % (name, type(namespace[name]).__name__))
+    return fmt, namespace[name]
+
+
+def await_if_needed(value):
+    import inspect
+    if inspect.iscoroutine(value):
+        import asyncio  # imported only when needed: it costs ~30 ms at startup
+        return asyncio.run(value)
+    return value
+
+
+def madhat_args(data):
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict):
+        raise FunctionInputError("old-format functions take a JSON object with input_data and output_data")
+    input_data = data.get("input_data")
+    output_data = data.get("output_data")
+    return (input_data if input_data is not None else {}), (output_data if output_data is not None else {})
+
+
+def encode_result(value, limit):
+    try:
+        encoded = compact_json(value)
+    except TypeError as exc:
+        raise ResultError("result is not JSON-serialisable: %s" % exc)
+    except ValueError as exc:  # NaN/Infinity or a circular reference
+        raise ResultError("result cannot be represented as JSON: %s" % exc)
+    except RecursionError:
+        raise ResultError("result is nested too deeply to encode as JSON")
+    if len(encoded) > limit:
+        raise ResultError("result is %d bytes of JSON, above the limit of %d" % (len(encoded), limit))
+    return encoded
+
+
+def user_traceback(exc, code_path):
+    """The traceback from the first frame of user code on: runtime and asyncio frames
+    above it are noise to the user."""
+    tb = exc.__traceback__
+    probe = tb
+    while probe is not None and probe.tb_frame.f_code.co_filename != code_path:
+        probe = probe.tb_next
+    if probe is not None or isinstance(exc, SyntaxError):
+        tb = probe
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+RUNTIME_ERRORS = {FunctionInputError: "InputError", EntryError: "EntryError",
+                  ResultError: "ResultError", CodeError: "CodeError"}
+
+
+def safe_text(produce):
+    # str()/repr() of a user exception runs user code and may itself raise.
+    try:
+        return produce()
+    except BaseException as exc:  # noqa: B036 - anything user code throws
+        return "<unprintable %s>" % type(exc).__name__
+
+
+def error_from_exception(exc, code_path):
+    if type(exc) in RUNTIME_ERRORS:
+        return error_obj(RUNTIME_ERRORS[type(exc)], str(exc))
+    tb = safe_text(lambda: user_traceback(exc, code_path))
+    if isinstance(exc, SystemExit):
+        message = safe_text(lambda: "the function called sys.exit(%r)" % (exc.code,))
+        return error_obj("SystemExit", message, tb)
+    return error_obj(type(exc).__name__, safe_text(lambda: str(exc)), tb)
+
+
+
+def partial_output_data(state, limit):
+    try:
+        return encode_result(state["output_data"], limit) if "output_data" in state else "null"
+    except ResultError:
+        return "null"
+
+
+def parse_input_bytes(raw):
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise FunctionInputError("input is not valid JSON: %s" % exc)
+
