@@ -36,7 +36,7 @@ main(process.argv).then((code) => {
  * every require() of the process.
  */
 function loadBundle() {
-  // Code compiled by vm.Script cannot import() on Node 20; src/external.ts borrows ours.
+  // Code compiled by vm.Script cannot import() on Node 20; src/base/external.ts borrows ours.
   // Bare names resolve from here (bin/) exactly as from dist/: the same node_modules.
   globalThis.__faasctlImport = (specifier) => import(specifier);
   const path = require('path');

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { configPath, readConfigFile, writeConfigFile } from '../config/file.js';
 import { resolveConfig, type Env, type ResolvedConfig } from '../config/resolve.js';
 import type { ConfigFile } from '../config/types.js';
-import { UsageError } from '../core/errors.js';
-import { systemClock, type Clock, type Logger } from '../core/ports.js';
+import { UsageError } from '../base/errors.js';
+import { systemClock, type Clock, type Logger } from '../base/ports.js';
 import type { Database } from '../db/database.js';
 import { waitLine } from './wait-line.js';
 import type { SwarmClient } from '../swarm/client.js';
@@ -137,7 +137,7 @@ export class Context {
    */
   private async awaitPlatformDatabase(db: Database, service: string): Promise<void> {
     const probe = async () => void (await db.query('SELECT 1'));
-    const { isStartingDatabase, waitForRestartedPostgres } = await import('../core/postgres-restart.js');
+    const { isStartingDatabase, waitForRestartedPostgres } = await import('../core/platform/postgres-restart.js');
     try {
       await probe();
     } catch (err) {

@@ -1,14 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FunctionDeps } from '../core/functions.js';
-import type { InvokeDeps } from '../core/invoke.js';
-import type { WarmDeps } from '../core/warm.js';
+import type { FunctionDeps } from '../core/functions/lookup.js';
+import type { InvokeDeps } from '../core/invocations/invoke.js';
+import type { WarmDeps } from '../core/functions/warm-replicas.js';
 import { isSshHost } from '../swarm/connect.js';
 import { HttpReplicaTransport, type Dialer } from '../swarm/replica-http.js';
 import { TunnelSocket } from '../swarm/tunnel-socket.js';
 import { runtimeImageRef } from '../runtime/python.js';
-import { pinnedImage } from '../core/images.js';
+import { pinnedImage } from '../core/platform/images.js';
 import type { Context } from './context.js';
 import { nodeLocalFiles } from './commands/fn/source.js';
 import { failpointFromEnv } from './failpoints.js';

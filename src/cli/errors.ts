@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { EXIT, FaasctlError, UsageError, type ExitCode } from '../core/errors.js';
+import { EXIT, FaasctlError, UsageError, type ExitCode } from '../base/errors.js';
 import type { IO } from './io.js';
 import { jsonForTerminal, terminalSafe } from './terminal-text.js';
 

@@ -1,4 +1,4 @@
-import type { FailPoint } from '../core/invoke.js';
+import type { FailPoint } from '../core/invocations/invoke.js';
 import type { Env } from '../config/resolve.js';
 import type { IO } from './io.js';
 

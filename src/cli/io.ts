@@ -1,7 +1,7 @@
 import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Env } from '../config/resolve.js';
-import { importExternal } from '../external.js';
+import { importExternal } from '../base/external.js';
 import { jsonForTerminal, terminalSafe } from './terminal-text.js';
 
 export interface Streams {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { CommanderError, Help, type Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 
 /**
  * `--json` for what commander answers itself (version, help, a missing subcommand): those

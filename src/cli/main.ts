@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { EXIT } from '../core/errors.js';
+import { EXIT } from '../base/errors.js';
 import { Context } from './context.js';
 import { fromCommander, reportError } from './errors.js';
 import { jsonRequested } from './json-mode.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 import type { Context } from './context.js';
 
 export interface PasswordSource {

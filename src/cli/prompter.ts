@@ -1,6 +1,6 @@
-import { CancelledError, NonInteractiveError } from '../core/errors.js';
+import { CancelledError, NonInteractiveError } from '../base/errors.js';
 import type { IO } from './io.js';
-import { importExternal } from '../external.js';
+import { importExternal } from '../base/external.js';
 
 /** One entry of a select; a string entry is a heading that cannot be picked. */
 export type Choice<T> = { name: string; value: T; description?: string } | string;

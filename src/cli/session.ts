@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { updateContext } from '../config/contexts.js';
 import type { Session } from '../config/types.js';
-import { AuthError } from '../core/errors.js';
-import { authenticate, type Actor, type UserDeps } from '../core/users.js';
+import { AuthError } from '../base/errors.js';
+import { authenticate, type Actor, type UserDeps } from '../core/users/accounts.js';
 import type { Context } from './context.js';
 
 export async function userDeps(ctx: Context): Promise<UserDeps> {

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 
 /**
  * Code, requirements and inputs must be UTF-8 text. Read as 'utf8', a binary file (a zip given as

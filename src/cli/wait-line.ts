@@ -1,12 +1,11 @@
-import type { Spinner } from './io.js';
-import type { Context } from './context.js';
+import type { IO, Spinner } from './io.js';
 
 /**
  * A wait the user did not ask for (an engine that went away, a database still starting):
  * a spinner line on a terminal while it lasts, and the cause under --debug (core logs it).
  * Called with a message to start or update it, with undefined when the wait is over.
  */
-export function waitLine(ctx: Context): (message: string | undefined) => void {
+export function waitLine(ctx: { io: IO }): (message: string | undefined) => void {
   let spinner: Promise<Spinner> | undefined;
   return (message) => {
     if (message === undefined) {

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../base/errors.js';
 import { DEFAULT_CONTEXT, DEFAULT_DOCKER_HOST, type ConfigFile, type ContextEntry } from './types.js';
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;

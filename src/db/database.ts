@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../base/ports.js';
 import { mapPgError } from './errors.js';
-import { importExternal } from '../external.js';
+import { importExternal } from '../base/external.js';
 
 export type Row = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { ConflictError, ConnectionError, FaasctlError } from '../core/errors.js';
+import { ConflictError, ConnectionError, FaasctlError } from '../base/errors.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
 

@@ -1,4 +1,4 @@
-import { NO_PLACEMENT, type Placement } from '../core/placement.js';
+import { NO_PLACEMENT, type Placement } from '../base/placement.js';
 import type { Queryable } from './database.js';
 
 export type FunctionFormat = 'main' | 'madhat';

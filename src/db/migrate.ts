@@ -1,5 +1,5 @@
-import { ConflictError } from '../core/errors.js';
-import { packagePath } from '../paths.js';
+import { ConflictError } from '../base/errors.js';
+import { packagePath } from '../base/paths.js';
 import type { Database, Queryable } from './database.js';
 import { loadMigrations, type Migration } from './migrations.js';
 

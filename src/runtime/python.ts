@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packagePath } from '../paths.js';
-import { importExternal } from '../external.js';
+import { packagePath } from '../base/paths.js';
+import { importExternal } from '../base/external.js';
 
 /** The runtime's build context, shipped with faasctl. */
 export const runtimeDir = (): string => packagePath('runtimes', 'python');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { DockerOptions } from 'dockerode';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../base/errors.js';
 import type { TlsFiles } from '../config/types.js';
 
 export type Transport = 'unix' | 'tcp' | 'tls' | 'ssh';

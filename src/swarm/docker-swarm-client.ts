@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import type { Logger } from '../core/ports.js';
+import type { Logger } from '../base/ports.js';
 import type { TlsFiles } from '../config/types.js';
 import type { ContainerInfo, ContainerRun, ContainerStats, EngineInfo, NamedObject, ServiceInfo, SwarmClient, SwarmNode, SwarmState, SwarmTask } from './client.js';
 import { planConnection } from './connect.js';
@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { SshTunnel } from './ssh-tunnel.js';
 import { TunnelSocket } from './tunnel-socket.js';
 import type { Readable } from 'node:stream';
-import { importExternal } from '../external.js';
+import { importExternal } from '../base/external.js';
 
 /** For ssh:// hosts, `tunnel` is the process's one SSH connection (the caller owns and closes it). */
 export function connectSwarm(host: string, tls: TlsFiles | undefined, log: Logger, tunnel?: SshTunnel): SwarmClient {

@@ -1,4 +1,4 @@
-import { ConflictError, ConnectionError, FaasctlError, NotFoundError } from '../core/errors.js';
+import { ConflictError, ConnectionError, FaasctlError, NotFoundError } from '../base/errors.js';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ReplicaUnreachable, type ReplicaEndpoint, type ReplicaResponse, type ReplicaTransport } from '../core/ports.js';
+import { ReplicaUnreachable, type ReplicaEndpoint, type ReplicaResponse, type ReplicaTransport } from '../base/ports.js';
 
 /** Opens the byte stream to host:port; direct TCP unless a tunnel (ssh) provides one. */
 export type Dialer = (host: string, port: number) => Duplex | undefined;

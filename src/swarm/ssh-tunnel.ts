@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { AuthHandlerMiddleware, ClientChannel, ConnectConfig } from 'ssh2';
-import { ConnectionError, UsageError } from '../core/errors.js';
-import type { Logger } from '../core/ports.js';
+import { ConnectionError, UsageError } from '../base/errors.js';
+import type { Logger } from '../base/ports.js';
 import { checkHostKey, fingerprint, keyTypeOf, knownHostsName, knownKeyTypes, type HostKeyVerdict } from './known-hosts.js';
-import { importExternal } from '../external.js';
+import { importExternal } from '../base/external.js';
 
 /** Where and how to log in; paths are resolved by the caller (config), nothing is read from env here. */
 export interface SshTunnelOptions {

@@ -1,4 +1,4 @@
-import { CancelledError } from '../../src/core/errors.js';
+import { CancelledError } from '../../src/base/errors.js';
 import type { Choice, Prompter } from '../../src/cli/prompter.js';
 
 type Answer = { kind: keyof Prompter; message?: RegExp; answer: unknown } | { kind: keyof Prompter; message?: RegExp; cancel: true };

@@ -4,7 +4,7 @@ import { main } from '../../src/cli/main.js';
 import { connectDatabase, type Database } from '../../src/db/database.js';
 import { applyMigrations, SCHEMA_VERSION } from '../../src/db/migrate.js';
 import { loadMigrations, orderMigrations } from '../../src/db/migrations.js';
-import { packagePath } from '../../src/paths.js';
+import { packagePath } from '../../src/base/paths.js';
 import { createTestContext } from '../helpers/test-context.js';
 import { createTestDatabase, withClient } from '../helpers/test-db.js';
 import { schemaSnapshot } from '../helpers/schema-snapshot.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { hashPassword } from '../../src/core/passwords.js';
+import { hashPassword } from '../../src/core/users/passwords.js';
 import { connectDatabase } from '../../src/db/database.js';
 import { applyMigrations, SCHEMA_VERSION } from '../../src/db/migrate.js';
 import { createTestContext } from '../helpers/test-context.js';

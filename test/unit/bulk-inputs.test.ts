@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { replicaHost } from '../../src/cli/deps.js';
-import { MAX_BULK_INPUTS, parseBulkInputs, parseConcurrency } from '../../src/core/bulk-invoke.js';
-import { UsageError } from '../../src/core/errors.js';
-import { MAX_REPLICAS, MAX_WORKERS, parseReplicas, parseWorkers } from '../../src/core/warm.js';
+import { MAX_BULK_INPUTS, parseBulkInputs, parseConcurrency } from '../../src/core/invocations/bulk-invoke.js';
+import { UsageError } from '../../src/base/errors.js';
+import { MAX_REPLICAS, MAX_WORKERS, parseReplicas, parseWorkers } from '../../src/core/functions/warm-replicas.js';
 
 /** The UsageError a parser throws, for its code and message. */
 function usageError(fn: () => unknown): UsageError {

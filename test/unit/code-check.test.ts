@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkCode, checkFailure } from '../../src/core/code-check.js';
-import { PlatformError, UsageError } from '../../src/core/errors.js';
+import { checkCode, checkFailure } from '../../src/core/functions/code-check.js';
+import { PlatformError, UsageError } from '../../src/base/errors.js';
 import type { ContainerRunSpec } from '../../src/swarm/sandbox.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addContext, listContexts, removeContext, useContext } from '../../src/config/contexts.js';
-import { ConflictError, NotFoundError, UsageError } from '../../src/core/errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../../src/base/errors.js';
 
 describe('contexts', () => {
   it('adds, uses, lists and removes', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { bulkExitCode, bulkNames, runBulk } from '../../src/core/bulk.js';
-import { parseDuration, parseSince } from '../../src/core/durations.js';
-import { ConflictError, UsageError } from '../../src/core/errors.js';
-import { validateFunctionName, validatePassword, validatePrefix, validateUserName } from '../../src/core/names.js';
-import { hashPassword, verifyPassword } from '../../src/core/passwords.js';
+import { bulkExitCode, bulkNames, runBulk } from '../../src/base/bulk.js';
+import { parseDuration, parseSince } from '../../src/base/durations.js';
+import { ConflictError, UsageError } from '../../src/base/errors.js';
+import { validateFunctionName, validatePassword, validatePrefix, validateUserName } from '../../src/base/names.js';
+import { hashPassword, verifyPassword } from '../../src/core/users/passwords.js';
 
 describe('names', () => {
   it('accepts lower-case ASCII names and rejects everything that could break a Docker name or a query', () => {

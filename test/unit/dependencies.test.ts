@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildFailureMessage, dependencyDockerfile, type LocalFiles, NO_PIP_MARKER, parseRequirements, planDependencies, unusedDependencyTags } from '../../src/core/dependencies.js';
-import { UsageError } from '../../src/core/errors.js';
+import { buildFailureMessage, dependencyDockerfile, type LocalFiles, NO_PIP_MARKER, parseRequirements, planDependencies, unusedDependencyTags } from '../../src/core/functions/dependencies.js';
+import { UsageError } from '../../src/base/errors.js';
 
 /** An in-memory file system: path → content; directories are implied by the paths. */
 function memoryFiles(tree: Record<string, string>): LocalFiles {

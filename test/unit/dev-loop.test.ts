@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT, UsageError } from '../../src/core/errors.js';
-import { noFrame } from '../../src/core/local-run.js';
-import { functionSkeleton } from '../../src/core/skeleton.js';
+import { EXIT, UsageError } from '../../src/base/errors.js';
+import { noFrame } from '../../src/core/invocations/local-run.js';
+import { functionSkeleton } from '../../src/core/functions/skeleton.js';
 import { localRunSpec, LOCAL_RUN_COMPONENT } from '../../src/swarm/local-run-spec.js';
 import { buildInvocationServiceSpec, CODE_PATH, INPUT_PATH, RUNTIME_UID } from '../../src/swarm/sandbox.js';
 

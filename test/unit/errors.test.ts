@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reportError } from '../../src/cli/errors.js';
-import { AuthError, ConflictError, ConnectionError, EXIT, NotFoundError, TimeoutError, UsageError } from '../../src/core/errors.js';
+import { AuthError, ConflictError, ConnectionError, EXIT, NotFoundError, TimeoutError, UsageError } from '../../src/base/errors.js';
 import { mapPgError } from '../../src/db/errors.js';
 import { mapDockerError } from '../../src/swarm/errors.js';
 import { createTestContext } from '../helpers/test-context.js';

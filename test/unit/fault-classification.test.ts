@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { engineLostHint, engineLostMessage, ENGINE_GRACE_MS, noteAway, noteBack, type EngineAbsence } from '../../src/core/engine-absence.js';
-import { engineRefusal } from '../../src/core/engine-refusals.js';
-import { ConnectionError, EXIT, NotFoundError } from '../../src/core/errors.js';
-import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocation-output.js';
-import { outcomeOf, ROW_OUTPUT_LIMIT, watchInvocation, type InvocationDeps } from '../../src/core/invocation.js';
-import { noFrame } from '../../src/core/local-run.js';
-import { isStartingDatabase, waitForRestartedPostgres } from '../../src/core/postgres-restart.js';
+import { engineLostHint, engineLostMessage, ENGINE_GRACE_MS, noteAway, noteBack, type EngineAbsence } from '../../src/core/invocations/engine-absence.js';
+import { engineRefusal } from '../../src/swarm/engine-refusals.js';
+import { ConnectionError, EXIT, NotFoundError } from '../../src/base/errors.js';
+import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocations/invocation-output.js';
+import { outcomeOf, ROW_OUTPUT_LIMIT, watchInvocation, type InvocationDeps } from '../../src/core/invocations/invocation.js';
+import { noFrame } from '../../src/core/invocations/local-run.js';
+import { isStartingDatabase, waitForRestartedPostgres } from '../../src/core/platform/postgres-restart.js';
 import { mapDockerError } from '../../src/swarm/errors.js';
 import type { SwarmTask } from '../../src/swarm/client.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
@@ -228,7 +228,7 @@ describe('a task that ended without a frame after the engine went away', () => {
 
 describe('up after an engine restart', () => {
   it('waits for a pending Swarm to come back instead of initialising a second one', async () => {
-    const { ensureSwarm } = await import('../../src/core/up.js');
+    const { ensureSwarm } = await import('../../src/core/platform/up.js');
     const swarm = new FakeSwarm();
     const states = ['pending', 'pending', 'active'];
     swarm.swarmState = async () => ({ localNodeState: states.shift() ?? 'active', isManager: true, nodeId: 'n1' });
@@ -240,7 +240,7 @@ describe('up after an engine restart', () => {
   });
 
   it('gives up on a Swarm that stays pending, with the usual error', async () => {
-    const { ensureSwarm } = await import('../../src/core/up.js');
+    const { ensureSwarm } = await import('../../src/core/platform/up.js');
     const swarm = new FakeSwarm();
     swarm.swarmState = async () => ({ localNodeState: 'pending', isManager: false });
     const t = simulatedTime();
@@ -250,7 +250,7 @@ describe('up after an engine restart', () => {
 
 describe('finishInvocation after the engine went away', () => {
   it('records the row, then waits for the engine to remove the service and input config', async () => {
-    const { finishInvocation } = await import('../../src/core/invocation.js');
+    const { finishInvocation } = await import('../../src/core/invocations/invocation.js');
     const swarm = new FakeSwarm();
     let removals = 0;
     const removed: string[] = [];

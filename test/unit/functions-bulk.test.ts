@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { UsageError } from '../../src/core/errors.js';
-import type { FunctionDeps } from '../../src/core/functions.js';
-import { deployFunctions, rangeLabel, withPrefix } from '../../src/core/functions-bulk.js';
+import { UsageError } from '../../src/base/errors.js';
+import type { FunctionDeps } from '../../src/core/functions/lookup.js';
+import { deployFunctions, rangeLabel, withPrefix } from '../../src/core/functions/bulk-deploy.js';
 import type { NewRequest } from '../../src/db/requests-repo.js';
 import type { Store } from '../../src/db/store.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runDoctor } from '../../src/core/doctor.js';
+import { runDoctor } from '../../src/core/platform/doctor.js';
 import { resolveConfig } from '../../src/config/resolve.js';
-import { UsageError, PlatformError } from '../../src/core/errors.js';
-import { pinnedImage, validateRegistry } from '../../src/core/images.js';
+import { UsageError, PlatformError } from '../../src/base/errors.js';
+import { pinnedImage, validateRegistry } from '../../src/core/platform/images.js';
 import { splitTag } from '../../src/swarm/docker-swarm-client.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocation-output.js';
+import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocations/invocation-output.js';
 import type { LogChunk, LogStream } from '../../src/swarm/log-demux.js';
 
 const NONCE = 'n0nce_Abc-123';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocation-output.js';
-import { nonceOf, outcomeOf, ROW_OUTPUT_LIMIT, type Watched } from '../../src/core/invocation.js';
+import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocations/invocation-output.js';
+import { nonceOf, outcomeOf, ROW_OUTPUT_LIMIT, type Watched } from '../../src/core/invocations/invocation.js';
 import type { SwarmTask } from '../../src/swarm/client.js';
 
 const NONCE = 'abcDEF0123456789';

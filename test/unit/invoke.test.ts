@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import { MAX_INPUT_BYTES, validateInput } from '../../src/core/invoke.js';
+import { UsageError } from '../../src/base/errors.js';
+import { MAX_INPUT_BYTES, validateInput } from '../../src/core/invocations/invoke.js';
 
 /** A JSON string document of exactly `bytes` bytes. */
 const jsonOfBytes = (bytes: number) => `"${'a'.repeat(bytes - 2)}"`;

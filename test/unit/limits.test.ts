@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT, UsageError } from '../../src/core/errors.js';
-import { DEFAULT_LIMITS, formatBytes, formatLimits, parseCpus, parseEnv, parseMemory, parseTimeout, resolveLimits } from '../../src/core/limits.js';
+import { EXIT, UsageError } from '../../src/base/errors.js';
+import { DEFAULT_LIMITS, formatBytes, formatLimits, parseCpus, parseEnv, parseMemory, parseTimeout, resolveLimits } from '../../src/core/functions/limits.js';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { ConnectionError } from '../../src/core/errors.js';
+import { ConnectionError } from '../../src/base/errors.js';
 import { createTestContext } from '../helpers/test-context.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../src/db/migrate.js';
 import { loadMigrations, migrationSha256, orderMigrations, parseMigrationName } from '../../src/db/migrations.js';
-import { packagePath } from '../../src/paths.js';
+import { packagePath } from '../../src/base/paths.js';
 
 const file = (name: string, sql = `-- ${name}\n`) => ({ file: name, sql });
 

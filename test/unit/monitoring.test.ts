@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { sparkline, type FunctionStats, type StatsReport } from '../../src/core/stats.js';
-import { cpuPercent } from '../../src/core/top.js';
-import { renderReport } from '../../src/report/html.js';
+import { sparkline, type FunctionStats, type StatsReport } from '../../src/core/monitoring/stats.js';
+import { cpuPercent } from '../../src/core/monitoring/top.js';
+import { renderReport } from '../../src/cli/report/html.js';
 
 const since = new Date('2026-11-24T00:00:00Z');
 const until = new Date('2026-11-25T00:00:00Z');

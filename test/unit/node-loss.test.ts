@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FRAME_PREFIX } from '../../src/core/invocation-output.js';
-import type { InvocationDeps } from '../../src/core/invocation.js';
-import { MAX_ATTEMPTS } from '../../src/core/node-health.js';
-import { rerunServiceName, watchWithReruns } from '../../src/core/reruns.js';
-import type { ReplicaEndpoint, ReplicaResponse, ReplicaTransport } from '../../src/core/ports.js';
-import { ReplicaRouter } from '../../src/core/replica-router.js';
-import { reconcileInvocation } from '../../src/core/reconcile.js';
+import { FRAME_PREFIX } from '../../src/core/invocations/invocation-output.js';
+import type { InvocationDeps } from '../../src/core/invocations/invocation.js';
+import { MAX_ATTEMPTS } from '../../src/core/invocations/node-health.js';
+import { rerunServiceName, watchWithReruns } from '../../src/core/invocations/reruns.js';
+import type { ReplicaEndpoint, ReplicaResponse, ReplicaTransport } from '../../src/base/ports.js';
+import { ReplicaRouter } from '../../src/core/invocations/replica-router.js';
+import { reconcileInvocation } from '../../src/core/invocations/reconcile.js';
 import type { RequestRow } from '../../src/db/requests-repo.js';
 import type { ServiceSpec } from '../../src/swarm/spec.js';
 import type { SwarmNode, SwarmTask } from '../../src/swarm/client.js';

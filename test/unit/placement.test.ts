@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import { describePlacement, NO_PLACEMENT, parsePlacement, samePlacement, swarmPlacement } from '../../src/core/placement.js';
+import { UsageError } from '../../src/base/errors.js';
+import { describePlacement, parsePlacement, samePlacement, swarmPlacement } from '../../src/core/functions/placement.js';
+import { NO_PLACEMENT } from '../../src/base/placement.js';
 import { buildReplicaServiceSpec } from '../../src/swarm/replica-spec.js';
 import { buildInvocationServiceSpec } from '../../src/swarm/sandbox.js';
 

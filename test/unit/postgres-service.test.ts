@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AuthError, ConflictError, ConnectionError, NotFoundError, TimeoutError } from '../../src/core/errors.js';
-import type { Clock } from '../../src/core/ports.js';
-import { databaseHost, deployPostgres, validatePostgresName, type PostgresDeps } from '../../src/core/postgres-service.js';
+import { AuthError, ConflictError, ConnectionError, NotFoundError, TimeoutError } from '../../src/base/errors.js';
+import type { Clock } from '../../src/base/ports.js';
+import { databaseHost, deployPostgres, validatePostgresName, type PostgresDeps } from '../../src/core/platform/postgres-service.js';
 import type { SwarmTask } from '../../src/swarm/client.js';
 import type { ServiceSpec } from '../../src/swarm/spec.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PlatformError, TimeoutError } from '../../src/core/errors.js';
-import { ReplicaUnreachable, type ReplicaEndpoint, type ReplicaResponse, type ReplicaTransport } from '../../src/core/ports.js';
-import { ReplicaRouter } from '../../src/core/replica-router.js';
+import { PlatformError, TimeoutError } from '../../src/base/errors.js';
+import { ReplicaUnreachable, type ReplicaEndpoint, type ReplicaResponse, type ReplicaTransport } from '../../src/base/ports.js';
+import { ReplicaRouter } from '../../src/core/invocations/replica-router.js';
 
 const A: ReplicaEndpoint = { taskId: 'task-a', nodeId: 'node-1', host: '10.0.0.1', port: 30001 };
 const B: ReplicaEndpoint = { taskId: 'task-b', nodeId: 'node-2', host: '10.0.0.2', port: 30002 };

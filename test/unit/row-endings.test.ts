@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Store } from '../../src/db/store.js';
-import { holdLease } from '../../src/core/lease.js';
-import { anySignal } from '../../src/core/signals.js';
+import { holdLease } from '../../src/core/requests/lease.js';
+import { anySignal } from '../../src/base/signals.js';
 import {
   abandonedBulkMessage,
   abandonedWarmMessage,
@@ -13,9 +13,9 @@ import {
   START_ALLOWANCE_MS,
   stoppedBulkMessage,
   WARM_ALLOWANCE_MS,
-} from '../../src/core/deadlines.js';
-import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocation-output.js';
-import { ROW_OUTPUT_LIMIT, runFigures } from '../../src/core/invocation.js';
+} from '../../src/core/requests/deadlines.js';
+import { FRAME_PREFIX, InvocationOutput, type Frame } from '../../src/core/invocations/invocation-output.js';
+import { ROW_OUTPUT_LIMIT, runFigures } from '../../src/core/invocations/invocation.js';
 import type { SwarmTask } from '../../src/swarm/client.js';
 
 describe('deadlines of open rows', () => {

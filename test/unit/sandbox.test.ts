@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nonceOf } from '../../src/core/invocation.js';
+import { nonceOf } from '../../src/core/invocations/invocation.js';
 import {
   buildInvocationServiceSpec,
   checkContainerSpec,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/core/errors.js';
+import { EXIT } from '../../src/base/errors.js';
 import { firstNonTextByte, textOf } from '../../src/cli/text-input.js';
 
 describe('firstNonTextByte', () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { doctorExitCode, runDoctor, type Check } from '../../core/doctor.js';
+import { doctorExitCode, runDoctor, type Check } from '../../core/platform/doctor.js';
 import { SCHEMA_VERSION } from '../../db/migrate.js';
 import { runtimeImageRef } from '../../runtime/python.js';
 import type { Context } from '../context.js';

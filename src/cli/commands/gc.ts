@@ -8,7 +8,7 @@ export function registerGc(program: Command, ctx: Context): void {
     .option('--dry-run', 'only count what would be removed')
     .addHelpText('after', '\nRunning invocations are never touched. Safe to run at any time, e.g. from cron.\n\nExamples:\n  faasctl gc --dry-run\n  faasctl gc --json')
     .action(async (opts: { dryRun?: boolean }) => {
-      const { collectGarbage } = await import('../../core/gc.js');
+      const { collectGarbage } = await import('../../core/platform/gc.js');
       const { functionDeps } = await import('../deps.js');
       const report = await collectGarbage(await functionDeps(ctx), { dryRun: Boolean(opts.dryRun) });
       if (ctx.io.options.json) return ctx.io.json(report);

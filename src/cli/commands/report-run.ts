@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
-import { parseSince } from '../../core/durations.js';
-import { UsageError } from '../../core/errors.js';
-import { invocationStats } from '../../core/stats.js';
-import { renderReport } from '../../report/html.js';
+import { parseSince } from '../../base/durations.js';
+import { UsageError } from '../../base/errors.js';
+import { invocationStats } from '../../core/monitoring/stats.js';
+import { renderReport } from '../report/html.js';
 import type { Context } from '../context.js';
 import { requireActor } from '../session.js';
 

@@ -1,6 +1,6 @@
-import { parseSince } from '../../core/durations.js';
-import { formatBytes } from '../../core/limits.js';
-import { invocationStats, sparkline } from '../../core/stats.js';
+import { parseSince } from '../../base/durations.js';
+import { formatBytes } from '../../core/functions/limits.js';
+import { invocationStats, sparkline } from '../../core/monitoring/stats.js';
 import type { Context } from '../context.js';
 import { requireActor } from '../session.js';
 

@@ -1,6 +1,6 @@
-import { NonInteractiveError, UsageError } from '../../core/errors.js';
-import { formatBytes } from '../../core/limits.js';
-import { sampleTop, type TopSnapshot } from '../../core/top.js';
+import { NonInteractiveError, UsageError } from '../../base/errors.js';
+import { formatBytes } from '../../core/functions/limits.js';
+import { sampleTop, type TopSnapshot } from '../../core/monitoring/top.js';
 import type { Context } from '../context.js';
 import { functionDeps } from '../deps.js';
 

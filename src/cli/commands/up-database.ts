@@ -1,13 +1,13 @@
 import { updateContext } from '../../config/contexts.js';
-import { AuthError, UsageError } from '../../core/errors.js';
-import type { Logger } from '../../core/ports.js';
-import { databaseHost, DEFAULT_POSTGRES_IMAGE, validatePostgresName } from '../../core/postgres-service.js';
-import { ensureDatabase, type UpStep } from '../../core/up.js';
+import { AuthError, UsageError } from '../../base/errors.js';
+import type { Logger } from '../../base/ports.js';
+import { databaseHost, DEFAULT_POSTGRES_IMAGE, validatePostgresName } from '../../core/platform/postgres-service.js';
+import { ensureDatabase, type UpStep } from '../../core/platform/up.js';
 import type { SwarmClient } from '../../swarm/client.js';
 import { COMPONENT_LABEL } from '../../swarm/spec.js';
 import type { DatabaseDialer } from '../../db/database.js';
 import type { Context } from '../context.js';
-import { importExternal } from '../../external.js';
+import { importExternal } from '../../base/external.js';
 
 /** The `up` flags about the database faasctl deploys when none is configured. */
 export interface PostgresFlags {

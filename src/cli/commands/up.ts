@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { applyMigrations } from '../../db/migrate.js';
-import { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from '../../core/postgres-service.js';
-import { ensureRuntimeImage, ensureSwarm, type UpStep } from '../../core/up.js';
-import { validateRegistry } from '../../core/images.js';
+import { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from '../../core/platform/postgres-service.js';
+import { ensureRuntimeImage, ensureSwarm, type UpStep } from '../../core/platform/up.js';
+import { validateRegistry } from '../../core/platform/images.js';
 import { updateContext } from '../../config/contexts.js';
 import { runtimeDir, runtimeImageRef } from '../../runtime/python.js';
 import type { Context } from '../context.js';

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../../context.js';
-
-export interface LoginOptions {
-  passwordStdin?: boolean;
-  ttl: string;
-}
+import type { LoginOptions } from './options.js';
 
 export function registerAuth(program: Command, ctx: Context): void {
   program

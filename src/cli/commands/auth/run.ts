@@ -1,10 +1,10 @@
-import { parseDuration } from '../../../core/durations.js';
-import { UsageError } from '../../../core/errors.js';
-import { login, logout } from '../../../core/users.js';
+import { parseDuration } from '../../../base/durations.js';
+import { UsageError } from '../../../base/errors.js';
+import { login, logout } from '../../../core/users/accounts.js';
 import type { Context } from '../../context.js';
 import { readPassword } from '../../password-input.js';
 import { currentSession, requireActor, saveSession, userDeps } from '../../session.js';
-import type { LoginOptions } from './index.js';
+import type { LoginOptions } from './options.js';
 
 export async function runLogin(ctx: Context, user: string, opts: LoginOptions): Promise<void> {
   const ttlHours = parseDuration(opts.ttl, '--ttl') / 3_600_000;

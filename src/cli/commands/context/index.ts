@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { addContext, listContexts, removeContext, useContext, validateDatabaseUrl, validateHostUrl } from '../../../config/contexts.js';
 import { redactUrl } from '../../../config/resolve.js';
 import type { ContextEntry } from '../../../config/types.js';
-import { UsageError } from '../../../core/errors.js';
+import { UsageError } from '../../../base/errors.js';
 import type { Context } from '../../context.js';
 
 interface AddOptions {

@@ -1,34 +1,19 @@
-import { placementFlags } from './index.js';
-import type { PlacementFlags } from '../../../core/placement.js';
-import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../core/bulk.js';
-import { UsageError } from '../../../core/errors.js';
-import { deleteFunction, type Deployed } from '../../../core/functions.js';
-import { deployFunctions, functionsWithPrefix, updateFunctions, type BulkPublished } from '../../../core/functions-bulk.js';
-import { validatePrefix } from '../../../core/names.js';
-import { rollWarm } from '../../../core/warm.js';
+import { placementFlags } from './options.js';
+import type { PlacementFlags } from '../../../core/functions/placement.js';
+import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../base/bulk.js';
+import { UsageError } from '../../../base/errors.js';
+import { deleteFunction, type Deployed } from '../../../core/functions/functions.js';
+import { deployFunctions, functionsWithPrefix, updateFunctions, type BulkPublished } from '../../../core/functions/bulk-deploy.js';
+import { validatePrefix } from '../../../base/names.js';
+import { rollWarm } from '../../../core/functions/warm-replicas.js';
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { progressReporter } from '../../progress.js';
 import { requireActor } from '../../session.js';
 import { terminalSafe } from '../../terminal-text.js';
-import type { DeployOptions, LimitOptions } from './index.js';
+import type { LimitOptions } from './options.js';
 import { readFunctionSource } from './source.js';
-
-export interface BulkDeployOptions extends DeployOptions {
-  /** Create this many functions, PREFIX1..PREFIXN. */
-  bulk?: string;
-  prefix?: string;
-}
-
-export interface BulkUpdateOptions extends LimitOptions {
-  /** Update every function whose name starts with this; the argument is then the FILE. */
-  prefix?: string;
-}
-
-export interface FnDeleteOptions {
-  prefix?: string;
-  yes?: boolean;
-}
+import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './options.js';
 
 /** Parallel writes: the pool holds 4 connections. */
 const CONCURRENCY = 4;

@@ -1,27 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { ConflictError, EXIT, UsageError } from '../../../core/errors.js';
-import type { Outcome } from '../../../core/invocation.js';
-import { runLocally } from '../../../core/local-run.js';
-import { functionSkeleton } from '../../../core/skeleton.js';
+import { ConflictError, EXIT, UsageError } from '../../../base/errors.js';
+import type { Outcome } from '../../../core/invocations/invocation.js';
+import { runLocally } from '../../../core/invocations/local-run.js';
+import { functionSkeleton } from '../../../core/functions/skeleton.js';
 import { runtimeImageRef } from '../../../runtime/python.js';
 import type { Context } from '../../context.js';
 import { withInterrupt } from '../../deps.js';
-import type { LimitOptions } from './index.js';
 import { nodeLocalFiles, readFunctionSource } from './source.js';
 import { printOutcome, readInput } from './invoke.js';
-
-/** `fn new NAME [--dir D]` */
-export interface FnNewOptions {
-  dir?: string;
-}
-
-/** `fn run FILE`: deploy's limits and env, invoke's input flags. */
-export interface FnRunOptions extends LimitOptions {
-  data?: string;
-  dataFile?: string;
-}
+import type { FnNewOptions, FnRunOptions } from './options.js';
 
 export async function runNew(ctx: Context, name: string, opts: FnNewOptions): Promise<void> {
   const s = functionSkeleton(name);

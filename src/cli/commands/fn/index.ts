@@ -1,45 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { Context } from '../../context.js';
-import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './bulk.js';
-import type { FnNewOptions, FnRunOptions } from './dev.js';
-import type { PlacementFlags } from '../../../core/placement.js';
-
-export interface LimitOptions {
-  memory?: string;
-  cpus?: string;
-  timeout?: string;
-  env?: string[];
-  /** Secret names: mounted as /run/secrets/NAME (`-NAME` removes one on update). */
-  secret?: string[];
-  entry?: string;
-  /** requirements.txt to install into the function's image (a directory's own is found by itself). */
-  requirements?: string;
-  pipIndexUrl?: string;
-  /** Swarm placement, passed through (`fn deploy|update` only). */
-  constraint?: string[];
-  placementPref?: string[];
-  /** false with --no-placement (commander's negation). */
-  placement?: boolean;
-}
-
-export function placementFlags(opts: LimitOptions): PlacementFlags {
-  return { constraint: opts.constraint, placementPref: opts.placementPref, noPlacement: opts.placement === false };
-}
-
-export interface DeployOptions extends LimitOptions {
-  name?: string;
-  warm?: string;
-  workers?: string;
-}
-
-export interface InvokeOptions {
-  data?: string;
-  dataFile?: string;
-  async?: boolean;
-  cold?: boolean;
-  bulk?: string;
-  concurrency?: string;
-}
+import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions, FnNewOptions, FnRunOptions, InvokeOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { invokeBulk, parseBulkInputs, parseConcurrency, type BulkAnswer, type BulkRun } from '../../../core/bulk-invoke.js';
-import { UsageError } from '../../../core/errors.js';
+import { invokeBulk, parseBulkInputs, parseConcurrency, type BulkAnswer, type BulkRun } from '../../../core/invocations/bulk-invoke.js';
+import { UsageError } from '../../../base/errors.js';
 import type { Context } from '../../context.js';
 import { jsonForTerminal } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
-import type { InvokeOptions } from './index.js';
+import type { InvokeOptions } from './options.js';
 import { announceRequest } from './invoke.js';
-import { anySignal } from '../../../core/signals.js';
+import { anySignal } from '../../../base/signals.js';
 
 const BAR_WIDTH = 24;
 const PROGRESS_EVERY_MS = 100;

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { ConnectionError, EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode } from '../../../core/errors.js';
-import type { Outcome } from '../../../core/invocation.js';
-import { invokeFunction } from '../../../core/invoke.js';
+import { ConnectionError, EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode } from '../../../base/errors.js';
+import type { Outcome } from '../../../core/invocations/invocation.js';
+import { invokeFunction } from '../../../core/invocations/invoke.js';
 import type { Context } from '../../context.js';
 import { jsonForTerminal } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { waitLine } from '../../wait-line.js';
-import type { InvokeOptions } from './index.js';
+import type { InvokeOptions } from './options.js';
 
 export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
   const input = await readInput(ctx, opts);

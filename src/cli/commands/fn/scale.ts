@@ -1,4 +1,4 @@
-import { parseReplicas, parseWorkers, scaleFunction } from '../../../core/warm.js';
+import { parseReplicas, parseWorkers, scaleFunction } from '../../../core/functions/warm-replicas.js';
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';

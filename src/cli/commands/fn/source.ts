@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { DependencyInput, LocalFiles } from '../../../core/dependencies.js';
-import { UsageError } from '../../../core/errors.js';
+import type { DependencyInput, LocalFiles } from '../../../core/functions/dependencies.js';
+import { UsageError } from '../../../base/errors.js';
 import { textOf } from '../../text-input.js';
 
 /** What `fn deploy|update|run PATH` names: a Python file, or a directory holding one (and maybe requirements.txt). */

@@ -1,5 +1,5 @@
-import { isOpen, reconcileInvocation } from '../../../core/reconcile.js';
-import { listRequests } from '../../../core/requests.js';
+import { isOpen, reconcileInvocation } from '../../../core/invocations/reconcile.js';
+import { listRequests } from '../../../core/requests/requests.js';
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';

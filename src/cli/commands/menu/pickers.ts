@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
-import { listFunctions } from '../../../core/functions.js';
-import { NotFoundError, UsageError } from '../../../core/errors.js';
-import { listRequests } from '../../../core/requests.js';
+import { listFunctions } from '../../../core/functions/functions.js';
+import { NotFoundError, UsageError } from '../../../base/errors.js';
+import { listRequests } from '../../../core/requests/requests.js';
 import type { Context } from '../../context.js';
 import { requireActor } from '../../session.js';
 import { textOf } from '../../text-input.js';

@@ -1,4 +1,4 @@
-import { CancelledError, NonInteractiveError } from '../../../core/errors.js';
+import { CancelledError, NonInteractiveError } from '../../../base/errors.js';
 import type { Context } from '../../context.js';
 import { reportError } from '../../errors.js';
 import { refuseJson } from '../../json-mode.js';

@@ -1,12 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../../context.js';
-
-export interface RequestListOptions {
-  type?: string;
-  status?: string;
-  since?: string;
-  limit: string;
-}
+import type { RequestListOptions } from './options.js';
 
 export function registerRequest(program: Command, ctx: Context): void {
   const request = program.command('request').description('the request log: every operation you ran, with status and result');

@@ -1,18 +1,18 @@
-import { parseDuration, parseSince } from '../../../core/durations.js';
-import { EXIT, UsageError } from '../../../core/errors.js';
-import type { Outcome } from '../../../core/invocation.js';
-import { isOpen, reconcileInvocation } from '../../../core/reconcile.js';
-import { listRequests, showRequest } from '../../../core/requests.js';
-import { closeExpiredRequests } from '../../../core/expired-requests.js';
-import { isOpenColdJob, LIST_RECONCILE_MAX, reconcileListed } from '../../../core/listed-requests.js';
-import { waitForRow } from '../../../core/request-wait.js';
+import { parseDuration, parseSince } from '../../../base/durations.js';
+import { EXIT, UsageError } from '../../../base/errors.js';
+import type { Outcome } from '../../../core/invocations/invocation.js';
+import { isOpen, reconcileInvocation } from '../../../core/invocations/reconcile.js';
+import { listRequests, showRequest } from '../../../core/requests/requests.js';
+import { closeExpiredRequests } from '../../../core/invocations/expired-requests.js';
+import { isOpenColdJob, LIST_RECONCILE_MAX, reconcileListed } from '../../../core/invocations/listed-requests.js';
+import { waitForRow } from '../../../core/invocations/request-wait.js';
 import type { RequestRow } from '../../../db/requests-repo.js';
 import type { Context } from '../../context.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { printOutcome } from '../fn/invoke.js';
 import { jsonForTerminal, terminalSafe } from '../../terminal-text.js';
-import type { RequestListOptions } from './index.js';
+import type { RequestListOptions } from './options.js';
 
 const ITEM_PAGE = 5000;
 

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../../context.js';
-
-export interface SecretCreateOptions {
-  /** Read the value from this file instead of stdin. */
-  fromFile?: string;
-}
+import type { SecretCreateOptions } from './options.js';
 
 export function registerSecret(program: Command, ctx: Context): void {
   const secret = program.command('secret').description('your secrets: values functions read from /run/secrets/NAME');

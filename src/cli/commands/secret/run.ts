@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../../../core/errors.js';
-import { createSecret, listSecrets, removeSecret } from '../../../core/secrets.js';
-import { validateSecretName } from '../../../core/names.js';
+import { UsageError } from '../../../base/errors.js';
+import { createSecret, listSecrets, removeSecret } from '../../../core/functions/secrets.js';
+import { validateSecretName } from '../../../base/names.js';
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
-import type { SecretCreateOptions } from './index.js';
+import type { SecretCreateOptions } from './options.js';
 
 export async function runSecretCreate(ctx: Context, name: string, opts: SecretCreateOptions): Promise<void> {
   validateSecretName(name); // before reading anything: a typo should not cost the user a paste

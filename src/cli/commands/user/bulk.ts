@@ -1,12 +1,12 @@
-import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../core/bulk.js';
-import { UsageError } from '../../../core/errors.js';
-import { validatePrefix } from '../../../core/names.js';
-import { createUser, deleteUser, updateUser } from '../../../core/users.js';
+import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../base/bulk.js';
+import { UsageError } from '../../../base/errors.js';
+import { validatePrefix } from '../../../base/names.js';
+import { createUser, deleteUser, updateUser } from '../../../core/users/accounts.js';
 import type { Context } from '../../context.js';
 import { readNewPassword } from '../../password-input.js';
 import { progressReporter } from '../../progress.js';
 import { userDeps } from '../../session.js';
-import type { UserCreateOptions, UserDeleteOptions, UserUpdateOptions } from './index.js';
+import type { UserCreateOptions, UserDeleteOptions, UserUpdateOptions } from './options.js';
 
 export async function runBulkCreate(ctx: Context, name: string | undefined, opts: UserCreateOptions): Promise<void> {
   if (name) throw new UsageError('give either a NAME or --bulk N --prefix P, not both');

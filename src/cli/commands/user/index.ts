@@ -1,28 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { Context } from '../../context.js';
-
-export interface UserCreateOptions {
-  passwordStdin?: boolean;
-  bulk?: string;
-  prefix?: string;
-  concurrency: string;
-}
-
-export interface UserUpdateOptions {
-  name?: string;
-  /** Bulk: every user whose name starts with this. */
-  prefix?: string;
-  /** Bulk: renames P1..PN to Q1..QN. */
-  newPrefix?: string;
-  password?: boolean;
-  passwordStdin?: boolean;
-}
-
-export interface UserDeleteOptions {
-  force?: boolean;
-  yes?: boolean;
-  prefix?: string;
-}
+import type { UserCreateOptions, UserDeleteOptions, UserUpdateOptions } from './options.js';
 
 export function registerUser(program: Command, ctx: Context): void {
   const user = program.command('user').description('faasctl user accounts');

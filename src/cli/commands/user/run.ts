@@ -1,9 +1,9 @@
-import { UsageError } from '../../../core/errors.js';
-import { createUser, deleteUser, findUser, updateUser } from '../../../core/users.js';
+import { UsageError } from '../../../base/errors.js';
+import { createUser, deleteUser, findUser, updateUser } from '../../../core/users/accounts.js';
 import type { Context } from '../../context.js';
 import { readNewPassword } from '../../password-input.js';
 import { requireActor, saveSession, currentSession, userDeps } from '../../session.js';
-import type { UserCreateOptions, UserDeleteOptions, UserUpdateOptions } from './index.js';
+import type { UserCreateOptions, UserDeleteOptions, UserUpdateOptions } from './options.js';
 
 export async function runCreate(ctx: Context, name: string | undefined, opts: UserCreateOptions): Promise<void> {
   if (!name) throw new UsageError('user create needs a NAME (or --bulk N --prefix P)', { hint: 'faasctl user create alice' });

@@ -1,0 +1,67 @@
+import type { PlacementFlags } from '../../../core/functions/placement.js';
+
+/** The parsed flags of the fn commands: their own file, so index.ts (registration) and the run files never import each other. */
+
+export interface LimitOptions {
+  memory?: string;
+  cpus?: string;
+  timeout?: string;
+  env?: string[];
+  /** Secret names: mounted as /run/secrets/NAME (`-NAME` removes one on update). */
+  secret?: string[];
+  entry?: string;
+  /** requirements.txt to install into the function's image (a directory's own is found by itself). */
+  requirements?: string;
+  pipIndexUrl?: string;
+  /** Swarm placement, passed through (`fn deploy|update` only). */
+  constraint?: string[];
+  placementPref?: string[];
+  /** false with --no-placement (commander's negation). */
+  placement?: boolean;
+}
+
+export interface DeployOptions extends LimitOptions {
+  name?: string;
+  warm?: string;
+  workers?: string;
+}
+
+export interface InvokeOptions {
+  data?: string;
+  dataFile?: string;
+  async?: boolean;
+  cold?: boolean;
+  bulk?: string;
+  concurrency?: string;
+}
+
+export interface BulkDeployOptions extends DeployOptions {
+  /** Create this many functions, PREFIX1..PREFIXN. */
+  bulk?: string;
+  prefix?: string;
+}
+
+export interface BulkUpdateOptions extends LimitOptions {
+  /** Update every function whose name starts with this; the argument is then the FILE. */
+  prefix?: string;
+}
+
+export interface FnDeleteOptions {
+  prefix?: string;
+  yes?: boolean;
+}
+
+/** `fn new NAME [--dir D]` */
+export interface FnNewOptions {
+  dir?: string;
+}
+
+/** `fn run FILE`: deploy's limits and env, invoke's input flags. */
+export interface FnRunOptions extends LimitOptions {
+  data?: string;
+  dataFile?: string;
+}
+
+export function placementFlags(opts: LimitOptions): PlacementFlags {
+  return { constraint: opts.constraint, placementPref: opts.placementPref, noPlacement: opts.placement === false };
+}

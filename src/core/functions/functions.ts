@@ -1,0 +1,304 @@
+import type { CurrentFunction, FunctionSummary, Limits, VersionRow } from '../../db/functions-repo.js';
+import type { RequestRow } from '../../db/requests-repo.js';
+import type { Store } from '../../db/store.js';
+import { checkCode, type CheckPassed } from './code-check.js';
+import { type DependencyInput, NO_DEPS, prepareDependencies, type PreparedDeps, versionImage } from './dependencies.js';
+import { ConflictError, NotFoundError, UsageError } from '../../base/errors.js';
+import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
+import { validateFunctionName } from '../../base/names.js';
+import { applySecretFlags, parseSecretNames, requireSecrets } from './secrets.js';
+import type { Actor } from '../users/accounts.js';
+import { makeCold } from './warm-replicas.js';
+import { functionNotFound, requireFunction, type FunctionDeps } from './lookup.js';
+import { ensureCodeConfig, MAX_CODE_BYTES, removeUnusedCodeConfigs } from './code-configs.js';
+import { parsePlacement, samePlacement, type PlacementFlags } from './placement.js';
+import { NO_PLACEMENT, type Placement } from '../../base/placement.js';
+
+/** `undefined`: no change (update keeps the current ones); `null`: none (a directory without requirements.txt). */
+type DependenciesFlag = DependencyInput | null | undefined;
+
+export interface DeployInput extends LimitFlags {
+  name: string;
+  code: string;
+  /** Shown in syntax errors: the file the user gave. */
+  filename: string;
+  entry?: string;
+  env?: string[];
+  /** Names of the user's secrets to mount (`fn deploy --secret NAME`). */
+  secrets?: string[];
+  dependencies?: DependenciesFlag;
+  placement?: PlacementFlags;
+}
+
+export interface Deployed {
+  id: string;
+  name: string;
+  version: number;
+  sha256: string;
+  format: CheckPassed['format'];
+  entry: string;
+  limits: Limits;
+  env: Record<string, string>;
+  secrets: string[];
+  placement: Placement;
+  warnings: CheckPassed['warnings'];
+  requestId: string;
+  /** The dependency image the version runs in (null: the runtime image). */
+  image: string | null;
+  /** Whether that image existed already (no build); null without dependencies. */
+  reused: boolean | null;
+  /** False when the code is identical to the current version's: no new version was made. */
+  changed: boolean;
+}
+
+/** `checked`: code already checked (and its config published) for a bulk deploy, so it is not checked again. */
+export async function deployFunction(deps: FunctionDeps, actor: Actor, input: DeployInput, checked?: CheckedCode): Promise<Deployed> {
+  const name = validateFunctionName(input.name);
+  const limits = resolveLimits(input);
+  const env = parseEnv(input.env);
+  const secrets = parseSecretNames(input.secrets);
+  const placement = parsePlacement(input.placement ?? {}) ?? NO_PLACEMENT;
+  if (await deps.store.functions.current(actor.id, name)) throw nameTaken(name);
+  await requireSecrets(deps.store, actor.id, secrets);
+  return publish(deps, actor, { ...input, name, limits, env, secrets, placement, type: 'fn.deploy' }, checked, async (tx, version) => {
+    await tx.functions.insert({ id: version.functionId, userId: actor.id, name });
+    return 1;
+  });
+}
+
+export interface UpdateInput extends LimitFlags {
+  name: string;
+  /** New code, or undefined to keep the current code and change only limits, entry or env. */
+  code?: string;
+  filename?: string;
+  entry?: string;
+  env?: string[];
+  /** `NAME` adds a secret, `-NAME` removes one; none keeps the current set. */
+  secrets?: string[];
+  dependencies?: DependenciesFlag;
+  /** None given: the current version's placement is kept. */
+  placement?: PlacementFlags;
+}
+
+/** A new immutable version; flags not given keep the current version's values. `checked` as for deployFunction. */
+export async function updateFunction(deps: FunctionDeps, actor: Actor, input: UpdateInput, checked?: CheckedCode): Promise<Deployed> {
+  const fn = await requireFunction(deps.store, actor, input.name);
+  const cur = fn.current;
+  const limits = resolveLimits(input, cur);
+  const env = parseEnv(input.env, cur.env);
+  const secrets = applySecretFlags(input.secrets, cur.secrets);
+  const placement = parsePlacement(input.placement ?? {}) ?? cur.placement ?? NO_PLACEMENT;
+  const code = checked?.code ?? input.code ?? cur.code;
+  const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
+  // New requirements build (or reuse) their image first: an identical one leaves the version unchanged.
+  const prepared = checked?.deps ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
+  const unchanged = code === cur.code && entry === cur.entry && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env) && secrets.join() === [...(cur.secrets ?? [])].sort().join() && prepared.image === (cur.image ?? null) && samePlacement(placement, cur.placement);
+  if (unchanged) {
+    return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, secrets, placement, warnings: [], requestId: '', image: prepared.image, reused: prepared.reused, changed: false };
+  }
+  await requireSecrets(deps.store, actor.id, secrets);
+  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared }, checked, async (tx) => {
+    const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
+    if (!locked) throw functionNotFound(fn.name);
+    const next = (await tx.functions.maxVersion(fn.id)) + 1;
+    await tx.functions.setCurrent(fn.id, next);
+    return next;
+  });
+}
+
+interface PublishInput {
+  name: string;
+  code: string;
+  filename: string;
+  entry?: string;
+  limits: Limits;
+  env: Record<string, string>;
+  secrets: string[];
+  placement: Placement;
+  type: 'fn.deploy' | 'fn.update';
+  functionId?: string;
+  dependencies?: DependenciesFlag;
+  /** Dependencies already settled (update): not prepared again. */
+  prepared?: PreparedDeps;
+}
+
+type Repos = Parameters<Parameters<Store['transaction']>[0]>[0];
+
+/** Code that passed the syntax check: it can be stored under any number of names without another check. */
+export interface CheckedCode {
+  code: string;
+  bytes: number;
+  sha256: string;
+  format: CheckPassed['format'];
+  entry: string;
+  warnings: CheckPassed['warnings'];
+  /** The image it was checked in, when dependencies were given (or settled); absent: unchanged. */
+  deps?: PreparedDeps;
+}
+
+/** What a rejected check records in its request row. */
+export interface CheckRecord {
+  requestId: string;
+  started: Date;
+  type: PublishInput['type'];
+  params: Record<string, unknown>;
+  functionId?: string;
+  functionName?: string;
+}
+
+/**
+ * Check → publish the code as a config → record, in that order: a syntax error stores
+ * nothing but its request row, and a failed write removes a config no version needs.
+ */
+async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, checked: CheckedCode | undefined, claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>): Promise<Deployed> {
+  const started = deps.clock.now();
+  const requestId = deps.newId();
+  const record = { requestId, started, type: input.type, params: { name: input.name, bytes: Buffer.byteLength(input.code) }, functionId: input.functionId, functionName: input.name };
+  const source = checked ? { ...checked, deps: input.prepared ?? checked.deps } : await checkFunctionCode(deps, actor, input, record);
+  deps.progress('publishing the code…');
+  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.code);
+  try {
+    return await recordVersion(deps, actor, source, { ...input, functionId: input.functionId ?? deps.newId() }, { requestId, started }, claimVersion);
+  } catch (err) {
+    if (created) await removeUnusedCodeConfigs(deps, [source.sha256]);
+    throw err instanceof ConflictError ? nameTaken(input.name) : err;
+  }
+}
+
+/**
+ * The size limits, the dependency image (built or reused; its failure stores nothing), then
+ * CPython's compiler in the image the version will run in; a rejected check is recorded as `record` says.
+ */
+export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input: { code: string; filename: string; entry?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps }, record: CheckRecord): Promise<CheckedCode> {
+  const bytes = Buffer.byteLength(input.code);
+  if (bytes === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
+  if (bytes > MAX_CODE_BYTES) throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
+  const prepared = input.prepared ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : undefined);
+  const image = await versionImage(deps, prepared ?? {});
+  deps.progress('checking the code…');
+  try {
+    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() });
+    return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked, ...(prepared ? { deps: prepared } : {}) };
+  } catch (err) {
+    if (err instanceof UsageError) await recordRejected(deps, actor, record, err);
+    throw err;
+  }
+}
+
+async function prepare(deps: FunctionDeps, dependencies: DependencyInput): Promise<PreparedDeps> {
+  if (!deps.files) throw new Error('dependencies need FunctionDeps.files');
+  return prepareDependencies({ ...deps, files: deps.files }, dependencies, deps.registry, await deps.store.meta.installationId());
+}
+
+/**
+ * One version of checked code, whose config already exists, in one transaction with its
+ * request row; `claimVersion` inserts or locks the function and answers the version number.
+ */
+async function recordVersion(
+  deps: Pick<FunctionDeps, 'store' | 'clock'>,
+  actor: Actor,
+  source: CheckedCode,
+  target: { name: string; functionId: string; limits: Limits; env: Record<string, string>; secrets: string[]; placement: Placement; type: PublishInput['type'] },
+  request: { requestId: string; started: Date },
+  claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>,
+): Promise<Deployed> {
+  const { functionId, name, limits, env, secrets, placement } = target;
+  const { sha256, entry, format, bytes } = source;
+  const { image, requirements, reused } = source.deps ?? NO_DEPS;
+  const version = await deps.store.transaction(async (tx) => {
+    // Locked until commit, so a concurrent `secret rm` cannot slip between check and insert.
+    await requireSecrets(tx, actor.id, secrets, true);
+    const v = await claimVersion(tx, { functionId });
+    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env, secrets, image, requirements, placement });
+    await tx.requests.insert({ ...finished(deps, request.requestId, request.started), userId: actor.id, type: target.type, params: { name, version: v, sha256, bytes, entry, format, ...(secrets.length ? { secrets } : {}), ...(image ? { image } : {}), ...(placement.constraints.length || placement.spread.length ? { placement } : {}) }, functionId, functionName: name, functionVersion: v });
+    return v;
+  });
+  return { id: functionId, name, version, sha256, format, entry, limits, env, secrets, placement, warnings: source.warnings, requestId: request.requestId, image, reused, changed: true };
+}
+
+/** The old system stored compile errors as the request's result; so does faasctl. */
+async function recordRejected(deps: FunctionDeps, actor: Actor, record: CheckRecord, err: UsageError): Promise<void> {
+  const end = deps.clock.now();
+  await deps.store.requests.insert({
+    id: record.requestId,
+    userId: actor.id,
+    type: record.type,
+    status: 'developer_error',
+    params: record.params,
+    error: [err.message, err.detail].filter(Boolean).join('\n'),
+    startedAt: record.started,
+    finishedAt: end,
+    durationMs: end.getTime() - record.started.getTime(),
+    functionId: record.functionId,
+    functionName: record.functionName,
+  });
+}
+
+export async function listFunctions(store: Store, actor: Actor): Promise<FunctionSummary[]> {
+  return store.functions.list(actor.id);
+}
+
+export async function functionVersions(store: Store, actor: Actor, name: string): Promise<{ fn: CurrentFunction; versions: VersionRow[] }> {
+  const fn = await requireFunction(store, actor, name);
+  return { fn, versions: await store.functions.versions(fn.id) };
+}
+
+export interface FunctionDetail {
+  fn: CurrentFunction;
+  versions: number;
+  recent: RequestRow[];
+}
+
+export async function showFunction(store: Store, actor: Actor, name: string, recent = 5): Promise<FunctionDetail> {
+  const fn = await requireFunction(store, actor, name);
+  const versions = await store.functions.maxVersion(fn.id);
+  return { fn, versions, recent: await store.requests.list({ userId: actor.id, type: 'fn.invoke', functionId: fn.id, limit: recent }) };
+}
+
+/** Makes an earlier version current again (default: the one before the current). */
+export async function rollbackFunction(deps: Pick<FunctionDeps, 'store' | 'clock' | 'newId'>, actor: Actor, name: string, to?: number): Promise<{ name: string; from: number; to: number; requestId: string }> {
+  const fn = await requireFunction(deps.store, actor, name);
+  const target = to ?? fn.currentVersion - 1;
+  if (!Number.isInteger(target) || target < 1) {
+    throw new UsageError(to === undefined ? `"${fn.name}" has no version before v${fn.currentVersion}` : `invalid version ${to}`, { hint: `faasctl fn versions ${fn.name} lists them` });
+  }
+  if (target === fn.currentVersion) throw new UsageError(`v${target} is already the current version of "${fn.name}"`, { code: 'already_current' });
+  const started = deps.clock.now();
+  const requestId = deps.newId();
+  await deps.store.transaction(async (tx) => {
+    if (!(await tx.functions.byNameForUpdate(actor.id, fn.name))) throw functionNotFound(fn.name);
+    if (!(await tx.functions.version(fn.id, target))) throw new NotFoundError(`"${fn.name}" has no version ${target}`, { hint: `faasctl fn versions ${fn.name} lists them` });
+    await tx.functions.setCurrent(fn.id, target);
+    await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.rollback', params: { name: fn.name, from: fn.currentVersion, to: target }, functionId: fn.id, functionName: fn.name, functionVersion: target });
+  });
+  return { name: fn.name, from: fn.currentVersion, to: target, requestId };
+}
+
+export async function deleteFunction(deps: Pick<FunctionDeps, 'store' | 'swarm' | 'clock' | 'newId' | 'log'>, actor: Actor, name: string): Promise<{ name: string; versions: number; configsRemoved: number; requestId: string }> {
+  const fn = await requireFunction(deps.store, actor, name);
+  // Its replicas use the code configs: they go first.
+  if (fn.warmReplicas > 0) await makeCold(deps, fn);
+  const started = deps.clock.now();
+  const requestId = deps.newId();
+  const shas = await deps.store.transaction(async (tx) => {
+    const removed = await tx.functions.remove(fn.id);
+    await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.delete', params: { name: fn.name, versions: fn.currentVersion }, functionName: fn.name });
+    return removed;
+  });
+  const configsRemoved = await removeUnusedCodeConfigs(deps, shas);
+  return { name: fn.name, versions: shas.length, configsRemoved, requestId };
+}
+
+function sameLimits(a: Limits, b: Limits): boolean {
+  return a.memoryBytes === b.memoryBytes && a.nanoCpus === b.nanoCpus && a.timeoutMs === b.timeoutMs;
+}
+
+function nameTaken(name: string): ConflictError {
+  return new ConflictError(`you already have a function named "${name}"`, { code: 'name_taken', hint: `faasctl fn update ${name} FILE makes a new version` });
+}
+
+function finished(deps: Pick<FunctionDeps, 'clock'>, id: string, started: Date) {
+  const end = deps.clock.now();
+  return { id, status: 'success' as const, startedAt: started, finishedAt: end, durationMs: end.getTime() - started.getTime() };
+}
+

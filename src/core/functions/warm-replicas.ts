@@ -1,0 +1,294 @@
+import { swarmPlacement } from './placement.js';
+import type { CurrentFunction } from '../../db/functions-repo.js';
+import type { SwarmTask } from '../../swarm/client.js';
+import { buildReplicaServiceSpec, REPLICA_PORT, replicaSpecDigest, tokenSecretName, warmServiceName, type ReplicaPurpose } from '../../swarm/replica-spec.js';
+import { codeConfigName, installationLabel, LABELS } from '../../swarm/sandbox.js';
+import { componentLabels } from '../../swarm/spec.js';
+import { ConflictError, NotFoundError, PlatformError, UsageError } from '../../base/errors.js';
+import { engineRefusal } from '../../swarm/engine-refusals.js';
+import { ensureCodeConfig } from './code-configs.js';
+import { requireFunction, type FunctionDeps } from './lookup.js';
+import type { ReplicaEndpoint, ReplicaTransport } from '../../base/ports.js';
+import { versionImage } from './dependencies.js';
+import { secretMountsFor } from './secrets.js';
+import type { Actor } from '../users/accounts.js';
+
+/**
+ * Warm functions: N long-running replicas of the runtime's `serve` mode per function, so an
+ * invocation is one HTTP request instead of a Swarm service. The replicas demand a
+ * per-function token, held in a Swarm secret (and in the database, since Swarm never
+ * gives a secret back).
+ */
+export const MAX_REPLICAS = 64;
+export const MAX_WORKERS = 32;
+export const DEFAULT_WORKERS = 2;
+/** What a warm replica keeps of a function's output per request (it answers in the response). */
+export const WARM_OUTPUT_LIMIT = 64 * 1024;
+const CONVERGE_MS = 120_000;
+const POLL_MS = 50;
+
+export interface WarmDeps extends FunctionDeps {
+  /** 256 random bits, URL-safe. */
+  newToken: () => string;
+  sleep: (ms: number) => Promise<void>;
+  /** Maps a node's Swarm address to one this CLI can reach. */
+  replicaHost: (nodeAddress: string | undefined) => string;
+  /** HTTP to replicas, to see them answer before saying they run (absent: Swarm's word is taken). */
+  replicaTransport?: (maxSocketsPerReplica: number) => ReplicaTransport;
+}
+
+export function parseReplicas(raw: string | number, flag: string): number {
+  // Number('') is 0: a blank argument (an unset shell variable) must not make the function cold.
+  const n = typeof raw === 'string' && !raw.trim() ? NaN : Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_REPLICAS) throw new UsageError(`invalid ${flag} ${raw}`, { code: 'invalid_replicas', hint: `a whole number from 0 (cold) to ${MAX_REPLICAS}` });
+  return n;
+}
+
+export function parseWorkers(raw: string | number | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new UsageError(`invalid --workers ${raw}`, { code: 'invalid_workers', hint: `a whole number from 1 to ${MAX_WORKERS}: invocations one replica runs at once` });
+  return n;
+}
+
+export interface Scaled {
+  name: string;
+  replicas: number;
+  workers: number;
+  version: number;
+  previous: number;
+  requestId: string;
+}
+
+/** `fn scale NAME N`: N warm replicas (0 = cold again), waiting until they run. */
+export async function scaleFunction(deps: WarmDeps, actor: Actor, name: string, replicas: number, workers?: number): Promise<Scaled> {
+  const fn = await requireFunction(deps.store, actor, name);
+  const started = deps.clock.now();
+  const requestId = deps.newId();
+  const w = workers ?? fn.warmWorkers ?? DEFAULT_WORKERS;
+  const params = { name: fn.name, replicas, workers: w, from: fn.warmReplicas };
+  const record = (status: 'success' | 'system_error', error?: string) => {
+    const end = deps.clock.now();
+    return deps.store.requests.insert({ id: requestId, userId: actor.id, type: 'fn.scale', status, params, error, startedAt: started, finishedAt: end, durationMs: end.getTime() - started.getTime(), functionId: fn.id, functionName: fn.name, functionVersion: fn.currentVersion });
+  };
+  try {
+    if (replicas === 0) await makeCold(deps, fn);
+    else await applyWarm(deps, fn, replicas, w);
+  } catch (err) {
+    await record('system_error', (err as Error).message).catch(() => {});
+    throw err;
+  }
+  await record('success');
+  return { name: fn.name, replicas, workers: w, version: fn.currentVersion, previous: fn.warmReplicas, requestId };
+}
+
+/**
+ * Creates or updates the warm service to run the function's current version with these
+ * replicas and workers, then waits until they run. An update is a rolling one (start-first),
+ * so callers are served throughout.
+ */
+export async function applyWarm(deps: WarmDeps, fn: CurrentFunction, replicas: number, workers: number): Promise<void> {
+  const installation = await deps.store.meta.installationId();
+  const name = warmServiceName(installation, fn.id);
+  const existing = await deps.swarm.inspectService(name);
+  const token = (fn.warmReplicas > 0 ? await deps.store.functions.warmToken(fn.id) : undefined) ?? deps.newToken();
+  const secret = await ensureTokenSecret(deps, installation, { functionId: fn.id, userId: fn.userId }, token);
+  deps.progress(existing ? `rolling ${fn.name} to v${fn.current.version}…` : `starting ${replicas} warm replica${replicas === 1 ? '' : 's'}…`);
+  const spec = await replicaSpec(deps, fn, { purpose: 'warm', installation, replicas, workers, secret });
+  let serviceId = existing?.id;
+  try {
+    if (serviceId) await deps.swarm.updateService(serviceId, spec);
+    else serviceId = await deps.swarm.createService(spec);
+    await deps.store.functions.setWarm(fn.id, { replicas, workers, token });
+  } catch (err) {
+    if (!existing && serviceId) await deps.swarm.removeService(serviceId).catch(() => {});
+    if (!existing) await removeSecrets(deps, [secret.id]);
+    throw err;
+  }
+  await waitConverged(deps, serviceId, replicas, existing ? replicaSpecDigest(spec) : undefined);
+  await waitAnswering(deps, serviceId);
+}
+
+/** How long replicas Swarm reports running get to answer /healthz (interpreter start-up). */
+const ANSWER_MS = 30_000;
+
+/**
+ * Swarm reports a replica running once its container starts, ~0.5 s before the server in it
+ * listens: `fn scale` returns when every running replica answers, so a caller that goes
+ * straight to a replica (or a roll's next step) finds it ready.
+ */
+export async function waitAnswering(deps: Pick<WarmDeps, 'swarm' | 'replicaHost' | 'replicaTransport' | 'clock' | 'sleep'>, serviceId: string): Promise<void> {
+  if (!deps.replicaTransport) return;
+  const transport = deps.replicaTransport(1);
+  const { endpoints } = endpointSource(deps, serviceId);
+  const deadline = deps.clock.now().getTime() + ANSWER_MS;
+  try {
+    for (;;) {
+      const answers = await Promise.all((await endpoints()).map((e) => transport.get(e, '/healthz', {}, { timeoutMs: 1_000 }).then((r) => r.status === 200, () => false)));
+      if (answers.every(Boolean)) return;
+      if (deps.clock.now().getTime() > deadline) {
+        throw new PlatformError(`${answers.filter((a) => !a).length} running replica(s) do not answer /healthz after ${ANSWER_MS / 1000} s`, { code: 'replicas_silent', hint: 'docker service logs shows why; faasctl fn scale NAME 0 turns them off' });
+      }
+      await deps.sleep(POLL_MS);
+    }
+  } finally {
+    transport.close();
+  }
+}
+
+/** After a new version or a rollback: the warm service rolls to it. */
+export async function rollWarm(deps: WarmDeps, actor: Actor, name: string): Promise<boolean> {
+  const fn = await requireFunction(deps.store, actor, name);
+  if (fn.warmReplicas === 0) return false;
+  await applyWarm(deps, fn, fn.warmReplicas, fn.warmWorkers);
+  return true;
+}
+
+/** Removes the warm service and its token; the function is cold from then on. */
+export async function makeCold(deps: Pick<WarmDeps, 'store' | 'swarm' | 'log' | 'clock'>, fn: Pick<CurrentFunction, 'id' | 'warmWorkers'>): Promise<void> {
+  const installation = await deps.store.meta.installationId();
+  const service = await deps.swarm.inspectService(warmServiceName(installation, fn.id));
+  await deps.store.functions.setWarm(fn.id, { replicas: 0, workers: fn.warmWorkers, token: null });
+  if (service) await deps.swarm.removeService(service.id);
+  const secrets = await deps.swarm.listSecrets([...labelList(installationLabel(installation)), `${LABELS.function}=${fn.id}`]);
+  await removeSecrets(deps, secrets.map((s) => s.id));
+}
+
+interface SpecOptions {
+  purpose: ReplicaPurpose;
+  installation: string;
+  replicas: number;
+  workers: number;
+  secret: { id: string; name: string };
+  requestId?: string;
+}
+
+export async function replicaSpec(deps: Pick<WarmDeps, 'store' | 'swarm' | 'runtimeImage'>, fn: CurrentFunction, o: SpecOptions) {
+  const v = fn.current;
+  await ensureCodeConfig(deps.swarm, o.installation, v.sha256, v.code);
+  const code = await deps.swarm.findConfig(codeConfigName(o.installation, v.sha256));
+  if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished`, { hint: 'run the command again' });
+  return buildReplicaServiceSpec({
+    purpose: o.purpose,
+    installation: o.installation,
+    image: await versionImage(deps, v),
+    replicas: o.replicas,
+    workers: o.workers,
+    entry: v.entry,
+    timeoutMs: v.timeoutMs,
+    memoryBytes: v.memoryBytes,
+    nanoCpus: v.nanoCpus,
+    outputLimit: WARM_OUTPUT_LIMIT,
+    env: v.env,
+    code: { configId: code.id, configName: code.name },
+    token: { secretId: o.secret.id, secretName: o.secret.name },
+    secrets: await secretMountsFor(deps, fn.userId, v.secrets),
+    placement: swarmPlacement(v.placement),
+    labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId, requestId: o.requestId },
+  });
+}
+
+export async function ensureTokenSecret(deps: Pick<WarmDeps, 'swarm' | 'sha256'>, installation: string, owner: { functionId: string; userId: string; requestId?: string }, token: string): Promise<{ id: string; name: string }> {
+  const name = tokenSecretName(installation, owner.requestId ?? owner.functionId, deps.sha256(token).slice(0, 12));
+  const found = await deps.swarm.findSecret(name);
+  if (found) return found;
+  const labels = { ...componentLabels('token'), ...installationLabel(installation), [LABELS.function]: owner.functionId, [LABELS.user]: owner.userId, ...(owner.requestId ? { [LABELS.request]: owner.requestId } : {}) };
+  try {
+    return { id: await deps.swarm.createSecret(name, token, labels), name };
+  } catch (err) {
+    const raced = err instanceof ConflictError ? await deps.swarm.findSecret(name) : undefined;
+    if (raced) return raced;
+    throw err;
+  }
+}
+
+/** Secrets stay "in use" for a moment after their service is removed: retry a few times. */
+export async function removeSecrets(deps: Pick<WarmDeps, 'swarm' | 'log' | 'clock'>, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await deps.swarm.removeSecret(id);
+        break;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= 8) {
+          deps.log.debug(`token secret ${id} not removed (${(err as Error).message}); gc removes it`);
+          break;
+        }
+        await deps.clock.sleep(150 * (attempt + 1));
+      }
+    }
+  }
+}
+
+/**
+ * Until `replicas` tasks run the current spec (a roll, given the new template's digest: until
+ * every running task carries it, the old ones stopped). A task Swarm rejects (image missing,
+ * no node fits) fails fast with its reason.
+ */
+export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'progress'>, serviceId: string, replicas: number, rollingTo?: string): Promise<void> {
+  const deadline = deps.clock.now().getTime() + CONVERGE_MS;
+  const rolling = rollingTo !== undefined;
+  for (;;) {
+    const [service, tasks] = await Promise.all([rolling ? deps.swarm.inspectService(serviceId) : undefined, deps.swarm.listTasks(serviceId)]);
+    const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.ports.length);
+    const running = live.length;
+    // Not UpdateStatus: right after an update it still reports the previous roll `completed`.
+    const rolled = !rolling || live.every((t) => t.labels[LABELS.spec] === rollingTo);
+    if (rolled && running >= replicas) return;
+    if (service?.updateState === 'paused' || service?.updateState?.startsWith('rollback')) {
+      throw new PlatformError(`the roll of the warm replicas stopped (${service.updateState}: ${service.updateMessage ?? 'no message'})`, { code: 'roll_failed', hint: 'docker service ps shows the failed task; fix it and run the command again' });
+    }
+    const unplaced = tasks.find((t) => t.state === 'pending' && t.error?.startsWith('no suitable node'));
+    if (unplaced && running === 0) {
+      throw new PlatformError(`Swarm cannot place the replicas: ${unplaced.error}`, { code: 'unschedulable', hint: 'see the function\'s --constraint in faasctl fn show, and docker node ls' });
+    }
+    const failed = failedTask(tasks);
+    const refusal = failed && running === 0 ? engineRefusal(failed.error ?? failed.message ?? '') : undefined;
+    // Worded as fn invoke and fn run word the same refusal (one error path).
+    if (refusal) throw new PlatformError(refusal.message, { code: 'engine_refused', hint: refusal.hint });
+    if (failed && running === 0) {
+      throw new PlatformError(`warm replicas do not start: ${failed.error ?? failed.message}`, { code: 'replicas_failed', hint: 'run faasctl doctor; the runtime image must exist on every node' });
+    }
+    if (deps.clock.now().getTime() > deadline) {
+      throw new PlatformError(`only ${running} of ${replicas} warm replicas run after ${CONVERGE_MS / 1000} s`, { code: 'replicas_timeout', hint: 'docker service ps shows the tasks; faasctl fn scale NAME 0 turns them off' });
+    }
+    deps.progress(`${running}/${replicas} replicas running…`);
+    await deps.sleep(POLL_MS);
+  }
+}
+
+function failedTask(tasks: SwarmTask[]): SwarmTask | undefined {
+  return tasks.find((t) => (t.state === 'rejected' || t.state === 'failed') && t.error);
+}
+
+/**
+ * The running replicas of a service, and the nodes Swarm has lost. A replica on a node that
+ * is not Ready is left out even though Swarm still lists its task as running (it does so for
+ * as long as the node is Down); the router also gives up on requests in flight there.
+ */
+export function endpointSource(deps: Pick<WarmDeps, 'swarm' | 'replicaHost'>, serviceId: string): { endpoints: () => Promise<ReplicaEndpoint[]>; lostNodes: () => ReadonlySet<string> } {
+  let lost: ReadonlySet<string> = new Set();
+  const endpoints = async () => {
+    const [tasks, nodes] = await Promise.all([deps.swarm.listTasks(serviceId), deps.swarm.listNodes()]);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    lost = new Set(nodes.filter((n) => n.state !== 'ready').map((n) => n.id));
+    const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && !lost.has(t.nodeId ?? ''));
+    return live.flatMap((t) => {
+      const port = t.ports.find((p) => p.target === REPLICA_PORT)?.published;
+      const node = byId.get(t.nodeId ?? '');
+      return port ? [{ taskId: t.id, nodeId: t.nodeId, node: node?.hostname, host: deps.replicaHost(node?.address), port }] : [];
+    });
+  };
+  return { endpoints, lostNodes: () => lost };
+}
+
+/** The warm service of a function, when it has one with at least one running replica. */
+export async function warmService(deps: Pick<WarmDeps, 'swarm' | 'store'>, fn: Pick<CurrentFunction, 'id' | 'warmReplicas'>): Promise<string | undefined> {
+  if (fn.warmReplicas === 0) return undefined;
+  const service = await deps.swarm.inspectService(warmServiceName(await deps.store.meta.installationId(), fn.id));
+  return service?.id;
+}
+
+function labelList(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}

@@ -1,0 +1,289 @@
+import type { CurrentFunction } from '../../db/functions-repo.js';
+import type { Completion, RequestItem } from '../../db/requests-repo.js';
+import { EXIT, PlatformError, UsageError, type ExitCode } from '../../base/errors.js';
+import { requireFunction } from '../functions/lookup.js';
+import type { Outcome } from './invocation.js';
+import type { Frame } from './invocation-output.js';
+import { MAX_WARM_INPUT_BYTES } from './invoke.js';
+import { deadlineBudgetMs, stoppedBulkMessage } from '../requests/deadlines.js';
+import { holdLease } from '../requests/lease.js';
+import { anySignal } from '../../base/signals.js';
+import { closeExpiredOf } from './expired-requests.js';
+import type { ReplicaTransport } from '../../base/ports.js';
+import type { ReplicaRouter } from './replica-router.js';
+import type { Actor } from '../users/accounts.js';
+import { DEFAULT_WORKERS, ensureTokenSecret, removeSecrets, replicaSpec, waitConverged, warmService, type WarmDeps } from '../functions/warm-replicas.js';
+import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
+
+/**
+ * `fn invoke NAME --bulk FILE`: many inputs, one request. Warm functions spread the inputs
+ * over their replicas; otherwise a short-lived replica service (a few tasks of the same
+ * `serve` mode, with a token of its own) works through them and is removed at the end:
+ * one service per bulk run instead of one per input. Answers come back in input order.
+ */
+export const MAX_BULK_INPUTS = 1_000_000;
+const MAX_BULK_REPLICAS = 8;
+/** Answers are written to the database in batches this big (one statement each). */
+const ITEM_BATCH = 500;
+
+export interface BulkDeps extends Omit<WarmDeps, 'replicaTransport'>, RouteDeps {}
+
+export interface BulkRequest {
+  name: string;
+  inputs: string[];
+  /** In-flight inputs at once; default: every worker of every replica busy. */
+  concurrency?: number;
+  cold: boolean;
+  signal?: AbortSignal;
+  onAnswer: (answer: BulkAnswer) => void;
+  onProgress?: (done: number, total: number) => void;
+  /** The row exists: the id to look at should this process die. */
+  onRequest?: (requestId: string) => void;
+}
+
+export interface BulkAnswer {
+  index: number;
+  /** The function version that answered. */
+  version: number | null;
+  status: Completion['status'];
+  exitCode: ExitCode;
+  result: unknown;
+  error: Frame['error'] | { type: string; message: string; traceback?: null };
+  durationMs: number | null;
+  /** This CLI's round trip for the input, retries included. */
+  latencyMs: number;
+  attempts: number;
+  /** The node that answered (its hostname). */
+  node: string | null;
+}
+
+export interface BulkRun {
+  requestId: string;
+  functionName: string;
+  version: number;
+  mode: 'warm' | 'cold';
+  total: number;
+  answered: number;
+  counts: Partial<Record<Completion['status'], number>>;
+  /** Answers per node (hostname): where Swarm spread the work. */
+  nodes: Record<string, number>;
+  /** The versions that answered, in order: more than one when a roll happened during the run. */
+  answeredVersions: number[];
+  durationMs: number;
+  exitCode: ExitCode;
+  /** Why the run stopped before every input was answered (Ctrl-C, the output reader went away). */
+  stopReason?: string;
+}
+
+/** Lines of a JSONL file as inputs; blank lines are skipped, a bad line is named by number. */
+export function parseBulkInputs(text: string, source: string): string[] {
+  const inputs: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    try {
+      JSON.parse(line);
+    } catch (err) {
+      throw new UsageError(`${source}:${i + 1}: not valid JSON: ${(err as Error).message}`, { code: 'invalid_input', hint: 'one JSON document per line (JSON Lines)' });
+    }
+    if (Buffer.byteLength(line) > MAX_WARM_INPUT_BYTES) throw new UsageError(`${source}:${i + 1}: the input is larger than 16 MiB`, { code: 'input_too_large' });
+    inputs.push(line);
+  }
+  if (!inputs.length) throw new UsageError(`${source} has no inputs`, { code: 'invalid_input', hint: 'one JSON document per line (JSON Lines)' });
+  if (inputs.length > MAX_BULK_INPUTS) throw new UsageError(`${source} has ${inputs.length} inputs; the limit is ${MAX_BULK_INPUTS}`, { code: 'too_many_inputs' });
+  return inputs;
+}
+
+export function parseConcurrency(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`invalid --concurrency ${raw}`, { code: 'invalid_concurrency', hint: 'a whole number from 1 to 1024' });
+  return n;
+}
+
+interface Route {
+  mode: 'warm' | 'cold';
+  router: ReplicaRouter;
+  transport: ReplicaTransport;
+  concurrency: number;
+  cleanUp: () => Promise<void>;
+}
+
+export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest): Promise<BulkRun> {
+  const fn = await requireFunction(deps.store, actor, req.name);
+  await closeExpiredOf(deps, fn.id);
+  const requestId = deps.newId();
+  const startedAt = deps.clock.now();
+  const started = deps.monotonic();
+  const total = req.inputs.length;
+  const row = { id: requestId, userId: actor.id, type: 'fn.invoke.bulk', functionId: fn.id, functionName: fn.name, functionVersion: fn.current.version, startedAt };
+  const params = { name: fn.name, version: fn.current.version, inputs: total, concurrency: req.concurrency ?? null };
+  await deps.store.requests.insert({ ...row, status: 'pending', params, deadlineMs: deadlineBudgetMs({ kind: 'bulk' }) });
+  req.onRequest?.(requestId);
+  const lease = holdLease(deps, requestId);
+  // Ctrl-C, a reader that went away, or a row another process closed: all stop the feeding.
+  const signal = anySignal([req.signal, lease.lost]);
+  let route: Route | undefined;
+  const counts: BulkRun['counts'] = {};
+  const nodes: BulkRun['nodes'] = {};
+  const versions = new Set<number>();
+  let answered = 0;
+  let worst = EXIT.ok as ExitCode;
+  try {
+    route = (!req.cold && (await warmRoute(deps, fn, req.concurrency))) || (await coldRoute(deps, fn, requestId, total, req.concurrency));
+    await deps.store.requests.markMode(requestId, route.mode);
+    const writer = batchWriter(deps, requestId);
+    await dispatch(deps, fn, route, { ...req, signal }, (answer, item) => {
+      answered++;
+      counts[answer.status] = (counts[answer.status] ?? 0) + 1;
+      if (answer.node) nodes[answer.node] = (nodes[answer.node] ?? 0) + 1;
+      if (answer.version !== null) versions.add(answer.version);
+      if (answer.exitCode !== EXIT.ok && (worst === EXIT.ok || answer.exitCode === EXIT.platform)) worst = answer.exitCode;
+      writer.add(item);
+      req.onAnswer(answer);
+      req.onProgress?.(answered, total);
+    });
+    await writer.flush();
+  } catch (err) {
+    await close(deps, requestId, started, { status: 'system_error', error: (err as Error).message, total, answered, counts, nodes });
+    throw err;
+  } finally {
+    lease.stop();
+    route?.transport.close();
+    await route?.cleanUp().catch((err: Error) => deps.log.debug(`bulk clean-up: ${err.message}; gc removes the rest`));
+  }
+  const stopReason = signal.aborted ? stopReasonOf(signal) : undefined;
+  // A row closed by another process: PostgreSQL was unreachable for longer than the lease.
+  const exitCode = signal.aborted ? (lease.lost.aborted ? EXIT.connection : EXIT.interrupted) : worst;
+  const status = signal.aborted || exitCode === EXIT.platform ? 'system_error' : exitCode === EXIT.ok ? 'success' : 'application_error';
+  // Ctrl-C keeps its message ("cancelled after 3 of 10 inputs"); other reasons say what happened.
+  const error = !signal.aborted ? null : stopReason ? stoppedBulkMessage(stopReason, total, answered) : `cancelled after ${answered} of ${total} inputs`;
+  const durationMs = await close(deps, requestId, started, { status, error, total, answered, counts, nodes });
+  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, nodes, answeredVersions: [...versions].sort((a, b) => a - b), durationMs, exitCode, stopReason };
+}
+
+/** A reason given to abort() (an Error with a message), or undefined for a plain Ctrl-C. */
+function stopReasonOf(signal: AbortSignal): string | undefined {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : undefined;
+}
+
+async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts']; nodes: BulkRun['nodes'] }): Promise<number> {
+  const durationMs = deps.monotonic() - started;
+  await deps.store.requests.complete(requestId, {
+    status: s.status,
+    result: { total: s.total, answered: s.answered, ...s.counts, nodes: s.nodes },
+    error: s.error,
+    output: '',
+    outputTruncated: false,
+    durationMs,
+    cpuMs: null,
+    maxRssKb: null,
+    node: null,
+    finishedAt: deps.clock.now(),
+  });
+  return durationMs;
+}
+
+async function warmRoute(deps: BulkDeps, fn: CurrentFunction, concurrency: number | undefined): Promise<Route | undefined> {
+  if (fn.warmReplicas === 0) return undefined;
+  const [serviceId, token] = await Promise.all([warmService(deps, fn), deps.store.functions.warmToken(fn.id)]);
+  if (!serviceId || !token) return undefined;
+  const slots = concurrency ?? fn.warmReplicas * fn.warmWorkers;
+  const { router, transport } = await openRouter(deps, serviceId, token, slots);
+  if (router.size === 0) {
+    transport.close();
+    return undefined;
+  }
+  return { mode: 'warm', router, transport, concurrency: slots, cleanUp: async () => {} };
+}
+
+/** A replica service for this run only: a few replicas, removed with its token at the end. */
+async function coldRoute(deps: BulkDeps, fn: CurrentFunction, requestId: string, total: number, concurrency: number | undefined): Promise<Route> {
+  const cpus = (await deps.swarm.listNodes()).filter((n) => n.state === 'ready' && n.availability === 'active').reduce((sum, n) => sum + n.cpus, 0);
+  const workers = DEFAULT_WORKERS;
+  const slots = Math.min(total, concurrency ?? Math.max(2, Math.round(cpus * 2)));
+  const replicas = Math.max(1, Math.min(MAX_BULK_REPLICAS, Math.ceil(slots / workers)));
+  const installation = await deps.store.meta.installationId();
+  const token = deps.newToken();
+  deps.progress(`starting ${replicas} replica${replicas === 1 ? '' : 's'} for ${total} inputs…`);
+  const secret = await ensureTokenSecret(deps, installation, { functionId: fn.id, userId: fn.userId, requestId }, token);
+  let serviceId: string | undefined;
+  const cleanUp = async () => {
+    if (serviceId) await deps.swarm.removeService(serviceId);
+    await removeSecrets(deps, [secret.id]);
+  };
+  try {
+    serviceId = await deps.swarm.createService(await replicaSpec(deps, fn, { purpose: 'bulk', installation, replicas, workers, secret, requestId }));
+    await deps.store.requests.markRunning(requestId, serviceId);
+    await waitConverged({ ...deps, progress: () => {} }, serviceId, 1);
+    const { router, transport } = await openRouter(deps, serviceId, token, slots);
+    return { mode: 'cold', router, transport, concurrency: slots, cleanUp };
+  } catch (err) {
+    await cleanUp().catch(() => {});
+    throw err;
+  }
+}
+
+/** `concurrency` loops take inputs in order; answers are released in input order. */
+async function dispatch(deps: BulkDeps, fn: CurrentFunction, route: Route, req: BulkRequest, emit: (answer: BulkAnswer, item: RequestItem) => void): Promise<void> {
+  const total = req.inputs.length;
+  const ready = new Map<number, { answer: BulkAnswer; item: RequestItem }>();
+  let next = 0;
+  let released = 0;
+  let fatal: Error | undefined;
+  const clock = { monotonic: deps.monotonic, now: () => deps.clock.now() };
+  const loop = async () => {
+    while (next < total && !fatal && !req.signal?.aborted) {
+      const index = next++;
+      const { outcome, attempts, latencyMs } = await callWarm(clock, route.router, fn.current, req.inputs[index]!, req.signal);
+      if (req.signal?.aborted) return;
+      // With no replica at all, every other input would wait out its own deadline.
+      if (outcome.exitCode === EXIT.platform && route.router.size === 0) fatal = new PlatformError(`no replica answers any more: ${outcome.message}`, { code: 'no_replica' });
+      ready.set(index, toAnswer(index, outcome, attempts, latencyMs));
+      while (ready.has(released)) {
+        const done = ready.get(released)!;
+        ready.delete(released++);
+        emit(done.answer, done.item);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(route.concurrency, total)) }, loop));
+  if (fatal) throw fatal;
+}
+
+function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number): { answer: BulkAnswer; item: RequestItem } {
+  const c = o.completion;
+  const error = o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null);
+  return {
+    answer: { index, version: c.functionVersion ?? null, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts, node: c.node },
+    // The row keeps the caller's view, like a request row: the round trip.
+    item: { index, version: c.functionVersion ?? null, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: latencyMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
+  };
+}
+
+/** Answers reach the database in batches, written behind the run, in order. */
+export function batchWriter(deps: Pick<BulkDeps, 'store'>, requestId: string) {
+  let pending: RequestItem[] = [];
+  let writes: Promise<void> = Promise.resolve();
+  const write = () => {
+    const batch = pending;
+    pending = [];
+    if (!batch.length) return;
+    writes = writes.then(() => deps.store.requests.insertItems(requestId, batch));
+    // Handled here, reported by flush(): a failed write between batches must not be an
+    // unhandled rejection, which would end the process with a stack trace.
+    writes.catch(() => {});
+  };
+  return {
+    add(item: RequestItem) {
+      pending.push(item);
+      if (pending.length >= ITEM_BATCH) write();
+    },
+    async flush() {
+      write();
+      await writes;
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import { swarmPlacement } from '../functions/placement.js';
+import type { CurrentFunction } from '../../db/functions-repo.js';
+import type { LogStream } from '../../swarm/log-demux.js';
+import { buildInvocationServiceSpec, codeConfigName, inputConfigName, installationLabel, LABELS } from '../../swarm/sandbox.js';
+import { componentLabels } from '../../swarm/spec.js';
+import { ConnectionError, NotFoundError, UsageError } from '../../base/errors.js';
+import { ensureCodeConfig, MAX_CODE_BYTES } from '../functions/code-configs.js';
+import { requireFunction } from '../functions/lookup.js';
+import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
+import { watchWithReruns } from './reruns.js';
+import { deadlineBudgetMs, START_ALLOWANCE_MS } from '../requests/deadlines.js';
+import { closeExpiredOf } from './expired-requests.js';
+import { versionImage } from '../functions/dependencies.js';
+import { secretMountsFor } from '../functions/secrets.js';
+import type { Actor } from '../users/accounts.js';
+import { warmService } from '../functions/warm-replicas.js';
+import { callWarm, openRouter, warmTruncationNotice, type RouteDeps } from './warm-invoke.js';
+
+/** Input travels as a Swarm config, whose size limit it shares with code. */
+export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
+/** What the runtime relays of the function's output (stdout and stderr together). */
+export const RUNTIME_OUTPUT_LIMIT = 1024 * 1024;
+export { START_ALLOWANCE_MS } from '../requests/deadlines.js';
+/** Inputs up to this size are kept in the request row's params, as the old system kept its parameters. */
+const PARAMS_INPUT_LIMIT = 4096;
+
+export interface InvokeDeps extends InvocationDeps, RouteDeps {
+  newId: () => string;
+  newNonce: () => string;
+  runtimeImage: () => Promise<string>;
+  /** Test-only (see src/cli/failpoints.ts): called at named points so a test can kill the CLI there. */
+  failpoint?: (point: FailPoint) => Promise<void>;
+}
+
+/** Where a fault test may stop a cold invocation: after its row exists (no service yet), and after its answer was read but before it is written. */
+export type FailPoint = 'invoke:row-written' | 'invoke:answer-read';
+
+export interface InvokeRequest {
+  name: string;
+  /** The input document as JSON text; undefined means no input (the function gets None). */
+  input: string | undefined;
+  async: boolean;
+  /** A job even when the function has warm replicas. */
+  cold?: boolean;
+  signal?: AbortSignal;
+  onOutput?: (stream: LogStream, text: string) => void;
+  /** A cold run's node was lost and it runs again elsewhere. */
+  onRerun?: (attempt: number, lostNode: string) => void;
+  /** The engine went away mid-run (a message), or answers again (undefined). */
+  onEngineAway?: (message: string | undefined) => void;
+  /** A cold job's row exists (before its service): the id to `request wait` on should this process die. */
+  onRequest?: (requestId: string) => void;
+}
+
+export interface Invocation {
+  requestId: string;
+  functionName: string;
+  version: number;
+  mode: 'cold' | 'warm';
+  /** Runs it took: more than 1 when a node was lost mid-run (the function may have run twice). */
+  attempt?: number;
+  /** Absent for --async: the invocation is still running. */
+  outcome?: Outcome;
+}
+
+/** A warm replica reads input from the request body, so it takes more than a config holds. */
+export const MAX_WARM_INPUT_BYTES = 16 * 1024 * 1024;
+
+export function validateInput(raw: string | undefined, limit = MAX_INPUT_BYTES): string {
+  if (raw === undefined || raw.trim() === '') return 'null';
+  const bytes = Buffer.byteLength(raw);
+  if (bytes > limit) {
+    const hint = limit === MAX_INPUT_BYTES ? 'make the function warm (faasctl fn scale NAME 1) for inputs up to 16 MiB, or pass a reference (a URL or a path the function can reach)' : 'pass a reference (a URL or a path the function can reach) instead of the data';
+    throw new UsageError(`input is ${bytes} bytes; the limit is ${limit} (${limit === MAX_INPUT_BYTES ? '500 KiB' : '16 MiB'})`, { code: 'input_too_large', hint });
+  }
+  try {
+    JSON.parse(raw);
+  } catch (err) {
+    throw new UsageError(`input is not valid JSON: ${(err as Error).message}`, { code: 'invalid_input', hint: `check it with: node -e 'JSON.parse(require("fs").readFileSync(0))' < FILE` });
+  }
+  return raw;
+}
+
+/**
+ * Warm when the function has a running replica (and neither --cold nor --async: an async
+ * call must outlive this process, which only a job does); otherwise a cold job.
+ */
+export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: InvokeRequest): Promise<Invocation> {
+  const fn = await requireFunction(deps.store, actor, req.name);
+  await closeExpiredOf(deps, fn.id);
+  if (!req.cold && !req.async && fn.warmReplicas > 0) {
+    const warm = await tryWarm(deps, actor, fn, req);
+    if (warm) return warm;
+    deps.log.debug(`${fn.name} has no running warm replica: invoking cold`);
+  }
+  return invokeCold(deps, actor, fn, req);
+}
+
+async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req: InvokeRequest): Promise<Invocation | undefined> {
+  const [serviceId, token] = await Promise.all([warmService(deps, fn), deps.store.functions.warmToken(fn.id)]);
+  if (!serviceId || !token) return undefined;
+  const input = validateInput(req.input, MAX_WARM_INPUT_BYTES);
+  const { router, transport } = await openRouter(deps, serviceId, token, 1);
+  try {
+    if (router.size === 0) return undefined;
+    const v = fn.current;
+    const requestId = deps.newId();
+    const deadlineMs = deadlineBudgetMs({ kind: 'warm', timeoutMs: v.timeoutMs });
+    await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm', deadlineMs });
+    const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal);
+    // The row's duration is the caller's view, as for a cold invocation: the round trip.
+    outcome.completion.durationMs = latencyMs;
+    await deps.store.requests.complete(requestId, outcome.completion);
+    if (outcome.completion.output) req.onOutput?.('stderr', outcome.completion.output);
+    const notice = warmTruncationNotice(outcome.frame, outcome.completion.output);
+    if (notice) req.onOutput?.('stderr', notice);
+    return { requestId, functionName: fn.name, version: outcome.completion.functionVersion ?? v.version, mode: 'warm', outcome };
+  } finally {
+    transport.close();
+  }
+}
+
+function invokeRow(actor: Actor, fn: CurrentFunction, input: string) {
+  const v = fn.current;
+  const inputBytes = Buffer.byteLength(input);
+  return {
+    userId: actor.id,
+    type: 'fn.invoke',
+    params: { name: fn.name, version: v.version, inputBytes, ...(inputBytes <= PARAMS_INPUT_LIMIT ? { input: JSON.parse(input) } : {}) },
+    functionId: fn.id,
+    functionName: fn.name,
+    functionVersion: v.version,
+  };
+}
+
+/** A cold invocation: one Swarm service, watched to its answer (or left running with --async). */
+async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req: InvokeRequest): Promise<Invocation> {
+  const input = validateInput(req.input);
+  const v = fn.current;
+  const image = await versionImage(deps, v);
+  const requestId = deps.newId();
+  const nonce = deps.newNonce();
+  const startedAt = deps.clock.now();
+  const deadlineMs = deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs });
+  await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'pending', startedAt, mode: 'cold', deadlineMs });
+  req.onRequest?.(requestId);
+  await deps.failpoint?.('invoke:row-written');
+  const serviceId = await startService(deps, fn, { requestId, nonce, image, input, startedAt });
+  const invocation = { requestId, functionName: fn.name, version: v.version, mode: 'cold' as const };
+  if (req.async) return invocation;
+
+  const runMs = v.timeoutMs + START_ALLOWANCE_MS;
+  const watched = await watchWithReruns(deps, { requestId, serviceId, attempt: 1, nonce, deadline: startedAt.getTime() + runMs, runMs, signal: req.signal, onOutput: req.onOutput, onRerun: req.onRerun, onEngineAway: req.onEngineAway });
+  const outcome = outcomeOf(watched, startedAt, deps.clock.now(), v);
+  await deps.failpoint?.('invoke:answer-read');
+  await finishInvocation(deps, requestId, watched.serviceId, outcome).catch((err: unknown) => {
+    throw unrecorded(err, requestId);
+  });
+  return { ...invocation, attempt: watched.attempt, outcome };
+}
+
+/** PostgreSQL went away before the answer was written: the service keeps it (finishInvocation records first, then removes). */
+function unrecorded(err: unknown, requestId: string): unknown {
+  if (!(err instanceof ConnectionError)) return err;
+  return new ConnectionError(`${err.message}: the answer of request ${requestId} was not recorded`, {
+    cause: err,
+    hint: `its service keeps it: once PostgreSQL is back, faasctl request wait ${requestId} records it`,
+  });
+}
+
+interface StartInput {
+  requestId: string;
+  nonce: string;
+  image: string;
+  input: string;
+  startedAt: Date;
+}
+
+/** Creates the configs and the service; on any failure removes what it made and closes the row. */
+async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput): Promise<string> {
+  const v = fn.current;
+  let serviceId: string | undefined;
+  try {
+    const installation = await deps.store.meta.installationId();
+    await ensureCodeConfig(deps.swarm, installation, v.sha256, v.code);
+    const code = await deps.swarm.findConfig(codeConfigName(installation, v.sha256));
+    if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished while starting`, { hint: 'run the command again' });
+    const secrets = await secretMountsFor(deps, fn.userId, v.secrets);
+    const inputName = inputConfigName(s.requestId);
+    const inputId = await deps.swarm.createConfig(inputName, s.input, { ...componentLabels('input'), ...installationLabel(installation), [LABELS.request]: s.requestId });
+    serviceId = await deps.swarm.createService(
+      buildInvocationServiceSpec({
+        requestId: s.requestId,
+        installation,
+        image: s.image,
+        nonce: s.nonce,
+        entry: v.entry,
+        timeoutMs: v.timeoutMs,
+        memoryBytes: v.memoryBytes,
+        nanoCpus: v.nanoCpus,
+        outputLimit: RUNTIME_OUTPUT_LIMIT,
+        env: v.env,
+        code: { configId: code.id, configName: code.name },
+        input: { configId: inputId, configName: inputName },
+        secrets,
+        placement: swarmPlacement(v.placement),
+        labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId },
+      }),
+    );
+    await deps.store.requests.markRunning(s.requestId, serviceId);
+    return serviceId;
+  } catch (err) {
+    const now = deps.clock.now();
+    await removeInvocation(deps, s.requestId, serviceId).catch((e: Error) => deps.log.debug(`clean-up after a failed start: ${e.message}`));
+    await deps.store.requests
+      .complete(s.requestId, { status: 'system_error', result: null, error: `could not start: ${(err as Error).message}`, output: '', outputTruncated: false, durationMs: now.getTime() - s.startedAt.getTime(), cpuMs: null, maxRssKb: null, node: null, finishedAt: now })
+      .catch((e: Error) => deps.log.debug(`could not close request ${s.requestId}: ${e.message}`));
+    throw err;
+  }
+}
+

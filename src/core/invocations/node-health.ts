@@ -1,0 +1,49 @@
+import type { SwarmClient, SwarmTask } from '../../swarm/client.js';
+import type { Clock, Logger } from '../../base/ports.js';
+import { latest, TERMINAL } from '../../swarm/task-states.js';
+
+/**
+ * Whether the node under a running task is still there. Swarm keeps a task "running" for as
+ * long as its node is Down and never reschedules a one-shot task, so faasctl asks itself.
+ */
+/** What looking at a node needs (invocation.ts passes its own deps). */
+export interface NodeHealthDeps {
+  swarm: SwarmClient;
+  clock: Clock;
+  log: Logger;
+}
+
+/** How often the node of a running task is looked at while an invocation is watched. */
+export const NODE_CHECK_MS = 1_000;
+/** Runs of one invocation at most: a first one and two after lost nodes. */
+export const MAX_ATTEMPTS = 3;
+
+export interface NodeCheck {
+  checkedAt: number;
+  /** The node's hostname, once looked up. */
+  name?: string;
+  lost: boolean;
+}
+
+export const newNodeCheck = (): NodeCheck => ({ checkedAt: -Infinity, name: undefined, lost: false });
+
+export async function checkNode(deps: NodeHealthDeps, nodeId: string, node: NodeCheck): Promise<void> {
+  node.checkedAt = deps.clock.now().getTime();
+  try {
+    const found = (await deps.swarm.listNodes()).find((n) => n.id === nodeId);
+    node.name = found?.hostname ?? node.name;
+    // Down: missed heartbeats (power cut, cable cut). A node removed from the swarm is lost too.
+    node.lost = !found || found.state === 'down' || found.state === 'disconnected';
+  } catch (err) {
+    deps.log.debug(`node ${nodeId} not looked up: ${(err as Error).message}`);
+  }
+}
+
+/** The hostname of the node a still-running task sits on, when Swarm reports that node lost. */
+export async function lostNode(deps: NodeHealthDeps, tasks: SwarmTask[]): Promise<string | undefined> {
+  const task = latest(tasks);
+  if (!task?.nodeId || TERMINAL.has(task.state)) return undefined;
+  const node = newNodeCheck();
+  await checkNode(deps, task.nodeId, node);
+  return node.lost ? (node.name ?? task.nodeId) : undefined;
+}
