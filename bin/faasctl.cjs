@@ -16,8 +16,8 @@ process.stdout.on('error', (err) => {
 // A failure nothing awaited is a bug in faasctl: one line like any error (exit 1), the stack
 // only with --debug, instead of Node's stack dump.
 const lastResort = (err) => {
-  process.stderr.write(`error: internal error: ${(err && err.message) || String(err)}\nhint: this is a bug in faasctl: please report it with the output of --debug\n`);
-  if (process.argv.includes('--debug') && err && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.stderr.write(`error: internal error: ${(err?.message) || String(err)}\nhint: this is a bug in faasctl: please report it with the output of --debug\n`);
+  if (process.argv.includes('--debug') && err?.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(1);
 };
 process.on('unhandledRejection', lastResort);
@@ -39,7 +39,7 @@ function loadBundle() {
   // Code compiled by vm.Script cannot import() on Node 20; src/base/external.ts borrows ours.
   // Bare names resolve from here (bin/) exactly as from dist/: the same node_modules.
   globalThis.__faasctlImport = (specifier) => import(specifier);
-  const path = require('path');
+  const path = require('node:path');
   const file = path.join(__dirname, '..', 'dist', 'faasctl.cjs');
   let compiled;
   try {
@@ -54,18 +54,18 @@ function loadBundle() {
 }
 
 function compileCached(file) {
-  const fs = require('fs');
-  const path = require('path');
-  const vm = require('vm');
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const vm = require('node:vm');
   const source = fs.readFileSync(file, 'utf8');
   const stat = fs.statSync(file);
-  const base = process.env.XDG_CACHE_HOME || path.join(require('os').homedir(), '.cache');
+  const base = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
   const cacheFile = path.join(base, 'faasctl', `bundle-${process.version}-${stat.size}-${Math.round(stat.mtimeMs)}.v8cache`);
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
   } catch {}
-  const script = new vm.Script(require('module').wrap(source), {
+  const script = new vm.Script(require('node:module').wrap(source), {
     filename: file,
     cachedData,
   });

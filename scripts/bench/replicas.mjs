@@ -29,7 +29,7 @@ export function deployEcho({ env, dir, runLabel, atExit }, name, deployArgs = []
 /** `count` JSON Lines inputs in a file; returns its path. */
 export function writeInputs(dir, name, count) {
   const path = join(dir, `${name}.jsonl`);
-  writeFileSync(path, Array.from({ length: count }, (_, i) => JSON.stringify({ i })).join('\n') + '\n');
+  writeFileSync(path, `${Array.from({ length: count }, (_, i) => JSON.stringify({ i })).join('\n')}\n`);
   return path;
 }
 

@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import type { CommanderError } from 'commander';
 import { EXIT, FaasctlError, UsageError, type ExitCode } from '../base/errors.js';
 import type { IO } from './io.js';
 import { jsonForTerminal, terminalSafe } from './terminal-text.js';

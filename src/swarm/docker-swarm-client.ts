@@ -304,7 +304,14 @@ export class DockerSwarmClient implements SwarmClient {
 
   removeConfig(id: string): Promise<boolean> {
     // Two deletes racing for one shared config: only the one that removed it counts it.
-    return this.call(`config rm ${id}`, async () => (await this.docker.getConfig(id).remove(), true), absent(false));
+    return this.call(
+      `config rm ${id}`,
+      async () => {
+        await this.docker.getConfig(id).remove();
+        return true;
+      },
+      absent(false),
+    );
   }
 
   runContainer(spec: ContainerRunSpec): Promise<ContainerRun> {

@@ -26,7 +26,7 @@ describe('faasctl on a 3-node Swarm', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   const { dir, file } = scratchDir('faasctl-cluster-');
-  const inputs = (name: string, n: number, ms: number) => file(name, Array.from({ length: n }, (_, i) => JSON.stringify({ i, ms })).join('\n') + '\n');
+  const inputs = (name: string, n: number, ms: number) => file(name, `${Array.from({ length: n }, (_, i) => JSON.stringify({ i, ms })).join('\n')}\n`);
   const cli = (args: string[], input?: string, timeoutMs = 180_000) => runCli(args, { env, input, timeoutMs });
   const ok = (r: CliResult) => {
     expect(r.code, r.stderr).toBe(0);

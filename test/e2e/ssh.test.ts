@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
-import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
+import { NONE, settledLeftovers } from '../helpers/leftovers.js';
 import { sshdLog, SSH_DIR, SSH_HOST, SSH_KNOWN_HOSTS, SSH_PORT, SSH_WRONG_KEY, sshEnv, sshSessions } from '../helpers/ssh.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 

@@ -40,7 +40,7 @@ describe('warm functions and bulk invocations through the binary', () => {
   let env: Record<string, string | undefined>;
   let installation: string;
   const { dir, file } = scratchDir('faasctl-warm-');
-  const jsonl = (name: string, inputs: unknown[]) => file(name, inputs.map((i) => JSON.stringify(i)).join('\n') + '\n');
+  const jsonl = (name: string, inputs: unknown[]) => file(name, `${inputs.map((i) => JSON.stringify(i)).join('\n')}\n`);
   const cli = (args: string[], input?: string, timeoutMs?: number) => runCli(args, { env, input, timeoutMs });
   /** fn deploy after removing what an earlier try of the same test left (CI retries a failed test once). */
   const deployFresh = async (args: string[]) => {

@@ -107,7 +107,7 @@ describe('a SIGKILLed CLI leaves every row with an ending', () => {
   it('a bulk run killed mid-way: its lease runs out and the next invocation of the function closes it, answers kept, the missing counted', async () => {
     await deployFresh('quick', 'import time\ndef main(data):\n    time.sleep(0.004)\n    return data\n', '--warm', '1');
     const total = 3000;
-    const run = startCli(['fn', 'invoke', 'quick', '--bulk', file('quick.jsonl', Array.from({ length: total }, (_, i) => String(i)).join('\n') + '\n')], env);
+    const run = startCli(['fn', 'invoke', 'quick', '--bulk', file('quick.jsonl', `${Array.from({ length: total }, (_, i) => String(i)).join('\n')}\n`)], env);
     const id = await killWhen(run, '700 answers', () => run.lines() >= 700);
     expect((await rowOf(id)).status).toBe('running');
     // Nobody renews its lease now; the row is closable once its deadline passes (PostgreSQL's clock).

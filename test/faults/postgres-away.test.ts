@@ -60,7 +60,7 @@ describe('PostgreSQL stopped and started mid-run', () => {
   it('mid warm --bulk: the CLI exits 5; after PostgreSQL is back, request wait ends the row at its lease (answers kept, the missing counted)', async () => {
     ok(await cli(['fn', 'deploy', file('echo.py', 'import time\ndef main(data):\n    time.sleep(0.004)\n    return data\n'), '--warm', '1']));
     const total = 3000;
-    const run = startCli(['fn', 'invoke', 'echo', '--bulk', file('echo.jsonl', Array.from({ length: total }, (_, i) => String(i)).join('\n') + '\n')], env);
+    const run = startCli(['fn', 'invoke', 'echo', '--bulk', file('echo.jsonl', `${Array.from({ length: total }, (_, i) => String(i)).join('\n')}\n`)], env);
     try {
       await waitFor('700 answers', () => run.lines() >= 700 || run.exited(), 90_000);
       expect(run.exited(), run.stderr()).toBe(false);

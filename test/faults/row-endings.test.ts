@@ -61,7 +61,7 @@ describe('row endings and the run\'s own figures', () => {
   it('fn invoke --bulk FILE | head -1: stops feeding, records the run as it stands, removes its service, exits 130', async () => {
     await deployFresh('dribble', 'import time\ndef main(data):\n    time.sleep(0.1)\n    return data\n');
     const total = 60;
-    const inputs = file('dribble.jsonl', Array.from({ length: total }, (_, i) => String(i)).join('\n') + '\n');
+    const inputs = file('dribble.jsonl', `${Array.from({ length: total }, (_, i) => String(i)).join('\n')}\n`);
     const errFile = join(dir, 'head.err');
     // pipefail: the pipeline answers faasctl's exit code (head's is 0).
     const shell = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BIN}" fn invoke dribble --bulk "${inputs}" --cold --concurrency 2 2>"${errFile}" | head -1`], {

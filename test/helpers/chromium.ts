@@ -30,7 +30,7 @@ export async function visit(url: string, size = { width: 960, height: 2400 }): P
   let buffer = '';
   fromBrowser.on('data', (chunk: Buffer) => {
     buffer += chunk.toString('utf8');
-    let cut;
+    let cut: number;
     while ((cut = buffer.indexOf('\0')) >= 0) {
       const msg = JSON.parse(buffer.slice(0, cut));
       buffer = buffer.slice(cut + 1);
@@ -46,7 +46,7 @@ export async function visit(url: string, size = { width: 960, height: 2400 }): P
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
-      toBrowser.write(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }) + '\0');
+      toBrowser.write(`${JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) })}\0`);
     });
   try {
     const { targetId } = (await send('Target.createTarget', { url: 'about:blank' })) as { targetId: string };

@@ -16,7 +16,7 @@ describe('faasctl menu', () => {
     const { choices } = menuChoices();
     const names = choices.filter((c) => typeof c !== 'string').map((c) => (c as { name: string }).name);
     // Typing the number picks it: select counts only pickable entries, from 1.
-    names.forEach((n, i) => expect(n.trim().startsWith(`${i + 1}. `)).toBe(true));
+    for (const [i, n] of names.entries()) expect(n.trim().startsWith(`${i + 1}. `)).toBe(true);
     expect(names.at(-1)).toMatch(/Exit$/);
   });
 

@@ -7,7 +7,7 @@ export function registerCompletion(program: Command, ctx: Context): void {
   program
     .command('completion <shell>')
     .description('print a shell completion script (bash or zsh) for commands, subcommands and flags')
-    .addHelpText('after', '\nExamples:\n  source <(faasctl completion bash)   # this shell only\n  faasctl completion bash > /etc/bash_completion.d/faasctl\n  faasctl completion zsh > "${fpath[1]}/_faasctl"   # or: source <(faasctl completion zsh) in ~/.zshrc')
+    .addHelpText('after', '\nExamples:\n  source <(faasctl completion bash)   # this shell only\n  faasctl completion bash > /etc/bash_completion.d/faasctl\n  faasctl completion zsh > "$fpath[1]/_faasctl"   # or: source <(faasctl completion zsh) in ~/.zshrc')
     .action((shell: string) => {
       if (ctx.io.options.json) throw refuseJson('faasctl completion', `it prints a shell script: faasctl completion ${shell === 'zsh' ? 'zsh' : 'bash'} > FILE`);
       if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`no completion for the shell "${shell}"`, { hint: 'faasctl completion bash, or faasctl completion zsh' });
@@ -43,12 +43,12 @@ ${entries}
   local cur="\${COMP_WORDS[COMP_CWORD]}" path=faasctl candidate i
   # The command path is the longest run of known command words; flag values are skipped.
   for ((i = 1; i < COMP_CWORD; i++)); do
-    candidate="\$path \${COMP_WORDS[i]}"
-    [[ -n "\${words[\$candidate]+x}" ]] && path="\$candidate"
+    candidate="$path \${COMP_WORDS[i]}"
+    [[ -n "\${words[$candidate]+x}" ]] && path="$candidate"
   done
-  COMPREPLY=($(compgen -W "\${words[\$path]}" -- "\$cur"))
+  COMPREPLY=($(compgen -W "\${words[$path]}" -- "$cur"))
   # Arguments are mostly files (fn deploy FILE, --data-file F): offer them when no word fits.
-  if [[ \${#COMPREPLY[@]} -eq 0 && "\$cur" != -* ]]; then COMPREPLY=($(compgen -f -- "\$cur")); fi
+  if [[ \${#COMPREPLY[@]} -eq 0 && "$cur" != -* ]]; then COMPREPLY=($(compgen -f -- "$cur")); fi
 }
 complete -o filenames -F _faasctl faasctl
 `;

@@ -4,7 +4,7 @@ import type { Store } from '../../db/store.js';
 import { type BulkItem, runBulk } from '../../base/bulk.js';
 import { checkFunctionCode, type CheckedCode, type Deployed, deployFunction, listFunctions, updateFunction } from './functions.js';
 import { ensureCodeConfig, removeUnusedCodeConfigs } from './code-configs.js';
-import { type FunctionDeps } from './lookup.js';
+import type { FunctionDeps } from './lookup.js';
 import type { DependencyInput } from './dependencies.js';
 import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName, validatePrefix } from '../../base/names.js';

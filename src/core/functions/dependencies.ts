@@ -270,7 +270,11 @@ export async function prepareDependencies(deps: DependencyDeps, input: Dependenc
   const tag = installation ? installationTag(plan.tag, installation) : plan.tag;
   if (tag !== plan.tag) await deps.swarm.tagImage(plan.tag, tag);
   if (!registry) return { image: tag, requirements: plan.requirements, reused };
-  const pinned = (await deps.swarm.pushedDigest(tag)) ?? (deps.progress(`pushing ${tag}…`), await deps.swarm.pushImage(tag, (l) => deps.log.debug(`push: ${l}`)));
+  let pinned = await deps.swarm.pushedDigest(tag);
+  if (!pinned) {
+    deps.progress(`pushing ${tag}…`);
+    pinned = await deps.swarm.pushImage(tag, (l) => deps.log.debug(`push: ${l}`));
+  }
   if (!reused) reused = false;
   return { image: pinned, requirements: plan.requirements, reused };
 }

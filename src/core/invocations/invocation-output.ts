@@ -47,7 +47,10 @@ export class InvocationOutput {
 
   push(chunk: LogChunk): void {
     const text = this.decoders[chunk.stream].write(chunk.data);
-    if (chunk.stream === 'stderr') return this.emit('stderr', text);
+    if (chunk.stream === 'stderr') {
+      this.emit('stderr', text);
+      return;
+    }
     let rest = this.partial + text;
     this.partial = '';
     while (rest.length) {

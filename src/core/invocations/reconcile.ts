@@ -36,7 +36,7 @@ export async function reconcileInvocation(deps: InvocationDeps, row: RequestRow,
   const service = await findService(deps, row, o);
   if (!service) {
     if (deps.clock.now().getTime() - row.createdAt.getTime() < LOST_AFTER_MS) return undefined;
-    const outcome = lost(row, deps.clock.now());
+    const outcome = lost(deps.clock.now());
     await finishInvocation(deps, row.id, undefined, outcome);
     return outcome;
   }
@@ -89,7 +89,7 @@ async function timeoutOf(deps: InvocationDeps, row: RequestRow, version: number)
   return (await deps.store.functions.version(row.functionId, version))?.timeoutMs ?? 0;
 }
 
-function lost(row: RequestRow, now: Date): Outcome {
+function lost(now: Date): Outcome {
   const message = 'the invocation was lost: its service no longer exists and no result was recorded (removed outside faasctl, or its start was interrupted)';
   return {
     completion: { status: 'system_error', result: null, error: message, output: '', outputTruncated: false, durationMs: null, cpuMs: null, maxRssKb: null, node: null, finishedAt: now },

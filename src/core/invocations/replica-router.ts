@@ -157,7 +157,10 @@ export class ReplicaRouter {
     const node = endpoint.nodeId ?? '';
     this.inFlight.set(node, (this.inFlight.get(node) ?? 0) + 1);
     let abort = this.nodeAborts.get(node);
-    if (!abort) this.nodeAborts.set(node, (abort = new AbortController()));
+    if (!abort) {
+      abort = new AbortController();
+      this.nodeAborts.set(node, abort);
+    }
     this.startWatch();
     return abort.signal;
   }

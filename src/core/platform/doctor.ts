@@ -84,7 +84,7 @@ async function registryCheck(swarm: SwarmClient, runtimeImage: string, registry:
 function nodesCheck(nodes: Array<{ hostname: string; state: string; availability: string; role: string }>): Check {
   const ready = nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
   const down = nodes.filter((n) => n.state !== 'ready');
-  const detail = `${ready.length}/${nodes.length} ready and active` + (down.length ? `; down: ${down.map((n) => n.hostname).join(', ')}` : '');
+  const detail = `${ready.length}/${nodes.length} ready and active${down.length ? `; down: ${down.map((n) => n.hostname).join(', ')}` : ''}`;
   if (ready.length === 0) return { name: 'nodes', status: 'fail', detail, fix: 'bring a node back (docker node ls)', exitCode: EXIT.connection };
   return { name: 'nodes', status: down.length ? 'warn' : 'ok', detail, fix: down.length ? 'docker node ls; remove dead nodes with docker node rm' : undefined };
 }

@@ -91,7 +91,8 @@ export async function deployPostgres(deps: PostgresDeps, o: PostgresOptions): Pr
     const url = `postgres://${POSTGRES_USER}:${encodeURIComponent(password)}@${o.host}:${o.port}/${POSTGRES_DB}`;
     const labels = componentLabels('postgres');
     deps.progress(`creating the PostgreSQL service ${o.name}…`);
-    const secretId = (created.secretId = await deps.swarm.createSecret(names.secret, password, labels));
+    const secretId = await deps.swarm.createSecret(names.secret, password, labels);
+    created.secretId = secretId;
     if (!volumeExisted) {
       await deps.swarm.createVolume(names.volume, labels);
       created.volume = names.volume;

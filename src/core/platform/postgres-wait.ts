@@ -1,4 +1,4 @@
-import { AuthError, ConflictError, ConnectionError, FaasctlError, NotFoundError, TimeoutError } from '../../base/errors.js';
+import { AuthError, ConflictError, ConnectionError, type FaasctlError, NotFoundError, TimeoutError } from '../../base/errors.js';
 import type { Clock } from '../../base/ports.js';
 import type { SwarmClient, SwarmTask } from '../../swarm/client.js';
 

@@ -37,7 +37,10 @@ export function registerContext(program: Command, ctx: Context): void {
         user: v.entry.session?.userName,
       }));
       if (ctx.io.options.json) return ctx.io.json(views);
-      if (ctx.io.options.quiet) return views.forEach((v) => ctx.io.out(v.name));
+      if (ctx.io.options.quiet) {
+        for (const v of views) ctx.io.out(v.name);
+        return;
+      }
       await ctx.io.table(
         ['name', 'host', 'database', 'user', 'description'],
         views.map((v) => [v.current ? `${v.name} *` : v.name, v.host, v.database ?? '-', v.user ?? '-', v.description ?? '']),

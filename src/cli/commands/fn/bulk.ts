@@ -95,7 +95,8 @@ function report<T>(ctx: Context, verb: string, items: Array<BulkItem<T>>, row: (
   ctx.exitCode = bulkExitCode(items);
   if (ctx.io.options.json) {
     const json = items.map((i, n) => ({ index: i.index, name: i.name, ok: i.ok, ...rows[n]?.json, error: i.error }));
-    return ctx.io.json({ succeeded: items.length - failed, failed, ...extra, items: json });
+    ctx.io.json({ succeeded: items.length - failed, failed, ...extra, items: json });
+    return;
   }
   items.forEach((i, n) => {
     if (!i.ok) ctx.io.err(`${ctx.io.c.red('failed:')} ${i.name}: ${terminalSafe(i.error?.message ?? '')}`);

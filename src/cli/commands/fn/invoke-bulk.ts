@@ -115,7 +115,7 @@ function lineWriter(stream: NodeJS.WritableStream, onClosed: () => void) {
     scheduled = false;
     if (closed) pending = [];
     if (!pending.length) return;
-    const text = pending.join('\n') + '\n';
+    const text = `${pending.join('\n')}\n`;
     pending = [];
     stream.write(text);
   };

@@ -14,7 +14,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   const input = await readInput(ctx, opts);
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
-  const relay = (stream: 'stdout' | 'stderr', text: string) => {
+  const relay = (_stream: 'stdout' | 'stderr', text: string) => {
     // The function's own output goes to stderr: stdout is for the result alone.
     ctx.io.relay(text);
   };
@@ -82,7 +82,7 @@ function failure(o: Outcome, requestId: string | null, what: string, hint: strin
 function hintFor(o: Outcome, requestId: string): string {
   if (o.frame?.status === 'oom') return 'raise the limit: faasctl fn update NAME --memory 512m';
   if (o.frame?.status === 'timeout') return 'raise the limit: faasctl fn update NAME --timeout 2m';
-  if (o.exitCode === EXIT.platform) return 'run faasctl doctor; faasctl request show ' + requestId;
+  if (o.exitCode === EXIT.platform) return `run faasctl doctor; faasctl request show ${requestId}`;
   return `faasctl request show ${requestId} has the output and error`;
 }
 

@@ -8,7 +8,7 @@ import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { placementFlags } from './options.js';
-import { type DeployOptions, type LimitOptions } from './options.js';
+import type { DeployOptions, LimitOptions } from './options.js';
 import { readFunctionSource } from './source.js';
 import { terminalSafe } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
@@ -49,7 +49,10 @@ export async function runList(ctx: Context): Promise<void> {
   if (ctx.io.options.json) {
     return ctx.io.json(rows.map((f) => ({ name: f.name, version: f.currentVersion, versions: f.versions, format: f.format, sha256: f.sha256, warm: { replicas: f.warmReplicas, workers: f.warmWorkers }, createdAt: f.createdAt.toISOString(), updatedAt: f.updatedAt.toISOString(), lastInvokedAt: f.lastInvokedAt?.toISOString() ?? null })));
   }
-  if (ctx.io.options.quiet) return rows.forEach((f) => ctx.io.out(f.name));
+  if (ctx.io.options.quiet) {
+    for (const f of rows) ctx.io.out(f.name);
+    return;
+  }
   await ctx.io.table(
     ['name', 'version', 'format', 'warm', 'sha256', 'updated', 'last invoked'],
     rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, warmText(f), f.sha256.slice(0, 12), f.updatedAt.toISOString(), f.lastInvokedAt?.toISOString() ?? '-']),
@@ -163,9 +166,15 @@ function warmText(f: { warmReplicas: number; warmWorkers: number }): string {
 }
 
 function report(ctx: Context, d: Deployed, verb: string): void {
-  if (ctx.io.options.json) return ctx.io.json({ ...d, changed: undefined, outcome: verb });
+  if (ctx.io.options.json) {
+    ctx.io.json({ ...d, changed: undefined, outcome: verb });
+    return;
+  }
   for (const w of d.warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
-  if (ctx.io.options.quiet) return ctx.io.out(`${d.name}@v${d.version}`);
+  if (ctx.io.options.quiet) {
+    ctx.io.out(`${d.name}@v${d.version}`);
+    return;
+  }
   ctx.io.info(`${verb} ${d.name} v${d.version} (${d.format === 'madhat' ? '2016 format, madhat_func' : `entry ${d.entry}`}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
   if (d.image) ctx.io.info(`${d.name}: requirements in ${d.image}${d.reused === null ? '' : d.reused ? ' (reused, no build)' : ' (built)'}`);
 }

@@ -34,7 +34,11 @@ export const MENU: MenuGroup[] = [
     heading: 'Account',
     actions: [
       { label: 'Log in', run: login },
-      { label: 'Create a user', old: 0, run: async (ctx, s) => userRun.runCreate(ctx, (s.lastUser = await askName(ctx, 'New user name')), { concurrency: '4' }) },
+      { label: 'Create a user', old: 0, run: async (ctx, s) => {
+          s.lastUser = await askName(ctx, 'New user name');
+          return userRun.runCreate(ctx, s.lastUser, { concurrency: '4' });
+        },
+      },
       { label: 'Update my user (name, password)', old: 1, run: updateUser },
       { label: 'Delete my user', old: 2, run: async (ctx) => userRun.runDelete(ctx, { force: await ctx.prompter.confirm('Also delete everything it owns (functions, requests)?', false) }) },
     ],

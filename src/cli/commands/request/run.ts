@@ -37,7 +37,10 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
   }
   const unchecked = (r: RequestRow) => isOpenColdJob(r) && !checked.has(r.id);
   if (ctx.io.options.json) return ctx.io.json(rows.map((r) => ({ ...toJson(r), ...(isOpen(r) ? { checked: !unchecked(r) } : {}) })));
-  if (ctx.io.options.quiet) return rows.forEach((r) => ctx.io.out(r.id));
+  if (ctx.io.options.quiet) {
+    for (const r of rows) ctx.io.out(r.id);
+    return;
+  }
   await ctx.io.table(
     ['id', 'type', 'status', 'target', 'duration', 'created'],
     rows.map((r) => [r.id, r.type, colourStatus(ctx, r.status) + (unchecked(r) ? '*' : ''), target(r), r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`, r.createdAt.toISOString()]),

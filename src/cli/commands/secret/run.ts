@@ -21,7 +21,10 @@ export async function runSecretList(ctx: Context): Promise<void> {
   const { actor } = await requireActor(ctx);
   const rows = await listSecrets(await ctx.store(), actor);
   if (ctx.io.options.json) return ctx.io.json(rows.map((s) => ({ name: s.name, usedBy: s.usedBy, createdAt: s.createdAt.toISOString() })));
-  if (ctx.io.options.quiet) return rows.forEach((s) => ctx.io.out(s.name));
+  if (ctx.io.options.quiet) {
+    for (const s of rows) ctx.io.out(s.name);
+    return;
+  }
   await ctx.io.table(['name', 'used by', 'created'], rows.map((s) => [s.name, s.usedBy.join(', ') || '-', s.createdAt.toISOString()]));
 }
 

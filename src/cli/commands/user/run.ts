@@ -44,7 +44,10 @@ export async function runList(ctx: Context, opts: { prefix?: string }): Promise<
   const users = await (await ctx.store()).users.list({ prefix: opts.prefix });
   const view = users.map((u) => ({ id: u.id, name: u.name, createdAt: u.createdAt.toISOString(), functions: u.functions }));
   if (ctx.io.options.json) return ctx.io.json(view);
-  if (ctx.io.options.quiet) return view.forEach((u) => ctx.io.out(u.name));
+  if (ctx.io.options.quiet) {
+    for (const u of view) ctx.io.out(u.name);
+    return;
+  }
   await ctx.io.table(['name', 'id', 'functions', 'created'], view.map((u) => [u.name, u.id, u.functions, u.createdAt]));
 }
 
