@@ -5,11 +5,10 @@ import { resolveConfig, type Env, type ResolvedConfig } from '../config/resolve.
 import type { ConfigFile } from '../config/types.js';
 import { UsageError } from '../base/errors.js';
 import { systemClock, type Clock, type Logger } from '../base/ports.js';
-import type { Database } from '../db/database.js';
+import type { Database, DatabaseDialer } from '../db/database.js';
 import { waitLine } from './wait-line.js';
 import type { SwarmClient } from '../swarm/client.js';
 import { isSshHost, parseSshHost } from '../swarm/connect.js';
-import type { DatabaseDialer } from '../db/database.js';
 import type { SshTunnel } from '../swarm/ssh-tunnel.js';
 import type { Store } from '../db/store.js';
 import { IO, type Streams } from './io.js';

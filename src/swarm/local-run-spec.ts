@@ -1,5 +1,5 @@
-import { buildInvocationServiceSpec, CODE_PATH, INPUT_PATH, LABELS, type ContainerRunSpec, type VersionSettings } from './sandbox.js';
-import { COMPONENT_LABEL, MANAGED_LABEL } from './spec.js';
+import { buildInvocationServiceSpec, CODE_PATH, INPUT_PATH, type ContainerRunSpec, type VersionSettings } from './sandbox.js';
+import { LABELS, COMPONENT_LABEL, MANAGED_LABEL } from './labels.js';
 
 /** The component label of `fn run` containers: what tests and clean-up look for. */
 export const LOCAL_RUN_COMPONENT = 'run';

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { CODE_PATH, LABELS, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, userEnvironment, type VersionSettings } from './sandbox.js';
-import { COMPONENT_LABEL, MANAGED_LABEL, type ServiceSpec } from './spec.js';
+import { CODE_PATH, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, userEnvironment, type VersionSettings } from './sandbox.js';
+import { LABELS, COMPONENT_LABEL, MANAGED_LABEL } from './labels.js';
+import type { ServiceSpec } from './spec.js';
+import { bulkServiceName, warmServiceName } from './names.js';
 
 /**
  * Replica services: long-running tasks of the runtime's `serve` mode. A warm function has
@@ -30,21 +32,6 @@ export interface ReplicaSpecInput extends VersionSettings {
   code: { configId: string; configName: string };
   token: { secretId: string; secretName: string };
   labels: { functionId: string; functionName: string; version: number; userId: string; requestId?: string };
-}
-
-/** Warm: one per function (the name is stable, so a roll updates it in place). */
-export function warmServiceName(installation: string, functionId: string): string {
-  return `faasctl-warm-${installation.slice(0, 12)}-${functionId.replaceAll('-', '')}`;
-}
-
-/** Bulk: one per request. */
-export function bulkServiceName(requestId: string): string {
-  return `faasctl-bulk-${requestId.replaceAll('-', '')}`;
-}
-
-/** A new secret per token: secrets are immutable, and the name says which one is current. */
-export function tokenSecretName(installation: string, ownerId: string, nonce: string): string {
-  return `faasctl-token-${installation.slice(0, 12)}-${ownerId.replaceAll('-', '').slice(0, 20)}-${nonce}`;
 }
 
 export function replicaLabels(o: Pick<ReplicaSpecInput, 'purpose' | 'installation' | 'labels'>): Record<string, string> {

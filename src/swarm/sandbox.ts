@@ -1,5 +1,7 @@
 import type { LogChunk } from './log-demux.js';
-import { MANAGED_LABEL, COMPONENT_LABEL, type ServiceSpec } from './spec.js';
+import type { ServiceSpec } from './spec.js';
+import { MANAGED_LABEL, COMPONENT_LABEL, LABELS } from './labels.js';
+import { invocationServiceName } from './names.js';
 
 /**
  * Where user code runs: the specs of invocation services and check containers. Pure, so
@@ -14,20 +16,6 @@ export const TMP_BYTES = 64 * 1024 * 1024;
 export const PIDS_LIMIT = 128;
 /** The runtime answers SIGTERM at once (it is PID 1 with a handler), so no 10 s wait. */
 const STOP_GRACE_NS = 2_000_000_000;
-
-export const LABELS = {
-  request: 'io.faasctl.request',
-  function: 'io.faasctl.function',
-  functionName: 'io.faasctl.function-name',
-  version: 'io.faasctl.version',
-  user: 'io.faasctl.user',
-  sha256: 'io.faasctl.sha256',
-  installation: 'io.faasctl.installation',
-  /** The run of an invocation, from 2 on: its node was lost and it runs again. */
-  attempt: 'io.faasctl.attempt',
-  /** A digest of a replica's task template: which tasks already run the service's current spec. */
-  spec: 'io.faasctl.spec',
-} as const;
 
 /** Where a function finds its secrets: /run/secrets/NAME (Docker's default directory). */
 export const SECRETS_DIR = '/run/secrets';
@@ -85,11 +73,6 @@ export const SANDBOXED_CONTAINER = {
   Mounts: [{ Type: 'tmpfs' as const, Target: '/tmp', TmpfsOptions: { SizeBytes: TMP_BYTES, Mode: 0o1777 } }],
 };
 
-/** The label that scopes an object to one installation (one database). */
-export function installationLabel(installation: string): Record<string, string> {
-  return { [LABELS.installation]: installation };
-}
-
 export interface InvocationSpecInput extends VersionSettings {
   requestId: string;
   installation: string;
@@ -97,20 +80,6 @@ export interface InvocationSpecInput extends VersionSettings {
   code: { configId: string; configName: string };
   input: { configId: string; configName: string };
   labels: { functionId: string; functionName: string; version: number; userId: string };
-}
-
-/** Service names: `faasctl-run-` + the request id without dashes (44 characters). */
-export function invocationServiceName(requestId: string): string {
-  return `faasctl-run-${requestId.replaceAll('-', '')}`;
-}
-
-export function inputConfigName(requestId: string): string {
-  return `faasctl-in-${requestId.replaceAll('-', '')}`;
-}
-
-/** Code configs are named by content (per installation), so identical code is published once. */
-export function codeConfigName(installation: string, sha256: string): string {
-  return `faasctl-code-${installation.slice(0, 12)}-${sha256.slice(0, 36)}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { componentLabels } from './labels.js';
 /**
  * Swarm service specs, built by pure functions so they can be unit-tested without an engine.
  * The types are the subset of the Engine API (v1.41) `ServiceSpec` that faasctl sets.
@@ -37,14 +38,6 @@ interface FileTarget {
   UID: string;
   GID: string;
   Mode: number;
-}
-
-export const MANAGED_LABEL = 'io.faasctl.managed';
-export const COMPONENT_LABEL = 'io.faasctl.component';
-
-/** Labels on every object of a platform component, so `gc` and people can find them. */
-export function componentLabels(component: string): Record<string, string> {
-  return { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: component };
 }
 
 /** Where the official postgres image keeps its cluster; the named volume is mounted here. */

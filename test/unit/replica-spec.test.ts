@@ -1,17 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  BULK_IDLE_EXIT_MS,
-  REPLICA_PORT,
-  buildReplicaServiceSpec,
-  bulkServiceName,
-  replicaLabels,
-  replicaSpecDigest,
-  tokenSecretName,
-  warmServiceName,
-  type ReplicaSpecInput,
-} from '../../src/swarm/replica-spec.js';
-import { codeConfigName } from '../../src/swarm/sandbox.js';
+import { BULK_IDLE_EXIT_MS, REPLICA_PORT, buildReplicaServiceSpec, replicaLabels, replicaSpecDigest, type ReplicaSpecInput } from '../../src/swarm/replica-spec.js';
+import { bulkServiceName, tokenSecretName, warmServiceName, codeConfigName } from '../../src/swarm/names.js';
 
 const INSTALLATION = '0123456789abcdef0123456789abcdef';
 const FUNCTION_ID = '7d1c3b2a-9e8f-4a6b-8c7d-6e5f4a3b2c1d';

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nonceOf } from '../../src/core/invocations/invocation.js';
-import {
-  buildInvocationServiceSpec,
-  checkContainerSpec,
-  codeConfigName,
-  inputConfigName,
-  invocationServiceName,
-  type InvocationSpecInput,
-} from '../../src/swarm/sandbox.js';
+import { buildInvocationServiceSpec, checkContainerSpec, type InvocationSpecInput } from '../../src/swarm/sandbox.js';
+import { codeConfigName, inputConfigName, invocationServiceName } from '../../src/swarm/names.js';
 
 const REQUEST_ID = '0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
 const SHA256 = 'a'.repeat(64);

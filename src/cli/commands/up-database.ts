@@ -4,7 +4,7 @@ import type { Logger } from '../../base/ports.js';
 import { databaseHost, DEFAULT_POSTGRES_IMAGE, validatePostgresName } from '../../core/platform/postgres-service.js';
 import { ensureDatabase, type UpStep } from '../../core/platform/up.js';
 import type { SwarmClient } from '../../swarm/client.js';
-import { COMPONENT_LABEL } from '../../swarm/spec.js';
+import { COMPONENT_LABEL } from '../../swarm/labels.js';
 import type { DatabaseDialer } from '../../db/database.js';
 import type { Context } from '../context.js';
 import { importExternal } from '../../base/external.js';

@@ -1,6 +1,6 @@
 import type { SwarmClient } from '../../swarm/client.js';
-import { codeConfigName, installationLabel, LABELS } from '../../swarm/sandbox.js';
-import { componentLabels } from '../../swarm/spec.js';
+import { codeConfigName } from '../../swarm/names.js';
+import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
 import { ConflictError } from '../../base/errors.js';
 import type { Clock } from '../../base/ports.js';
 import type { FunctionDeps } from './lookup.js';

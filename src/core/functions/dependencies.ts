@@ -3,6 +3,7 @@ import { posix } from 'node:path';
 import type { SwarmClient } from '../../swarm/client.js';
 import { PlatformError, UsageError } from '../../base/errors.js';
 import type { Logger } from '../../base/ports.js';
+import { DEPS_LABEL } from '../../swarm/labels.js';
 
 /**
  * A function's Python dependencies: requirements.txt parsed, its local paths (source packages,
@@ -31,8 +32,6 @@ export interface DependencyInput {
 }
 
 export const DEPS_REPO = 'faasctl/python-deps';
-/** On every dependency image: its hash. */
-export const DEPS_LABEL = 'io.faasctl.deps';
 /** Where the build context sits in the build container, and where the packages go. */
 export const BUILD_DIR = '/tmp/faasctl-deps';
 export const SITE_DIR = '/opt/faasctl/site';

@@ -1,12 +1,13 @@
 import type { SecretRow } from '../../db/secrets-repo.js';
 import type { Store } from '../../db/store.js';
 import type { SwarmClient } from '../../swarm/client.js';
-import { installationLabel, LABELS, type SecretMount } from '../../swarm/sandbox.js';
-import { componentLabels } from '../../swarm/spec.js';
+import type { SecretMount } from '../../swarm/sandbox.js';
+import { installationLabel, LABELS, componentLabels, SECRET_NAME_LABEL } from '../../swarm/labels.js';
 import { ConflictError, NotFoundError, UsageError } from '../../base/errors.js';
 import { validateSecretName } from '../../base/names.js';
 import type { Clock, Logger } from '../../base/ports.js';
 import type { Actor } from '../users/accounts.js';
+import { secretObjectName } from '../../swarm/names.js';
 
 /**
  * User secrets. The value goes from the CLI straight into a Swarm secret (which the Engine
@@ -16,7 +17,6 @@ import type { Actor } from '../users/accounts.js';
 
 /** Swarm's limit for a secret's data. */
 export const MAX_SECRET_BYTES = 500 * 1024;
-export const SECRET_NAME_LABEL = 'io.faasctl.secret';
 
 export interface SecretDeps {
   store: Store;
@@ -24,11 +24,6 @@ export interface SecretDeps {
   clock: Clock;
   log: Logger;
   newId: () => string;
-}
-
-/** Per installation and user (a secret name is the user's own); at most 63 characters. */
-export function secretObjectName(installation: string, userId: string, name: string): string {
-  return `faasctl-sec-${installation.slice(0, 12)}-${userId.replaceAll('-', '').slice(0, 12)}-${name}`;
 }
 
 /** `--secret NAME` flags: validated, deduplicated and sorted (so an unchanged set compares equal). */

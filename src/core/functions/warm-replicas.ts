@@ -1,9 +1,9 @@
 import { swarmPlacement } from './placement.js';
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { SwarmTask } from '../../swarm/client.js';
-import { buildReplicaServiceSpec, REPLICA_PORT, replicaSpecDigest, tokenSecretName, warmServiceName, type ReplicaPurpose } from '../../swarm/replica-spec.js';
-import { codeConfigName, installationLabel, LABELS } from '../../swarm/sandbox.js';
-import { componentLabels } from '../../swarm/spec.js';
+import { buildReplicaServiceSpec, REPLICA_PORT, replicaSpecDigest, type ReplicaPurpose } from '../../swarm/replica-spec.js';
+import { tokenSecretName, warmServiceName, codeConfigName } from '../../swarm/names.js';
+import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
 import { ConflictError, NotFoundError, PlatformError, UsageError } from '../../base/errors.js';
 import { engineRefusal } from '../../swarm/engine-refusals.js';
 import { ensureCodeConfig } from './code-configs.js';

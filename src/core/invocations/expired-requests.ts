@@ -1,7 +1,6 @@
 import type { Completion, RequestRow } from '../../db/requests-repo.js';
 import type { Store } from '../../db/store.js';
-import { COMPONENT_LABEL } from '../../swarm/spec.js';
-import { LABELS } from '../../swarm/sandbox.js';
+import { COMPONENT_LABEL, LABELS } from '../../swarm/labels.js';
 import { abandonedBulkMessage, abandonedMessage, abandonedWarmMessage, BULK_LEASE_MS, expiredColdMessage, LEGACY_OPEN_MS } from '../requests/deadlines.js';
 import { InvocationOutput } from './invocation-output.js';
 import { nonceOf, outcomeOf, removeInvocation, ROW_OUTPUT_LIMIT, type InvocationDeps } from './invocation.js';

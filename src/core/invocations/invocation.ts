@@ -2,7 +2,7 @@ import type { Completion } from '../../db/requests-repo.js';
 import type { Store } from '../../db/store.js';
 import type { SwarmClient, SwarmTask } from '../../swarm/client.js';
 import type { LogStream } from '../../swarm/log-demux.js';
-import { inputConfigName } from '../../swarm/sandbox.js';
+import { inputConfigName } from '../../swarm/names.js';
 import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS, type NodeCheck } from './node-health.js';
 import { latest, TERMINAL } from '../../swarm/task-states.js';
 import { ConflictError, EXIT, type ExitCode } from '../../base/errors.js';

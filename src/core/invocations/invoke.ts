@@ -1,8 +1,9 @@
 import { swarmPlacement } from '../functions/placement.js';
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { LogStream } from '../../swarm/log-demux.js';
-import { buildInvocationServiceSpec, codeConfigName, inputConfigName, installationLabel, LABELS } from '../../swarm/sandbox.js';
-import { componentLabels } from '../../swarm/spec.js';
+import { buildInvocationServiceSpec } from '../../swarm/sandbox.js';
+import { codeConfigName, inputConfigName } from '../../swarm/names.js';
+import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
 import { ConnectionError, NotFoundError, UsageError } from '../../base/errors.js';
 import { ensureCodeConfig, MAX_CODE_BYTES } from '../functions/code-configs.js';
 import { requireFunction } from '../functions/lookup.js';

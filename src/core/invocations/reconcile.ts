@@ -1,7 +1,7 @@
 import type { RequestRow } from '../../db/requests-repo.js';
 import type { ServiceInfo } from '../../swarm/client.js';
 import type { LogStream } from '../../swarm/log-demux.js';
-import { LABELS } from '../../swarm/sandbox.js';
+import { LABELS } from '../../swarm/labels.js';
 import { EXIT, TimeoutError } from '../../base/errors.js';
 import { InvocationOutput } from './invocation-output.js';
 import { finishInvocation, nonceOf, outcomeOf, ROW_OUTPUT_LIMIT, watchInvocation, type InvocationDeps, type Outcome, type Watched } from './invocation.js';

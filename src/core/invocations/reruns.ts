@@ -1,6 +1,7 @@
-import { LABELS } from '../../swarm/sandbox.js';
+import { LABELS } from '../../swarm/labels.js';
 import { watchInvocation, type InvocationDeps, type Watched, type WatchOptions } from './invocation.js';
 import { MAX_ATTEMPTS } from './node-health.js';
+import { rerunServiceName } from '../../swarm/names.js';
 
 export interface RunWatch extends WatchOptions {
   requestId: string;
@@ -50,6 +51,3 @@ export async function rerunService(deps: InvocationDeps, requestId: string, serv
   return created;
 }
 
-export function rerunServiceName(name: string, attempt: number): string {
-  return `${name.replace(/-a\d+$/, '')}-a${attempt}`;
-}

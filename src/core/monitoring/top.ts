@@ -1,8 +1,7 @@
 import type { Store } from '../../db/store.js';
 import type { SwarmClient, SwarmNode } from '../../swarm/client.js';
 import { REPLICA_PORT } from '../../swarm/replica-spec.js';
-import { LABELS } from '../../swarm/sandbox.js';
-import { COMPONENT_LABEL, MANAGED_LABEL } from '../../swarm/spec.js';
+import { LABELS, COMPONENT_LABEL, MANAGED_LABEL } from '../../swarm/labels.js';
 import type { Logger, ReplicaTransport } from '../../base/ports.js';
 
 /**

@@ -1,12 +1,11 @@
-import { COMPONENT_LABEL, MANAGED_LABEL } from '../../swarm/spec.js';
-import { LABELS } from '../../swarm/sandbox.js';
+import { COMPONENT_LABEL, MANAGED_LABEL, LABELS, DEPS_LABEL } from '../../swarm/labels.js';
 import { ConflictError } from '../../base/errors.js';
 import { removeInvocation, type InvocationDeps } from '../invocations/invocation.js';
 import { isOpen, reconcileInvocation } from '../invocations/reconcile.js';
 import { removeSecrets } from '../functions/warm-replicas.js';
 import { TERMINAL } from '../../swarm/task-states.js';
 import { LOCAL_RUN_COMPONENT } from '../../swarm/local-run-spec.js';
-import { DEPS_LABEL, unusedDependencyTags } from '../functions/dependencies.js';
+import { unusedDependencyTags } from '../functions/dependencies.js';
 import { closeExpiredRequests } from '../invocations/expired-requests.js';
 
 /**

@@ -2,7 +2,8 @@ import { ConflictError, UsageError } from '../../base/errors.js';
 import type { Clock, Logger } from '../../base/ports.js';
 import { waitForPostgres } from './postgres-wait.js';
 import type { SwarmClient } from '../../swarm/client.js';
-import { buildPostgresServiceSpec, componentLabels, POSTGRES_DB, POSTGRES_USER } from '../../swarm/spec.js';
+import { buildPostgresServiceSpec, POSTGRES_DB, POSTGRES_USER } from '../../swarm/spec.js';
+import { componentLabels } from '../../swarm/labels.js';
 
 /** @default 'postgres:16' — the official image. */
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:16';

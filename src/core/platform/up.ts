@@ -3,6 +3,7 @@ import type { Clock, Logger } from '../../base/ports.js';
 import { deployPostgres, type PostgresDeps, type PostgresOptions } from './postgres-service.js';
 import { redactUrl } from '../../config/resolve.js';
 import type { SwarmClient } from '../../swarm/client.js';
+import { BASE_ID_LABEL } from '../../swarm/labels.js';
 
 export interface UpStep {
   step: string;
@@ -54,9 +55,6 @@ export interface RuntimeImageOptions {
   /** Set on a multi-node Swarm: the image goes there, and services name it by digest. */
   registry?: string;
 }
-
-/** Records which base image a runtime image was built from. */
-export const BASE_ID_LABEL = 'io.faasctl.base-id';
 
 /**
  * Builds the runtime image when this faasctl's runtime (by content hash) is not on the

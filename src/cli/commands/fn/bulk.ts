@@ -11,9 +11,8 @@ import { functionDeps } from '../../deps.js';
 import { progressReporter } from '../../progress.js';
 import { requireActor } from '../../session.js';
 import { terminalSafe } from '../../terminal-text.js';
-import type { LimitOptions } from './options.js';
+import type { LimitOptions, BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './options.js';
 import { readFunctionSource } from './source.js';
-import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './options.js';
 
 /** Parallel writes: the pool holds 4 connections. */
 const CONCURRENCY = 4;
