@@ -1,4 +1,4 @@
-import { EXIT, FaasctlError } from './errors.js';
+import { EXIT, type ExitCode, FaasctlError } from './errors.js';
 
 /** Outcome of one item of a bulk operation. */
 export interface BulkItem<T> {
@@ -6,7 +6,7 @@ export interface BulkItem<T> {
   name: string;
   ok: boolean;
   value?: T;
-  error?: { code: string; message: string; exitCode: number };
+  error?: { code: string; message: string; exitCode: ExitCode };
 }
 
 /**
@@ -45,6 +45,6 @@ export function bulkNames(prefix: string, count: number): string[] {
 }
 
 /** A bulk run exits with the code of its first failure, or 0. */
-export function bulkExitCode(items: Array<BulkItem<unknown>>): number {
+export function bulkExitCode(items: Array<BulkItem<unknown>>): ExitCode {
   return items.find((i) => !i.ok)?.error?.exitCode ?? EXIT.ok;
 }

@@ -77,6 +77,17 @@ export class PlatformError extends subclass('platform', EXIT.platform) {}
 export class TimeoutError extends subclass('timeout', EXIT.timeout) {}
 export class CancelledError extends subclass('interrupted', EXIT.interrupted) {}
 
+/**
+ * The command already said what went wrong (a JSON document, its failed checks, a bulk summary)
+ * and has only its exit code left to give: main() prints nothing more. With the errors above, the
+ * one way a command ends with a non-zero code.
+ */
+export class AlreadyReported extends FaasctlError {
+  constructor(exitCode: ExitCode) {
+    super(`already reported (exit ${exitCode})`, { code: 'already_reported', exitCode });
+  }
+}
+
 export function isFaasctlError(err: unknown): err is FaasctlError {
   return err instanceof FaasctlError;
 }

@@ -51,8 +51,6 @@ export class Context {
   readonly log: Logger;
   readonly prompter: Prompter;
   globals: GlobalOptions = {};
-  /** Set by a command that finishes without throwing but must not exit 0 (e.g. doctor). */
-  exitCode?: number;
   private file?: { path: string; data: ConfigFile };
   private resolved?: ResolvedConfig;
   private swarmClient?: Promise<SwarmClient>;

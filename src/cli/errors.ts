@@ -1,5 +1,5 @@
 import type { CommanderError } from 'commander';
-import { EXIT, FaasctlError, UsageError, type ExitCode } from '../base/errors.js';
+import { EXIT, FaasctlError, UsageError, type ExitCode, AlreadyReported } from '../base/errors.js';
 import type { IO } from './io.js';
 import { jsonForTerminal, terminalSafe } from './terminal-text.js';
 
@@ -19,6 +19,7 @@ export function fromCommander(err: CommanderError, json = false): { exitCode: Ex
 
 /** The only place an error becomes output. */
 export function reportError(err: unknown, io: IO): ExitCode {
+  if (err instanceof AlreadyReported) return err.exitCode;
   const known = err instanceof FaasctlError ? err : undefined;
   const exitCode = known?.exitCode ?? EXIT.bug;
   const code = known?.code ?? 'internal';

@@ -13,7 +13,7 @@ export async function main(argv: string[], ctx: Context = new Context()): Promis
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv);
-    return ctx.exitCode ?? EXIT.ok;
+    return EXIT.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Parse errors come before preAction: take --json/--debug from what was parsed.

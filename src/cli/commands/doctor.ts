@@ -3,6 +3,7 @@ import { doctorExitCode, runDoctor, type Check } from '../../core/platform/docto
 import { SCHEMA_VERSION } from '../../db/migrate.js';
 import { runtimeImageRef } from '../../runtime/python.js';
 import type { Context } from '../context.js';
+import { AlreadyReported, EXIT } from '../../base/errors.js';
 
 export function registerDoctor(program: Command, ctx: Context): void {
   program
@@ -23,9 +24,10 @@ export function registerDoctor(program: Command, ctx: Context): void {
         schemaVersion,
       });
       spinner.stop();
-      ctx.exitCode = doctorExitCode(checks);
-      if (ctx.io.options.json) return ctx.io.json({ ok: ctx.exitCode === 0, context: cfg.contextName.value, checks });
-      await printChecks(ctx, checks);
+      const exitCode = doctorExitCode(checks);
+      if (ctx.io.options.json) ctx.io.json({ ok: exitCode === EXIT.ok, context: cfg.contextName.value, checks });
+      else await printChecks(ctx, checks);
+      if (exitCode !== EXIT.ok) throw new AlreadyReported(exitCode);
     });
 }
 

@@ -1,7 +1,7 @@
 import { placementFlags } from './options.js';
 import type { PlacementFlags } from '../../../core/functions/placement.js';
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../base/bulk.js';
-import { UsageError } from '../../../base/errors.js';
+import { UsageError, AlreadyReported, EXIT } from '../../../base/errors.js';
 import { deleteFunction, type Deployed } from '../../../core/functions/functions.js';
 import { deployFunctions, functionsWithPrefix, updateFunctions, type BulkPublished } from '../../../core/functions/bulk-deploy.js';
 import { validatePrefix } from '../../../base/names.js';
@@ -89,9 +89,14 @@ interface Row {
 
 /** Like user bulk: one line per item on stderr, a summary, the exit code of the first failure. */
 function report<T>(ctx: Context, verb: string, items: Array<BulkItem<T>>, row: (value: T) => Row, extra: Record<string, unknown> = {}): void {
+  printReport(ctx, verb, items, row, extra);
+  const code = bulkExitCode(items);
+  if (code !== EXIT.ok) throw new AlreadyReported(code);
+}
+
+function printReport<T>(ctx: Context, verb: string, items: Array<BulkItem<T>>, row: (value: T) => Row, extra: Record<string, unknown> = {}): void {
   const rows = items.map((i) => (i.ok ? row(i.value as T) : undefined));
   const failed = items.filter((i) => !i.ok).length;
-  ctx.exitCode = bulkExitCode(items);
   if (ctx.io.options.json) {
     const json = items.map((i, n) => ({ index: i.index, name: i.name, ok: i.ok, ...rows[n]?.json, error: i.error }));
     ctx.io.json({ succeeded: items.length - failed, failed, ...extra, items: json });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { invokeBulk, parseBulkInputs, parseConcurrency, type BulkAnswer, type BulkRun } from '../../../core/invocations/bulk-invoke.js';
-import { UsageError } from '../../../base/errors.js';
+import { UsageError, AlreadyReported } from '../../../base/errors.js';
 import type { Context } from '../../context.js';
 import { jsonForTerminal } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
@@ -52,7 +52,7 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
     await out.end();
   }
   if (!ctx.io.options.quiet) ctx.io.err(summary(run));
-  ctx.exitCode = run.exitCode || undefined;
+  if (run.exitCode) throw new AlreadyReported(run.exitCode);
 }
 
 function answerLine(a: BulkAnswer): string {

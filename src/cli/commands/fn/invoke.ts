@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ConnectionError, EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode } from '../../../base/errors.js';
+import { ConnectionError, EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode, AlreadyReported } from '../../../base/errors.js';
 import type { Outcome } from '../../../core/invocations/invocation.js';
 import { invokeFunction } from '../../../core/invocations/invoke.js';
 import type { Context } from '../../context.js';
@@ -56,7 +56,7 @@ export function printOutcome(ctx: Context, requestId: string | null, o: Outcome,
       cpuMs: c.cpuMs,
       maxRssKb: c.maxRssKb,
     });
-    ctx.exitCode = o.exitCode === EXIT.ok ? undefined : o.exitCode;
+    if (o.exitCode !== EXIT.ok) throw new AlreadyReported(o.exitCode);
     return;
   }
   if (o.exitCode === EXIT.ok) {

@@ -42,9 +42,6 @@ async function runAction(ctx: Context, action: MenuAction, session: MenuSession)
   } catch (err) {
     if (err instanceof CancelledError && err.message === 'cancelled') ctx.io.err(ctx.io.c.dim('cancelled: back to the menu'));
     else reportError(err, ctx.io);
-  } finally {
-    // A bulk command's exit code belongs to that operation, not to the menu.
-    ctx.exitCode = undefined;
   }
 }
 

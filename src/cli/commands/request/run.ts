@@ -1,5 +1,5 @@
 import { parseDuration, parseSince } from '../../../base/durations.js';
-import { EXIT, UsageError } from '../../../base/errors.js';
+import { EXIT, UsageError, AlreadyReported } from '../../../base/errors.js';
 import type { Outcome } from '../../../core/invocations/invocation.js';
 import { isOpen, reconcileInvocation } from '../../../core/invocations/reconcile.js';
 import { listRequests, showRequest } from '../../../core/requests/requests.js';
@@ -113,9 +113,8 @@ export async function runWait(ctx: Context, id: string, opts: { timeout: string 
   const final = await showRequest(store, actor, id);
   if (isOpen(final)) {
     ctx.io.info(`request ${id} is still ${final.status}`);
-    ctx.exitCode = EXIT.timeout;
     if (ctx.io.options.json) ctx.io.json(toJson(final));
-    return;
+    throw new AlreadyReported(EXIT.timeout);
   }
   const about = { mode: final.mode, version: final.functionVersion, node: final.node, attempt: final.attempt };
   printOutcome(ctx, id, outcome ?? recordedOutcome(final), final.functionName ? `${final.functionName}@v${final.functionVersion}` : final.type, about);

@@ -1,5 +1,5 @@
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../base/bulk.js';
-import { UsageError } from '../../../base/errors.js';
+import { UsageError, AlreadyReported, EXIT } from '../../../base/errors.js';
 import { validatePrefix } from '../../../base/names.js';
 import { createUser, deleteUser, updateUser } from '../../../core/users/accounts.js';
 import type { Context } from '../../context.js';
@@ -54,8 +54,13 @@ export async function runBulkUpdate(ctx: Context, opts: UserUpdateOptions): Prom
 }
 
 function report(ctx: Context, verb: string, items: Array<BulkItem<{ id: string }>>): void {
+  printReport(ctx, verb, items);
+  const code = bulkExitCode(items);
+  if (code !== EXIT.ok) throw new AlreadyReported(code);
+}
+
+function printReport(ctx: Context, verb: string, items: Array<BulkItem<{ id: string }>>): void {
   const failed = items.filter((i) => !i.ok);
-  ctx.exitCode = bulkExitCode(items);
   if (ctx.io.options.json) {
     ctx.io.json({ succeeded: items.length - failed.length, failed: failed.length, items: items.map((i) => ({ index: i.index, name: i.name, ok: i.ok, id: i.value?.id, error: i.error })) });
     return;
