@@ -1,4 +1,4 @@
-import { ConflictError } from './errors.js';
+import { removeRetrying } from './engine-removal.js';
 import { closeExpiredRow } from './expired-requests.js';
 import { NO_COUNTS, type GcAction, type GcCounts } from './gc-plan.js';
 import { removeInvocation, type InvocationDeps } from './invocation.js';
@@ -86,24 +86,4 @@ function countEnded(done: GcCounts, how: 'lost' | 'recovered', serviceRemoved: b
   if (how === 'lost') done.requestsLost++;
   else done.requestsRecovered++;
   if (serviceRemoved) done.servicesRemoved++;
-}
-
-/**
- * Swarm counts a just-removed service as a user of its configs and secrets for a moment:
- * a conflict is retried briefly, then left for the next gc (not counted).
- */
-async function removeRetrying(deps: InvocationDeps, what: string, remove: () => Promise<unknown>, retries = 8): Promise<boolean> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await remove();
-      return true;
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      if (attempt >= retries) {
-        deps.log.debug(`${what} is in use; kept (${err.message})`);
-        return false;
-      }
-      await deps.clock.sleep(150 * (attempt + 1));
-    }
-  }
 }
