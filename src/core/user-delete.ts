@@ -4,6 +4,7 @@ import { DEPS_LABEL, unusedDependencyTags } from './dependencies.js';
 import { removeRetrying, waitTasksGone } from './engine-removal.js';
 import { ConflictError, EXIT, FaasctlError, NotFoundError } from './errors.js';
 import { removeUnusedCodeConfigs } from './functions.js';
+import type { FailPoint } from './invoke.js';
 import { removeInvocation, type InvocationDeps } from './invocation.js';
 import { stopped } from './open-requests.js';
 import type { Actor } from './users.js';
@@ -26,7 +27,13 @@ export interface DeletedUser {
   requestId: string;
 }
 
-export async function deleteUser(deps: InvocationDeps & { newId: () => string }, target: Actor, options: { force: boolean }): Promise<DeletedUser> {
+export interface UserDeleteDeps extends InvocationDeps {
+  newId: () => string;
+  /** Test-only (src/cli/failpoints.ts). */
+  failpoint?: (point: FailPoint) => Promise<void>;
+}
+
+export async function deleteUser(deps: UserDeleteDeps, target: Actor, options: { force: boolean }): Promise<DeletedUser> {
   const functions = await deps.store.users.functionCount(target.id);
   if (functions > 0 && !options.force) {
     throw new ConflictError(`user "${target.name}" owns ${functions} function${functions === 1 ? '' : 's'}`, {
@@ -47,6 +54,7 @@ export async function deleteUser(deps: InvocationDeps & { newId: () => string },
     // The row outlives the user (user_id NULL), so the log still shows who was deleted.
     await tx.requests.insert({ ...finished(deps, requestId, started), userId: null, type: 'user.delete', params: { userId: target.id, name: target.name, functions, ...(open.length ? { stopped: open.length } : {}) } });
   });
+  await deps.failpoint?.('user-delete:committed');
   try {
     await removeEngineObjects(deps, { installation, labels, services, openRequests: open.map((r) => r.id), ...owned });
   } catch (err) {

@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { waitFor } from '../helpers/background-cli.js';
+import { startCli, waitFor } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { cleansUpAfterEach, query } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
@@ -101,6 +101,30 @@ describe('deletes leave nothing; gc has a scope and one plan', () => {
     // And gc has nothing of theirs left to do.
     const gc = JSON.parse(ok(await cli(['--json', 'gc', '--dry-run'])).stdout) as Record<string, unknown>;
     expect(gc).toMatchObject({ servicesRemoved: 0, secretsRemoved: 0, configsRemoved: 0 });
+  });
+
+  it('user delete --force killed after its rows are gone: gc (unscoped) finishes it, leaving zero objects', async () => {
+    const cut = await newUser('cutshort');
+    const as = (args: string[], input?: string) => run(cut.env, args, input);
+    ok(await as(['secret', 'create', 'api-key'], 'hunter2\n'));
+    ok(await as(['fn', 'deploy', file('cuthot.py', 'def main(data):\n    return "hot"\n'), '--secret', 'api-key']));
+    ok(await as(['fn', 'scale', 'cuthot', '1']));
+    ok(await as(['fn', 'deploy', file('cutsleepy.py', SLEEPY)]));
+    const running = await asyncInvoke(cut.env, 'cutsleepy');
+    await started(running);
+    const shas = await codeShas(cut.id);
+
+    const killed = startCli(['user', 'delete', '--force', '--yes'], { ...cut.env, FAASCTL_FAILPOINT: 'user-delete:committed' });
+    await waitFor('the delete to commit', () => killed.stderr().includes('failpoint user-delete:committed reached'));
+    killed.signal('SIGKILL');
+    await killed.done;
+    expect(await query(db.url, 'SELECT id FROM users WHERE id = $1', [cut.id])).toEqual([]);
+    expect(await objects(`io.faasctl.user=${cut.id}`)).toMatchObject({ services: 2, secrets: 2 }); // what the kill left
+
+    ok(await cli(['gc']));
+    await waitFor('removed services to take their tasks and containers with them', async () => JSON.stringify(await objects(`io.faasctl.user=${cut.id}`)) === JSON.stringify(NOTHING));
+    expect(await codeConfigs(shas)).toBe(0);
+    expect(await inputConfigs([running])).toBe(0);
   });
 
   it('fn delete of a function with an --async job nobody read: records its result, exit 0, nothing of it left; a shared code config stays', async () => {
