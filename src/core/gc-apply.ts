@@ -79,7 +79,8 @@ async function closeExpired(deps: InvocationDeps, requestId: string, withService
   const cold = row.type === 'fn.invoke' && row.mode !== 'warm';
   // Without the engine a bulk run's service and token stay: the plan removes them as its own actions.
   const ended = await closeExpiredRow({ ...deps, engine: cold ? async () => deps : undefined }, row);
-  if (ended === 'closed' || ended === 'recovered') countEnded(done, ended === 'closed' ? 'lost' : 'recovered', withService);
+  // Without a service nothing could be recovered: reconcile's "lost" ending is still a loss.
+  if (ended === 'closed' || ended === 'recovered') countEnded(done, ended === 'closed' || !withService ? 'lost' : 'recovered', withService);
 }
 
 function countEnded(done: GcCounts, how: 'lost' | 'recovered', serviceRemoved: boolean): void {

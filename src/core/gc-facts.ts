@@ -59,7 +59,7 @@ export async function readGcFacts(deps: InvocationDeps, scope: GcScope): Promise
       idle: own.length > 0 && own.every((t) => TERMINAL.has(t.state)),
     };
   });
-  const inScope = (requestId: string) => scope.kind === 'all' || rows.get(requestId)?.userId === scope.userId;
+  const inScope = (requestId: string) => scope.kind === 'all' || rows.has(requestId);
   const containers = await deps.swarm.listContainers([`${MANAGED_LABEL}=true`, ...mine]);
   return {
     now: deps.clock.now().getTime(),
@@ -99,7 +99,9 @@ async function readRows(deps: InvocationDeps, scope: GcScope, named: string[]): 
     createdAt: r.createdAt.getTime(),
     expired: late.has(r.id),
   });
-  return new Map([...byId, ...open].map((r) => [r.id, fact(r)]));
+  // Scoped, another user's row (named by an unlabelled input config) is none of this gc's business.
+  const all = [...byId, ...open].filter((r) => !userId || r.userId === userId);
+  return new Map(all.map((r) => [r.id, fact(r)]));
 }
 
 type WideFacts = Pick<GcFacts, 'unusedCodeConfigs' | 'staleContainers' | 'orphanedUserSecrets' | 'unusedImages'>;
