@@ -1,9 +1,10 @@
 import type { RequestRow } from '../db/requests-repo.js';
 import { installationLabel, LABELS } from '../swarm/sandbox.js';
+import { COMPONENT_LABEL } from '../swarm/spec.js';
 import { waitTasksGone } from './engine-removal.js';
 import { ConflictError } from './errors.js';
 import { removeUnusedCodeConfigs, requireFunction } from './functions.js';
-import type { InvocationDeps } from './invocation.js';
+import { removeInvocation, type InvocationDeps } from './invocation.js';
 import { settleOpenRequests, stopRequests } from './open-requests.js';
 import type { Actor } from './users.js';
 import { makeCold } from './warm.js';
@@ -38,7 +39,12 @@ export async function deleteFunction(deps: InvocationDeps & { newId: () => strin
     await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.delete', params: { name: fn.name, versions: fn.currentVersion, ...(running.length ? { stopped: running.map((r) => r.id) } : {}) }, functionName: fn.name });
     return removed;
   });
-  await waitTasksGone(deps, [`${LABELS.function}=${fn.id}`, ...labelList(installationLabel(await deps.store.meta.installationId()))]);
+  const labels = [`${LABELS.function}=${fn.id}`, ...labelList(installationLabel(await deps.store.meta.installationId()))];
+  // Whatever is still labelled with it is waste now (a service whose row was closed, a bulk run's left replicas).
+  const leftover = await deps.swarm.listServices(labels);
+  for (const service of leftover) await deps.swarm.removeService(service.id);
+  await waitTasksGone(deps, labels);
+  for (const service of leftover) if (service.labels[COMPONENT_LABEL] === 'invocation') await removeInvocation(deps, service.labels[LABELS.request] ?? '', undefined); // its input config
   const configsRemoved = await removeUnusedCodeConfigs(deps, shas);
   return { name: fn.name, versions: shas.length, configsRemoved, stopped: running.length, requestId };
 }
