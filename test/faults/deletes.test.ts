@@ -103,6 +103,21 @@ describe('deletes leave nothing; gc has a scope and one plan', () => {
     expect(gc).toMatchObject({ servicesRemoved: 0, secretsRemoved: 0, configsRemoved: 0 });
   });
 
+  it('user delete --prefix P --force: each user goes the same way, nothing of theirs left right after the command', async () => {
+    const users = [await newUser('bulkdel1'), await newUser('bulkdel2')];
+    const running: string[] = [];
+    for (const [i, u] of users.entries()) {
+      ok(await run(u.env, ['secret', 'create', 'api-key'], 'hunter2\n'));
+      ok(await run(u.env, ['fn', 'deploy', file(`bulksleepy${i}.py`, SLEEPY), '--secret', 'api-key']));
+      running.push(await asyncInvoke(u.env, `bulksleepy${i}`));
+    }
+    await Promise.all(running.map(started));
+    const deleted = JSON.parse(ok(await cli(['--json', 'user', 'delete', '--prefix', 'bulkdel', '--force', '--yes'])).stdout) as { succeeded: number; failed: number };
+    expect(deleted).toMatchObject({ succeeded: 2, failed: 0 });
+    for (const u of users) expect(await objects(`io.faasctl.user=${u.id}`)).toEqual(NOTHING);
+    expect(await inputConfigs(running)).toBe(0);
+  });
+
   it('user delete --force killed after its rows are gone: gc (unscoped) finishes it, leaving zero objects', async () => {
     const cut = await newUser('cutshort');
     const as = (args: string[], input?: string) => run(cut.env, args, input);
