@@ -12,7 +12,6 @@ import { validateFunctionName } from './names.js';
 import { applySecretFlags, parseSecretNames, requireSecrets } from './secrets.js';
 import type { Clock, Logger } from './ports.js';
 import type { Actor } from './users.js';
-import { makeCold } from './warm.js';
 import { NO_PLACEMENT, parsePlacement, samePlacement, type Placement, type PlacementFlags } from './placement.js';
 
 /** Swarm stores a config of at most 500 KiB; code and input travel as configs. */
@@ -336,21 +335,6 @@ export async function rollbackFunction(deps: Pick<FunctionDeps, 'store' | 'clock
     await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.rollback', params: { name: fn.name, from: fn.currentVersion, to: target }, functionId: fn.id, functionName: fn.name, functionVersion: target });
   });
   return { name: fn.name, from: fn.currentVersion, to: target, requestId };
-}
-
-export async function deleteFunction(deps: Pick<FunctionDeps, 'store' | 'swarm' | 'clock' | 'newId' | 'log'>, actor: Actor, name: string): Promise<{ name: string; versions: number; configsRemoved: number; requestId: string }> {
-  const fn = await requireFunction(deps.store, actor, name);
-  // Its replicas use the code configs: they go first.
-  if (fn.warmReplicas > 0) await makeCold(deps, fn);
-  const started = deps.clock.now();
-  const requestId = deps.newId();
-  const shas = await deps.store.transaction(async (tx) => {
-    const removed = await tx.functions.remove(fn.id);
-    await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.delete', params: { name: fn.name, versions: fn.currentVersion }, functionName: fn.name });
-    return removed;
-  });
-  const configsRemoved = await removeUnusedCodeConfigs(deps, shas);
-  return { name: fn.name, versions: shas.length, configsRemoved, requestId };
 }
 
 function sameLimits(a: Limits, b: Limits): boolean {

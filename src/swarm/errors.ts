@@ -32,6 +32,9 @@ export function mapDockerError(err: unknown, endpoint: string, what: string): Er
     });
   }
   if (e.statusCode === 404) return new NotFoundError(`${what}: ${message}`, { cause: err });
+  // A config or secret still mounted by a service: the engine says 400 InvalidArgument, but to
+  // callers it is a conflict that passes once the service is gone (it was an "internal error").
+  if (e.statusCode === 400 && /is in use by/i.test(message)) return new ConflictError(`${what}: ${message}`, { cause: err });
   if (e.statusCode === 409) return new ConflictError(`${what}: ${message}`, { cause: err });
   if (e.statusCode === 503 && /not a swarm manager|not part of a swarm/i.test(message)) {
     return new ConnectionError(`${what}: ${message}`, { cause: err, hint: 'this engine is not a Swarm manager: run faasctl up --swarm-init, or point --host at a manager' });

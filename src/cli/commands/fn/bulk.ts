@@ -2,7 +2,8 @@ import { placementFlags } from './index.js';
 import type { PlacementFlags } from '../../../core/placement.js';
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../core/bulk.js';
 import { UsageError } from '../../../core/errors.js';
-import { deleteFunction, type Deployed } from '../../../core/functions.js';
+import { deleteFunction } from '../../../core/function-delete.js';
+import type { Deployed } from '../../../core/functions.js';
 import { deployFunctions, functionsWithPrefix, updateFunctions, type BulkPublished } from '../../../core/functions-bulk.js';
 import { validatePrefix } from '../../../core/names.js';
 import { rollWarm } from '../../../core/warm.js';
@@ -28,6 +29,8 @@ export interface BulkUpdateOptions extends LimitOptions {
 export interface FnDeleteOptions {
   prefix?: string;
   yes?: boolean;
+  /** Stop running invocations instead of refusing. */
+  force?: boolean;
 }
 
 /** Parallel writes: the pool holds 4 connections. */
@@ -77,9 +80,9 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
     return;
   }
   const progress = await progressReporter(ctx, `deleting ${fns.length} functions`);
-  const items = await runBulk(fns, (f) => f.name, async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name)) }), { concurrency: CONCURRENCY, onProgress: progress.update });
+  const items = await runBulk(fns, (f) => f.name, async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name, { force: Boolean(opts.force) })) }), { concurrency: CONCURRENCY, onProgress: progress.update });
   progress.done();
-  report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
+  report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved, stopped: d.stopped }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
 }
 
 function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> & { secrets?: string[]; placement: PlacementFlags } {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { deleteFunction, deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions.js';
+import { deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions.js';
 import { UsageError } from '../../../core/errors.js';
 import { describePlacement } from '../../../core/placement.js';
 import { formatBytes, formatLimits } from '../../../core/limits.js';
@@ -121,11 +121,13 @@ export async function runRollback(ctx: Context, name: string, opts: { to?: strin
   ctx.io.info(`${r.name}: v${r.to} is current again (was v${r.from})`);
 }
 
-export async function runDelete(ctx: Context, name: string): Promise<void> {
+export async function runDelete(ctx: Context, name: string, opts: { force?: boolean } = {}): Promise<void> {
   const { actor } = await requireActor(ctx);
-  const r = await deleteFunction(await functionDeps(ctx), actor, name);
+  const { deleteFunction } = await import('../../../core/function-delete.js');
+  const r = await deleteFunction(await functionDeps(ctx), actor, name, { force: Boolean(opts.force) });
   if (ctx.io.options.json) return ctx.io.json(r);
-  ctx.io.info(`deleted ${r.name} (${r.versions} code version${r.versions === 1 ? '' : 's'}, ${r.configsRemoved} Swarm config${r.configsRemoved === 1 ? '' : 's'} removed)`);
+  const stopped = r.stopped ? `, ${r.stopped} running invocation${r.stopped === 1 ? '' : 's'} stopped` : '';
+  ctx.io.info(`deleted ${r.name} (${r.versions} code version${r.versions === 1 ? '' : 's'}, ${r.configsRemoved} Swarm config${r.configsRemoved === 1 ? '' : 's'} removed${stopped})`);
 }
 
 export async function readCode(file: string): Promise<string> {
