@@ -137,6 +137,14 @@ export function functionsRepo(db: Queryable) {
       const rows = await db.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions WHERE sha256 = ANY($1::text[])', [shas]);
       return new Set(rows.map((r) => r.sha256));
     },
+    /** The code hashes and dependency images of every version of a user's functions (for user delete). */
+    async ownedBy(userId: string): Promise<{ shas: string[]; images: string[] }> {
+      const rows = await db.query<{ sha256: string; image: string | null }>(
+        'SELECT DISTINCT v.sha256, v.image FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE f.user_id = $1',
+        [userId],
+      );
+      return { shas: [...new Set(rows.map((r) => r.sha256))], images: [...new Set(rows.flatMap((r) => (r.image ? [r.image] : [])))] };
+    },
     /** Every dependency image some version of any user runs in (tag or digest reference), for gc. */
     async imagesInUse(): Promise<Set<string>> {
       const rows = await db.query<{ image: string }>('SELECT DISTINCT image FROM function_versions WHERE image IS NOT NULL');

@@ -218,16 +218,19 @@ export function requestsRepo(db: Queryable) {
       const [row] = await db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE id = $1`, [id]);
       return row;
     },
-    /** Open invocations of every user, oldest first, for gc. */
-    async openInvocations(limit: number): Promise<RequestRow[]> {
-      return db.query<RequestRow & Record<string, unknown>>(
-        `SELECT ${COLUMNS} FROM requests WHERE status IN ('pending', 'running') AND type = 'fn.invoke' ORDER BY created_at LIMIT $1`,
-        [limit],
-      );
+    /** Rows of these ids, any user's (gc, deletes). */
+    async byIdsAnyUser(ids: string[]): Promise<RequestRow[]> {
+      if (!ids.length) return [];
+      return db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE id = ANY($1::uuid[])`, [ids]);
     },
-    /** Open requests of one type, every user's, oldest first, for gc. */
-    async openOfType(type: string, limit: number): Promise<RequestRow[]> {
-      return db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE status IN ('pending', 'running') AND type = $1 ORDER BY created_at LIMIT $2`, [type, limit]);
+    /** Open rows of every type, oldest first, of one user or function (or of everyone), for gc and deletes. */
+    async openOf(scope: { userId?: string; functionId?: string }, limit: number): Promise<RequestRow[]> {
+      return db.query<RequestRow & Record<string, unknown>>(
+        `SELECT ${COLUMNS} FROM requests
+          WHERE status IN ('pending', 'running') AND ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid IS NULL OR function_id = $2)
+          ORDER BY created_at LIMIT $3`,
+        [scope.userId ?? null, scope.functionId ?? null, limit],
+      );
     },
     /** Only the owner's requests: another user's id answers undefined, like a missing one. */
     async byId(id: string, userId: string): Promise<RequestRow | undefined> {

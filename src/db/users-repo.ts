@@ -51,6 +51,12 @@ export function usersRepo(db: Queryable) {
         [options.prefix ?? null, options.limit ?? 10_000],
       );
     },
+    /** Of these ids, the users that exist (gc: a service of a deleted user is waste). */
+    async existing(ids: string[]): Promise<Set<string>> {
+      if (!ids.length) return new Set();
+      const rows = await db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::uuid[])', [ids]);
+      return new Set(rows.map((r) => r.id));
+    },
     async functionCount(id: string): Promise<number> {
       const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM functions WHERE user_id = $1', [id]);
       return row?.n ?? 0;

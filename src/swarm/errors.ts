@@ -32,13 +32,17 @@ export function mapDockerError(err: unknown, endpoint: string, what: string): Er
     });
   }
   if (e.statusCode === 404) return new NotFoundError(`${what}: ${message}`, { cause: err });
+  // A config or secret still mounted by a service: the engine says 400 InvalidArgument, but to
+  // callers it is a conflict that passes once the service is gone (it was an "internal error").
+  if (e.statusCode === 400 && /is in use by/i.test(message)) return new ConflictError(`${what}: ${message}`, { cause: err });
   if (e.statusCode === 409) return new ConflictError(`${what}: ${message}`, { cause: err });
   if (e.statusCode === 503 && /not a swarm manager|not part of a swarm/i.test(message)) {
     return new ConnectionError(`${what}: ${message}`, { cause: err, hint: 'this engine is not a Swarm manager: run faasctl up --swarm-init, or point --host at a manager' });
   }
   // A manager restarting (dockerd restarted, the machine rebooted) answers for a few seconds
-  // before its Swarm has a leader again: the engine is there, the fix is to wait (issue 17).
-  if ((e.statusCode === 503 && /swarm|leader|raft/i.test(message)) || (e.statusCode === 500 && /rpc error: code = (Unavailable|DeadlineExceeded)/.test(message))) {
+  // before its Swarm has a leader again, and one shutting down cancels the calls in flight
+  // ("grpc: the client connection is closing"): the engine is there, the fix is to wait (issue 17).
+  if ((e.statusCode === 503 && /swarm|leader|raft/i.test(message)) || (e.statusCode === 500 && /rpc error: code = (Unavailable|DeadlineExceeded|Canceled)/.test(message))) {
     return new ConnectionError(`${what}: the Swarm manager at ${endpoint} is not ready (${message})`, { cause: err, hint: 'the manager is starting or has lost its quorum: wait a few seconds and run it again; docker node ls on a manager shows its state' });
   }
   return err instanceof Error ? err : new Error(String(err));

@@ -57,6 +57,10 @@ describe('adapter error mapping', () => {
   it('maps Docker 404 and 409 to not-found and conflict', () => {
     expect(mapDockerError(Object.assign(new Error('x'), { statusCode: 404, json: { message: 'no such service' } }), 'e', 'service inspect')).toBeInstanceOf(NotFoundError);
     expect(mapDockerError(Object.assign(new Error('x'), { statusCode: 409 }), 'e', 'config create')).toBeInstanceOf(ConflictError);
+    // The engine answers 400 InvalidArgument for a config or secret a service still mounts (issue 17: it was an "internal error").
+    const inUse = { statusCode: 400, json: { message: "rpc error: code = InvalidArgument desc = config 'faasctl-code-x' is in use by the following service: faasctl-run-y" } };
+    expect(mapDockerError(Object.assign(new Error('x'), inUse), 'e', 'config rm')).toBeInstanceOf(ConflictError);
+    expect(mapDockerError(Object.assign(new Error('x'), { statusCode: 400, json: { message: 'invalid name' } }), 'e', 'config rm')).not.toBeInstanceOf(ConflictError);
   });
 
   it('maps PostgreSQL refusal, bad login and unique violations', () => {

@@ -77,6 +77,13 @@ describe('a run the engine stopped is the platform\'s fault', () => {
     expect(notManager.hint).toMatch(/swarm-init/);
   });
 
+  it('maps the calls a stopping manager cancels (seen mid cold invoke on a dockerd restart) to the engine being away', () => {
+    const closing = { statusCode: 500, json: { message: 'rpc error: code = Canceled desc = grpc: the client connection is closing' } };
+    expect(mapDockerError(Object.assign(new Error('x'), closing), 'unix:///s', 'service ps')).toBeInstanceOf(ConnectionError);
+    const other = { statusCode: 500, json: { message: 'rpc error: code = Unknown desc = something else' } };
+    expect(mapDockerError(Object.assign(new Error('x'), other), 'unix:///s', 'service ps')).not.toBeInstanceOf(ConnectionError);
+  });
+
   it('keeps track of how long the engine has been away, and forgets once it answers', () => {
     const a: EngineAbsence = {};
     expect(noteAway(a, away(), 1_000)).toBe(true);

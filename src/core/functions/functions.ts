@@ -8,7 +8,6 @@ import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName } from '../../base/names.js';
 import { applySecretFlags, parseSecretNames, requireSecrets } from './secrets.js';
 import type { Actor } from '../users/accounts.js';
-import { makeCold } from './warm-replicas.js';
 import { functionNotFound, requireFunction, type FunctionDeps } from './lookup.js';
 import { ensureCodeConfig, MAX_CODE_BYTES, removeUnusedCodeConfigs } from './code-configs.js';
 import { parsePlacement, samePlacement, type PlacementFlags } from './placement.js';
@@ -272,21 +271,6 @@ export async function rollbackFunction(deps: Pick<FunctionDeps, 'store' | 'clock
     await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.rollback', params: { name: fn.name, from: fn.currentVersion, to: target }, functionId: fn.id, functionName: fn.name, functionVersion: target });
   });
   return { name: fn.name, from: fn.currentVersion, to: target, requestId };
-}
-
-export async function deleteFunction(deps: Pick<FunctionDeps, 'store' | 'swarm' | 'clock' | 'newId' | 'log'>, actor: Actor, name: string): Promise<{ name: string; versions: number; configsRemoved: number; requestId: string }> {
-  const fn = await requireFunction(deps.store, actor, name);
-  // Its replicas use the code configs: they go first.
-  if (fn.warmReplicas > 0) await makeCold(deps, fn);
-  const started = deps.clock.now();
-  const requestId = deps.newId();
-  const shas = await deps.store.transaction(async (tx) => {
-    const removed = await tx.functions.remove(fn.id);
-    await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.delete', params: { name: fn.name, versions: fn.currentVersion }, functionName: fn.name });
-    return removed;
-  });
-  const configsRemoved = await removeUnusedCodeConfigs(deps, shas);
-  return { name: fn.name, versions: shas.length, configsRemoved, requestId };
 }
 
 function sameLimits(a: Limits, b: Limits): boolean {

@@ -48,7 +48,7 @@ export async function closeExpiredRequests(deps: ExpiryDeps, scope: ExpiryScope,
   const report: ExpiryReport = { closed: 0, recovered: 0, skipped: 0 };
   for (const row of await deps.store.requests.expired(scope, LEGACY_OPEN_MS, limit)) {
     try {
-      const ended = await closeOne(deps, row);
+      const ended = await closeExpiredRow(deps, row);
       if (ended) report[ended]++;
     } catch (err) {
       deps.log.debug(`request ${row.id} expired but was not closed: ${(err as Error).message}`);
@@ -63,7 +63,8 @@ export async function closeExpiredOf(deps: InvocationDeps, functionId: string): 
   await closeExpiredRequests({ ...deps, engine: async () => deps }, { functionId }, 5).catch((err: Error) => deps.log.debug(`expired requests of ${functionId}: ${err.message}`));
 }
 
-async function closeOne(deps: ExpiryDeps, row: RequestRow): Promise<'closed' | 'recovered' | 'skipped' | undefined> {
+/** One expired row; without `deps.engine` a bulk run's objects stay for gc's own plan to remove. */
+export async function closeExpiredRow(deps: ExpiryDeps, row: RequestRow): Promise<'closed' | 'recovered' | 'skipped' | undefined> {
   const deadline = row.deadlineAt ?? row.createdAt;
   if (row.type === 'fn.invoke' && row.mode === 'warm') return (await close(deps, row, abandonedWarmMessage(deadline))) ? 'closed' : undefined;
   if (row.type === 'fn.invoke.bulk') return closeBulk(deps, row);
@@ -94,7 +95,7 @@ async function closeBulk(deps: ExpiryDeps, row: RequestRow): Promise<'closed' | 
   return closed ? 'closed' : undefined;
 }
 
-async function removeBulkObjects(deps: InvocationDeps, requestId: string): Promise<void> {
+export async function removeBulkObjects(deps: InvocationDeps, requestId: string): Promise<void> {
   const byRequest = `${LABELS.request}=${requestId}`;
   for (const service of await deps.swarm.listServices([`${COMPONENT_LABEL}=bulk`, byRequest])) await deps.swarm.removeService(service.id);
   const secrets = await deps.swarm.listSecrets([`${COMPONENT_LABEL}=token`, byRequest]);

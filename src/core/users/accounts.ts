@@ -95,32 +95,6 @@ export async function updateUser(deps: UserDeps, actor: Actor, token: string, ch
   return { id: row.id, name: row.name, requestId };
 }
 
-export interface DeletedUser {
-  id: string;
-  name: string;
-  functions: number;
-  requestId: string;
-}
-
-/** Deletes a user and, with force, everything they own (functions, versions, requests cascade). */
-export async function deleteUser(deps: UserDeps, target: Actor, options: { force: boolean }): Promise<DeletedUser> {
-  const functions = await deps.store.users.functionCount(target.id);
-  if (functions > 0 && !options.force) {
-    throw new ConflictError(`user "${target.name}" owns ${functions} function${functions === 1 ? '' : 's'}`, {
-      code: 'user_has_functions',
-      hint: 'delete them first (faasctl fn delete), or pass --force to delete the user with everything they own',
-    });
-  }
-  const started = deps.clock.now();
-  const requestId = deps.newId();
-  await deps.store.transaction(async (tx) => {
-    if (!(await tx.users.remove(target.id))) throw new NotFoundError(`user "${target.name}" not found`);
-    // The row outlives the user (user_id NULL), so the log still shows who was deleted.
-    await tx.requests.insert({ ...finished(deps, requestId, started), userId: null, type: 'user.delete', params: { userId: target.id, name: target.name, functions } });
-  });
-  return { id: target.id, name: target.name, functions, requestId };
-}
-
 export async function findUser(deps: UserDeps, name: string): Promise<Actor & { createdAt: string; functions: number }> {
   const user = await deps.store.users.byName(validateUserName(name));
   if (!user) throw new NotFoundError(`user "${name}" not found`, { hint: 'faasctl user list shows the users' });

@@ -1,8 +1,9 @@
-import { placementFlags } from './options.js';
+import { placementFlags, type BulkDeployOptions, type BulkUpdateOptions, type FnDeleteOptions } from './options.js';
 import type { PlacementFlags } from '../../../core/functions/placement.js';
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../base/bulk.js';
 import { UsageError, AlreadyReported, EXIT } from '../../../base/errors.js';
-import { deleteFunction, type Deployed } from '../../../core/functions/functions.js';
+import { deleteFunction } from '../../../core/deletes/function-delete.js';
+import type { Deployed } from '../../../core/functions/functions.js';
 import { deployFunctions, functionsWithPrefix, updateFunctions, type BulkPublished } from '../../../core/functions/bulk-deploy.js';
 import { validatePrefix } from '../../../base/names.js';
 import { rollWarm } from '../../../core/functions/warm-replicas.js';
@@ -11,7 +12,7 @@ import { functionDeps } from '../../deps.js';
 import { progressReporter } from '../../progress.js';
 import { requireActor } from '../../session.js';
 import { terminalSafe } from '../../terminal-text.js';
-import type { LimitOptions, BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions } from './options.js';
+import type { LimitOptions } from './options.js';
 import { readFunctionSource } from './source.js';
 
 /** Parallel writes: the pool holds 4 connections. */
@@ -61,9 +62,9 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
     return;
   }
   const progress = await progressReporter(ctx, `deleting ${fns.length} functions`);
-  const items = await runBulk(fns, (f) => f.name, async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name)) }), { concurrency: CONCURRENCY, onProgress: progress.update });
+  const items = await runBulk(fns, (f) => f.name, async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name, { force: Boolean(opts.force) })) }), { concurrency: CONCURRENCY, onProgress: progress.update });
   progress.done();
-  report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
+  report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved, stopped: d.stopped }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
 }
 
 function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> & { secrets?: string[]; placement: PlacementFlags } {

@@ -94,9 +94,13 @@ export function registerFunction(program: Command, ctx: Context): void {
 
   fn.command('delete [name]')
     .alias('rm')
-    .description('delete a function, all its versions and their Swarm configs (or every function whose name starts with --prefix)')
+    .description('delete a function, all its versions and every object of it on the engine (or every function whose name starts with --prefix)')
     .option('--prefix <prefix>', 'bulk: delete the functions whose names start with this')
+    .option('--force', 'stop its running invocations (their rows say so) instead of refusing')
     .option('-y, --yes', 'bulk: do not ask for confirmation')
-    .addHelpText('after', '\nExamples:\n  faasctl fn delete sum\n  faasctl fn delete --prefix load --yes')
-    .action(async (name: string | undefined, opts: FnDeleteOptions) => (name === undefined || opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, name, opts) : (await run()).runDelete(ctx, name)));
+    .addHelpText(
+      'after',
+      '\nAn --async invocation that ended unread is recorded first. While one still runs, the delete\nrefuses (exit 3) and changes nothing; --force stops it. Code configs another version uses stay.\n\nExamples:\n  faasctl fn delete sum\n  faasctl fn delete sum --force\n  faasctl fn delete --prefix load --yes',
+    )
+    .action(async (name: string | undefined, opts: FnDeleteOptions) => (name === undefined || opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, name, opts) : (await run()).runDelete(ctx, name, opts)));
 }

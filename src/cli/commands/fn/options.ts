@@ -49,6 +49,8 @@ export interface BulkUpdateOptions extends LimitOptions {
 export interface FnDeleteOptions {
   prefix?: string;
   yes?: boolean;
+  /** Stop running invocations instead of refusing. */
+  force?: boolean;
 }
 
 /** `fn new NAME [--dir D]` */

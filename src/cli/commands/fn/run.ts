@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { deleteFunction, deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions/functions.js';
+import { deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions/functions.js';
 import { UsageError } from '../../../base/errors.js';
 import { describePlacement } from '../../../core/functions/placement.js';
 import { formatBytes, formatLimits } from '../../../core/functions/limits.js';
@@ -7,8 +7,7 @@ import { parseReplicas, parseWorkers, rollWarm, scaleFunction } from '../../../c
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
-import { placementFlags } from './options.js';
-import type { DeployOptions, LimitOptions } from './options.js';
+import { placementFlags, type DeployOptions, type LimitOptions } from './options.js';
 import { readFunctionSource } from './source.js';
 import { terminalSafe } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
@@ -125,11 +124,13 @@ export async function runRollback(ctx: Context, name: string, opts: { to?: strin
   ctx.io.info(`${r.name}: v${r.to} is current again (was v${r.from})`);
 }
 
-export async function runDelete(ctx: Context, name: string): Promise<void> {
+export async function runDelete(ctx: Context, name: string, opts: { force?: boolean } = {}): Promise<void> {
   const { actor } = await requireActor(ctx);
-  const r = await deleteFunction(await functionDeps(ctx), actor, name);
+  const { deleteFunction } = await import('../../../core/deletes/function-delete.js');
+  const r = await deleteFunction(await functionDeps(ctx), actor, name, { force: Boolean(opts.force) });
   if (ctx.io.options.json) return ctx.io.json(r);
-  ctx.io.info(`deleted ${r.name} (${r.versions} code version${r.versions === 1 ? '' : 's'}, ${r.configsRemoved} Swarm config${r.configsRemoved === 1 ? '' : 's'} removed)`);
+  const stopped = r.stopped ? `, ${r.stopped} running invocation${r.stopped === 1 ? '' : 's'} stopped` : '';
+  ctx.io.info(`deleted ${r.name} (${r.versions} code version${r.versions === 1 ? '' : 's'}, ${r.configsRemoved} Swarm config${r.configsRemoved === 1 ? '' : 's'} removed${stopped})`);
 }
 
 export async function readCode(file: string): Promise<string> {

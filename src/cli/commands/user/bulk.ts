@@ -1,7 +1,9 @@
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../base/bulk.js';
 import { UsageError, AlreadyReported, EXIT } from '../../../base/errors.js';
 import { validatePrefix } from '../../../base/names.js';
-import { createUser, deleteUser, updateUser } from '../../../core/users/accounts.js';
+import { createUser, updateUser } from '../../../core/users/accounts.js';
+import { deleteUser } from '../../../core/deletes/user-delete.js';
+import { functionDeps } from '../../deps.js';
 import type { Context } from '../../context.js';
 import { readNewPassword } from '../../password-input.js';
 import { progressReporter } from '../../progress.js';
@@ -24,9 +26,9 @@ export async function runBulkCreate(ctx: Context, name: string | undefined, opts
 
 export async function runBulkDelete(ctx: Context, opts: UserDeleteOptions): Promise<void> {
   const prefix = validatePrefix(opts.prefix);
-  const deps = await userDeps(ctx);
+  const deps = await functionDeps(ctx);
   const users = await deps.store.users.list({ prefix });
-  if (users.length && !opts.yes && !(await ctx.prompter.confirm(`Delete ${users.length} users whose names start with "${prefix}"?`))) {
+  if (users.length && !opts.yes && !(await ctx.prompter.confirm(`Delete ${users.length} users whose names start with "${prefix}"${opts.force ? ' and everything they own' : ''}?`))) {
     ctx.io.info('nothing deleted');
     return;
   }

@@ -32,10 +32,13 @@ export function registerUser(program: Command, ctx: Context): void {
     .command('delete')
     .alias('rm')
     .description('delete the logged-in user (or every user whose name starts with --prefix)')
-    .option('--force', 'also delete everything the user owns: functions, versions, requests')
+    .option('--force', 'also delete everything the user owns, at once: functions, versions, requests, secrets, and their objects on the engine (running invocations are stopped)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--prefix <prefix>', 'bulk: delete the users whose names start with this')
-    .addHelpText('after', '\nExamples:\n  faasctl user delete --yes\n  faasctl user delete --prefix load --yes --force')
+    .addHelpText(
+      'after',
+      "\nNothing of the user is left for a later gc: their services, secrets, input configs, the code\nconfigs and dependency images no one else uses go with them. Should the engine fail half-way\nafter the user is gone, the error says so and faasctl gc finishes it.\n\nExamples:\n  faasctl user delete --yes\n  faasctl user delete --prefix load --yes --force",
+    )
     .action(async (opts: UserDeleteOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, opts) : (await run()).runDelete(ctx, opts)));
 
   user

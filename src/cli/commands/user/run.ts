@@ -1,5 +1,5 @@
 import { UsageError } from '../../../base/errors.js';
-import { createUser, deleteUser, findUser, updateUser } from '../../../core/users/accounts.js';
+import { createUser, findUser, updateUser } from '../../../core/users/accounts.js';
 import type { Context } from '../../context.js';
 import { readNewPassword } from '../../password-input.js';
 import { requireActor, saveSession, currentSession, userDeps } from '../../session.js';
@@ -34,10 +34,17 @@ export async function runDelete(ctx: Context, opts: UserDeleteOptions): Promise<
     ctx.io.info('nothing deleted');
     return;
   }
-  const deleted = await deleteUser(await userDeps(ctx), actor, { force: Boolean(opts.force) });
+  const { deleteUser } = await import('../../../core/deletes/user-delete.js');
+  const { functionDeps } = await import('../../deps.js');
+  const deleted = await deleteUser(await functionDeps(ctx), actor, { force: Boolean(opts.force) }).catch(async (err: { code?: string }) => {
+    // The user is gone even when the engine's clean-up was cut short: so is the session.
+    if (err.code === 'cleanup_incomplete') await saveSession(ctx, undefined);
+    throw err;
+  });
   await saveSession(ctx, undefined);
   if (ctx.io.options.json) return ctx.io.json(deleted);
-  ctx.io.info(`user ${deleted.name} deleted${deleted.functions ? ` with ${deleted.functions} functions` : ''}`);
+  const stopped = deleted.stopped ? `; ${deleted.stopped} running invocation${deleted.stopped === 1 ? '' : 's'} stopped` : '';
+  ctx.io.info(`user ${deleted.name} deleted${deleted.functions ? ` with ${deleted.functions} functions` : ''}${stopped}`);
 }
 
 export async function runList(ctx: Context, opts: { prefix?: string }): Promise<void> {

@@ -1,0 +1,47 @@
+import type { Completion, RequestRow } from '../../db/requests-repo.js';
+import { LABELS } from '../../swarm/labels.js';
+import { EXIT } from '../../base/errors.js';
+import { closeExpiredRequests, removeBulkObjects } from '../invocations/expired-requests.js';
+import { finishInvocation, type InvocationDeps } from '../invocations/invocation.js';
+import { reconcileInvocation } from '../invocations/reconcile.js';
+
+/**
+ * A delete's open rows: brought up to date first (an --async job that ended gets its result
+ * recorded and its service removed, as `request wait` would), and what is still running is
+ * either a reason to refuse or, with --force, stopped at once with the reason on its row.
+ */
+
+export type OpenScope = { userId: string } | { functionId: string };
+
+const OPEN_LIMIT = 10_000;
+
+/** Expired rows closed and ended jobs recorded; answers the rows still open (still running). */
+export async function settleOpenRequests(deps: InvocationDeps, scope: OpenScope): Promise<RequestRow[]> {
+  await closeExpiredRequests({ ...deps, engine: async () => deps }, scope, OPEN_LIMIT);
+  for (const row of await deps.store.requests.openOf(scope, OPEN_LIMIT)) {
+    if (row.type === 'fn.invoke' && row.mode !== 'warm') await reconcileInvocation(deps, row, { wait: false });
+  }
+  return deps.store.requests.openOf(scope, OPEN_LIMIT);
+}
+
+/**
+ * Closes each row with `reason` (first writer wins, as everywhere) and removes its service: a
+ * cold job's own, a bulk run's replicas and token. A warm call's replicas go with the function.
+ */
+export async function stopRequests(deps: InvocationDeps, rows: RequestRow[], reason: string): Promise<void> {
+  for (const row of rows) {
+    const completion = stopped(deps.clock.now(), reason);
+    if (row.type === 'fn.invoke' && row.mode !== 'warm') {
+      const [service] = await deps.swarm.listServices([`${LABELS.request}=${row.id}`]);
+      await finishInvocation(deps, row.id, service?.id, { completion, exitCode: EXIT.platform, message: reason });
+    } else {
+      await deps.store.requests.complete(row.id, completion);
+      if (row.type === 'fn.invoke.bulk') await removeBulkObjects(deps, row.id);
+    }
+  }
+}
+
+/** As a row a stop closes reads: nothing ran to its end, so no figures. */
+export function stopped(now: Date, reason: string): Completion {
+  return { status: 'system_error', result: null, error: reason, output: '', outputTruncated: false, durationMs: null, cpuMs: null, maxRssKb: null, node: null, finishedAt: now };
+}
