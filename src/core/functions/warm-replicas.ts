@@ -1,17 +1,16 @@
-import { swarmPlacement } from './placement.js';
+
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { SwarmTask } from '../../swarm/client.js';
 import { buildReplicaServiceSpec, REPLICA_PORT, replicaSpecDigest, type ReplicaPurpose } from '../../swarm/replica-spec.js';
-import { tokenSecretName, warmServiceName, codeConfigName } from '../../swarm/names.js';
+import { tokenSecretName, warmServiceName, } from '../../swarm/names.js';
 import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
-import { ConflictError, NotFoundError, PlatformError, UsageError } from '../../base/errors.js';
+import { ConflictError, PlatformError, UsageError } from '../../base/errors.js';
 import { engineRefusal } from '../../swarm/engine-refusals.js';
-import { ensureCodeConfig } from './code-configs.js';
 import { requireFunction, type FunctionDeps } from './lookup.js';
 import type { ReplicaEndpoint, ReplicaTransport } from '../../base/ports.js';
 import { versionImage } from './dependencies.js';
-import { secretMountsFor } from './secrets.js';
 import type { Actor } from '../users/accounts.js';
+import { versionRuntime } from './version-runtime.js';
 
 /**
  * Warm functions: N long-running replicas of the runtime's `serve` mode per function, so an
@@ -164,27 +163,17 @@ interface SpecOptions {
 }
 
 export async function replicaSpec(deps: Pick<WarmDeps, 'store' | 'swarm' | 'runtimeImage'>, fn: CurrentFunction, o: SpecOptions) {
-  const v = fn.current;
-  await ensureCodeConfig(deps.swarm, o.installation, v.sha256, v.code);
-  const code = await deps.swarm.findConfig(codeConfigName(o.installation, v.sha256));
-  if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished`, { hint: 'run the command again' });
+  const runtime = await versionRuntime(deps, fn, o.installation);
   return buildReplicaServiceSpec({
+    ...runtime,
     purpose: o.purpose,
     installation: o.installation,
-    image: await versionImage(deps, v),
+    image: await versionImage(deps, fn.current),
     replicas: o.replicas,
     workers: o.workers,
-    entry: v.entry,
-    timeoutMs: v.timeoutMs,
-    memoryBytes: v.memoryBytes,
-    nanoCpus: v.nanoCpus,
     outputLimit: WARM_OUTPUT_LIMIT,
-    env: v.env,
-    code: { configId: code.id, configName: code.name },
     token: { secretId: o.secret.id, secretName: o.secret.name },
-    secrets: await secretMountsFor(deps, fn.userId, v.secrets),
-    placement: swarmPlacement(v.placement),
-    labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId, requestId: o.requestId },
+    labels: { ...runtime.labels, requestId: o.requestId },
   });
 }
 

@@ -1,21 +1,21 @@
-import { swarmPlacement } from '../functions/placement.js';
+
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { LogStream } from '../../swarm/log-demux.js';
 import { buildInvocationServiceSpec } from '../../swarm/sandbox.js';
-import { codeConfigName, inputConfigName } from '../../swarm/names.js';
+import { inputConfigName } from '../../swarm/names.js';
 import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
-import { ConnectionError, NotFoundError, UsageError } from '../../base/errors.js';
-import { ensureCodeConfig, MAX_CODE_BYTES } from '../functions/code-configs.js';
+import { ConnectionError, UsageError } from '../../base/errors.js';
+import { MAX_CODE_BYTES } from '../functions/code-configs.js';
 import { requireFunction } from '../functions/lookup.js';
 import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
 import { watchWithReruns } from './reruns.js';
 import { deadlineBudgetMs, START_ALLOWANCE_MS } from '../requests/deadlines.js';
 import { closeExpiredOf } from './expired-requests.js';
 import { versionImage } from '../functions/dependencies.js';
-import { secretMountsFor } from '../functions/secrets.js';
 import type { Actor } from '../users/accounts.js';
 import { warmService } from '../functions/warm-replicas.js';
 import { callWarm, openRouter, warmTruncationNotice, type RouteDeps } from './warm-invoke.js';
+import { versionRuntime } from '../functions/version-runtime.js';
 
 /** Input travels as a Swarm config, whose size limit it shares with code. */
 export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
@@ -179,33 +179,21 @@ interface StartInput {
 
 /** Creates the configs and the service; on any failure removes what it made and closes the row. */
 async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput): Promise<string> {
-  const v = fn.current;
   let serviceId: string | undefined;
   try {
     const installation = await deps.store.meta.installationId();
-    await ensureCodeConfig(deps.swarm, installation, v.sha256, v.code);
-    const code = await deps.swarm.findConfig(codeConfigName(installation, v.sha256));
-    if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished while starting`, { hint: 'run the command again' });
-    const secrets = await secretMountsFor(deps, fn.userId, v.secrets);
+    const runtime = await versionRuntime(deps, fn, installation);
     const inputName = inputConfigName(s.requestId);
     const inputId = await deps.swarm.createConfig(inputName, s.input, { ...componentLabels('input'), ...installationLabel(installation), [LABELS.request]: s.requestId });
     serviceId = await deps.swarm.createService(
       buildInvocationServiceSpec({
+        ...runtime,
         requestId: s.requestId,
         installation,
         image: s.image,
         nonce: s.nonce,
-        entry: v.entry,
-        timeoutMs: v.timeoutMs,
-        memoryBytes: v.memoryBytes,
-        nanoCpus: v.nanoCpus,
         outputLimit: RUNTIME_OUTPUT_LIMIT,
-        env: v.env,
-        code: { configId: code.id, configName: code.name },
         input: { configId: inputId, configName: inputName },
-        secrets,
-        placement: swarmPlacement(v.placement),
-        labels: { functionId: fn.id, functionName: fn.name, version: v.version, userId: fn.userId },
       }),
     );
     await deps.store.requests.markRunning(s.requestId, serviceId);
