@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CODE_PATH, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, userEnvironment, type VersionSettings } from './sandbox.js';
+import { CODE_PATH, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, type VersionSettings, runtimeEnvironment } from './sandbox.js';
 import { LABELS, COMPONENT_LABEL, MANAGED_LABEL } from './labels.js';
 import type { ServiceSpec } from './spec.js';
 import { bulkServiceName, warmServiceName } from './names.js';
@@ -72,19 +72,16 @@ function replicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
       ContainerSpec: {
         Image: o.image,
         Args: ['serve'],
-        Env: [
-          ...userEnvironment(o.env),
-          `FAASCTL_PORT=${REPLICA_PORT}`,
-          `FAASCTL_WORKERS=${o.workers}`,
-          `FAASCTL_ENTRY=${o.entry}`,
-          `FAASCTL_TIMEOUT_MS=${o.timeoutMs}`,
-          `FAASCTL_OUTPUT_LIMIT=${o.outputLimit}`,
-          `FAASCTL_MEMORY_LIMIT=${perReplica(o.memoryBytes)}`,
-          `FAASCTL_CODE_FILE=${CODE_PATH}`,
-          `FAASCTL_TOKEN_FILE=${TOKEN_PATH}`,
-          `FAASCTL_VERSION=${o.labels.version}`,
-          ...(o.purpose === 'bulk' ? [`FAASCTL_IDLE_EXIT_MS=${BULK_IDLE_EXIT_MS}`] : []),
-        ],
+        Env: runtimeEnvironment(
+          { ...o, memoryLimit: perReplica(o.memoryBytes) },
+          {
+            FAASCTL_PORT: REPLICA_PORT,
+            FAASCTL_WORKERS: o.workers,
+            FAASCTL_TOKEN_FILE: TOKEN_PATH,
+            FAASCTL_VERSION: o.labels.version,
+            ...(o.purpose === 'bulk' ? { FAASCTL_IDLE_EXIT_MS: BULK_IDLE_EXIT_MS } : {}),
+          },
+        ),
         Labels: labels,
         ...SANDBOXED_CONTAINER,
         // Requests in flight finish before the replica exits (the server drains on SIGTERM).

@@ -64,6 +64,15 @@ export function userEnvironment(env: Record<string, string>): string[] {
     .map(([k, v]) => `${k}=${v}`);
 }
 
+/**
+ * A container's environment, cold or warm: the function's own, then the runtime's settings
+ * (the same names for both modes), then what only that mode needs (`extra`).
+ */
+export function runtimeEnvironment(o: { env: Record<string, string>; entry: string; timeoutMs: number; outputLimit: number; memoryLimit: number }, extra: Record<string, string | number>): string[] {
+  const settings = { FAASCTL_ENTRY: o.entry, FAASCTL_TIMEOUT_MS: o.timeoutMs, FAASCTL_OUTPUT_LIMIT: o.outputLimit, FAASCTL_MEMORY_LIMIT: o.memoryLimit, FAASCTL_CODE_FILE: CODE_PATH, ...extra };
+  return [...userEnvironment(o.env), ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
+}
+
 /** The sandbox every task running user code shares; see the README's threat model. */
 export const SANDBOXED_CONTAINER = {
   User: `${RUNTIME_UID}:${RUNTIME_UID}`,
@@ -109,16 +118,7 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
       ContainerSpec: {
         Image: o.image,
         Args: ['run'],
-        Env: [
-          ...userEnvironment(o.env),
-          `FAASCTL_NONCE=${o.nonce}`,
-          `FAASCTL_ENTRY=${o.entry}`,
-          `FAASCTL_TIMEOUT_MS=${o.timeoutMs}`,
-          `FAASCTL_OUTPUT_LIMIT=${o.outputLimit}`,
-          `FAASCTL_MEMORY_LIMIT=${o.memoryBytes}`,
-          `FAASCTL_CODE_FILE=${CODE_PATH}`,
-          `FAASCTL_INPUT_FILE=${INPUT_PATH}`,
-        ],
+        Env: runtimeEnvironment({ ...o, memoryLimit: o.memoryBytes }, { FAASCTL_NONCE: o.nonce, FAASCTL_INPUT_FILE: INPUT_PATH }),
         Labels: labels,
         ...SANDBOXED_CONTAINER,
         StopGracePeriod: STOP_GRACE_NS,

@@ -130,13 +130,13 @@ describe('buildReplicaServiceSpec: sandbox', () => {
     expect(spec.TaskTemplate.ContainerSpec.Env).toEqual([
       'MODE=fast',
       'URL=a=b',
-      `FAASCTL_PORT=${REPLICA_PORT}`,
-      'FAASCTL_WORKERS=4',
       'FAASCTL_ENTRY=main',
       'FAASCTL_TIMEOUT_MS=30000',
       'FAASCTL_OUTPUT_LIMIT=65536',
       `FAASCTL_MEMORY_LIMIT=${4 * 256 * MIB}`,
       'FAASCTL_CODE_FILE=/faas/function.py',
+      `FAASCTL_PORT=${REPLICA_PORT}`,
+      'FAASCTL_WORKERS=4',
       'FAASCTL_TOKEN_FILE=/run/secrets/faasctl-token',
       'FAASCTL_VERSION=7',
     ]);

@@ -75,12 +75,12 @@ describe('buildInvocationServiceSpec', () => {
     expect(container.Env).toEqual([
       'MODE=fast',
       'URL=a=b',
-      'FAASCTL_NONCE=nonce-123_ABC',
       'FAASCTL_ENTRY=handler',
       'FAASCTL_TIMEOUT_MS=30000',
       'FAASCTL_OUTPUT_LIMIT=1048576',
       'FAASCTL_MEMORY_LIMIT=268435456',
       'FAASCTL_CODE_FILE=/faas/function.py',
+      'FAASCTL_NONCE=nonce-123_ABC',
       'FAASCTL_INPUT_FILE=/faas/input.json',
     ]);
     expect(nonceOf(container.Env ?? [])).toBe('nonce-123_ABC');
