@@ -10,6 +10,8 @@ import { DEPS_LABEL } from '../../swarm/labels.js';
  * wheels, sdists, find-links directories) read through a port and copied into a build context
  * under fixed paths, and the whole content hashed. The hash names the image, so the same
  * dependencies make the same image, shared by every function and every deploy that needs them.
+ * Over 300 lines on purpose: parsing, the build context and the hash are one contract (what goes
+ * into the hash must be exactly what goes into the image), kept side by side.
  */
 
 /** Reads the local paths a requirements file names (implemented over node:fs in the CLI layer). */

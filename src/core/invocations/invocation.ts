@@ -16,6 +16,8 @@ import type { Clock, Logger } from '../../base/ports.js';
  * for a failure the runtime could not report), record the outcome, remove the service.
  * Shared by `fn invoke`, `request wait|show` and `gc`, so a killed CLI's invocation is
  * finished by whichever of them comes next, with the same result.
+ * Over 300 lines on purpose: the watch loop and the ways it ends (frame, task ended, deadline,
+ * cancel, node lost, engine away) read as one state machine; split, each half explains nothing.
  */
 
 /** What the request row keeps of the function's own output. */
