@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { configPath, readConfigFile, writeConfigFile } from '../config/file.js';
-import { resolveConfig, type Env, type ResolvedConfig } from '../config/resolve.js';
+import { type ConfigFlags, resolveConfig, type Env, type ResolvedConfig } from '../config/resolve.js';
 import type { ConfigFile } from '../config/types.js';
 import { UsageError } from '../base/errors.js';
 import { systemClock, type Clock, type Logger } from '../base/ports.js';
@@ -14,18 +14,12 @@ import type { Store } from '../db/store.js';
 import { IO, type Streams } from './io.js';
 import { InquirerPrompter, type Prompter } from './prompter.js';
 
-/** Options every command accepts (see program.ts). */
-export interface GlobalOptions {
+/** Options every command accepts (see program.ts): output switches, and the connection flags config resolves. */
+export interface GlobalOptions extends ConfigFlags {
   json?: boolean;
   debug?: boolean;
   color?: boolean;
   quiet?: boolean;
-  context?: string;
-  host?: string;
-  db?: string;
-  sshKey?: string;
-  sshInsecureIgnoreHostKey?: boolean;
-  dbViaSsh?: boolean;
 }
 
 export interface ContextInit {
