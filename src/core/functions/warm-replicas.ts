@@ -211,7 +211,7 @@ export async function removeSecrets(deps: Pick<WarmDeps, 'swarm' | 'log' | 'cloc
 
 /**
  * Until `replicas` tasks run the current spec (a roll, given the new template's digest: until
- * every running task carries it, the old ones stopped). A task Swarm rejects (image missing,
+ * every running task carries it, the old ones exited). A task Swarm rejects (image missing,
  * no node fits) fails fast with its reason.
  */
 export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'progress'>, serviceId: string, replicas: number, rollingTo?: string): Promise<void> {
@@ -222,7 +222,9 @@ export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sl
     const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.ports.length);
     const running = live.length;
     // Not UpdateStatus: right after an update it still reports the previous roll `completed`.
-    const rolled = !rolling || live.every((t) => t.labels[LABELS.spec] === rollingTo);
+    // An old replica told to stop still answers what it was sent until it exits: the roll is
+    // done when none runs, so nothing the old version runs finishes after the command returns.
+    const rolled = !rolling || tasks.every((t) => t.state !== 'running' || t.labels[LABELS.spec] === rollingTo);
     if (rolled && running >= replicas) return;
     if (service?.updateState === 'paused' || service?.updateState?.startsWith('rollback')) {
       throw new PlatformError(`the roll of the warm replicas stopped (${service.updateState}: ${service.updateMessage ?? 'no message'})`, { code: 'roll_failed', hint: 'docker service ps shows the failed task; fix it and run the command again' });
