@@ -1,5 +1,4 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FunctionDeps } from '../core/functions/lookup.js';
 import type { InvokeDeps } from '../core/invocations/invoke.js';
@@ -12,6 +11,7 @@ import { pinnedImage } from '../core/platform/images.js';
 import type { Context } from './context.js';
 import { nodeLocalFiles } from './commands/fn/source.js';
 import { failpointFromEnv } from './failpoints.js';
+import { replicaHost } from '../swarm/replica-address.js';
 
 /** The real adapters behind the function use cases, built once per command. */
 export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps & WarmDeps> {
@@ -52,35 +52,6 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
     });
     return pending;
   };
-}
-
-/**
- * Replicas publish their port on their node's address. A node that advertises no usable
- * address is the engine we talk to: its host for tcp://, this machine for a local socket.
- * On this machine, loopback is the slow way in: Docker relays it through docker-proxy, a
- * userland copy, while any other local address is DNATed by the kernel (measured: half the
- * round-trip time, twice the requests per second).
- */
-export function replicaHost(dockerHost: string, nodeAddress: string | undefined, localAddresses: () => string[] = localIPv4): string {
-  const local = !/^(tcp|https?|ssh):\/\//.test(dockerHost);
-  const usable = nodeAddress && nodeAddress !== '0.0.0.0' && nodeAddress !== '::';
-  // ssh:// dials from the manager, so its own loopback is the way to a node without an address.
-  if (isSshHost(dockerHost)) return usable ? nodeAddress : '127.0.0.1';
-  if (usable && !(local && isLoopback(nodeAddress))) return nodeAddress;
-  // URL keeps an IPv6 host in brackets; a socket host must not have them.
-  if (!local) return usable ? nodeAddress : new URL(dockerHost.replace(/^tcp:/, 'http:')).hostname.replace(/^\[(.*)\]$/, '$1');
-  return localAddresses()[0] ?? '127.0.0.1';
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address === 'localhost';
-}
-
-function localIPv4(): string[] {
-  return Object.values(networkInterfaces())
-    .flat()
-    .filter((a) => a && a.family === 'IPv4' && !a.internal)
-    .map((a) => a!.address);
 }
 
 /** Ctrl-C / SIGTERM as an AbortSignal for the duration of `fn`, so clean-up runs before exit. */
