@@ -1,7 +1,8 @@
 import { NO_PLACEMENT, type Placement } from '../base/placement.js';
 import type { Queryable } from './database.js';
 
-export type FunctionFormat = 'main' | 'madhat';
+/** The handler flavour (column `format`): see core/functions/flavors.ts. */
+export type FunctionFormat = 'main' | 'lambda' | 'openfaas' | 'madhat';
 
 export interface Limits {
   memoryBytes: number;

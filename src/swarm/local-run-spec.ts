@@ -11,6 +11,8 @@ export interface LocalRunSpecInput extends VersionSettings {
   killAfterMs: number;
   code: string;
   input: string;
+  /** What a Lambda handler's context calls the function: the file's name. */
+  functionName?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export function localRunSpec(o: LocalRunSpecInput): ContainerRunSpec {
     installation: 'local',
     code: { configId: '', configName: '' },
     input: { configId: '', configName: '' },
-    labels: { functionId: '', functionName: '', version: 0, userId: '' },
+    labels: { functionId: '', functionName: o.functionName ?? '', version: 0, userId: '' },
   });
   const c = service.TaskTemplate.ContainerSpec;
   const limits = service.TaskTemplate.Resources?.Limits;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CODE_PATH, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, type VersionSettings, runtimeEnvironment } from './sandbox.js';
+import { CODE_PATH, identityEnvironment, PIDS_LIMIT, runtimeFile, SANDBOXED_CONTAINER, secretMounts, type VersionSettings, runtimeEnvironment } from './sandbox.js';
 import { LABELS, COMPONENT_LABEL, MANAGED_LABEL } from './labels.js';
 import type { ServiceSpec } from './spec.js';
 import { bulkServiceName, warmServiceName } from './names.js';
@@ -75,6 +75,7 @@ function replicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
         Env: runtimeEnvironment(
           { ...o, memoryLimit: perReplica(o.memoryBytes) },
           {
+            ...identityEnvironment(o),
             FAASCTL_PORT: REPLICA_PORT,
             FAASCTL_WORKERS: o.workers,
             FAASCTL_TOKEN_FILE: TOKEN_PATH,
@@ -87,7 +88,7 @@ function replicaServiceSpec(o: ReplicaSpecInput): ServiceSpec {
         // Requests in flight finish before the replica exits (the server drains on SIGTERM).
         StopGracePeriod: (Math.ceil(o.timeoutMs / 1000) + 5) * SECOND_NS,
         Configs: [{ ConfigID: o.code.configId, ConfigName: o.code.configName, File: runtimeFile(CODE_PATH, 0o440) }],
-        Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: runtimeFile(TOKEN_SECRET_FILE, 0o400) }, ...secretMounts(o.secrets)],
+        Secrets: [{ SecretID: o.token.secretId, SecretName: o.token.secretName, File: runtimeFile(TOKEN_SECRET_FILE, 0o400) }, ...secretMounts(o.secrets, o.flavor)],
       },
       Resources: { Limits: { MemoryBytes: perReplica(o.memoryBytes), NanoCPUs: perReplica(o.nanoCpus), Pids: SERVER_PIDS + PIDS_LIMIT * o.workers } },
       // A replica that dies (killed, out of memory in the server) comes back; a bulk replica

@@ -32,15 +32,26 @@ export function runtimeFile(name: string, mode: number) {
   return { Name: name, UID: RUNTIME_UID, GID: RUNTIME_UID, Mode: mode };
 }
 
-/** Read-only for the runtime's user alone (0400): no other uid in the task can read it. */
-export function secretMounts(secrets: SecretMount[] = []) {
-  return secrets.map((s) => ({ SecretID: s.secretId, SecretName: s.secretName, File: runtimeFile(s.name, 0o400) }));
+/** Where OpenFaaS functions read their secrets; an `openfaas` version finds them there too. */
+export const OPENFAAS_SECRETS_DIR = '/var/openfaas/secrets';
+
+/**
+ * Read-only for the runtime's user alone (0400): no other uid in the task can read it. An
+ * OpenFaaS handler also gets the same Swarm secret at /var/openfaas/secrets/NAME: a second
+ * mount of one object, made by the engine like the first (no privilege, read-only root kept).
+ */
+export function secretMounts(secrets: SecretMount[] = [], flavor?: string) {
+  const mount = (s: SecretMount, file: string) => ({ SecretID: s.secretId, SecretName: s.secretName, File: runtimeFile(file, 0o400) });
+  const mounts = secrets.map((s) => mount(s, s.name));
+  return flavor === 'openfaas' ? [...mounts, ...secrets.map((s) => mount(s, `${OPENFAAS_SECRETS_DIR}/${s.name}`))] : mounts;
 }
 
 /** What a function version gives every place its code runs: a job, a replica, a local run. */
 export interface VersionSettings {
   image: string;
   entry: string;
+  /** How the runtime calls the entry (main, lambda, openfaas, madhat); absent: detected when it loads. */
+  flavor?: string;
   timeoutMs: number;
   memoryBytes: number;
   nanoCpus: number;
@@ -68,9 +79,22 @@ export function userEnvironment(env: Record<string, string>): string[] {
  * A container's environment, cold or warm: the function's own, then the runtime's settings
  * (the same names for both modes), then what only that mode needs (`extra`).
  */
-export function runtimeEnvironment(o: { env: Record<string, string>; entry: string; timeoutMs: number; outputLimit: number; memoryLimit: number }, extra: Record<string, string | number>): string[] {
-  const settings = { FAASCTL_ENTRY: o.entry, FAASCTL_TIMEOUT_MS: o.timeoutMs, FAASCTL_OUTPUT_LIMIT: o.outputLimit, FAASCTL_MEMORY_LIMIT: o.memoryLimit, FAASCTL_CODE_FILE: CODE_PATH, ...extra };
+export function runtimeEnvironment(o: { env: Record<string, string>; entry: string; flavor?: string; timeoutMs: number; outputLimit: number; memoryLimit: number }, extra: Record<string, string | number>): string[] {
+  const settings = { FAASCTL_ENTRY: o.entry, ...(o.flavor ? { FAASCTL_FLAVOR: o.flavor } : {}), FAASCTL_TIMEOUT_MS: o.timeoutMs, FAASCTL_OUTPUT_LIMIT: o.outputLimit, FAASCTL_MEMORY_LIMIT: o.memoryLimit, FAASCTL_CODE_FILE: CODE_PATH, ...extra };
   return [...userEnvironment(o.env), ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
+}
+
+/**
+ * What a function may know of itself (a Lambda handler's context reads it): its name, version
+ * and installation, none of it secret. The request id is the cold job's; a warm call sends its own.
+ */
+export function identityEnvironment(o: { installation: string; labels: { functionName: string; version: number } }, requestId?: string): Record<string, string | number> {
+  return {
+    FAASCTL_FUNCTION_NAME: o.labels.functionName,
+    FAASCTL_FUNCTION_VERSION: o.labels.version,
+    FAASCTL_INSTALLATION: o.installation,
+    ...(requestId ? { FAASCTL_REQUEST_ID: requestId } : {}),
+  };
 }
 
 /** The sandbox every task running user code shares; see the README's threat model. */
@@ -118,7 +142,7 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
       ContainerSpec: {
         Image: o.image,
         Args: ['run'],
-        Env: runtimeEnvironment({ ...o, memoryLimit: o.memoryBytes }, { FAASCTL_NONCE: o.nonce, FAASCTL_INPUT_FILE: INPUT_PATH }),
+        Env: runtimeEnvironment({ ...o, memoryLimit: o.memoryBytes }, { ...identityEnvironment(o, o.requestId), FAASCTL_NONCE: o.nonce, FAASCTL_INPUT_FILE: INPUT_PATH }),
         Labels: labels,
         ...SANDBOXED_CONTAINER,
         StopGracePeriod: STOP_GRACE_NS,
@@ -126,7 +150,7 @@ export function buildInvocationServiceSpec(o: InvocationSpecInput): ServiceSpec 
           { ConfigID: o.code.configId, ConfigName: o.code.configName, File: runtimeFile(CODE_PATH, 0o440) },
           { ConfigID: o.input.configId, ConfigName: o.input.configName, File: runtimeFile(INPUT_PATH, 0o440) },
         ],
-        ...(o.secrets?.length ? { Secrets: secretMounts(o.secrets) } : {}),
+        ...(o.secrets?.length ? { Secrets: secretMounts(o.secrets, o.flavor) } : {}),
       },
       Resources: { Limits: { MemoryBytes: o.memoryBytes, NanoCPUs: o.nanoCpus, Pids: PIDS_LIMIT } },
       RestartPolicy: { Condition: 'none' },
@@ -162,10 +186,10 @@ export interface ContainerRunSpec {
   onOutput?: (chunk: LogChunk) => void;
 }
 
-export function checkContainerSpec(image: string, code: string, entry: string | undefined, filename: string, userId: string, installation: string): ContainerRunSpec {
+export function checkContainerSpec(image: string, code: string, call: { entry?: string; flavor?: string }, filename: string, userId: string, installation: string): ContainerRunSpec {
   return {
     image,
-    cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...(entry ? ['--entry', entry] : [])],
+    cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...(call.entry ? ['--entry', call.entry] : []), ...(call.flavor ? ['--flavor', call.flavor] : [])],
     labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId, [LABELS.installation]: installation },
     files: { '/tmp/function.py': code },
     memoryBytes: 256 * 1024 * 1024,

@@ -33,21 +33,23 @@ const history = (url: string) => rows(url, 'SELECT version, name, sha256, applie
 const meta = (url: string) => rows(url, 'SELECT key, value, updated_at FROM faasctl_meta ORDER BY key');
 
 const baselineSql = () => readFile(packagePath('migrations', '0006_baseline.sql'), 'utf8');
-/** The shipped baseline plus a later migration that is plain SQL: it fails if it ever runs twice. */
+const shipped = () => loadMigrations(packagePath('migrations'));
+/** The number after the last shipped migration, and that migration's file. */
+const LATER = SCHEMA_VERSION + 1;
+const LATER_FILE = `${String(LATER).padStart(4, '0')}_function_tags.sql`;
+const SHIPPED_VERSIONS = Array.from({ length: SCHEMA_VERSION - 5 }, (_, i) => 6 + i);
+/** The shipped migrations plus a later one that is plain SQL: it fails if it ever runs twice. */
 const withLater = async (later = 'CREATE TABLE function_tags (function_id uuid NOT NULL, tag text NOT NULL);\n') =>
-  orderMigrations([
-    { file: '0006_baseline.sql', sql: await baselineSql() },
-    { file: '0007_function_tags.sql', sql: later },
-  ]);
+  orderMigrations([...(await shipped()).map(({ file, sql }) => ({ file, sql })), { file: LATER_FILE, sql: later }]);
 
 describe('migrations', () => {
   it('bring a fresh database to the latest version and record every one', async () => {
     const { url } = await freshDatabase();
     const result = await applyMigrations(await open(url));
-    const shipped = await loadMigrations(packagePath('migrations'));
-    expect(result).toEqual({ version: SCHEMA_VERSION, applied: shipped.map((m) => m.file) });
+    const files = await shipped();
+    expect(result).toEqual({ version: SCHEMA_VERSION, applied: files.map((m) => m.file) });
     expect((await history(url)).map(({ version, name, sha256 }) => ({ version, name, sha256 }))).toEqual(
-      shipped.map(({ version, name, sha256 }) => ({ version, name, sha256 })),
+      files.map(({ version, name, sha256 }) => ({ version, name, sha256 })),
     );
     const values = Object.fromEntries((await meta(url)).map((r) => [r.key, r.value]));
     expect(values).toMatchObject({ schema_version: String(SCHEMA_VERSION), installation_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
@@ -67,19 +69,19 @@ describe('migrations', () => {
     const migrations = await withLater();
     const dbs = await Promise.all([1, 2, 3, 4].map(() => open(url)));
     const results = await Promise.all(dbs.map((db) => applyMigrations(db, migrations)));
-    expect(results.flatMap((r) => r.applied).sort()).toEqual(['0006_baseline.sql', '0007_function_tags.sql']);
-    expect(results.map((r) => r.version)).toEqual([7, 7, 7, 7]);
-    expect((await history(url)).map((r) => r.version)).toEqual([6, 7]);
+    expect(results.flatMap((r) => r.applied).sort()).toEqual(migrations.map((m) => m.file));
+    expect(results.map((r) => r.version)).toEqual([LATER, LATER, LATER, LATER]);
+    expect((await history(url)).map((r) => r.version)).toEqual([...SHIPPED_VERSIONS, LATER]);
   });
 
   it('run a later migration once, on top of the baseline, and move schema_version to its number', async () => {
     const { url } = await freshDatabase();
     const db = await open(url);
     await applyMigrations(db);
-    expect(await applyMigrations(db, await withLater())).toEqual({ version: 7, applied: ['0007_function_tags.sql'] });
-    expect(await applyMigrations(db, await withLater())).toEqual({ version: 7, applied: [] });
-    // A faasctl that knows only the baseline leaves the newer version alone (doctor warns).
-    expect(await applyMigrations(db)).toEqual({ version: 7, applied: [] });
+    expect(await applyMigrations(db, await withLater())).toEqual({ version: LATER, applied: [LATER_FILE] });
+    expect(await applyMigrations(db, await withLater())).toEqual({ version: LATER, applied: [] });
+    // A faasctl that knows only the shipped migrations leaves the newer version alone (doctor warns).
+    expect(await applyMigrations(db)).toEqual({ version: LATER, applied: [] });
   });
 
   it('roll back a migration that fails, recording nothing', async () => {
@@ -87,9 +89,9 @@ describe('migrations', () => {
     const db = await open(url);
     const broken = await withLater('CREATE TABLE half_done (a int);\nALTER TABLE no_such_table ADD COLUMN b int;\n');
     await expect(applyMigrations(db, broken)).rejects.toThrow(/no_such_table/);
-    expect((await history(url)).map((r) => r.version)).toEqual([6]);
+    expect((await history(url)).map((r) => r.version)).toEqual(SHIPPED_VERSIONS);
     expect(await rows(url, "SELECT to_regclass('half_done') AS t")).toEqual([{ t: null }]);
-    expect(Object.fromEntries((await meta(url)).map((r) => [r.key, r.value])).schema_version).toBe('6');
+    expect(Object.fromEntries((await meta(url)).map((r) => [r.key, r.value])).schema_version).toBe(String(SCHEMA_VERSION));
   });
 
   it('refuse a recorded migration whose file changed, before applying anything', async () => {
@@ -98,12 +100,13 @@ describe('migrations', () => {
     await applyMigrations(db);
     const edited = orderMigrations([
       { file: '0006_baseline.sql', sql: `${await baselineSql()}ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;\n` },
-      { file: '0007_function_tags.sql', sql: 'CREATE TABLE function_tags (a int);\n' },
+      ...(await shipped()).filter((m) => m.version > 6).map(({ file, sql }) => ({ file, sql })),
+      { file: LATER_FILE, sql: 'CREATE TABLE function_tags (a int);\n' },
     ]);
     const err = await applyMigrations(db, edited).catch((e: unknown) => e);
     expect(err).toMatchObject({ exitCode: 3, code: 'migration_changed', hint: expect.stringContaining('new migration') });
     expect((err as Error).message).toMatch(/^migration 0006_baseline\.sql differs from the one this database applied on \d{4}-\d\d-\d\d \(sha256 [0-9a-f]{12} recorded, [0-9a-f]{12} in the file\)$/);
-    expect((await history(url)).map((r) => r.version)).toEqual([6]);
+    expect((await history(url)).map((r) => r.version)).toEqual(SHIPPED_VERSIONS);
     expect(await rows(url, "SELECT to_regclass('function_tags') AS t")).toEqual([{ t: null }]);
   });
 

@@ -151,11 +151,11 @@ describe.concurrent('python runtime: check', { timeout: 15_000 }, () => {
   });
 
   it('reports a missing entry, naming it and the functions it found', async ({ expect }) => {
-    const verdict = await check('def handler(data):\n    return 1\n\nasync def other():\n    pass\n');
+    const verdict = await check('def process(data):\n    return 1\n\nasync def other():\n    pass\n');
     expect(verdict.ok).toBe(false);
-    expect(verdict.error).toMatchObject({ kind: 'entry', found: ['handler', 'other'] });
-    expect(verdict.error.message).toMatch(/'main'.*handler, other/);
-    expect(await check('def handler(data):\n    return 1\n', ['--entry', 'handler'])).toMatchObject({ ok: true, entry: 'handler' });
+    expect(verdict.error).toMatchObject({ kind: 'entry', found: ['other', 'process'] });
+    expect(verdict.error.message).toMatch(/'main'.*other, process/);
+    expect(await check('def process(data):\n    return 1\n', ['--entry', 'process'])).toMatchObject({ ok: true, entry: 'process', format: 'main' });
   });
 });
 

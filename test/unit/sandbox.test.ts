@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nonceOf } from '../../src/core/invocations/invocation.js';
-import { buildInvocationServiceSpec, checkContainerSpec, type InvocationSpecInput } from '../../src/swarm/sandbox.js';
+import { buildInvocationServiceSpec, checkContainerSpec, secretMounts, type InvocationSpecInput } from '../../src/swarm/sandbox.js';
 import { codeConfigName, inputConfigName, invocationServiceName } from '../../src/swarm/names.js';
 
 const REQUEST_ID = '0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -12,6 +12,7 @@ const input: InvocationSpecInput = {
   image: 'faasctl-python:3.12-abc',
   nonce: 'nonce-123_ABC',
   entry: 'handler',
+  flavor: 'lambda',
   timeoutMs: 30_000,
   memoryBytes: 256 * 1024 * 1024,
   nanoCpus: 500_000_000,
@@ -76,10 +77,16 @@ describe('buildInvocationServiceSpec', () => {
       'MODE=fast',
       'URL=a=b',
       'FAASCTL_ENTRY=handler',
+      'FAASCTL_FLAVOR=lambda',
       'FAASCTL_TIMEOUT_MS=30000',
       'FAASCTL_OUTPUT_LIMIT=1048576',
       'FAASCTL_MEMORY_LIMIT=268435456',
       'FAASCTL_CODE_FILE=/faas/function.py',
+      // What a Lambda handler's context says: none of it secret.
+      'FAASCTL_FUNCTION_NAME=hello',
+      'FAASCTL_FUNCTION_VERSION=3',
+      `FAASCTL_INSTALLATION=${INSTALLATION}`,
+      `FAASCTL_REQUEST_ID=${REQUEST_ID}`,
       'FAASCTL_NONCE=nonce-123_ABC',
       'FAASCTL_INPUT_FILE=/faas/input.json',
     ]);
@@ -112,9 +119,18 @@ describe('sandbox names', () => {
   });
 });
 
+describe('secretMounts', () => {
+  const secret = { name: 'apikey', secretId: 'sec-1', secretName: 'faasctl-sec-x-u-apikey' };
+  it('mounts a secret at /run/secrets/NAME, and for an OpenFaaS handler also where OpenFaaS looks', () => {
+    expect(secretMounts([secret], 'main')).toEqual([{ SecretID: 'sec-1', SecretName: 'faasctl-sec-x-u-apikey', File: { Name: 'apikey', UID: '10001', GID: '10001', Mode: 0o400 } }]);
+    expect(secretMounts([secret], 'openfaas').map((m) => m.File.Name)).toEqual(['apikey', '/var/openfaas/secrets/apikey']);
+    expect(new Set(secretMounts([secret], 'openfaas').map((m) => `${m.SecretID} ${m.File.Mode}`))).toEqual(new Set(['sec-1 256']));
+  });
+});
+
 describe('checkContainerSpec', () => {
   it('compiles the code at /tmp/function.py with the user file name, labelled with the user, in bounded resources', () => {
-    expect(checkContainerSpec('img:1', 'def main(d): pass\n', undefined, 'hello.py', 'user-9', INSTALLATION)).toEqual({
+    expect(checkContainerSpec('img:1', 'def main(d): pass\n', {}, 'hello.py', 'user-9', INSTALLATION)).toEqual({
       image: 'img:1',
       cmd: ['check', '--file', '/tmp/function.py', '--filename', 'hello.py'],
       labels: { 'io.faasctl.managed': 'true', 'io.faasctl.component': 'check', 'io.faasctl.user': 'user-9', 'io.faasctl.installation': INSTALLATION },
@@ -126,7 +142,8 @@ describe('checkContainerSpec', () => {
   });
 
   it('passes --entry only when one is named', () => {
-    expect(checkContainerSpec('img:1', '', 'handler', 'f.py', 'u', INSTALLATION).cmd).toEqual(['check', '--file', '/tmp/function.py', '--filename', 'f.py', '--entry', 'handler']);
-    expect(checkContainerSpec('img:1', '', '', 'f.py', 'u', INSTALLATION).cmd).not.toContain('--entry');
+    expect(checkContainerSpec('img:1', '', { entry: 'handler' }, 'f.py', 'u', INSTALLATION).cmd).toEqual(['check', '--file', '/tmp/function.py', '--filename', 'f.py', '--entry', 'handler']);
+    expect(checkContainerSpec('img:1', '', { entry: '' }, 'f.py', 'u', INSTALLATION).cmd).not.toContain('--entry');
+    expect(checkContainerSpec('img:1', '', { entry: 'h', flavor: 'lambda' }, 'f.py', 'u', INSTALLATION).cmd.slice(-4)).toEqual(['--entry', 'h', '--flavor', 'lambda']);
   });
 });

@@ -7,11 +7,13 @@ import ast
 import sys
 import warnings
 
-from .config import DEFAULT_ENTRY, MADHAT_ENTRY, UsageError
+from .config import DEFAULT_ENTRY, UsageError
+from .flavors import FLAVORS, arity_error, choose, entry_hint, params_of_ast
 from .protocol import compact_json
 
+
 def parse_check_args(argv):
-    opts = {"file": None, "entry": DEFAULT_ENTRY, "filename": "function.py"}
+    opts = {"file": None, "entry": None, "flavor": None, "filename": "function.py"}
     it = iter(argv)
     for arg in it:
         key = arg[2:] if arg.startswith("--") else None
@@ -21,6 +23,8 @@ def parse_check_args(argv):
         if value is None:
             raise UsageError("%s needs a value" % arg)
         opts[key] = value
+    if opts["flavor"] is not None and opts["flavor"] not in FLAVORS:
+        raise UsageError("unknown flavor %s" % opts["flavor"])
     return opts
 
 
@@ -103,14 +107,16 @@ def nested_bodies(node):
         yield from handler.body
 
 
-def top_level_bindings(tree):
-    """Names bound at module level: {name: kind} with kind 'function' or 'value'."""
+def top_level_bindings(tree, params=None):
+    """Names bound at module level: {name: kind} with kind 'function' or 'value'; a
+    function's positional parameters go into `params` when given."""
     found = {}
     pending = list(tree.body)
     while pending:
         node = pending.pop(0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            found.setdefault(node.name, "function")
+            if found.setdefault(node.name, "function") == "function" and params is not None:
+                params[node.name] = params_of_ast(node)  # the last definition wins, as at run time
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name):
@@ -126,27 +132,29 @@ def top_level_bindings(tree):
     return found
 
 
-def resolve_entry(names, entry):
-    """(format, effective entry) or None. The 2016 format is picked when asked for by
-    name, or when the default entry is absent but madhat_func exists."""
-    if entry == MADHAT_ENTRY and MADHAT_ENTRY in names:
-        return "madhat", MADHAT_ENTRY
-    if entry in names:
-        return "main", entry
-    if entry == DEFAULT_ENTRY and MADHAT_ENTRY in names:
-        return "madhat", MADHAT_ENTRY
-    return None
+def resolve_entry(names, entry, flavor=None, params=None):
+    """(flavour, effective entry) or None. The 2016 format's madhat_func is found when the
+    default entry `main` is asked for by name and absent (how older versions were stored)."""
+    lookup = (params or {}).get
+    if entry == DEFAULT_ENTRY and entry not in names and flavor is None:
+        entry = None
+    return choose(names, entry, flavor, lookup)
 
 
 def entry_error(names, entry, filename):
     functions = sorted(name for name, kind in names.items() if kind == "function")
     found = ", ".join(functions) if functions else "none"
     message = "entry function '%s' is not defined at the top level of %s (top-level functions: %s)" % (
-        entry, filename, found)
-    if entry == DEFAULT_ENTRY:
-        message += "; define main(data), or madhat_func(input_data, output_data) for the old format"
+        entry or DEFAULT_ENTRY, filename, found)
+    if entry is None or entry == DEFAULT_ENTRY:
+        message += "; " + entry_hint()
     return {"kind": "entry", "message": message, "line": None, "col": None,
             "text": None, "caret": None, "found": functions}
+
+
+def signature_error(message):
+    return {"kind": "signature", "message": message, "line": None, "col": None,
+            "text": None, "caret": None}
 
 
 class ModuleGlobalRemover(ast.NodeTransformer):
@@ -191,7 +199,7 @@ def compile_function(source, filename):
     return code, notes
 
 
-def check_source(source, entry, filename):
+def check_source(source, entry, filename, flavor=None):
     """The check verdict as a dict (what `check` prints)."""
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -204,10 +212,14 @@ def check_source(source, entry, filename):
         return {"ok": False, "error": syntax_error_report(exc, source)}
     except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return {"ok": False, "error": compile_error_report(exc, source)}
-    names = top_level_bindings(tree)
-    resolved = resolve_entry(names, entry)
+    params = {}
+    names = top_level_bindings(tree, params)
+    resolved = resolve_entry(names, entry, flavor, params)
     if resolved is None:
         return {"ok": False, "error": entry_error(names, entry, filename)}
+    refusal = arity_error(resolved[0], resolved[1], params.get(resolved[1]))
+    if refusal:
+        return {"ok": False, "error": signature_error(refusal)}
     verdict = {"ok": True, "format": resolved[0], "entry": resolved[1]}
     notes += [{"message": str(w.message), "line": w.lineno, "category": w.category.__name__}
               for w in caught]
@@ -219,7 +231,7 @@ def check_source(source, entry, filename):
 def check_mode(argv):
     opts = parse_check_args(argv)
     source = read_check_source(opts["file"])
-    verdict = check_source(source, opts["entry"], opts["filename"])
+    verdict = check_source(source, opts["entry"], opts["filename"], opts["flavor"])
     sys.stdout.write(compact_json(verdict) + "\n")
     sys.stdout.flush()
     return 0

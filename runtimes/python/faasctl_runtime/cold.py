@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from .cgroups import cgroup_oom_kills, cgroup_pids_state, process_limit_note
-from .config import KILL_GRACE_SECONDS, UsageError, load_run_config
+from .config import KILL_GRACE_SECONDS, UsageError, invocation_info, load_run_config
 from .protocol import build_frame, emit_frame, error_obj, mib, write_all
 from .relay import OutputBudget, StreamRelay
 from .sandbox import (child_environment, make_non_dumpable, runtime_command, set_no_new_privs,
@@ -64,10 +64,13 @@ def child_has_exited(proc):
         return True
 
 
-def spawn_child(config, stdin, outcome_w, environ):
+def spawn_child(config, stdin, outcome_w, environ, deadline):
     argv = runtime_command("child") + [
         "--outcome-fd", str(outcome_w), "--code", config["code_file"],
-        "--entry", config["entry"], "--result-limit", str(config["result_limit"])]
+        "--result-limit", str(config["result_limit"]), "--info", invocation_info(config, deadline)]
+    for key in ("entry", "flavor"):
+        if config[key]:
+            argv += ["--" + key, config[key]]
     return subprocess.Popen(
         argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         pass_fds=(outcome_w,), close_fds=True, start_new_session=True,
@@ -238,7 +241,7 @@ def failed_before_start(nonce, error):
     return 0
 
 
-def start_child(config, environ):
+def start_child(config, environ, started):
     """Spawn the child; returns (proc, outcome_r) or raises an error object as ValueError."""
     try:
         stdin = open_input(config)
@@ -247,7 +250,7 @@ def start_child(config, environ):
             config["input_file"], exc.strerror)))
     outcome_r, outcome_w = os.pipe()
     try:
-        proc = spawn_child(config, stdin, outcome_w, environ)
+        proc = spawn_child(config, stdin, outcome_w, environ, started + config["timeout_ms"] / 1000.0)
     except OSError as exc:
         os.close(outcome_r)
         raise ValueError(error_obj("SpawnError", "cannot start the function process: %s" % exc))
@@ -293,7 +296,7 @@ def run_mode(argv):
     oom_before, pids_before = cgroup_oom_kills(), cgroup_pids_state()
     started = time.monotonic()  # the timeout includes interpreter start-up
     try:
-        proc, outcome_r = start_child(config, environ)
+        proc, outcome_r = start_child(config, environ, started)
     except ValueError as exc:
         return failed_before_start(nonce, exc.args[0])
     budget = OutputBudget(config["output_limit"])

@@ -7,63 +7,60 @@ user thread or atexit hook can delay the end."""
 import os
 import sys
 
-from .config import DEFAULT_ENTRY, DEFAULT_RESULT_LIMIT, MADHAT_ENTRY, UsageError
+from .config import DEFAULT_RESULT_LIMIT, MADHAT_ENTRY, UsageError
+from .flavors import decode_info
 from .protocol import compact_json, write_all
 from .sandbox import no_core_files, prefer_oom_victim
-from .user_code import (await_if_needed, encode_result, error_from_exception, find_entry, load_function,
-                        madhat_args, parse_input_bytes, partial_output_data)
+from .user_code import call_entry, error_from_exception, find_entry, load_function, partial_output_data
 
 
 def parse_child_args(argv):
-    opts = {"outcome-fd": None, "code": None, "entry": DEFAULT_ENTRY, "result-limit": None}
+    opts = {"outcome-fd": None, "code": None, "entry": None, "flavor": None, "result-limit": None, "info": None}
     for key, value in zip(argv[::2], argv[1::2]):
         if not key.startswith("--") or key[2:] not in opts:
             raise UsageError("unknown child argument %s" % key)
         opts[key[2:]] = value
     if opts["outcome-fd"] is None or opts["code"] is None:
         raise UsageError("child mode is internal to `run`")
-    return int(opts["outcome-fd"]), opts["code"], opts["entry"], int(opts["result-limit"] or DEFAULT_RESULT_LIMIT)
+    opts["outcome-fd"] = int(opts["outcome-fd"])
+    opts["result-limit"] = int(opts["result-limit"] or DEFAULT_RESULT_LIMIT)
+    opts["info"] = decode_info(opts["info"])
+    return opts
 
 
-def read_input():
-    # No input at all is main(None); the old format gets empty dicts.
-    return parse_input_bytes(sys.stdin.buffer.read())
-
-
-def invoke(code_path, entry, limit, state):
+def invoke(opts, state):
     """Run the function; fills `state` (format, output_data) as it goes so an error
-    report can still include the old format's partially mutated output_data."""
-    data = read_input()
-    fmt, func = find_entry(load_function(code_path), entry)
+    report can still include the old format's partially mutated output_data. No input at
+    all is main(None); the old format gets empty dicts; a Lambda handler gets {}."""
+    raw = sys.stdin.buffer.read()
+    fmt, func = find_entry(load_function(opts["code"]), opts["entry"], opts["flavor"])
     state["format"] = fmt
-    if fmt == "madhat":
-        input_data, output_data = madhat_args(data)
-        state["output_data"] = output_data
-        await_if_needed(func(input_data, output_data))
-        return encode_result(output_data, limit)
-    return encode_result(await_if_needed(func(data)), limit)
+    return call_entry(fmt, func, raw, opts["result-limit"], state, opts["info"])
 
 
-def child_outcome(code_path, entry, limit):
+def child_outcome(opts):
     """The outcome JSON text. The result is spliced in already encoded, so it is
     serialised once, under the size limit."""
-    state = {"format": "madhat" if entry == MADHAT_ENTRY else "main"}
+    state = {"format": opts["flavor"] or ("madhat" if opts["entry"] == MADHAT_ENTRY else "main")}
+    limit = opts["result-limit"]
     try:
-        encoded = invoke(code_path, entry, limit, state)
+        encoded = invoke(opts, state)
         head = {"status": "success", "format": state["format"], "error": None}
     except BaseException as exc:  # user code may raise anything, SystemExit included
-        head = {"status": "error", "format": state["format"], "error": error_from_exception(exc, code_path)}
+        error = error_from_exception(exc, opts["code"], state["format"], opts["info"])
+        head = {"status": "error", "format": state["format"], "error": error}
         encoded = partial_output_data(state, limit) if state["format"] == "madhat" else "null"
     return compact_json(head)[:-1] + ',"result":' + encoded + "}"
 
 
 def child_mode(argv):
-    outcome_fd, code_path, entry, limit = parse_child_args(argv)
+    opts = parse_child_args(argv)
+    outcome_fd = opts["outcome-fd"]
     owner = os.getpid()
     os.set_inheritable(outcome_fd, False)  # programs the function execs don't get it
     prefer_oom_victim()
     no_core_files()
-    outcome = child_outcome(code_path, entry, limit)
+    outcome = child_outcome(opts)
     if os.getpid() != owner:
         os._exit(0)  # a fork made by user code returned here: only the original reports
     for stream in (sys.stdout, sys.stderr):

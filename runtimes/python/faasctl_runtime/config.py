@@ -16,6 +16,21 @@ DEFAULT_RESULT_LIMIT = 8 * 1024 * 1024
 KILL_GRACE_SECONDS = 2.0
 
 
+def invocation_info(config, deadline, request_id=None):
+    """What a running function may know about its invocation (the Lambda context's source),
+    as JSON for a child process. `deadline` is a time.monotonic() value: CLOCK_MONOTONIC is
+    one clock for every process of the machine, so the child counts down the same deadline."""
+    import json
+    return json.dumps({
+        "requestId": request_id or config.get("request_id") or "",
+        "functionName": config.get("function_name") or "",
+        "version": config.get("function_version") or "",
+        "installation": config.get("installation") or "",
+        "memoryBytes": config.get("memory_limit") or 0,
+        "deadline": deadline,
+    })
+
+
 class UsageError(Exception):
     """Bad invocation of the runtime itself (exit 2, no frame)."""
 
@@ -38,7 +53,13 @@ def load_run_config(environ):
     return {
         "code_file": environ.get("FAASCTL_CODE_FILE") or DEFAULT_CODE_FILE,
         "input_file": environ.get("FAASCTL_INPUT_FILE") or None,
-        "entry": environ.get("FAASCTL_ENTRY") or DEFAULT_ENTRY,
+        "entry": environ.get("FAASCTL_ENTRY") or None,
+        "flavor": environ.get("FAASCTL_FLAVOR") or None,
+        # What a Lambda handler's context tells (none of it secret).
+        "request_id": environ.get("FAASCTL_REQUEST_ID") or "",
+        "function_name": environ.get("FAASCTL_FUNCTION_NAME") or "",
+        "function_version": environ.get("FAASCTL_FUNCTION_VERSION") or "",
+        "installation": environ.get("FAASCTL_INSTALLATION") or "",
         "timeout_ms": int_setting(environ, "FAASCTL_TIMEOUT_MS", DEFAULT_TIMEOUT_MS, 1),
         "output_limit": int_setting(environ, "FAASCTL_OUTPUT_LIMIT", DEFAULT_OUTPUT_LIMIT, 0),
         "result_limit": int_setting(environ, "FAASCTL_RESULT_LIMIT", DEFAULT_RESULT_LIMIT, 1024),

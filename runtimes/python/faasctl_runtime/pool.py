@@ -11,7 +11,7 @@ import sys
 import time
 
 from .cgroups import cgroup_oom_kills
-from .config import KILL_GRACE_SECONDS
+from .config import KILL_GRACE_SECONDS, invocation_info
 from .protocol import NO_OUTPUT, error_obj, length_prefixed, mib, no_metrics, outcome_json, read_message, write_all
 from .sandbox import child_environment, runtime_command
 
@@ -30,8 +30,10 @@ class Worker:
         self.from_r, from_w = os.pipe()
         argv = runtime_command("worker") + [
             "--in-fd", str(to_r), "--out-fd", str(from_w), "--code", config["code_file"],
-            "--entry", config["entry"], "--result-limit", str(config["result_limit"]),
-            "--output-limit", str(config["output_limit"])]
+            "--result-limit", str(config["result_limit"]), "--output-limit", str(config["output_limit"])]
+        for key in ("entry", "flavor"):
+            if config[key]:
+                argv += ["--" + key, config[key]]
         try:
             # Own session: a timeout kills the worker with everything it started.
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, pass_fds=(to_r, from_w),
@@ -50,10 +52,10 @@ class Worker:
             self.kill()
             raise WorkerGone(self.describe_exit())
 
-    def call(self, body, deadline):
+    def call(self, body, deadline, info):
         """The outcome JSON bytes; TimeoutError past the deadline; WorkerGone if it died."""
         try:
-            write_all(self.to_w, length_prefixed(body))
+            write_all(self.to_w, length_prefixed(info.encode("utf-8")) + length_prefixed(body))
         except OSError:
             raise WorkerGone(self.describe_exit())
         answer = read_message(self.from_r, deadline)
@@ -200,7 +202,7 @@ def died_outcome(code, oom, config, duration_ms):
     return outcome_json(status, error, NO_OUTPUT, no_metrics(duration_ms))
 
 
-def invoke_on_pool(pool, body):
+def invoke_on_pool(pool, body, request_id=None):
     """(HTTP status, response body bytes) for one authorised invocation."""
     config = pool.config
     started = time.monotonic()
@@ -217,7 +219,7 @@ def invoke_on_pool(pool, body):
     # from its process start: time spent queued is the platform's, not the function's.
     deadline = time.monotonic() + config["timeout_ms"] / 1000.0
     try:
-        answer = worker.call(body, deadline)
+        answer = worker.call(body, deadline, invocation_info(config, deadline, request_id))
     except TimeoutError:
         pool.replace(worker)
         error = error_obj("Timeout", "timed out after %d ms" % config["timeout_ms"])

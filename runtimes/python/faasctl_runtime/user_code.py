@@ -10,6 +10,7 @@ import traceback
 import types
 
 from .checker import compile_function, resolve_entry
+from .flavors import FLAVORS, arity_error, call_flavor, lambda_error, params_of_callable
 from .helpers import install_helper_module
 from .protocol import compact_json, error_obj
 
@@ -48,18 +49,36 @@ def load_function(code_path):
     return module.__dict__
 
 
-def find_entry(namespace, entry):
+def find_entry(namespace, entry, flavor=None):
+    """(flavour, function): the flavour as deployed (FAASCTL_FLAVOR), else detected by the
+    checker's rules from the loaded function's signature."""
     names = {name: "function" if callable(value) else "value" for name, value in namespace.items()
              if not name.startswith("__")}
-    resolved = resolve_entry(names, entry)
+    params = {name: params_of_callable(namespace[name]) for name, kind in names.items() if kind == "function"}
+    resolved = resolve_entry(names, entry, flavor if flavor in FLAVORS else None, params)
     if resolved is None:
         functions = sorted(n for n, kind in names.items() if kind == "function")
         raise EntryError("entry function '%s' is not defined (top-level functions: %s)" % (
-            entry, ", ".join(functions) or "none"))
+            entry or "main", ", ".join(functions) or "none"))
     fmt, name = resolved
     if not callable(namespace[name]):
         raise EntryError("entry '%s' is a %s, not a function" % (name, type(namespace[name]).__name__))
+    refusal = arity_error(fmt, name, params.get(name))
+    if refusal:
+        raise EntryError(refusal)
     return fmt, namespace[name]
+
+
+def call_entry(fmt, func, raw, limit, state, info):
+    """Parse the input, call the entry as its flavour calls it, encode the result. `state`
+    keeps the 2016 format's output_data, so a failure can still report it."""
+    data = parse_input_bytes(raw)
+    if fmt == "madhat":
+        input_data, output_data = madhat_args(data)
+        state["output_data"] = output_data
+        await_if_needed(func(input_data, output_data))
+        return encode_result(output_data, limit)
+    return encode_result(await_if_needed(call_flavor(fmt, func, data, raw, info)), limit)
 
 
 def await_if_needed(value):
@@ -80,10 +99,37 @@ def madhat_args(data):
     return (input_data if input_data is not None else {}), (output_data if output_data is not None else {})
 
 
+def unserialisable_path(value, path="result", depth=0):
+    """(path, type name) of the first value inside a result that JSON cannot carry."""
+    if depth > 100:
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = unserialisable_path(item, "%s[%d]" % (path, i), depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return "%s key %r" % (path, key), type(key).__name__
+            found = unserialisable_path(item, "%s[%s]" % (path, json.dumps(key if isinstance(key, str) else str(key))), depth + 1)
+            if found:
+                return found
+        return None
+    return path, type(value).__name__
+
+
 def encode_result(value, limit):
     try:
         encoded = compact_json(value)
     except TypeError as exc:
+        found = unserialisable_path(value)
+        if found:
+            raise ResultError("result is not JSON-serialisable: %s at %s (return str, int, float, bool, None, "
+                              "list, tuple or dict)" % (found[1], found[0]))
         raise ResultError("result is not JSON-serialisable: %s" % exc)
     except ValueError as exc:  # NaN/Infinity or a circular reference
         raise ResultError("result cannot be represented as JSON: %s" % exc)
@@ -118,7 +164,15 @@ def safe_text(produce):
         return "<unprintable %s>" % type(exc).__name__
 
 
-def error_from_exception(exc, code_path):
+def error_from_exception(exc, code_path, fmt=None, info=None):
+    """The error as the user reads it; a Lambda handler's also carries Lambda's own shape."""
+    error = plain_error(exc, code_path)
+    if fmt == "lambda":
+        error["lambda"] = lambda_error(error, info or {})
+    return error
+
+
+def plain_error(exc, code_path):
     if type(exc) in RUNTIME_ERRORS:
         return error_obj(RUNTIME_ERRORS[type(exc)], str(exc))
     tb = safe_text(lambda: user_traceback(exc, code_path))

@@ -209,7 +209,8 @@ def make_server(config, pool, token):
             if len(body) < int(length):
                 self.close_connection = True
                 return
-            code, answer = invoke_on_pool(pool, body)
+            # The caller's request id (a Lambda handler's context.aws_request_id).
+            code, answer = invoke_on_pool(pool, body, (self.headers.get("X-Faasctl-Request") or "")[:128])
             with self.server.lock:
                 if code == 200:
                     self.server.served += 1

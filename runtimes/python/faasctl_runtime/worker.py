@@ -8,11 +8,11 @@ import os
 import sys
 import time
 
-from .config import DEFAULT_ENTRY, MADHAT_ENTRY, UsageError
+from .config import MADHAT_ENTRY, UsageError
+from .flavors import decode_info
 from .protocol import compact_json, length_prefixed, outcome_json, read_message, write_all
 from .sandbox import no_core_files, prefer_oom_victim
-from .user_code import (await_if_needed, encode_result, error_from_exception, find_entry, load_function,
-                        madhat_args, parse_input_bytes, partial_output_data)
+from .user_code import call_entry, error_from_exception, find_entry, load_function, partial_output_data
 
 
 class CapturedOutput:
@@ -76,25 +76,15 @@ class OutputSink:
 
 
 class LoadedFunction:
-    def __init__(self, code_path, entry):
+    def __init__(self, code_path, entry, flavor):
         self.code_path = code_path
-        self.format = "madhat" if entry == MADHAT_ENTRY else "main"
+        self.format = flavor or ("madhat" if entry == MADHAT_ENTRY else "main")
         self.func = None
         self.error = None
         try:
-            self.format, self.func = find_entry(load_function(code_path), entry)
+            self.format, self.func = find_entry(load_function(code_path), entry, flavor)
         except BaseException as exc:  # reported with every request, like a cold run would
-            self.error = error_from_exception(exc, code_path)
-
-
-def run_loaded(loaded, raw, limit, state):
-    data = parse_input_bytes(raw)
-    if loaded.format == "madhat":
-        input_data, output_data = madhat_args(data)
-        state["output_data"] = output_data
-        await_if_needed(loaded.func(input_data, output_data))
-        return encode_result(output_data, limit)
-    return encode_result(await_if_needed(loaded.func(data)), limit)
+            self.error = error_from_exception(exc, code_path, self.format)
 
 
 def madhat_encoded(capture, error, encoded_data):
@@ -106,7 +96,7 @@ def madhat_encoded(capture, error, encoded_data):
     return '{"output_text":' + compact_json(text) + ',"outputData":' + encoded_data + "}"
 
 
-def worker_answer(loaded, raw, limits):
+def worker_answer(loaded, raw, limits, info):
     """One request, start to end, as the outcome JSON text."""
     import resource
     capture = CapturedOutput(limits["output"])
@@ -118,9 +108,9 @@ def worker_answer(loaded, raw, limits):
         if loaded.error is not None:
             error, encoded = dict(loaded.error), "null"
         else:
-            encoded, error = run_loaded(loaded, raw, limits["result"], state), None
+            encoded, error = call_entry(loaded.format, loaded.func, raw, limits["result"], state, info), None
     except BaseException as exc:  # user code may raise anything, SystemExit included
-        error = error_from_exception(exc, loaded.code_path)
+        error = error_from_exception(exc, loaded.code_path, loaded.format, info)
         encoded = partial_output_data(state, limits["result"]) if loaded.format == "madhat" else "null"
     finally:
         sys.stdout, sys.stderr = saved
@@ -142,7 +132,7 @@ def worker_mode(argv):
     opts = dict(zip(argv[::2], argv[1::2]))
     try:
         in_fd, out_fd = int(opts["--in-fd"]), int(opts["--out-fd"])
-        code_path, entry = opts["--code"], opts.get("--entry", DEFAULT_ENTRY)
+        code_path, entry, flavor = opts["--code"], opts.get("--entry"), opts.get("--flavor")
         limits = {"result": int(opts["--result-limit"]), "output": int(opts["--output-limit"])}
     except (KeyError, ValueError):
         raise UsageError("worker mode is internal to `serve`")
@@ -151,15 +141,16 @@ def worker_mode(argv):
     prefer_oom_victim()
     no_core_files()
     owner = os.getpid()
-    loaded = LoadedFunction(code_path, entry)
+    loaded = LoadedFunction(code_path, entry, flavor)
     if os.getpid() != owner:
         os._exit(0)  # a fork made at import time returned here
     write_all(out_fd, length_prefixed(b"ready"))
     while True:
-        raw = read_message(in_fd)
+        info = read_message(in_fd)  # the invocation (request id, deadline), then its input
+        raw = read_message(in_fd) if info is not None else None
         if raw is None:
             os._exit(0)  # the server went away
-        answer = worker_answer(loaded, raw, limits)
+        answer = worker_answer(loaded, raw, limits, decode_info(info.decode("utf-8", "replace")))
         if os.getpid() != owner:
             os._exit(0)  # a fork made by user code returned here: only the original answers
         write_all(out_fd, length_prefixed(answer.encode("ascii")))

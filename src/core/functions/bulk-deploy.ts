@@ -24,6 +24,7 @@ export interface BulkSource extends LimitFlags {
   /** Shown in syntax errors: the file the user gave. */
   filename: string;
   entry?: string;
+  flavor?: string;
   env?: string[];
   secrets?: string[];
   /** Installed once into one image that every item's version runs in; undefined keeps each one's (update). */

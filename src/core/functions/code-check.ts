@@ -10,7 +10,7 @@ export interface CheckPassed {
 }
 
 interface CheckError {
-  kind: 'syntax' | 'entry';
+  kind: 'syntax' | 'entry' | 'signature';
   type?: string;
   message: string;
   line?: number | null;
@@ -23,8 +23,8 @@ interface CheckError {
  * CPython's own compiler, in the runtime image, so a deploy accepts exactly what the
  * invocation's interpreter will run. The code is compiled, never executed.
  */
-export async function checkCode(swarm: SwarmClient, image: string, code: string, entry: string | undefined, filename: string, owner: { userId: string; installation: string }): Promise<CheckPassed> {
-  const run = await swarm.runContainer(checkContainerSpec(image, code, entry, filename, owner.userId, owner.installation));
+export async function checkCode(swarm: SwarmClient, image: string, code: string, entry: string | undefined, filename: string, owner: { userId: string; installation: string }, flavor?: FunctionFormat): Promise<CheckPassed> {
+  const run = await swarm.runContainer(checkContainerSpec(image, code, { entry, flavor }, filename, owner.userId, owner.installation));
   const line = run.stdout.trim().split('\n').pop() ?? '';
   let verdict: { ok: boolean; format?: FunctionFormat; entry?: string; warnings?: CheckPassed['warnings']; error?: CheckError };
   try {
@@ -45,6 +45,9 @@ export async function checkCode(swarm: SwarmClient, image: string, code: string,
 export function checkFailure(e: CheckError, filename: string): UsageError {
   if (e.kind === 'entry') {
     return new UsageError(e.message, { code: 'entry_missing', hint: 'name the entry function with --entry NAME, or define main(data)' });
+  }
+  if (e.kind === 'signature') {
+    return new UsageError(e.message, { code: 'signature_mismatch', hint: 'change the parameters, or name the flavour with --flavor main|lambda|openfaas|madhat' });
   }
   const where = [filename, e.line, e.line && e.col ? e.col : undefined].filter((p) => p !== undefined && p !== null).join(':');
   const detail = e.text != null ? [`    ${e.text}`, e.caret ? `    ${e.caret}` : undefined].filter(Boolean).join('\n') : undefined;

@@ -2,6 +2,7 @@ import type { CurrentFunction, FunctionSummary, Limits, VersionRow } from '../..
 import type { RequestRow } from '../../db/requests-repo.js';
 import type { Store } from '../../db/store.js';
 import { checkCode, type CheckPassed } from './code-check.js';
+import { parseFlavor } from './flavors.js';
 import { type DependencyInput, NO_DEPS, prepareDependencies, type PreparedDeps, versionImage } from './dependencies.js';
 import { ConflictError, NotFoundError, UsageError } from '../../base/errors.js';
 import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
@@ -22,6 +23,8 @@ export interface DeployInput extends LimitFlags {
   /** Shown in syntax errors: the file the user gave. */
   filename: string;
   entry?: string;
+  /** `--flavor`: how the entry is called; detected from its signature when not given. */
+  flavor?: string;
   env?: string[];
   /** Names of the user's secrets to mount (`fn deploy --secret NAME`). */
   secrets?: string[];
@@ -71,6 +74,8 @@ export interface UpdateInput extends LimitFlags {
   code?: string;
   filename?: string;
   entry?: string;
+  /** None given with the same code and entry: the current flavour is kept; else detected anew. */
+  flavor?: string;
   env?: string[];
   /** `NAME` adds a secret, `-NAME` removes one; none keeps the current set. */
   secrets?: string[];
@@ -89,14 +94,15 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   const placement = parsePlacement(input.placement ?? {}) ?? cur.placement ?? NO_PLACEMENT;
   const code = checked?.code ?? input.code ?? cur.code;
   const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
+  const flavor = checked?.format ?? parseFlavor(input.flavor) ?? (code === cur.code && entry === cur.entry ? cur.format : undefined);
   // New requirements build (or reuse) their image first: an identical one leaves the version unchanged.
   const prepared = checked?.deps ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
-  const unchanged = code === cur.code && entry === cur.entry && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env) && secrets.join() === [...(cur.secrets ?? [])].sort().join() && prepared.image === (cur.image ?? null) && samePlacement(placement, cur.placement);
+  const unchanged = code === cur.code && entry === cur.entry && flavor === cur.format && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env) && secrets.join() === [...(cur.secrets ?? [])].sort().join() && prepared.image === (cur.image ?? null) && samePlacement(placement, cur.placement);
   if (unchanged) {
     return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, secrets, placement, warnings: [], requestId: '', image: prepared.image, reused: prepared.reused, changed: false };
   }
   await requireSecrets(deps.store, actor.id, secrets);
-  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared }, checked, async (tx) => {
+  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, flavor, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared }, checked, async (tx) => {
     const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
     if (!locked) throw functionNotFound(fn.name);
     const next = (await tx.functions.maxVersion(fn.id)) + 1;
@@ -110,6 +116,7 @@ interface PublishInput {
   code: string;
   filename: string;
   entry?: string;
+  flavor?: string;
   limits: Limits;
   env: Record<string, string>;
   secrets: string[];
@@ -168,7 +175,8 @@ async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, ch
  * The size limits, the dependency image (built or reused; its failure stores nothing), then
  * CPython's compiler in the image the version will run in; a rejected check is recorded as `record` says.
  */
-export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input: { code: string; filename: string; entry?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps }, record: CheckRecord): Promise<CheckedCode> {
+export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input: { code: string; filename: string; entry?: string; flavor?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps }, record: CheckRecord): Promise<CheckedCode> {
+  const flavor = parseFlavor(input.flavor);
   const bytes = Buffer.byteLength(input.code);
   if (bytes === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
   if (bytes > MAX_CODE_BYTES) throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
@@ -176,7 +184,7 @@ export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input:
   const image = await versionImage(deps, prepared ?? {});
   deps.progress('checking the code…');
   try {
-    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() });
+    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() }, flavor);
     return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked, ...(prepared ? { deps: prepared } : {}) };
   } catch (err) {
     if (err instanceof UsageError) await recordRejected(deps, actor, record, err);

@@ -26,6 +26,7 @@ export async function versionRuntime(deps: Pick<FunctionDeps, 'store'> & { swarm
   if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished`, { hint: 'run the command again' });
   return {
     entry: v.entry,
+    flavor: v.format,
     timeoutMs: v.timeoutMs,
     memoryBytes: v.memoryBytes,
     nanoCpus: v.nanoCpus,

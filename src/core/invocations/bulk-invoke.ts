@@ -134,7 +134,7 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
     route = (!req.cold && (await warmRoute(deps, fn, req.concurrency))) || (await coldRoute(deps, fn, requestId, total, req.concurrency));
     await deps.store.requests.markMode(requestId, route.mode);
     const writer = batchWriter(deps, requestId);
-    await dispatch(deps, fn, route, { ...req, signal }, (answer, item) => {
+    await dispatch(deps, fn, route, { ...req, signal }, requestId, (answer, item) => {
       answered++;
       counts[answer.status] = (counts[answer.status] ?? 0) + 1;
       if (answer.node) nodes[answer.node] = (nodes[answer.node] ?? 0) + 1;
@@ -227,7 +227,7 @@ async function coldRoute(deps: BulkDeps, fn: CurrentFunction, requestId: string,
 }
 
 /** `concurrency` loops take inputs in order; answers are released in input order. */
-async function dispatch(deps: BulkDeps, fn: CurrentFunction, route: Route, req: BulkRequest, emit: (answer: BulkAnswer, item: RequestItem) => void): Promise<void> {
+async function dispatch(deps: BulkDeps, fn: CurrentFunction, route: Route, req: BulkRequest, requestId: string, emit: (answer: BulkAnswer, item: RequestItem) => void): Promise<void> {
   const total = req.inputs.length;
   const ready = new Map<number, { answer: BulkAnswer; item: RequestItem }>();
   let next = 0;
@@ -237,7 +237,7 @@ async function dispatch(deps: BulkDeps, fn: CurrentFunction, route: Route, req: 
   const loop = async () => {
     while (next < total && !fatal && !req.signal?.aborted) {
       const index = next++;
-      const { outcome, attempts, latencyMs } = await callWarm(clock, route.router, fn.current, req.inputs[index]!, req.signal);
+      const { outcome, attempts, latencyMs } = await callWarm(clock, route.router, fn.current, req.inputs[index]!, req.signal, `${requestId}:${index}`);
       if (req.signal?.aborted) return;
       // With no replica at all, every other input would wait out its own deadline.
       if (outcome.exitCode === EXIT.platform && route.router.size === 0) fatal = new PlatformError(`no replica answers any more: ${outcome.message}`, { code: 'no_replica' });

@@ -16,7 +16,8 @@ export interface Frame {
   version?: number;
   status: 'success' | 'error' | 'timeout' | 'oom' | 'killed' | 'stopped';
   result: unknown;
-  error: { type: string; message: string; traceback?: string | null } | null;
+  /** `lambda`: a Lambda handler's error in AWS Lambda's own shape, besides ours. */
+  error: { type: string; message: string; traceback?: string | null; lambda?: { errorMessage: string; errorType: string; stackTrace: string[]; requestId: string } } | null;
   /** A warm replica also sends the captured text (a cold run's output is in its log). */
   output: { bytes: number; truncated: boolean; text?: string };
   metrics: { durationMs: number; cpuMs: number | null; maxRssKb: number | null };

@@ -108,7 +108,7 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     const requestId = deps.newId();
     const deadlineMs = deadlineBudgetMs({ kind: 'warm', timeoutMs: v.timeoutMs });
     await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm', deadlineMs });
-    const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal);
+    const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal, requestId);
     // The row's duration is the caller's view, as for a cold invocation: the round trip.
     outcome.completion.durationMs = latencyMs;
     await deps.store.requests.complete(requestId, outcome.completion);

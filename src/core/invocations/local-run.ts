@@ -2,6 +2,7 @@ import type { SwarmClient } from '../../swarm/client.js';
 import type { LogStream } from '../../swarm/log-demux.js';
 import { localRunSpec } from '../../swarm/local-run-spec.js';
 import { checkCode } from '../functions/code-check.js';
+import { parseFlavor } from '../functions/flavors.js';
 import { type DependencyInput, type LocalFiles, prepareDependencies } from '../functions/dependencies.js';
 import { EXIT } from '../../base/errors.js';
 import { engineRefusal } from '../../swarm/engine-refusals.js';
@@ -35,6 +36,8 @@ export interface LocalRunRequest {
   /** JSON text; undefined or blank means None. */
   input: string | undefined;
   entry?: string;
+  /** `--flavor`; detected from the entry's signature when not given. */
+  flavor?: string;
   /** As on fn deploy: --memory, --cpus, --timeout (defaults when unset) and --env KEY=VALUE. */
   limits: LimitFlags;
   env?: string[];
@@ -66,14 +69,15 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
   };
   let checked: Awaited<ReturnType<typeof checkCode>>;
   try {
-    checked = await checkCode(deps.swarm, image, req.code, req.entry, req.filename, { userId: 'local', installation: 'local' });
+    checked = await checkCode(deps.swarm, image, req.code, req.entry, req.filename, { userId: 'local', installation: 'local' }, parseFlavor(req.flavor));
   } catch (err) {
     return refused(err);
   }
   const runId = deps.newId();
   const nonce = deps.newNonce();
   const out = new InvocationOutput(nonce, ROW_OUTPUT_LIMIT, req.onOutput);
-  const spec = localRunSpec({ runId, image, nonce, entry: checked.entry, ...limits, outputLimit: RUNTIME_OUTPUT_LIMIT, killAfterMs: limits.timeoutMs + START_ALLOWANCE_MS, env, code: req.code, input });
+  const functionName = req.filename.replace(/^.*\//, '').replace(/\.py$/, '');
+  const spec = localRunSpec({ runId, image, nonce, entry: checked.entry, flavor: checked.format, functionName, ...limits, outputLimit: RUNTIME_OUTPUT_LIMIT, killAfterMs: limits.timeoutMs + START_ALLOWANCE_MS, env, code: req.code, input });
   deps.log.debug(`fn run ${req.filename}: container for run ${runId}`);
   const runStartedAt = deps.clock.now();
   let run: Awaited<ReturnType<SwarmClient['runContainer']>>;

@@ -29,6 +29,8 @@ export interface Routed {
 
 /** Swarm keeps listing a killed task as running for a moment: don't go back to it at once. */
 const SET_ASIDE_MS = 3_000;
+/** The caller's request id for one call (a bulk item's: `<run>:<index>`); the runtime hands it to the function. */
+const REQUEST_HEADER = 'x-faasctl-request';
 /**
  * Swarm lists a task as running once its container starts, before the server in it listens
  * (~0.5 s of interpreter start-up): a replica that never answered is retried soon.
@@ -92,7 +94,8 @@ export class ReplicaRouter {
   }
 
   /** Posts one input; resolves with the replica's 200 answer. */
-  async call(body: string, deadline: number, signal?: AbortSignal): Promise<Routed> {
+  async call(body: string, deadline: number, signal?: AbortSignal, requestId?: string): Promise<Routed> {
+    const headers = requestId ? { ...this.headers, [REQUEST_HEADER]: requestId } : this.headers;
     // tries paces the back-off; attempts counts deliveries that may have run the function.
     for (let tries = 1, attempts = 1; ; tries++) {
       signal?.throwIfAborted();
@@ -104,7 +107,7 @@ export class ReplicaRouter {
       let status: number;
       let text: string;
       try {
-        ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', this.headers, body, { timeoutMs: deadline - this.deps.now(), signal: nodeSignal }));
+        ({ status, body: text } = await this.deps.transport.post(endpoint, '/invoke', headers, body, { timeoutMs: deadline - this.deps.now(), signal: nodeSignal }));
         this.proven.add(key);
       } catch (err) {
         if (signal?.aborted) throw err;

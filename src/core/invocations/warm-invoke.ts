@@ -48,13 +48,15 @@ export async function callWarm(
   v: Pick<CurrentFunction['current'], 'timeoutMs'>,
   input: string,
   signal?: AbortSignal,
+  /** Sent to the replica: what a Lambda handler reads as context.aws_request_id. */
+  requestId?: string,
 ): Promise<{ outcome: Outcome; attempts: number; latencyMs: number }> {
   const started = deps.monotonic();
   const base = (output = '', truncated = false, node: string | null = null) => ({ output, outputTruncated: truncated, node, finishedAt: deps.now(), durationMs: deps.monotonic() - started });
   const failed = (message: string, exitCode: ExitCode, attempts = 1) => ({ outcome: failedOutcome(base(), message, exitCode), attempts, latencyMs: deps.monotonic() - started });
   let routed: Routed;
   try {
-    routed = await router.call(input, started + v.timeoutMs + WARM_ALLOWANCE_MS, signal);
+    routed = await router.call(input, started + v.timeoutMs + WARM_ALLOWANCE_MS, signal, requestId);
   } catch (err) {
     if (signal?.aborted || err instanceof CancelledError) return failed('cancelled before the function answered', EXIT.interrupted);
     if (err instanceof TimeoutError) return failed(err.message, EXIT.timeout);

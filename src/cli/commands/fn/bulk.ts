@@ -68,7 +68,7 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
 }
 
 function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> & { secrets?: string[]; placement: PlacementFlags } {
-  return { entry: opts.entry, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env, secrets: opts.secret, placement: placementFlags(opts) };
+  return { entry: opts.entry, flavor: opts.flavor, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env, secrets: opts.secret, placement: placementFlags(opts) };
 }
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {

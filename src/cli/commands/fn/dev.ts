@@ -44,7 +44,7 @@ export async function runLocal(ctx: Context, path: string, opts: FnRunOptions): 
     ctx.io.relay(text);
   };
   const deps = { swarm, clock: ctx.clock, log: ctx.log, newId: randomUUID, newNonce: () => randomBytes(16).toString('base64url'), runtimeImage: () => runtimeImageRef(cfg.registry.value), files: nodeLocalFiles };
-  const run = await withInterrupt((signal) => runLocally(deps, { code, filename: source.filename, input, entry: opts.entry, limits: opts, env: opts.env, dependencies: source.dependencies ?? undefined, signal, onOutput: relay }));
+  const run = await withInterrupt((signal) => runLocally(deps, { code, filename: source.filename, input, entry: opts.entry, flavor: opts.flavor, limits: opts, env: opts.env, dependencies: source.dependencies ?? undefined, signal, onOutput: relay }));
   printOutcome(ctx, null, run.outcome, basename(file), { mode: 'local', version: null }, (o) => hintFor(o, file));
 }
 

@@ -6,7 +6,8 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function limitOptions(cmd: Command): Command {
   return cmd
-    .option('--entry <name>', 'the entry function (default main, or madhat_func for the 2016 format)')
+    .option('--entry <name>', 'the entry function (default main, else madhat_func, lambda_handler, handler or handle)')
+    .option('--flavor <flavor>', 'how the entry is called: main (main(args)), lambda (handler(event, context)), openfaas (handle(req)) or madhat (default: from its signature)')
     .option('--memory <size>', 'memory limit, e.g. 128m, 1g (default 256m)')
     .option('--cpus <n>', 'CPU limit, e.g. 0.5 (default 1)')
     .option('--timeout <duration>', 'run-time limit, e.g. 10s, 2m (default 30s)')
@@ -36,7 +37,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
     .option('--bulk <n>', 'deploy the file as N functions named PREFIX1..PREFIXN (checked once)')
     .option('--prefix <prefix>', 'name prefix for --bulk')
-    .addHelpText('after', '\nThe file defines main(data), returning anything JSON-serialisable, or the 2016 format\nmadhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple')
+    .addHelpText('after', '\nThe file defines main(data), returning any JSON value, an AWS Lambda handler(event, context),\nan OpenFaaS handle(req), or the 2016 format madhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple')
     .addHelpText('after', '  faasctl fn deploy examples/sum.py --bulk 20 --prefix load')
     .action(async (file: string, opts: BulkDeployOptions) => (opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts)));
 

@@ -10,6 +10,8 @@ export interface LimitOptions {
   /** Secret names: mounted as /run/secrets/NAME (`-NAME` removes one on update). */
   secret?: string[];
   entry?: string;
+  /** `--flavor main|lambda|openfaas|madhat`: how the entry is called (default: from its signature). */
+  flavor?: string;
   /** requirements.txt to install into the function's image (a directory's own is found by itself). */
   requirements?: string;
   pipIndexUrl?: string;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions/functions.js';
 import { UsageError } from '../../../base/errors.js';
 import { describePlacement } from '../../../core/functions/placement.js';
+import { describeEntry } from '../../../core/functions/flavors.js';
 import { formatBytes, formatLimits } from '../../../core/functions/limits.js';
 import { parseReplicas, parseWorkers, rollWarm, scaleFunction } from '../../../core/functions/warm-replicas.js';
 import type { Context } from '../../context.js';
@@ -69,6 +70,8 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       versions,
       sha256: v.sha256,
       entry: v.entry,
+      flavor: v.format,
+      // The column's older name, kept for scripts that read it.
       format: v.format,
       limits: { memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs },
       env: v.env,
@@ -87,7 +90,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
     ['name', fn.name],
     ['version', `v${v.version} (of ${versions})`],
     ['sha256', v.sha256],
-    ['entry', `${v.entry} (${v.format === 'madhat' ? '2016 format' : 'main(data)'})`],
+    ['entry', describeEntry(v.entry, v.format)],
     ['limits', formatLimits(v)],
     ['env', Object.keys(v.env).join(', ') || '-'],
     ['secrets', v.secrets.map((s) => `/run/secrets/${s}`).join(', ') || '-'],
@@ -105,7 +108,7 @@ export async function runVersions(ctx: Context, name: string): Promise<void> {
   const { actor } = await requireActor(ctx);
   const { fn, versions } = await functionVersions(await ctx.store(), actor, name);
   if (ctx.io.options.json) {
-    return ctx.io.json(versions.map((v) => ({ version: v.version, current: v.version === fn.currentVersion, sha256: v.sha256, entry: v.entry, format: v.format, memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs, createdAt: v.createdAt.toISOString() })));
+    return ctx.io.json(versions.map((v) => ({ version: v.version, current: v.version === fn.currentVersion, sha256: v.sha256, entry: v.entry, flavor: v.format, format: v.format, memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs, createdAt: v.createdAt.toISOString() })));
   }
   await ctx.io.table(
     ['version', 'current', 'sha256', 'entry', 'memory', 'cpus', 'timeout', 'created'],
@@ -168,7 +171,7 @@ function warmText(f: { warmReplicas: number; warmWorkers: number }): string {
 
 function report(ctx: Context, d: Deployed, verb: string): void {
   if (ctx.io.options.json) {
-    ctx.io.json({ ...d, changed: undefined, outcome: verb });
+    ctx.io.json({ ...d, flavor: d.format, changed: undefined, outcome: verb });
     return;
   }
   for (const w of d.warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
@@ -176,6 +179,6 @@ function report(ctx: Context, d: Deployed, verb: string): void {
     ctx.io.out(`${d.name}@v${d.version}`);
     return;
   }
-  ctx.io.info(`${verb} ${d.name} v${d.version} (${d.format === 'madhat' ? '2016 format, madhat_func' : `entry ${d.entry}`}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
+  ctx.io.info(`${verb} ${d.name} v${d.version} (${describeEntry(d.entry, d.format)}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
   if (d.image) ctx.io.info(`${d.name}: requirements in ${d.image}${d.reused === null ? '' : d.reused ? ' (reused, no build)' : ' (built)'}`);
 }
