@@ -37,10 +37,20 @@ def handle(req):
     return "%s, %s (%d characters)" % (greeting, req, len(req))
 `;
 
+/** Prints at import; returns right after writing to both streams without a newline. */
+const MID_LINE = `import sys
+print("importing")
+
+def main(args):
+    sys.stdout.write("out, no newline")
+    sys.stderr.write("err, no newline")
+    return {"args": args}
+`;
+
 /**
  * Handler flavours (issue 19) through the built binary on the real Swarm and PostgreSQL:
  * Lambda and OpenFaaS handlers run cold, warm and under fn run; a wrong signature is refused
- * at deploy; inputs and results are any JSON value.
+ * at deploy; inputs and results are any JSON value; output and result never collide.
  */
 describe('handler flavours through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -161,5 +171,35 @@ describe('handler flavours through the binary', () => {
     expect(bad.code).toBe(6);
     expect(JSON.parse(bad.stdout)).toMatchObject({ status: 'developer_error', error: { type: 'ResultError', message: expect.stringContaining('set at result["ids"][1]') } });
     for (const name of ['echo', 'pair', 'setty']) ok(await cli(['fn', 'delete', name]));
+  });
+
+  it('brings back all output and the exact result when the function stops mid-line: cold, warm and fn run', async () => {
+    const path = file('midline.py', MID_LINE);
+    ok(await cli(['fn', 'deploy', path]));
+    /** The function's output, whichever of its two streams came first: each piece once, no newline added. */
+    const exact = (output: string) => {
+      expect(output).toContain('err, no newline');
+      expect(output.replace('err, no newline', '')).toBe('importing\nout, no newline');
+    };
+    const cold = ok(await cli(['fn', 'invoke', 'midline', '--data', '[1]']));
+    expect(JSON.parse(cold.stdout)).toEqual({ args: [1] });
+    exact(cold.stderr.replace(/^request [0-9a-f-]{36}: faasctl request wait [0-9a-f-]{36}\n/, ''));
+    const coldJson = await json(['fn', 'invoke', 'midline', '--data', '"s"']);
+    expect(coldJson).toMatchObject({ status: 'success', result: { args: 's' }, outputTruncated: false });
+    exact((await json(['request', 'show', coldJson.requestId])).output);
+
+    ok(await cli(['fn', 'scale', 'midline', '1', '--workers', '1']));
+    const warm = await json(['fn', 'invoke', 'midline', '--data', 'null']);
+    expect(warm).toMatchObject({ mode: 'warm', result: { args: null } });
+    // The worker imported the module before this call: its first answer carries that print.
+    expect((await json(['request', 'show', warm.requestId])).output).toBe('importing\nout, no newlineerr, no newline');
+    const again = await cli(['fn', 'invoke', 'midline', '--data', '2']);
+    expect(JSON.parse(again.stdout)).toEqual({ args: 2 });
+    expect(again.stderr).toBe('out, no newlineerr, no newline');
+
+    const local = ok(await cli(['fn', 'run', path, '--data', '{"k": 1}']));
+    expect(JSON.parse(local.stdout)).toEqual({ args: { k: 1 } });
+    exact(local.stderr);
+    ok(await cli(['fn', 'delete', 'midline']));
   });
 });

@@ -15,10 +15,17 @@ const frameLine = (nonce = NONCE, frame: unknown = FRAME) => `${FRAME_PREFIX}${n
 const stdout = (text: string | Buffer): LogChunk => ({ stream: 'stdout', data: Buffer.from(text) });
 const stderr = (text: string): LogChunk => ({ stream: 'stderr', data: Buffer.from(text) });
 
-/** An InvocationOutput that records what it relays. */
+/**
+ * An InvocationOutput that records what it relays, a stream's consecutive pieces as one (a
+ * line's newline is relayed apart, with the next text or at the end: it may be the runtime's).
+ */
 function reader(keepLimit = 64 * 1024) {
   const relayed: Array<[LogStream, string]> = [];
-  const out = new InvocationOutput(NONCE, keepLimit, (stream, text) => relayed.push([stream, text]));
+  const out = new InvocationOutput(NONCE, keepLimit, (stream, text) => {
+    const last = relayed[relayed.length - 1];
+    if (last && last[0] === stream) last[1] += text;
+    else relayed.push([stream, text]);
+  });
   return { out, relayed, live: () => relayed.map(([, t]) => t).join('') };
 }
 
@@ -28,6 +35,8 @@ describe('InvocationOutput frame detection', () => {
     r.out.push(stdout(`hello\n${frameLine()}`));
     expect(r.out.frame).toEqual(FRAME);
     expect(r.out.badFrame).toBeUndefined();
+    expect(r.relayed).toEqual([['stdout', 'hello']]);
+    r.out.finish();
     expect(r.relayed).toEqual([['stdout', 'hello\n']]);
     expect(r.out.output).toEqual({ text: 'hello\n', truncated: false });
   });
@@ -53,6 +62,7 @@ describe('InvocationOutput frame detection', () => {
     const r = reader();
     r.out.push(stdout('no newline'));
     r.out.push(stdout(frameLine()));
+    r.out.end();
     expect(r.out.frame).toBeUndefined();
     expect(r.live()).toBe(`no newline${frameLine()}`);
   });
@@ -61,6 +71,7 @@ describe('InvocationOutput frame detection', () => {
     const r = reader();
     r.out.push(stdout('no newline'));
     r.out.push(stdout(`\n${frameLine()}`));
+    r.out.finish();
     expect(r.out.frame).toEqual(FRAME);
     expect(r.live()).toBe('no newline\n');
   });
@@ -68,6 +79,7 @@ describe('InvocationOutput frame detection', () => {
   it('never takes a frame from stderr', () => {
     const r = reader();
     r.out.push(stderr(frameLine()));
+    r.out.end();
     expect(r.out.frame).toBeUndefined();
     expect(r.relayed).toEqual([['stderr', frameLine()]]);
   });
@@ -78,6 +90,7 @@ describe('InvocationOutput frame detection', () => {
       const r = reader();
       r.out.push(stdout(stream.slice(0, at)));
       r.out.push(stdout(stream.slice(at)));
+      r.out.finish();
       expect(r.out.frame, `split at ${at}`).toEqual(FRAME);
       expect(r.live(), `split at ${at}`).toBe('out\n');
     }
@@ -139,6 +152,7 @@ describe('InvocationOutput live relay', () => {
     r.out.push(stderr('warning: x'));
     expect(r.relayed).toEqual([['stderr', 'warning: x']]);
     r.out.push(stdout('\n'));
+    r.out.end();
     expect(r.relayed).toEqual([['stderr', 'warning: x'], ['stdout', 'FAAS\n']]);
     expect(r.out.output.text).toBe('warning: xFAAS\n');
   });
@@ -146,6 +160,8 @@ describe('InvocationOutput live relay', () => {
   it('relays and keeps empty lines', () => {
     const r = reader();
     r.out.push(stdout('\n\na\n'));
+    expect(r.live()).toBe('\n\na');
+    r.out.end();
     expect(r.live()).toBe('\n\na\n');
     expect(r.out.output.text).toBe('\n\na\n');
   });
@@ -157,6 +173,7 @@ describe('InvocationOutput live relay', () => {
     const bytes = Buffer.from('€\n');
     r.out.push(stdout(bytes.subarray(0, 1)));
     r.out.push(stdout(bytes.subarray(1)));
+    r.out.end();
     expect(r.live()).toBe('€\n');
     expect(r.out.output.text).toBe('€\n');
   });
@@ -211,6 +228,7 @@ describe('InvocationOutput keep limit', () => {
     r.out.push(stdout('01234567'));
     r.out.push(stderr('89abc'));
     r.out.push(stdout('more\n'));
+    r.out.end();
     expect(r.out.output).toEqual({ text: '0123456789', truncated: true });
     expect(r.live()).toBe('0123456789abcmore\n');
   });
@@ -228,6 +246,7 @@ describe('InvocationOutput keep limit', () => {
     for (let limit = 0; limit < total; limit++) {
       const r = reader(limit);
       r.out.push(stdout(text));
+      r.out.end();
       let expected = '';
       for (const ch of text) {
         if (Buffer.byteLength(expected + ch) > limit) break;
@@ -245,6 +264,96 @@ describe('InvocationOutput keep limit', () => {
   });
 });
 
+describe('InvocationOutput line ends (issue 19)', () => {
+  const ending = (lineEnds: LogStream[], bytes = 0) => frameLine(NONCE, { ...FRAME, output: { bytes, truncated: false, lineEnds } });
+
+  it('drops the newline the runtime added after stdout that stopped mid-line, live and in the row', () => {
+    const r = reader();
+    r.out.push(stderr('progress 1\n'));
+    r.out.push(stdout('result follows'));
+    r.out.push(stdout(`\n${ending(['stdout'], 25)}`));
+    expect(r.out.complete).toBe(true);
+    r.out.finish();
+    expect(r.out.output.text).toBe('progress 1\nresult follows');
+    expect(r.live()).toBe('progress 1\nresult follows');
+  });
+
+  it('drops the one added after stderr, which may come after the frame', () => {
+    const r = reader();
+    r.out.push(stderr('almost'));
+    r.out.push(stdout(ending(['stderr'], 6)));
+    expect(r.out.complete).toBe(false);
+    r.out.push(stderr('\n'));
+    expect(r.out.complete).toBe(true);
+    r.out.finish();
+    expect(r.out.output.text).toBe('almost');
+    expect(r.live()).toBe('almost');
+  });
+
+  it('keeps a newline the function wrote itself', () => {
+    const r = reader();
+    r.out.push(stdout('line\n'));
+    r.out.push(stderr('warn\n'));
+    r.out.push(stdout(ending([], 10)));
+    r.out.finish();
+    expect(r.out.output.text).toBe('line\nwarn\n');
+    expect(r.live()).toBe('line\nwarn\n');
+  });
+
+  it('takes out of the row an added newline the other stream relayed first (live, it showed)', () => {
+    const r = reader();
+    r.out.push(stdout('out'));
+    r.out.push(stdout('\n'));
+    r.out.push(stderr('err\n'));
+    r.out.push(stdout(ending(['stdout', 'stderr'], 6)));
+    r.out.finish();
+    expect(r.out.output.text).toBe('outerr');
+    expect(r.live()).toBe('out\nerr');
+  });
+
+  it('relays the partial lines the frame carries last, in their order', () => {
+    const r = reader();
+    r.out.push(stdout('first\n'));
+    const tails = [
+      { stream: 'stdout', text: 'out, no newline', bytes: 15 },
+      { stream: 'stderr', text: 'err, é', bytes: 8 },
+    ];
+    r.out.push(stdout(frameLine(NONCE, { ...FRAME, output: { bytes: 29, truncated: false, tails } })));
+    expect(r.out.complete).toBe(true);
+    r.out.finish();
+    expect(r.relayed).toEqual([['stdout', 'first\nout, no newline'], ['stderr', 'err, é']]);
+    expect(r.out.output.text).toBe('first\nout, no newlineerr, é');
+  });
+
+  it('waits for the log\'s part of the output when the frame carries tails', () => {
+    const out = new InvocationOutput(NONCE, 1024);
+    out.push(stdout(frameLine(NONCE, { ...FRAME, output: { bytes: 9, truncated: false, tails: [{ stream: 'stdout', text: 'tail', bytes: 4 }] } })));
+    expect(out.complete).toBe(false);
+    out.push(stderr('warn\n'));
+    expect(out.complete).toBe(true);
+  });
+
+  it('leaves finishing to the caller who may find the frame elsewhere (end(false))', () => {
+    const r = reader();
+    r.out.push(stdout('50%\n'));
+    r.out.end(false);
+    expect(r.live()).toBe('50%');
+    r.out.frame = JSON.parse(ending(['stdout'], 3).slice(`${FRAME_PREFIX}${NONCE}:`.length));
+    r.out.finish();
+    expect(r.live()).toBe('50%');
+    expect(r.out.output.text).toBe('50%');
+  });
+
+  it('relays everything as it came when no frame arrived', () => {
+    const r = reader();
+    r.out.push(stdout('a\n'));
+    r.out.push(stderr('b\n'));
+    r.out.end();
+    expect(r.live()).toBe('a\nb\n');
+    expect(r.out.output.text).toBe('a\nb\n');
+  });
+});
+
 describe('InvocationOutput.complete', () => {
   const counting = (bytes: number, truncated = false) => frameLine(NONCE, { ...FRAME, output: { bytes, truncated } });
 
@@ -256,7 +365,17 @@ describe('InvocationOutput.complete', () => {
     expect(out.complete).toBe(false);
     out.push(stderr('err\n'));
     expect(out.complete).toBe(true);
+    out.finish();
     expect(out.output.text).toBe('out\nerr\n');
+  });
+
+  it('counts the newlines the runtime added to output that stopped mid-line', () => {
+    const out = new InvocationOutput(NONCE, 1024);
+    out.push(stdout('partial\n'));
+    out.push(stdout(frameLine(NONCE, { ...FRAME, output: { bytes: 9, truncated: false, lineEnds: ['stdout', 'stderr'] } })));
+    expect(out.complete).toBe(false);
+    out.push(stderr('e1\n'));
+    expect(out.complete).toBe(true);
   });
 
   it('is complete at once when everything came first, or the output was truncated', () => {

@@ -24,6 +24,7 @@ function frame(over: Partial<Frame> = {}): Frame {
 function watched(reason: Watched['reason'], lines: string[], task?: SwarmTask): Watched {
   const out = new InvocationOutput(NONCE, ROW_OUTPUT_LIMIT);
   for (const line of lines) out.push({ stream: 'stdout', data: Buffer.from(line) });
+  out.finish(); // as watchInvocation does before it answers
   return { reason, out, task };
 }
 const frameLine = (f: Frame) => `${FRAME_PREFIX}${NONCE}:${JSON.stringify(f)}\n`;

@@ -251,3 +251,49 @@ describe('python runtime: flavours on a warm replica', { timeout: 20_000 }, () =
     expect(a.error.traceback).not.toMatch(/faasctl_runtime/);
   });
 });
+
+const MID_LINE = `import sys
+print("importing")
+
+def main(args):
+    sys.stdout.write("out, no newline")
+    sys.stderr.write("err, no newline")
+    return {"args": args}
+`;
+
+describe('python runtime: output and result never collide (issue 19)', { timeout: 20_000 }, () => {
+  it('carries the partial lines the function wrote last in the frame, not the log', async ({ expect }) => {
+    const { frame, stdout, stderr } = await run(MID_LINE, '[1]');
+    expect(frame.result).toEqual({ args: [1] });
+    expect(stdout).toBe('importing\n');
+    expect(stderr).toBe('');
+    expect(frame.output).toEqual({
+      bytes: 40,
+      truncated: false,
+      tails: [
+        { stream: 'stdout', text: 'out, no newline', bytes: 15 },
+        { stream: 'stderr', text: 'err, no newline', bytes: 15 },
+      ],
+    });
+    const whole = await run('def main(args):\n    print("whole line")\n    return 1\n', '');
+    expect(whole.frame.output).toEqual({ bytes: 11, truncated: false });
+  });
+
+  it('ends a stream left mid-line in the log with a newline the frame names', async ({ expect }) => {
+    const progress = 'import sys, time\n\ndef main(args):\n    print("50%", end="", flush=True)\n    sys.stderr.write("working")\n    sys.stderr.flush()\n    time.sleep(0.3)\n    return "done"\n';
+    const { frame, stdout, stderr } = await run(progress, '');
+    expect(frame.result).toBe('done');
+    expect(stdout).toBe('50%\n');
+    expect(stderr).toBe('working\n');
+    expect(frame.output).toEqual({ bytes: 10, truncated: false, lineEnds: ['stderr', 'stdout'] });
+  });
+
+  it('gives a warm worker\'s first answer what the module printed at import, and every answer its exact output', async ({ expect }) => {
+    const s = await serve(MID_LINE, {});
+    const first = await s.call('2', 'r1');
+    expect(first.result).toEqual({ args: 2 });
+    expect(first.output).toMatchObject({ text: 'importing\nout, no newlineerr, no newline', bytes: 40, truncated: false });
+    const second = await s.call('3', 'r2');
+    expect(second.output.text).toBe('out, no newlineerr, no newline');
+  });
+});

@@ -19,6 +19,8 @@ One module per concern:
   protocol     what goes over the wire: the cold frame line, the warm outcome JSON,
                length-prefixed messages between the server and its workers
   checker      `check`, and the compile/entry rules the runners share with it
+  flavors      handler flavours (main, Lambda, OpenFaaS, 2016): finding, checking and
+               calling the entry; the Lambda context
   sandbox      process hardening: prctl, the nonce scrub, the child's environment
   cgroups      what the container's cgroup says: memory, CPU, OOM kills, pids
   helpers      the `faasctl` module user code imports (secret(name))

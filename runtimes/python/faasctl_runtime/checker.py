@@ -1,7 +1,8 @@
 """`check`: compile a function's source with the interpreter that will run it and find its
 entry point, before anything is stored or run. The compile rules (one compatibility rule
-for the 2016 format's module-level `global`) and the entry rules (main, or madhat_func for
-the 2016 format) live here because the runners apply the very same ones to user code."""
+for the 2016 format's module-level `global`) and the entry rules (the entry, its flavour and
+whether its parameters fit: see flavors) live here because the runners apply the very same
+ones to user code."""
 
 import ast
 import sys

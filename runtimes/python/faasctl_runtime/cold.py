@@ -261,22 +261,44 @@ def start_child(config, environ, started):
     return proc, outcome_r
 
 
-def close_pipes(proc, outcome_r, relays, budget, stdout_relay):
+def close_pipes(proc, outcome_r, relays, budget, stdout_relay, stderr_relay):
     """After supervision: close the child's pipes, relay what is held back and say when
     output was dropped. The notice goes to stdout, just before the frame: a log reader
     sees one stream in order, while stdout and stderr may interleave differently.
-    Returns whether stdout now stands at the start of a line."""
+
+    What the function wrote after its last newline must not be lost nor changed (issue 19):
+    the engine's log keeps a partial line until the container ends, after the frame, where
+    the CLI may no longer read, and the frame must start a line. So a partial line still
+    held goes into the frame (`tails`, in the order they began), and a stream left mid-line
+    in the log anyway (a partial line relayed while the function ran) gets a newline from
+    us that the frame names (`lineEnds`) for the CLI to drop.
+    Returns (stdout at a line start, the tails, the streams we ended)."""
     os.close(outcome_r)
     proc.stdout.close()
     proc.stderr.close()
+    tails = []
+    for relay in sorted(relays.values(), key=lambda r: r.pending_since or 0.0):
+        tail = relay.take_tail()
+        if tail:
+            tails.append({"stream": "stdout" if relay is stdout_relay else "stderr",
+                          "text": tail.decode("utf-8", "replace"), "bytes": len(tail)})
     for relay in relays.values():
         relay.flush()
+    line_ends = []
+    if not stderr_relay.at_line_start:
+        try:
+            write_all(2, b"\n")
+            line_ends.append("stderr")
+        except OSError:
+            pass
     if not budget.truncated:
-        return stdout_relay.at_line_start
+        if not stdout_relay.at_line_start:
+            line_ends.append("stdout")  # emit_frame writes that newline
+        return stdout_relay.at_line_start, tails, line_ends
     notice = "%s[faasctl] output truncated: %d of %d bytes relayed (limit %d)\n" % (
         "" if stdout_relay.at_line_start else "\n", budget.relayed, budget.total, budget.limit)
     write_all(1, notice.encode())
-    return True
+    return True, tails, line_ends
 
 
 def run_mode(argv):
@@ -300,15 +322,15 @@ def run_mode(argv):
     except ValueError as exc:
         return failed_before_start(nonce, exc.args[0])
     budget = OutputBudget(config["output_limit"])
-    stdout_relay = StreamRelay(1, budget, capture=True)
-    relays = {proc.stdout.fileno(): stdout_relay, proc.stderr.fileno(): StreamRelay(2, budget)}
+    stdout_relay, stderr_relay = StreamRelay(1, budget, capture=True), StreamRelay(2, budget)
+    relays = {proc.stdout.fileno(): stdout_relay, proc.stderr.fileno(): stderr_relay}
     sup = supervise(proc, outcome_r, relays, config, cancel_box, started)
-    at_line_start = close_pipes(proc, outcome_r, relays, budget, stdout_relay)
+    at_line_start, tails, line_ends = close_pipes(proc, outcome_r, relays, budget, stdout_relay, stderr_relay)
     metrics = child_metrics(sup)
     status, result, error = verdict(sup, config, metrics, oom_before, stdout_relay)
     note = process_limit_note(pids_before, cgroup_pids_state())
     if note and error:
         error["message"] = "%s (%s)" % (error["message"], note)
-    frame = build_frame(status, result, error, budget, metrics)
+    frame = build_frame(status, result, error, budget, metrics, tails, line_ends)
     emit_frame(nonce, frame, at_line_start)
     return 0

@@ -40,13 +40,21 @@ def mib(size):
 # ---- the cold frame
 
 
-def build_frame(status, result, error, budget, metrics):
+def build_frame(status, result, error, budget, metrics, tails=(), line_ends=()):
+    """`tails`: the function's last partial lines, carried here instead of the log;
+    `line_ends`: the streams whose last byte is a newline the runtime added after the
+    function's unterminated output (see cold.close_pipes); the CLI drops it."""
+    output = {"bytes": budget.total, "truncated": budget.truncated}
+    if tails:
+        output["tails"] = list(tails)
+    if line_ends:
+        output["lineEnds"] = list(line_ends)
     return {
         "v": FRAME_VERSION,
         "status": status,
         "result": result,
         "error": error,
-        "output": {"bytes": budget.total, "truncated": budget.truncated},
+        "output": output,
         "metrics": metrics,
     }
 

@@ -37,6 +37,7 @@ class StreamRelay:
         self.target_fd = target_fd
         self.budget = budget
         self.pending = b""
+        self.pending_since = None  # when the held partial line began (orders the tails)
         self.last_data = 0.0
         self.at_line_start = True
         self.broken = False
@@ -46,6 +47,8 @@ class StreamRelay:
         allowed = self.budget.take(len(data))
         if allowed == 0:
             return
+        if not self.pending:
+            self.pending_since = now
         self.pending += data[:allowed]
         self.last_data = now
         cut = self.pending.rfind(b"\n") + 1
@@ -63,6 +66,17 @@ class StreamRelay:
         if self.pending:
             self.emit(self.pending)
             self.pending = b""
+
+    def take_tail(self):
+        """The partial line still held at the end, taken out of the log (the frame carries
+        it), or None. Only from a stream that stands at a line start in the log: else the
+        tail continues a line already there and goes the usual way."""
+        if not self.pending or not self.at_line_start:
+            return None
+        tail, self.pending = self.pending, b""
+        if self.captured is not None:
+            self.captured += tail
+        return tail
 
     def emit(self, data):
         if self.captured is not None:

@@ -1,6 +1,7 @@
 """The user's function as the runners see it: loading the module (with the `faasctl`
-helper in place), finding the entry (main(data), or madhat_func(input_data, output_data)
-for the 2016 format), calling it, encoding its result under the size limit, and turning
+helper in place), finding the entry and its flavour (see flavors: main(args), a Lambda or
+OpenFaaS handler, or madhat_func for the 2016 format), calling it, encoding its result
+under the size limit (naming what JSON cannot carry and where), and turning
 whatever it raised into the error the user reads (traceback from their own code on).
 Used by the cold child and by warm workers alike, so both answer the same way."""
 

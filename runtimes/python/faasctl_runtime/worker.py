@@ -22,6 +22,7 @@ class CapturedOutput:
     def __init__(self, limit):
         self.limit = limit
         self.parts = []
+        self.sequence = []  # (text kept, is_stdout) in order: replayed into the first answer
         self.stdout_parts = []
         self.kept = 0
         self.total = 0
@@ -35,9 +36,16 @@ class CapturedOutput:
         if self.kept < self.limit:
             piece = text if self.kept + size <= self.limit else text.encode("utf-8", "replace")[: self.limit - self.kept].decode("utf-8", "ignore")
             self.parts.append(piece)
+            self.sequence.append((piece, is_stdout))
             self.kept += len(piece.encode("utf-8", "replace"))
         if is_stdout:
             self.stdout_parts.append(text)
+
+    def replay(self, earlier):
+        """What `earlier` captured (the module's import), ahead of this request's output."""
+        for piece, is_stdout in earlier.sequence:
+            self.add(piece, is_stdout)
+        self.total += earlier.total - earlier.kept
 
     def summary(self):
         return {"text": "".join(self.parts), "bytes": self.total, "truncated": self.total > self.kept}
@@ -76,15 +84,28 @@ class OutputSink:
 
 
 class LoadedFunction:
-    def __init__(self, code_path, entry, flavor):
+    """The function, loaded once. What the module prints while it is imported is captured and
+    handed to this worker's first answer: a cold run shows it with every invocation, and a
+    warm replica must not lose it into the container's log (issue 19)."""
+
+    def __init__(self, code_path, entry, flavor, output_limit):
         self.code_path = code_path
         self.format = flavor or ("madhat" if entry == MADHAT_ENTRY else "main")
         self.func = None
         self.error = None
+        self.load_output = CapturedOutput(output_limit)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = self.load_output.sink(True), self.load_output.sink(False)
         try:
             self.format, self.func = find_entry(load_function(code_path), entry, flavor)
         except BaseException as exc:  # reported with every request, like a cold run would
             self.error = error_from_exception(exc, code_path, self.format)
+        finally:
+            sys.stdout, sys.stderr = saved
+
+    def take_load_output(self):
+        captured, self.load_output = self.load_output, None
+        return captured
 
 
 def madhat_encoded(capture, error, encoded_data):
@@ -100,6 +121,9 @@ def worker_answer(loaded, raw, limits, info):
     """One request, start to end, as the outcome JSON text."""
     import resource
     capture = CapturedOutput(limits["output"])
+    earlier = loaded.take_load_output()
+    if earlier is not None:
+        capture.replay(earlier)
     saved = sys.stdout, sys.stderr
     state = {}
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -141,7 +165,7 @@ def worker_mode(argv):
     prefer_oom_victim()
     no_core_files()
     owner = os.getpid()
-    loaded = LoadedFunction(code_path, entry, flavor)
+    loaded = LoadedFunction(code_path, entry, flavor, limits["output"])
     if os.getpid() != owner:
         os._exit(0)  # a fork made at import time returned here
     write_all(out_fd, length_prefixed(b"ready"))

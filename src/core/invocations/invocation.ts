@@ -170,6 +170,7 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   }
   const engine = reason === 'engine_lost' || awayMs !== undefined ? { endpoint: deps.swarm.endpoint, cause: away.cause } : undefined;
   await describeRun(deps, o.serviceId, node, task).then((t) => (task = t));
+  out.finish();
   return { reason, out, task, node: node.name, engine, engineAwayMs: awayMs };
 }
 

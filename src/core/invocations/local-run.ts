@@ -88,8 +88,9 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
     // fn invoke words the same refusal of a Swarm task, with the same exit code.
     return refused(err);
   }
-  out.end();
+  out.end(false);
   if (!out.frame && !out.badFrame) recoverFrame(out, nonce, run.stdout);
+  out.finish(); // after the frame is known: it says which last newlines were the runtime's
   const now = deps.clock.now();
   const base = { output: out.output.text, outputTruncated: out.output.truncated, node: null, finishedAt: now, durationMs: now.getTime() - runStartedAt.getTime() };
   const outcome = out.frame ? outcomeOfFrame(out.frame, base, limits) : noFrame(base, run, out.badFrame, limits.timeoutMs);
