@@ -135,8 +135,9 @@ def top_level_bindings(tree, params=None):
 
 def resolve_entry(names, entry, flavor=None, params=None):
     """(flavour, effective entry) or None. The 2016 format's madhat_func is found when the
-    default entry `main` is asked for by name and absent (how older versions were stored)."""
-    lookup = (params or {}).get
+    default entry `main` is asked for by name and absent (how older versions were stored).
+    `params`: {name: Params}, or a function answering one name's (read only when needed)."""
+    lookup = params if callable(params) else (params or {}).get
     if entry == DEFAULT_ENTRY and entry not in names and flavor is None:
         entry = None
     return choose(names, entry, flavor, lookup)

@@ -55,7 +55,11 @@ def find_entry(namespace, entry, flavor=None):
     checker's rules from the loaded function's signature."""
     names = {name: "function" if callable(value) else "value" for name, value in namespace.items()
              if not name.startswith("__")}
-    params = {name: params_of_callable(namespace[name]) for name, kind in names.items() if kind == "function"}
+
+    def params(name):  # only the entry's: a module may hold thousands of imported callables
+        value = namespace.get(name)
+        return params_of_callable(value) if callable(value) else None
+
     resolved = resolve_entry(names, entry, flavor if flavor in FLAVORS else None, params)
     if resolved is None:
         functions = sorted(n for n, kind in names.items() if kind == "function")
@@ -64,7 +68,7 @@ def find_entry(namespace, entry, flavor=None):
     fmt, name = resolved
     if not callable(namespace[name]):
         raise EntryError("entry '%s' is a %s, not a function" % (name, type(namespace[name]).__name__))
-    refusal = arity_error(fmt, name, params.get(name))
+    refusal = arity_error(fmt, name, params(name))
     if refusal:
         raise EntryError(refusal)
     return fmt, namespace[name]
