@@ -1,17 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
 const shared = { restoreMocks: true, mockReset: true, unstubEnvs: true, retry: process.env.CI ? 1 : 0 };
+// Every project's temp dirs live under one directory per run, removed at its end (issue 18).
+const TEMP_ROOT = 'test/helpers/temp-root.ts';
 
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: [TEMP_ROOT] } },
       {
         test: {
           ...shared,
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/helpers/global-setup.ts'],
+          globalSetup: [TEMP_ROOT, 'test/helpers/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -21,7 +23,7 @@ export default defineConfig({
           ...shared,
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/helpers/global-setup.ts'],
+          globalSetup: [TEMP_ROOT, 'test/helpers/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
@@ -33,7 +35,7 @@ export default defineConfig({
           ...shared,
           name: 'faults',
           include: ['test/faults/**/*.test.ts'],
-          globalSetup: ['test/helpers/global-setup.ts'],
+          globalSetup: [TEMP_ROOT, 'test/helpers/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
         },
@@ -47,10 +49,10 @@ export default defineConfig({
                 ...shared,
                 name: 'cluster',
                 include: ['test/cluster/**/*.test.ts'],
-                globalSetup: ['test/helpers/global-setup.ts', 'test/helpers/cluster-setup.ts'],
+                globalSetup: [TEMP_ROOT, 'test/helpers/global-setup.ts', 'test/helpers/cluster-setup.ts'],
+                retry: 0,
                 testTimeout: 300_000,
                 hookTimeout: 300_000,
-                retry: 0,
                 // One shared cluster whose nodes the tests crash and cut: one file at a time.
                 fileParallelism: false,
               },

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from './temp.js';
 
 /** A throwaway PostgreSQL cluster in a temp dir: initdb + pg_ctl on a free port. */
 export interface ThrowawayPostgres {
@@ -44,7 +44,7 @@ function asPostgres(cmd: string, args: string[]): void {
 }
 
 export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-pg-'));
+  const dir = tempDir('faasctl-pg-');
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   const port = await freePort();

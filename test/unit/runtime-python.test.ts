@@ -2,11 +2,11 @@
 // the `check` verdict and the `run` frame contract the CLI relies on.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
 
 const RUNTIME = fileURLToPath(new URL('../../runtimes/python/faasctl_runtime.py', import.meta.url));
 const PYTHON = process.env.FAASCTL_TEST_PYTHON ?? 'python3';
@@ -53,7 +53,7 @@ interface Frame {
 let dir = '';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'faasctl-runtime-test-'));
+  dir = tempDir('faasctl-runtime-test-');
 });
 
 afterAll(() => {

@@ -3,13 +3,13 @@
 // or a crash, and draining on SIGTERM.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
 
 const RUNTIME = fileURLToPath(new URL('../../runtimes/python/faasctl_runtime.py', import.meta.url));
 const PYTHON = process.env.FAASCTL_TEST_PYTHON ?? 'python3';
@@ -79,7 +79,7 @@ const started: Server[] = [];
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'faasctl-serve-test-'));
+  dir = tempDir('faasctl-serve-test-');
 });
 
 afterAll(() => {

@@ -2,16 +2,16 @@
 // container) answers "stopped": the platform's fault, not the function's (issue 17, obs 3).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
 
 const RUNTIME = fileURLToPath(new URL('../../runtimes/python/faasctl_runtime.py', import.meta.url));
 const PYTHON = process.env.FAASCTL_TEST_PYTHON ?? 'python3';
 const hasPython = spawnSync(PYTHON, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' }).stdout?.trim() === 'True';
-const dir = mkdtempSync(join(tmpdir(), 'faasctl-stopped-'));
+const dir = tempDir('faasctl-stopped-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!hasPython)('python runtime stopped by the engine', () => {
