@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { announcedRequest, startCli, waitFor } from '../helpers/background-cli.js';
+import { announcedRequest, startCli } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Issue 17: PostgreSQL stopped in the middle of a run and started again. The CLI exits 5

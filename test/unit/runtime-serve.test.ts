@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const RUNTIME = fileURLToPath(new URL('../../runtimes/python/faasctl_runtime.py', import.meta.url));
 const PYTHON = process.env.FAASCTL_TEST_PYTHON ?? 'python3';
@@ -271,7 +272,7 @@ describe.skipIf(!hasPython)('python runtime: serve on SIGTERM', { timeout: 10_00
       let answered = false;
       void slow.then(() => (answered = true), () => undefined);
       // The request has a worker once one is no longer idle.
-      for (let h = await health(s); h.idle === WORKERS; h = await health(s)) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('a worker to take the request', async () => (await health(s)).idle < WORKERS, 5_000, 10);
       s.proc.kill('SIGTERM');
 
       // The listening socket closes within the server's poll interval (0.5 s).
