@@ -4,6 +4,7 @@ import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 /**
  * Issue 17: PostgreSQL stopped in the middle of a run and started again. The CLI exits 5
@@ -43,7 +44,7 @@ describe('PostgreSQL stopped and started mid-run', () => {
   };
 
   beforeAll(async () => {
-    pg = await startThrowawayPostgres();
+    pg = await startThrowawayPostgres(tempDir('faasctl-pg-'));
     env = isolatedEnv({ FAASCTL_DATABASE_URL: pg.url, FAASCTL_BASE_IMAGE: process.env.FAASCTL_BASE_IMAGE ?? 'faasctl/python-base:bookworm' });
     const up = await runCli(['up'], { env, timeoutMs: 300_000 });
     expect(up.code, up.stderr).toBe(0);
