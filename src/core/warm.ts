@@ -104,8 +104,30 @@ export async function applyWarm(deps: WarmDeps, fn: CurrentFunction, replicas: n
     if (!existing) await removeSecrets(deps, [secret.id]);
     throw err;
   }
-  await waitConverged(deps, serviceId, replicas, existing ? replicaSpecDigest(spec) : undefined);
+  const rollingTo = existing ? replicaSpecDigest(spec) : undefined;
+  await waitConverged(deps, serviceId, replicas, rollingTo);
+  if (rollingTo) await waitDrained(deps, serviceId, rollingTo);
   await waitAnswering(deps, serviceId);
+}
+
+/** How long a roll waits for the replicas it replaced to stop (see waitDrained). */
+const DRAIN_MS = 15_000;
+
+/**
+ * After a roll, until no task of an older spec still runs. Swarm marks an old task for shutdown
+ * before its container stops, and until its SIGTERM arrives (and for up to the server's 0.5 s
+ * poll after) it still accepts work from callers holding the old replica list: an answer from
+ * the previous version after `fn update` returned (issue 18). Bounded, since a task on a lost
+ * node reports running for ever; by then a reachable replica has long stopped accepting.
+ */
+export async function waitDrained(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'log'>, serviceId: string, current: string): Promise<void> {
+  const deadline = deps.clock.now().getTime() + DRAIN_MS;
+  for (;;) {
+    const old = (await deps.swarm.listTasks(serviceId)).filter((t) => t.state === 'running' && t.labels[LABELS.spec] !== current);
+    if (old.length === 0) return;
+    if (deps.clock.now().getTime() > deadline) return deps.log.debug(`${old.length} replaced replica(s) still running after ${DRAIN_MS / 1000} s`);
+    await deps.sleep(POLL_MS);
+  }
 }
 
 /** How long replicas Swarm reports running get to answer /healthz (interpreter start-up). */
