@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The developer loop through the built binary on the real engine: `fn new` then `fn run`,
@@ -120,12 +121,13 @@ describe('fn new and fn run through the binary', () => {
     const [orphan] = runContainers();
     expect(orphan).toBeDefined();
     const state = () => execFileSync('docker', ['inspect', '--format', '{{.State.Status}}', orphan!], { encoding: 'utf8' }).trim();
-    for (let i = 0; i < 50 && state() === 'running'; i++) await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the orphaned container to exit', () => state() !== 'running', 10_000, 200);
     expect(state()).toBe('exited');
     // Ended, but young: a live CLI may be about to read and remove it.
     const early = JSON.parse((await runCli(['gc', '--json'], { env: dbEnv })).stdout) as { containersRemoved: number };
     expect(early.containersRemoved).toBe(0);
     expect(runContainers()).toEqual([orphan]);
+    // A deliberate wait: the point is gc's 10 s age threshold, measured from the container's start.
     await new Promise((r) => setTimeout(r, Math.max(0, createdAt + 10_500 - Date.now())));
     const late = JSON.parse((await runCli(['gc', '--json'], { env: dbEnv })).stdout) as { containersRemoved: number };
     // 1, or 0 when a gc of another test file running alongside took it first: any gc may.

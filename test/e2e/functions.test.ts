@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
 import { query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The function life cycle through the built binary, on the real Swarm and PostgreSQL.
@@ -166,7 +167,7 @@ describe('functions through the binary', () => {
   it('recovers the result after the CLI is killed with SIGKILL mid-invoke', async () => {
     await deploy('slow2', 'import time\ndef main(data):\n    time.sleep(3)\n    return data * 2\n');
     const child = spawn(process.execPath, [BIN, 'fn', 'invoke', 'slow2', '--data', '21'], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
-    await waitFor(async () => (await rows("SELECT id FROM requests WHERE function_name = 'slow2' AND status = 'running'")).length === 1);
+    await waitFor('the slow2 invocation to be running', async () => (await rows("SELECT id FROM requests WHERE function_name = 'slow2' AND status = 'running'")).length === 1, 30_000);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
     const [open] = await rows<{ id: string }>("SELECT id FROM requests WHERE function_name = 'slow2' AND type = 'fn.invoke'");
@@ -179,7 +180,7 @@ describe('functions through the binary', () => {
     await deploy('quick', 'def main(data):\n    return "from gc"\n');
     const a = await cli(['fn', 'invoke', 'quick', '--async']);
     const id = a.stdout.trim();
-    await waitFor(async () => JSON.parse((await cli(['--json', 'gc', '--dry-run'])).stdout).requestsRecovered === 1);
+    await waitFor('gc --dry-run to see the ended job', async () => JSON.parse((await cli(['--json', 'gc', '--dry-run'])).stdout).requestsRecovered === 1, 30_000);
     const gc = await cli(['--json', 'gc']);
     expect(JSON.parse(gc.stdout)).toMatchObject({ requestsRecovered: 1, servicesRemoved: 1 });
     const [row] = await rows('SELECT status, result FROM requests WHERE id = $1', [id]);
@@ -265,11 +266,3 @@ describe('functions through the binary', () => {
     expect((await runCli(['user', 'delete', '--yes'], { env: other })).code).toBe(0);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { visit } from '../helpers/chromium.js';
 import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** PostgreSQL's percentile_cont, computed here independently: linear between closest ranks. */
 function percentileCont(values: number[], p: number): number {
@@ -36,7 +36,7 @@ def main(data):
 describe('stats, top and report through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-monitoring-'));
+  const dir = tempDir('faasctl-monitoring-');
   const cli = (args: string[], input?: string) => runCli(args, { env, input, timeoutMs: 120_000 });
   const ok = (r: CliResult) => {
     expect(r.code, r.stderr).toBe(0);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
 import { leftovers, NONE, query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
@@ -160,14 +161,14 @@ describe('warm functions and bulk invocations through the binary', () => {
     expect(hosts.size).toBe(3); // every replica takes a share
 
     ok(await cli(['fn', 'scale', 'scaled', '1']));
-    await waitFor(async () => (await running()) === 1, 20_000);
+    await waitFor('one replica running', async () => (await running()) === 1, 20_000);
     expect(await tokenSecretsOf(id)).toHaveLength(1);
     expect((await rows('SELECT warm_token FROM functions WHERE id = $1', [id]))[0]).toEqual({ warm_token: token }); // same token throughout
 
     const cold = JSON.parse(ok(await cli(['--json', 'fn', 'scale', 'scaled', '0'])).stdout);
     expect(cold).toMatchObject({ replicas: 0, previous: 1 });
     expect(await warmServiceOf('scaled')).toBeUndefined();
-    await waitFor(async () => (await tokenSecretsOf(id)).length === 0, 10_000);
+    await waitFor('its token secret removed', async () => (await tokenSecretsOf(id)).length === 0, 10_000);
     expect(await rows('SELECT warm_replicas, warm_token FROM functions WHERE id = $1', [id])).toEqual([{ warm_replicas: 0, warm_token: null }]);
 
     const invoked = JSON.parse(ok(await cli(['--json', 'fn', 'invoke', 'scaled'])).stdout);
@@ -191,7 +192,7 @@ describe('warm functions and bulk invocations through the binary', () => {
         if (rolledAt !== undefined && started > rolledAt) return;
       }
     })();
-    await waitFor(async () => (await rows("SELECT 1 FROM requests WHERE type = 'fn.invoke.bulk' AND function_name = 'rolled' AND mode = 'warm'")).length > 0, 20_000);
+    await waitFor('a warm bulk run of rolled', async () => (await rows("SELECT 1 FROM requests WHERE type = 'fn.invoke.bulk' AND function_name = 'rolled' AND mode = 'warm'")).length > 0, 20_000);
     const rollStarted = Date.now() / 1000;
     ok(await cli(['fn', 'update', 'rolled', file('rolled2.py', version('v2'))], undefined, 120_000));
     rolledAt = Date.now() / 1000;
@@ -237,7 +238,7 @@ describe('warm functions and bulk invocations through the binary', () => {
     const service = (await warmServiceOf('sturdy'))!;
     const [victim] = await runningTasks(service.ID);
     const bulk = startCli(['fn', 'invoke', 'sturdy', '--bulk', jsonl('sturdy.jsonl', Array.from({ length: total }, (_, i) => i))], env);
-    await waitFor(async () => bulk.lines() >= total / 5 || bulk.exited(), 60_000);
+    await waitFor('a fifth of the answers', async () => bulk.lines() >= total / 5 || bulk.exited(), 60_000);
     expect(bulk.exited(), 'the run ended before a replica could be killed').toBe(false);
     await docker.getContainer(victim!.Status.ContainerStatus!.ContainerID!).kill();
     const killedAt = bulk.lines();
@@ -287,7 +288,7 @@ describe('warm functions and bulk invocations through the binary', () => {
     const total = 400;
     ok(await deployFresh([file('patient.py', 'import time\ndef main(data):\n    time.sleep(0.02)\n    return data\n')]));
     const bulk = startCli(['fn', 'invoke', 'patient', '--bulk', jsonl('patient.jsonl', Array.from({ length: total }, (_, i) => i))], env);
-    await waitFor(() => bulk.lines() >= 20 || bulk.exited(), 60_000);
+    await waitFor('20 answers', () => bulk.lines() >= 20 || bulk.exited(), 60_000);
     expect(bulk.exited(), 'the run ended before it could be interrupted').toBe(false);
     bulk.signal('SIGINT');
     const r = await bulk.done;
@@ -375,12 +376,4 @@ function startCli(args: string[], env: Record<string, string | undefined>) {
     });
   });
   return { done, lines: () => lines, exited: () => exited, signal: (name: NodeJS.Signals) => child.kill(name) };
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -1,9 +1,10 @@
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { startCli, waitFor } from '../helpers/background-cli.js';
+import { startCli } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { cleansUpAfterEach, query } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 

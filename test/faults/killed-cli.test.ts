@@ -1,9 +1,10 @@
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { announcedRequest, startCli, waitFor, type BackgroundCli } from '../helpers/background-cli.js';
+import { announcedRequest, startCli, type BackgroundCli } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { cleansUpAfterEach, NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 

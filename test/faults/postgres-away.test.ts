@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { announcedRequest, startCli, waitFor } from '../helpers/background-cli.js';
+import { announcedRequest, startCli } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 /**
  * Issue 17: PostgreSQL stopped in the middle of a run and started again. The CLI exits 5
@@ -42,7 +44,7 @@ describe('PostgreSQL stopped and started mid-run', () => {
   };
 
   beforeAll(async () => {
-    pg = await startThrowawayPostgres();
+    pg = await startThrowawayPostgres(tempDir('faasctl-pg-'));
     env = isolatedEnv({ FAASCTL_DATABASE_URL: pg.url, FAASCTL_BASE_IMAGE: process.env.FAASCTL_BASE_IMAGE ?? 'faasctl/python-base:bookworm' });
     const up = await runCli(['up'], { env, timeoutMs: 300_000 });
     expect(up.code, up.stderr).toBe(0);

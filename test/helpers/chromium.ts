@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tempDir } from './temp.js';
 
 /**
  * Headless Chromium driven over the DevTools protocol on a pipe (fd 3/4, NUL-separated
@@ -20,8 +21,11 @@ export interface PageVisit {
 
 export async function visit(url: string, size = { width: 960, height: 2400 }): Promise<PageVisit> {
   if (!CHROMIUM) throw new Error('chromium is not installed (the test bed installs it)');
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-extensions', '--host-resolver-rules=MAP * ~NOTFOUND', '--hide-scrollbars', `--window-size=${size.width},${size.height}`, '--remote-debugging-pipe', 'about:blank'];
-  const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+  // Its own profile and temp folder: a headless Chromium killed with SIGKILL leaves its default
+  // temporary profile (/tmp/org.chromium.Chromium.*) behind.
+  const profile = tempDir('faasctl-chromium-');
+  const args = [`--user-data-dir=${profile}`, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-extensions', '--host-resolver-rules=MAP * ~NOTFOUND', '--hide-scrollbars', `--window-size=${size.width},${size.height}`, '--remote-debugging-pipe', 'about:blank'];
+  const child = spawn(CHROMIUM, args, { env: { ...process.env, TMPDIR: profile }, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
   const toBrowser = child.stdio[3] as NodeJS.WritableStream;
   const fromBrowser = child.stdio[4] as NodeJS.ReadableStream;
   let nextId = 1;

@@ -1,19 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN } from './cli.js';
+import { tempDir } from './temp.js';
 
 /**
  * The built binary in a real pseudo-terminal: a tmux session on a private server socket.
  * Keys go in with send-keys, the screen comes back with capture-pane (history included).
  */
 export class TmuxSession {
-  private readonly socket = `faasctl-test-${randomUUID().slice(0, 8)}`;
+  private readonly dir = tempDir('faasctl-tmux-');
+  // -S (a path) rather than -L (a name under /tmp/tmux-UID): tmux leaves its socket file behind
+  // after kill-server, and here it goes with the run's temp root.
+  private readonly socket = join(this.dir, 'socket');
   private readonly name = 'menu';
-  private readonly statusFile = join(mkdtempSync(join(tmpdir(), 'faasctl-tmux-')), 'status');
+  private readonly statusFile = join(this.dir, 'status');
 
   constructor(args: string[], env: Record<string, string | undefined>, size = { columns: 140, rows: 50 }) {
     const vars = Object.entries({ PATH: process.env.PATH, TERM: 'xterm-256color', ...env }).filter(([, v]) => v !== undefined).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
@@ -25,7 +27,7 @@ export class TmuxSession {
   }
 
   private tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8' });
   }
 
   /** Literal text (no key names), then optional keys such as Enter or C-c. */

@@ -20,7 +20,7 @@ describe('batchWriter', () => {
     try {
       const writer = batchWriter({ store: { requests: { insertItems: async () => Promise.reject(new Error('column "version" does not exist')) } } } as never, 'r');
       for (let i = 0; i < 600; i++) writer.add(item(i));
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 20)); // deliberate: time for the first batch's write to fail unhandled, if it could
       expect(unhandled).toEqual([]);
       await expect(writer.flush()).rejects.toThrow('column "version" does not exist');
     } finally {

@@ -54,7 +54,7 @@ describe('runBulk', () => {
       (n) => n,
       async (n) => {
         peak = Math.max(peak, ++running);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 5)); // the work: long enough for the runs to overlap
         running--;
         if (n === 'u3') throw new ConflictError('taken');
         return { id: n };

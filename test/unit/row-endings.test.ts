@@ -116,7 +116,7 @@ describe('a bulk run\'s lease', () => {
     await vi.waitFor(() => expect(calls).toBeGreaterThan(0));
     lease.stop();
     const seen = calls;
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 30)); // deliberate: six renewal periods, to see none happen
     expect(calls).toBe(seen);
   });
 

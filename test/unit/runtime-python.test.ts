@@ -2,10 +2,10 @@
 // the `check` verdict and the `run` frame contract the CLI relies on.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
 
 import { functionShadowingRuntime, PYTHON, RUNTIME, RUNTIME_FLAGS, requirePython, runtimeArgv, unshadowedResult } from '../helpers/python-runtime.js';
 
@@ -51,7 +51,7 @@ interface Frame {
 let dir = '';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'faasctl-runtime-test-'));
+  dir = tempDir('faasctl-runtime-test-');
 });
 
 afterAll(() => {

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -11,6 +10,7 @@ import { buildReplicaServiceSpec, type ReplicaSpecInput } from '../../src/swarm/
 import { buildInvocationServiceSpec, type InvocationSpecInput } from '../../src/swarm/sandbox.js';
 import { PYTHON, RUNTIME, requirePython } from '../helpers/python-runtime.js';
 import { createTestContext } from '../helpers/test-context.js';
+import { tempDir } from '../helpers/temp.js';
 
 const INSTALLATION = '0123456789abcdef0123456789abcdef';
 const USER_ID = '7d1c3b2a-9e8f-4a6b-8c7d-6e5f4a3b2c1d';
@@ -86,7 +86,7 @@ describe('the runtime helper', () => {
   beforeAll(requirePython);
 
   it('faasctl.secret(NAME) reads /run/secrets/NAME; a missing one names only the secret', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'faasctl-secrets-'));
+    const dir = tempDir('faasctl-secrets-');
     try {
       writeFileSync(join(dir, 'api-key'), 's3cr3t-value');
       const script = [

@@ -104,8 +104,30 @@ export async function applyWarm(deps: WarmDeps, fn: CurrentFunction, replicas: n
     if (!existing) await removeSecrets(deps, [secret.id]);
     throw err;
   }
-  await waitConverged(deps, serviceId, replicas, existing ? replicaSpecDigest(spec) : undefined);
+  const rollingTo = existing ? replicaSpecDigest(spec) : undefined;
+  await waitConverged(deps, serviceId, replicas, rollingTo);
+  if (rollingTo) await waitDrained(deps, serviceId, rollingTo);
   await waitAnswering(deps, serviceId);
+}
+
+/** How long a roll waits for the replicas it replaced to stop (see waitDrained). */
+const DRAIN_MS = 15_000;
+
+/**
+ * After a roll, until no task of an older spec still runs. Swarm marks an old task for shutdown
+ * before its container stops, and until its SIGTERM arrives (and for up to the server's 0.5 s
+ * poll after) it still accepts work from callers holding the old replica list: an answer from
+ * the previous version after `fn update` returned (issue 18). Bounded, since a task on a lost
+ * node reports running for ever; by then a reachable replica has long stopped accepting.
+ */
+export async function waitDrained(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'log'>, serviceId: string, current: string): Promise<void> {
+  const deadline = deps.clock.now().getTime() + DRAIN_MS;
+  for (;;) {
+    const old = (await deps.swarm.listTasks(serviceId)).filter((t) => t.state === 'running' && t.labels[LABELS.spec] !== current);
+    if (old.length === 0) return;
+    if (deps.clock.now().getTime() > deadline) return deps.log.debug(`${old.length} replaced replica(s) still running after ${DRAIN_MS / 1000} s`);
+    await deps.sleep(POLL_MS);
+  }
 }
 
 /** How long replicas Swarm reports running get to answer /healthz (interpreter start-up). */
@@ -211,7 +233,7 @@ export async function removeSecrets(deps: Pick<WarmDeps, 'swarm' | 'log' | 'cloc
 
 /**
  * Until `replicas` tasks run the current spec (a roll, given the new template's digest: until
- * every running task carries it, the old ones exited). A task Swarm rejects (image missing,
+ * every task meant to run carries it). A task Swarm rejects (image missing,
  * no node fits) fails fast with its reason.
  */
 export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'progress'>, serviceId: string, replicas: number, rollingTo?: string): Promise<void> {
@@ -222,9 +244,8 @@ export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sl
     const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.ports.length);
     const running = live.length;
     // Not UpdateStatus: right after an update it still reports the previous roll `completed`.
-    // An old replica told to stop still answers what it was sent until it exits: the roll is
-    // done when none runs, so nothing the old version runs finishes after the command returns.
-    const rolled = !rolling || tasks.every((t) => t.state !== 'running' || t.labels[LABELS.spec] === rollingTo);
+    // The replaced replicas' exit is waited for apart, and bounded (waitDrained).
+    const rolled = !rolling || live.every((t) => t.labels[LABELS.spec] === rollingTo);
     if (rolled && running >= replicas) return;
     if (service?.updateState === 'paused' || service?.updateState?.startsWith('rollback')) {
       throw new PlatformError(`the roll of the warm replicas stopped (${service.updateState}: ${service.updateMessage ?? 'no message'})`, { code: 'roll_failed', hint: 'docker service ps shows the failed task; fix it and run the command again' });
