@@ -58,7 +58,11 @@ describe('dependencies through the binary', () => {
   afterAll(async () => {
     await cli(['user', 'delete', '--force', '--yes']).catch(() => {});
     await runCli(['gc'], { env }).catch(() => {});
-    for (const image of built) await docker.getImage(image).remove().catch(() => {});
+    for (const image of built)
+      await docker
+        .getImage(image)
+        .remove()
+        .catch(() => {});
     await db?.drop();
   });
 
@@ -103,7 +107,14 @@ describe('dependencies through the binary', () => {
     expect(JSON.parse(ok(await cli(['fn', 'invoke', 'withlib'])).stdout)).toEqual({ v2: answer });
 
     // gc keeps the image while a version runs in it, and removes its tags once none does.
-    const exists = (ref: string) => docker.getImage(ref).inspect().then(() => true, () => false);
+    const exists = (ref: string) =>
+      docker
+        .getImage(ref)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        );
     ok(await cli(['fn', 'delete', 'withlib']));
     ok(await cli(['gc']));
     expect(await exists(first.image)).toBe(true);

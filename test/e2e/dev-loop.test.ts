@@ -109,7 +109,7 @@ describe('fn new and fn run through the binary', () => {
     expect(stderr).toContain('cancelled');
   });
 
-  it("leaves gc the container of a run whose CLI was killed, once it ended and is 10 s old", async () => {
+  it('leaves gc the container of a run whose CLI was killed, once it ended and is 10 s old', async () => {
     const path = file('brief.py', 'import time\ndef main(data):\n    print("started", flush=True)\n    time.sleep(1)\n');
     const child = spawn(process.execPath, [BIN, 'fn', 'run', path], { env: { PATH: process.env.PATH, ...localEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     const started = new Promise<void>((resolve) => child.stderr.on('data', (c: Buffer) => c.toString().includes('started') && resolve()));
@@ -159,7 +159,11 @@ describe('fn new and fn run through the binary', () => {
     expect(ran.stdout).toBe(invoked.stdout);
     // The function's stdout and stderr are separate streams: their interleaving is the engine's.
     // fn invoke also names its request first (fn run has none).
-    const lines = (text: string) => text.split('\n').filter((l) => !/^request [0-9a-f-]{36}: /.test(l)).sort();
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => !/^request [0-9a-f-]{36}: /.test(l))
+        .sort();
     expect(lines(ran.stderr)).toEqual(lines(invoked.stderr));
 
     const [ij, rj] = await Promise.all([runCli(['fn', 'invoke', 'same', '--data', data, '--json'], { env: dbEnv }), run([path, '--data', data, '--json'])]);

@@ -49,7 +49,10 @@ describe('functions through the binary', () => {
   });
 
   it('runs the 2016 format and answers output_text and outputData like the old system', async () => {
-    await deploy('fib', 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nglobal fib\ndef madhat_func(input_data, output_data):\n    print("hello")\n    output_data["fib_5"] = fib(input_data["val_2"])\n');
+    await deploy(
+      'fib',
+      'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nglobal fib\ndef madhat_func(input_data, output_data):\n    print("hello")\n    output_data["fib_5"] = fib(input_data["val_2"])\n',
+    );
     const r = await cli(['fn', 'invoke', 'fib', '--data', '{"input_data": {"val_2": 5}, "output_data": {}}']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ output_text: 'hello\n', outputData: { fib_5: 5 } });
@@ -213,7 +216,10 @@ describe('functions through the binary', () => {
     expect((await cli(['fn', 'update', 'ver', file('ver2.py', 'def main(data):\n    return 2\n')])).code).toBe(0);
     expect(JSON.parse((await cli(['fn', 'invoke', 'ver'])).stdout)).toBe(2);
     const versions = JSON.parse((await cli(['--json', 'fn', 'versions', 'ver'])).stdout);
-    expect(versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([[1, false], [2, true]]);
+    expect(versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
     expect((await cli(['fn', 'rollback', 'ver'])).code).toBe(0);
     expect(JSON.parse((await cli(['fn', 'invoke', 'ver'])).stdout)).toBe(1);
     const limits = await cli(['fn', 'update', 'ver', '--memory', '128m']);
@@ -244,7 +250,9 @@ describe('functions through the binary', () => {
     const t0 = Date.now();
     const stuck = await cli(['fn', 'invoke', 'placed']);
     expect(stuck.code).toBe(8);
-    expect(stuck.stderr.split('\n').filter((l) => !l.startsWith('request '))[0]).toMatch(/^error: placed@v4: Swarm cannot place it: no suitable node \(scheduling constraints not satisfied on \d+ nodes?\)/);
+    expect(stuck.stderr.split('\n').filter((l) => !l.startsWith('request '))[0]).toMatch(
+      /^error: placed@v4: Swarm cannot place it: no suitable node \(scheduling constraints not satisfied on \d+ nodes?\)/,
+    );
     expect(Date.now() - t0).toBeLessThan(20_000);
     const bulk = await cli(['fn', 'invoke', 'placed', '--bulk', '-', '--cold'], '{}\n{}\n');
     expect(bulk.code).toBe(8);

@@ -72,7 +72,10 @@ describe('stats, top and report through the binary', () => {
 
     // Independently: every single invocation's row, and every bulk input's row.
     const singles = await query<{ status: string; duration_ms: number; mode: string }>(db.url, "SELECT status, duration_ms, mode FROM requests WHERE type = 'fn.invoke' AND function_name = 'probe'");
-    const items = await query<{ status: string; duration_ms: number }>(db.url, "SELECT i.status, i.duration_ms FROM request_items i JOIN requests r ON r.id = i.request_id WHERE r.function_name = 'probe'");
+    const items = await query<{ status: string; duration_ms: number }>(
+      db.url,
+      "SELECT i.status, i.duration_ms FROM request_items i JOIN requests r ON r.id = i.request_id WHERE r.function_name = 'probe'",
+    );
     expect(singles).toHaveLength(10);
     expect(items).toHaveLength(4);
     const durations = [...singles, ...items].map((r) => Number(r.duration_ms));
@@ -82,7 +85,12 @@ describe('stats, top and report through the binary', () => {
     const f = stats.functions[0];
     expect(f).toMatchObject({ name: 'probe', invocations: 14, succeeded: 10, applicationErrors: 3, developerErrors: 1, systemErrors: 0, cold: 1, warm: 13 });
     expect(f.errorRate).toBeCloseTo(4 / 14, 10);
-    for (const [key, p] of [['p50Ms', 0.5], ['p95Ms', 0.95], ['p99Ms', 0.99]] as const) expect(f[key]).toBeCloseTo(percentileCont(durations, p), 6);
+    for (const [key, p] of [
+      ['p50Ms', 0.5],
+      ['p95Ms', 0.95],
+      ['p99Ms', 0.99],
+    ] as const)
+      expect(f[key]).toBeCloseTo(percentileCont(durations, p), 6);
     expect(f.peakRssKb).toBeGreaterThan(1000);
     expect(f.timeline.reduce((n: number, p: { invocations: number }) => n + p.invocations, 0)).toBe(14);
     // The table form agrees, and a function name filter that matches nothing is empty.

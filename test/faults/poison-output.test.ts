@@ -72,7 +72,12 @@ describe('poisonous output and binary input', () => {
     return r;
   };
   const row = async (id: string) =>
-    (await rows<{ status: string; sanitized: boolean; output: string | null; result: unknown; error: string | null; output_truncated: boolean }>('SELECT status, sanitized, output, result, error, output_truncated FROM requests WHERE id = $1', [id]))[0]!;
+    (
+      await rows<{ status: string; sanitized: boolean; output: string | null; result: unknown; error: string | null; output_truncated: boolean }>(
+        'SELECT status, sanitized, output, result, error, output_truncated FROM requests WHERE id = $1',
+        [id],
+      )
+    )[0]!;
   const counts = async () => (await rows<{ f: string; r: string }>('SELECT (SELECT count(*) FROM functions) AS f, (SELECT count(*) FROM requests) AS r'))[0]!;
 
   beforeAll(async () => {
@@ -145,10 +150,16 @@ describe('poisonous output and binary input', () => {
 
   it('bulk, cold and warm: every item answered and stored, items flagged, NDJSON exact', async () => {
     const inputs = file('inputs.jsonl', '{}\n{}\n{}\n');
-    for (const [name, extra] of [['poison', ['--cold']], ['poisonw', []]] as const) {
+    for (const [name, extra] of [
+      ['poison', ['--cold']],
+      ['poisonw', []],
+    ] as const) {
       const r = exits(await cli(['fn', 'invoke', name, '--bulk', inputs, ...extra]), 0);
       safe(r);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; result: unknown });
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { status: string; result: unknown });
       expect(lines.map((l) => l.status)).toEqual(['success', 'success', 'success']);
       for (const l of lines) expect(l.result).toEqual(EXACT);
       const bulkId = r.stderr.match(REQUEST_ID)![1]!;

@@ -25,11 +25,13 @@ describe('PostgreSQL stopped and started mid-run', () => {
     return r;
   };
   const rowOf = async (id: string) =>
-    (await query<{ status: string; error: string | null; result: unknown; duration_ms: number | null; items: number }>(
-      pg.url,
-      'SELECT status, error, result, duration_ms, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1',
-      [id],
-    ))[0]!;
+    (
+      await query<{ status: string; error: string | null; result: unknown; duration_ms: number | null; items: number }>(
+        pg.url,
+        'SELECT status, error, result, duration_ms, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1',
+        [id],
+      )
+    )[0]!;
   /** Whatever a case does, PostgreSQL is running again before the next one. */
   const restart = () => {
     try {
@@ -93,7 +95,7 @@ describe('PostgreSQL stopped and started mid-run', () => {
     }
   }, 180_000);
 
-  it('mid cold invoke: the CLI exits 5 naming the request; request list then recovers the answer from the service\'s logs', async () => {
+  it("mid cold invoke: the CLI exits 5 naming the request; request list then recovers the answer from the service's logs", async () => {
     const run = startCli(['fn', 'invoke', 'slow', '--cold', '--data', '1'], env);
     try {
       await waitFor('the function to start', () => run.stderr().includes('started') || run.exited(), 90_000);

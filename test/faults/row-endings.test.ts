@@ -29,7 +29,7 @@ interface Row {
  * stops and records itself; an --async job read long after it ended is listed as ended, with
  * the run's own duration and its node's hostname, and stats agree.
  */
-describe('row endings and the run\'s own figures', () => {
+describe("row endings and the run's own figures", () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   const { dir, file } = scratchDir('faasctl-endings-');
@@ -42,7 +42,14 @@ describe('row endings and the run\'s own figures', () => {
     await cli(['fn', 'delete', name]);
     ok(await cli(['fn', 'deploy', file(`${name}.py`, code), ...flags]));
   };
-  const row = async (id: string) => (await query<{ status: string; error: string | null; result: Record<string, unknown> | null; items: number }>(db.url, 'SELECT status, error, result, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1', [id]))[0]!;
+  const row = async (id: string) =>
+    (
+      await query<{ status: string; error: string | null; result: Record<string, unknown> | null; items: number }>(
+        db.url,
+        'SELECT status, error, result, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1',
+        [id],
+      )
+    )[0]!;
   /** gc, then nothing of this installation is left on the engine and no row is open. */
   const collected = async () => {
     ok(await cli(['gc']));
@@ -97,7 +104,12 @@ describe('row endings and the run\'s own figures', () => {
     // then poll). Its task's end is watched on the engine, which leaves the row as it is; the 3 s
     // after it are the point of the test (the row must not measure until someone looked).
     const byRequest = JSON.stringify({ label: [`io.faasctl.request=${id}`] });
-    await waitFor("the job's task to complete", async () => ((await docker.listTasks({ filters: byRequest } as object)) as Array<{ Status?: { State?: string } }>).some((t) => t.Status?.State === 'complete'), 60_000, 250);
+    await waitFor(
+      "the job's task to complete",
+      async () => ((await docker.listTasks({ filters: byRequest } as object)) as Array<{ Status?: { State?: string } }>).some((t) => t.Status?.State === 'complete'),
+      60_000,
+      250,
+    );
     await new Promise((r) => setTimeout(r, 3_000));
     const polledAt = Date.now();
     const listed = JSON.parse(ok(await cli(['--json', 'request', 'list', '--type', 'fn.invoke'])).stdout) as Row[];
@@ -149,7 +161,9 @@ describe('row endings and the run\'s own figures', () => {
     const listed = JSON.parse(ok(await cli(['--json', 'request', 'list', '--type', 'fn.invoke'])).stdout) as Row[];
     const job = listed.find((x) => x.id === id)!;
     expect(job.status).toBe('system_error');
-    expect(job.error).toMatch(/^no answer by its deadline \d\d:\d\d:\d\d UTC \(its timeout 1 s \+ 30 s to start \+ 60 s grace\): its service had no result and was removed; the function may have run$/);
+    expect(job.error).toMatch(
+      /^no answer by its deadline \d\d:\d\d:\d\d UTC \(its timeout 1 s \+ 30 s to start \+ 60 s grace\): its service had no result and was removed; the function may have run$/,
+    );
     expect(await settledLeftovers(db.url)).toEqual(NONE); // removed by the listing, before any gc
     await collected();
   }, 240_000);

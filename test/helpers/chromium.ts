@@ -24,7 +24,23 @@ export async function visit(url: string, size = { width: 960, height: 2400 }): P
   // Its own profile and temp folder: a headless Chromium killed with SIGKILL leaves its default
   // temporary profile (/tmp/org.chromium.Chromium.*) behind.
   const profile = tempDir('faasctl-chromium-');
-  const args = [`--user-data-dir=${profile}`, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-extensions', '--host-resolver-rules=MAP * ~NOTFOUND', '--hide-scrollbars', `--window-size=${size.width},${size.height}`, '--remote-debugging-pipe', 'about:blank'];
+  const args = [
+    `--user-data-dir=${profile}`,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-default-apps',
+    '--disable-extensions',
+    '--host-resolver-rules=MAP * ~NOTFOUND',
+    '--hide-scrollbars',
+    `--window-size=${size.width},${size.height}`,
+    '--remote-debugging-pipe',
+    'about:blank',
+  ];
   const child = spawn(CHROMIUM, args, { env: { ...process.env, TMPDIR: profile }, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
   const toBrowser = child.stdio[3] as NodeJS.WritableStream;
   const fromBrowser = child.stdio[4] as NodeJS.ReadableStream;
@@ -77,7 +93,11 @@ export async function visit(url: string, size = { width: 960, height: 2400 }): P
     await send('Runtime.enable', {}, sessionId);
     await send('Page.navigate', { url }, sessionId);
     await Promise.race([load, new Promise((_, reject) => setTimeout(() => reject(new Error('page did not load in 20 s')), 20_000))]);
-    const counted = (await send('Runtime.evaluate', { expression: `JSON.stringify(Object.fromEntries(['svg','rect','text','table','tr'].map((t) => [t, document.getElementsByTagName(t).length])))`, returnByValue: true }, sessionId)) as { result: { value: string } };
+    const counted = (await send(
+      'Runtime.evaluate',
+      { expression: `JSON.stringify(Object.fromEntries(['svg','rect','text','table','tr'].map((t) => [t, document.getElementsByTagName(t).length])))`, returnByValue: true },
+      sessionId,
+    )) as { result: { value: string } };
     const shot = (await send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true }, sessionId)) as { data: string };
     return { requests, failed, consoleErrors, elements: JSON.parse(counted.result.value), screenshotPng: Buffer.from(shot.data, 'base64') };
   } finally {

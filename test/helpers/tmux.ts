@@ -18,12 +18,43 @@ export class TmuxSession {
   private readonly statusFile = join(this.dir, 'status');
 
   constructor(args: string[], env: Record<string, string | undefined>, size = { columns: 140, rows: 50 }) {
-    const vars = Object.entries({ PATH: process.env.PATH, TERM: 'xterm-256color', ...env }).filter(([, v]) => v !== undefined).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const vars = Object.entries({ PATH: process.env.PATH, TERM: 'xterm-256color', ...env })
+      .filter(([, v]) => v !== undefined)
+      .flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // remain-on-exit keeps the pane after faasctl ends, so its exit status can be read.
     // tmux 3.3 often leaves #{pane_dead_status} blank, so a shell writes the exit status to a file.
     const script = `"${process.execPath}" "$@"; echo $? > "$FAASCTL_TMUX_STATUS"`;
-    this.tmux('-f', '/dev/null', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'set-option', '-g', 'history-limit', '10000', ';',
-      'new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), ...vars, '-e', `FAASCTL_TMUX_STATUS=${this.statusFile}`, '/bin/sh', '-c', script, 'sh', BIN, ...args);
+    this.tmux(
+      '-f',
+      '/dev/null',
+      'set-option',
+      '-g',
+      'remain-on-exit',
+      'on',
+      ';',
+      'set-option',
+      '-g',
+      'history-limit',
+      '10000',
+      ';',
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(size.columns),
+      '-y',
+      String(size.rows),
+      ...vars,
+      '-e',
+      `FAASCTL_TMUX_STATUS=${this.statusFile}`,
+      '/bin/sh',
+      '-c',
+      script,
+      'sh',
+      BIN,
+      ...args,
+    );
   }
 
   private tmux(...args: string[]): string {

@@ -58,7 +58,11 @@ async function insertRows(url: string): Promise<void> {
         [ids.fn, v, `def main(d):\n    return ${v}\n`, `${v}`.repeat(64)],
       );
     }
-    for (const [n, status] of [[1, 'success'], [2, 'application_error'], [3, 'success']] as const) {
+    for (const [n, status] of [
+      [1, 'success'],
+      [2, 'application_error'],
+      [3, 'success'],
+    ] as const) {
       await c.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, function_id, function_name, function_version, mode, duration_ms, created_at, finished_at)
            VALUES ($1, $2, 'fn.invoke', $3, '{"data":{"n":1}}', '{"ok":true}', $4, 'oldfn', 2, 'cold', 12.5, now() - interval '1 day' + $5 * interval '1 minute', now() - interval '1 day' + $5 * interval '1 minute')`,

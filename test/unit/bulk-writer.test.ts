@@ -10,7 +10,11 @@ describe('batchWriter', () => {
     const writer = batchWriter({ store: { requests: { insertItems: async (_id: string, b: RequestItem[]) => void batches.push(b.map((i) => i.index)) } } } as never, 'r');
     for (let i = 0; i < 1200; i++) writer.add(item(i));
     await writer.flush();
-    expect(batches.map((b) => [b[0], b.length])).toEqual([[0, 500], [500, 500], [1000, 200]]);
+    expect(batches.map((b) => [b[0], b.length])).toEqual([
+      [0, 500],
+      [500, 500],
+      [1000, 200],
+    ]);
   });
 
   it('reports a failed write at flush, never as an unhandled rejection between batches', async () => {

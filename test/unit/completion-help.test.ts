@@ -21,7 +21,9 @@ function complete(script: string, line: string): string[] {
   const program = `source /dev/stdin; read -ra COMP_WORDS <<< "$1"; [[ "$1" == *" " ]] && COMP_WORDS+=(""); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _faasctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
   const file = join(tempDir('faasctl-compl-'), 'faasctl.bash');
   writeFileSync(file, script);
-  return execFileSync('bash', ['-c', program.replace('/dev/stdin', file), '_', line], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('bash', ['-c', program.replace('/dev/stdin', file), '_', line], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 describe('help and completion', () => {

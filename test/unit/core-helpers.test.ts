@@ -61,7 +61,14 @@ describe('runBulk', () => {
       },
       { concurrency: 2 },
     );
-    expect(items.map((i) => [i.name, i.ok])).toEqual([['u1', true], ['u2', true], ['u3', false], ['u4', true], ['u5', true], ['u6', true]]);
+    expect(items.map((i) => [i.name, i.ok])).toEqual([
+      ['u1', true],
+      ['u2', true],
+      ['u3', false],
+      ['u4', true],
+      ['u5', true],
+      ['u6', true],
+    ]);
     expect(items[2]!.error).toEqual({ code: 'conflict', message: 'taken', exitCode: 3 });
     expect(peak).toBe(2);
     expect(bulkExitCode(items)).toBe(3);

@@ -139,7 +139,10 @@ describe('InvocationOutput live relay', () => {
     r.out.push(stderr('warning: x'));
     expect(r.relayed).toEqual([['stderr', 'warning: x']]);
     r.out.push(stdout('\n'));
-    expect(r.relayed).toEqual([['stderr', 'warning: x'], ['stdout', 'FAAS\n']]);
+    expect(r.relayed).toEqual([
+      ['stderr', 'warning: x'],
+      ['stdout', 'FAAS\n'],
+    ]);
     expect(r.out.output.text).toBe('warning: xFAAS\n');
   });
 

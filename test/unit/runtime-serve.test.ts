@@ -259,7 +259,7 @@ describe('python runtime: serve, other functions', { timeout: 10_000 }, () => {
     s.proc.kill('SIGKILL');
   });
 
-  it('loads user modules named like runtime modules as the user\'s, and keeps answering', async () => {
+  it("loads user modules named like runtime modules as the user's, and keeps answering", async () => {
     const s = await startServer(functionShadowingRuntime(dir));
     for (let i = 0; i < 2; i++) {
       const o = await invoke(s, { i });
@@ -277,7 +277,10 @@ describe('python runtime: serve on SIGTERM', { timeout: 10_000 }, () => {
     try {
       const slow = invoke(s, { action: 'sleep', seconds: 1.2 }, own);
       let answered = false;
-      void slow.then(() => (answered = true), () => undefined);
+      void slow.then(
+        () => (answered = true),
+        () => undefined,
+      );
       // The request has a worker once one is no longer idle.
       await waitFor('a worker to take the request', async () => (await health(s)).idle < WORKERS, 5_000, 10);
       s.proc.kill('SIGTERM');
@@ -286,7 +289,10 @@ describe('python runtime: serve on SIGTERM', { timeout: 10_000 }, () => {
       const until = Date.now() + 1_000;
       let refused = false;
       while (!refused && Date.now() < until) {
-        const err = await request(s.port, { method: 'GET', path: '/healthz', agent: false }).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+        const err = await request(s.port, { method: 'GET', path: '/healthz', agent: false }).then(
+          () => undefined,
+          (e: NodeJS.ErrnoException) => e,
+        );
         refused = err?.code === 'ECONNREFUSED';
         if (!refused) await new Promise((r) => setTimeout(r, 25));
       }

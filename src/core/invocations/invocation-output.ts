@@ -120,7 +120,12 @@ export class InvocationOutput {
       this.kept.push(text);
       this.keptBytes += bytes;
     } else {
-      this.kept.push(Buffer.from(text).subarray(0, Math.max(0, room)).toString('utf8').replace(/\uFFFD$/, ''));
+      this.kept.push(
+        Buffer.from(text)
+          .subarray(0, Math.max(0, room))
+          .toString('utf8')
+          .replace(/\uFFFD$/, ''),
+      );
       this.keptBytes = this.keepLimit;
       this.overflow = true;
     }
