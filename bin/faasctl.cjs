@@ -16,7 +16,7 @@ process.stdout.on('error', (err) => {
 // A failure nothing awaited is a bug in faasctl: one line like any error (exit 1), the stack
 // only with --debug, instead of Node's stack dump.
 const lastResort = (err) => {
-  process.stderr.write(`error: internal error: ${(err?.message) || String(err)}\nhint: this is a bug in faasctl: please report it with the output of --debug\n`);
+  process.stderr.write(`error: internal error: ${err?.message || String(err)}\nhint: this is a bug in faasctl: please report it with the output of --debug\n`);
   if (process.argv.includes('--debug') && err?.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(1);
 };

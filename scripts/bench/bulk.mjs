@@ -44,7 +44,9 @@ export function benchBulk(count = 200, parallel = 4, slices = 2) {
     const { env, dir } = platform;
     deployEcho(platform, name);
     const inputs = writeInputs(dir, name, count);
-    const bulk = [], inside = [], parts = [];
+    const bulk = [],
+      inside = [],
+      parts = [];
     const runBulk = () => {
       const b = oneBulk(env, name, inputs, count);
       bulk.push(b.wall), inside.push(b.inside);
@@ -56,12 +58,27 @@ export function benchBulk(count = 200, parallel = 4, slices = 2) {
       parts.push(await separateJobs(env, name, range, parallel));
     }
     runBulk();
-    const s = parts.reduce((a, b) => a + b, 0), m = median(bulk);
+    const s = parts.reduce((a, b) => a + b, 0),
+      m = median(bulk);
     const speedUp = s / m;
-    const detail = { inputs: count, parallel, separateParts: parts.map(Math.round), bulkRounds: bulk.map(Math.round), bulkInsideMs: Math.round(median(inside)), perSeparateInvokeMs: Math.round((s * parallel) / count) };
+    const detail = {
+      inputs: count,
+      parallel,
+      separateParts: parts.map(Math.round),
+      bulkRounds: bulk.map(Math.round),
+      bulkInsideMs: Math.round(median(inside)),
+      perSeparateInvokeMs: Math.round((s * parallel) / count),
+    };
     return [
       { name: `bulk: ${count} x fn invoke --cold, ${parallel} at a time (baseline)`, median: s, ratio: 1, display: seconds(s) },
-      { name: `bulk: fn invoke --bulk --cold, ${count} inputs`, median: m, ratio: m / s, display: seconds(m), goal: { text: `speed-up >= 10x, got ${speedUp.toFixed(1)}x`, met: speedUp >= 10 }, detail },
+      {
+        name: `bulk: fn invoke --bulk --cold, ${count} inputs`,
+        median: m,
+        ratio: m / s,
+        display: seconds(m),
+        goal: { text: `speed-up >= 10x, got ${speedUp.toFixed(1)}x`, met: speedUp >= 10 },
+        detail,
+      },
     ];
   });
 }

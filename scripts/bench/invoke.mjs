@@ -35,7 +35,11 @@ function runtimeImageRef() {
   const dir = join(root, 'runtimes', 'python');
   const hash = createHash('sha256');
   for (const path of contextFiles(dir)) {
-    hash.update(path).update('\0').update(readFileSync(join(dir, path))).update('\0');
+    hash
+      .update(path)
+      .update('\0')
+      .update(readFileSync(join(dir, path)))
+      .update('\0');
   }
   return `faasctl/runtime-python:${hash.digest('hex').slice(0, 12)}`;
 }
@@ -71,7 +75,10 @@ function timeFaasctlInvoke(env) {
 // ------------------------------------------------------------------ the raw floor
 
 function parseFrame(stdout, nonce) {
-  const line = stdout.split('\n').reverse().find((l) => l.startsWith(FRAME));
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(FRAME));
   if (!line) return undefined;
   const prefix = `${FRAME}${nonce}:`;
   if (!line.startsWith(prefix)) throw new Error(`result frame with a wrong nonce: ${line.slice(0, 60)}`);
@@ -130,8 +137,7 @@ const since = (t) => Number(process.hrtime.bigint() - t) / 1e6;
  */
 async function timeRawInvoke(docker, image, name, runLabel, stats) {
   const nonce = randomBytes(12).toString('base64url'); // 16 characters
-  const config = (suffix, path) =>
-    docker.createConfig({ Name: `${name}-${suffix}`, Labels: { [LABEL]: runLabel }, Data: readFileSync(path).toString('base64') });
+  const config = (suffix, path) => docker.createConfig({ Name: `${name}-${suffix}`, Labels: { [LABEL]: runLabel }, Data: readFileSync(path).toString('base64') });
   const started = process.hrtime.bigint();
   const [code, input] = await Promise.all([config('code', CODE), config('input', INPUT)]);
   const service = await docker.createService(rawSpec(name, image, nonce, { code, input }, runLabel));
@@ -154,10 +160,23 @@ async function timeRawInvoke(docker, image, name, runLabel, stats) {
 /** Removes whatever this run left behind (services first: a config in use cannot go). */
 async function sweep(docker, runLabel) {
   const filters = { label: [`${LABEL}=${runLabel}`] };
-  for (const s of await docker.listServices({ filters })) await docker.getService(s.ID).remove().catch(() => {});
+  for (const s of await docker.listServices({ filters }))
+    await docker
+      .getService(s.ID)
+      .remove()
+      .catch(() => {});
   for (const c of await docker.listConfigs({ filters })) {
     for (let i = 0; i < 20; i++) {
-      if (await docker.getConfig(c.ID).remove().then(() => true, () => false)) break;
+      if (
+        await docker
+          .getConfig(c.ID)
+          .remove()
+          .then(
+            () => true,
+            () => false,
+          )
+      )
+        break;
       await sleep(250); // still referenced while the service is torn down
     }
   }
@@ -167,10 +186,14 @@ async function sweep(docker, runLabel) {
 
 async function measure(docker, env, runs, runLabel, stats) {
   const image = runtimeImageRef();
-  await docker.getImage(image).inspect().catch(() => {
-    throw new Error(`${image} is not on the engine after faasctl up`);
-  });
-  const raw = [], cli = [];
+  await docker
+    .getImage(image)
+    .inspect()
+    .catch(() => {
+      throw new Error(`${image} is not on the engine after faasctl up`);
+    });
+  const raw = [],
+    cli = [];
   for (let i = -2; i < runs; i++) {
     const r = await timeRawInvoke(docker, image, `faasctl-bench-raw-${runLabel}-${i + 2}`, runLabel, stats);
     const c = timeFaasctlInvoke(env);

@@ -46,8 +46,12 @@ export async function replicaTargets(env, name) {
   await db.connect();
   let fn, installation;
   try {
-    ({ rows: [fn] } = await db.query('SELECT f.id, f.warm_token AS token FROM functions f JOIN users u ON u.id = f.user_id WHERE u.name = $1 AND f.name = $2', [USER, name]));
-    ({ rows: [{ value: installation }] } = await db.query("SELECT value FROM faasctl_meta WHERE key = 'installation_id'"));
+    ({
+      rows: [fn],
+    } = await db.query('SELECT f.id, f.warm_token AS token FROM functions f JOIN users u ON u.id = f.user_id WHERE u.name = $1 AND f.name = $2', [USER, name]));
+    ({
+      rows: [{ value: installation }],
+    } = await db.query("SELECT value FROM faasctl_meta WHERE key = 'installation_id'"));
   } finally {
     await db.end();
   }
@@ -57,7 +61,10 @@ export async function replicaTargets(env, name) {
   const [service] = await docker.listServices({ filters: { label: labels } });
   if (!service) throw new Error(`no warm service for ${name}`);
   const tasks = await docker.listTasks({ filters: { service: [service.ID], 'desired-state': ['running'] } });
-  const ports = tasks.filter((t) => t.Status.State === 'running').map((t) => t.Status.PortStatus?.Ports?.[0]?.PublishedPort).filter(Boolean);
+  const ports = tasks
+    .filter((t) => t.Status.State === 'running')
+    .map((t) => t.Status.PortStatus?.Ports?.[0]?.PublishedPort)
+    .filter(Boolean);
   if (!ports.length) throw new Error(`no running replica of ${name}`);
   return { functionId: fn.id, token: fn.token, serviceId: service.ID, endpoints: ports.map((port) => ({ host: replicaAddress(), port })) };
 }
@@ -75,9 +82,17 @@ export async function sweepFunction(functionId, tag) {
   const docker = new Docker();
   const filters = { label: [`io.faasctl.function=${functionId}`] };
   const services = await docker.listServices({ filters });
-  for (const s of services) await docker.getService(s.ID).remove().catch(() => {});
+  for (const s of services)
+    await docker
+      .getService(s.ID)
+      .remove()
+      .catch(() => {});
   const secrets = await docker.listSecrets({ filters });
-  for (const s of secrets) await docker.getSecret(s.ID).remove().catch(() => {});
+  for (const s of secrets)
+    await docker
+      .getSecret(s.ID)
+      .remove()
+      .catch(() => {});
   if (services.length || secrets.length) console.error(`bench ${tag}: fn delete left ${services.length} service(s) and ${secrets.length} secret(s); removed`);
 }
 
@@ -105,7 +120,10 @@ export function rawClient(maxSockets) {
 
 /** NDJSON answers of `fn invoke --bulk`; throws unless every input came back as itself. */
 export function parseAnswers(stdout, count) {
-  const answers = stdout.trim().split('\n').map((line) => JSON.parse(line));
+  const answers = stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   if (answers.length !== count) throw new Error(`fn invoke --bulk answered ${answers.length} of ${count} inputs`);
   const bad = answers.find((a, i) => a.index !== i || a.status !== 'success' || a.result?.i !== i);
   if (bad) throw new Error(`unexpected bulk answer: ${JSON.stringify(bad)}`);
@@ -121,6 +139,8 @@ export function parseSummary(stderr) {
 
 /** The same choice as src/cli/deps.ts replicaHost() for a local engine. */
 function replicaAddress() {
-  const found = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
   return found?.address ?? '127.0.0.1';
 }

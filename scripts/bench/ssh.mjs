@@ -56,9 +56,12 @@ export async function benchSshApi(runs = 300) {
   const ssh = connectSwarm(SSH_HOST, undefined, silent, tunnel);
   try {
     // Interleaved halves, so drift on the machine hits both alike.
-    const u1 = await timeCalls(unix, runs / 2), s1 = await timeCalls(ssh, runs / 2);
-    const u2 = await timeCalls(unix, runs / 2), s2 = await timeCalls(ssh, runs / 2);
-    const u = (u1 + u2) / 2, s = (s1 + s2) / 2;
+    const u1 = await timeCalls(unix, runs / 2),
+      s1 = await timeCalls(ssh, runs / 2);
+    const u2 = await timeCalls(unix, runs / 2),
+      s2 = await timeCalls(ssh, runs / 2);
+    const u = (u1 + u2) / 2,
+      s = (s1 + s2) / 2;
     return [
       { name: 'ssh api: GET /version over the unix socket (floor)', median: u, ratio: 1, display: ms(u) },
       { name: 'ssh api: GET /version over ssh://, after the handshake', median: s, ratio: s / u, target: 2, display: ms(s), detail: { handshakeMs: Number(handshake.toFixed(1)) } },
@@ -84,12 +87,15 @@ export function benchSshInvoke(runs = 8) {
       if (JSON.parse(r.stdout).result?.sum !== 25.5) throw new Error(`unexpected answer: ${r.stdout}`);
       return r.wall;
     };
-    const unix = [], ssh = [];
+    const unix = [],
+      ssh = [];
     for (let i = -2; i < runs; i++) {
-      const u = invoke(env), s = invoke(overSsh);
+      const u = invoke(env),
+        s = invoke(overSsh);
       if (i >= 0) unix.push(u), ssh.push(s);
     }
-    const u = median(unix), s = median(ssh);
+    const u = median(unix),
+      s = median(ssh);
     return [
       { name: 'ssh invoke: fn invoke (cold) over the unix socket (floor)', median: u, ratio: 1, display: ms(u) },
       { name: 'ssh invoke: fn invoke (cold) over ssh://', median: s, ratio: s / u, target: 1.2, display: ms(s) },

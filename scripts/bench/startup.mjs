@@ -14,7 +14,9 @@ function time(args) {
 }
 
 export function benchStartup(runs = 40) {
-  const floor = [], version = [], help = [];
+  const floor = [],
+    version = [],
+    help = [];
   for (let i = 0; i < 3; i++) time([bin, '--version']); // warm the page cache
   for (let i = 0; i < runs; i++) {
     floor.push(time(['-e', '0']));

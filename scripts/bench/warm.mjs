@@ -119,7 +119,9 @@ export function benchThroughput(count = 20000, rounds = 5, replicas = 2, workers
     const client = rawClient(concurrency);
     const inputs = writeInputs(dir, name, count);
     const bodies = Array.from({ length: count }, (_, i) => JSON.stringify({ i }));
-    const floor = [], cli = [], wall = [];
+    const floor = [],
+      cli = [],
+      wall = [];
     try {
       await rawThroughput(client, target, bodies.slice(0, 2000), concurrency); // warm-up
       for (let round = 0; round < rounds; round++) {
@@ -134,7 +136,8 @@ export function benchThroughput(count = 20000, rounds = 5, replicas = 2, workers
     } finally {
       client.close();
     }
-    const f = median(floor), c = median(cli);
+    const f = median(floor),
+      c = median(cli);
     const perSecond = (v) => `${Math.round(v)}/s`;
     const detail = { inputs: count, rounds, replicas, workers, concurrency, cliWallRate: Math.round(median(wall)), floorRounds: floor.map(Math.round), cliRounds: cli.map(Math.round) };
     return [

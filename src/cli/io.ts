@@ -112,10 +112,32 @@ export class IO {
     const table = new Table({
       head: head.map((h) => h.toUpperCase()),
       style,
-      chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+      chars: {
+        top: '',
+        'top-mid': '',
+        'top-left': '',
+        'top-right': '',
+        bottom: '',
+        'bottom-mid': '',
+        'bottom-left': '',
+        'bottom-right': '',
+        left: '',
+        'left-mid': '',
+        mid: '',
+        'mid-mid': '',
+        right: '',
+        'right-mid': '',
+        middle: '  ',
+      },
     });
     table.push(...cells);
-    this.out(table.toString().split('\n').map((l) => l.trimEnd()).join('\n'));
+    this.out(
+      table
+        .toString()
+        .split('\n')
+        .map((l) => l.trimEnd())
+        .join('\n'),
+    );
   }
 
   /** A spinner on stderr, only for a TTY outside CI and without --json or -q. */

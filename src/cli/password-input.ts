@@ -28,7 +28,9 @@ export async function readNewPassword(ctx: Context, source: PasswordSource): Pro
 async function readStdinLine(ctx: Context): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (!text) throw new UsageError('--password-stdin got nothing on stdin', { hint: "e.g. printf '%s' \"$PASSWORD\" | faasctl login NAME --password-stdin" });
+  const text = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (!text) throw new UsageError('--password-stdin got nothing on stdin', { hint: 'e.g. printf \'%s\' "$PASSWORD" | faasctl login NAME --password-stdin' });
   return text;
 }

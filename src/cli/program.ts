@@ -5,8 +5,7 @@ import { jsonAwareHelp, jsonAwareVersion } from './json-mode.js';
 import { version } from './version.js';
 
 export function buildProgram(ctx: Context): Command {
-  const program = new Command('faasctl')
-    .description('Functions-as-a-Service for Python on your own Docker Swarm and PostgreSQL');
+  const program = new Command('faasctl').description('Functions-as-a-Service for Python on your own Docker Swarm and PostgreSQL');
   jsonAwareVersion(program, version());
   program
     .addOption(new Option('--json', 'machine-readable output: one JSON document on stdout'))

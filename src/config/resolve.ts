@@ -81,7 +81,17 @@ export function resolveConfig(input: { flags: ConfigFlags; env: Env; file: Confi
 
   const registry = first<string>([env.FAASCTL_REGISTRY, 'env:FAASCTL_REGISTRY'], [context?.registry, fromContext]) ?? { value: undefined, source: 'default' };
 
-  return { contextName, context, host, tls: resolveTls(host, env, context, fromContext), databaseUrl, databaseViaSsh: viaSsh, databaseService, ssh: resolveSsh(flags, env, host, context, fromContext), registry };
+  return {
+    contextName,
+    context,
+    host,
+    tls: resolveTls(host, env, context, fromContext),
+    databaseUrl,
+    databaseViaSsh: viaSsh,
+    databaseService,
+    ssh: resolveSsh(flags, env, host, context, fromContext),
+    registry,
+  };
 }
 
 /** SSH settings follow the host, like TLS files: the context's own only when the host came from it. */
@@ -101,13 +111,7 @@ function envFlag(value: string | undefined): boolean | undefined {
 }
 
 function resolveContextName(flags: ConfigFlags, env: Env, file: ConfigFile): Resolved<string> {
-  return (
-    first<string>(
-      [flags.context, 'flag'],
-      [env.FAASCTL_CONTEXT, 'env:FAASCTL_CONTEXT'],
-      [file.currentContext, 'file'],
-    ) ?? { value: DEFAULT_CONTEXT, source: 'default' }
-  );
+  return first<string>([flags.context, 'flag'], [env.FAASCTL_CONTEXT, 'env:FAASCTL_CONTEXT'], [file.currentContext, 'file']) ?? { value: DEFAULT_CONTEXT, source: 'default' };
 }
 
 /** TLS files follow the host: the context's own when the host came from it, else DOCKER_CERT_PATH. */

@@ -70,7 +70,22 @@ export function functionsRepo(db: Queryable) {
       await db.query(
         `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env, secrets, image, requirements, placement)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-        [v.functionId, v.version, v.code, v.sha256, v.entry, v.format, v.memoryBytes, v.nanoCpus, v.timeoutMs, JSON.stringify(v.env), JSON.stringify(v.secrets), v.image ?? null, v.requirements ?? null, JSON.stringify(v.placement ?? NO_PLACEMENT)],
+        [
+          v.functionId,
+          v.version,
+          v.code,
+          v.sha256,
+          v.entry,
+          v.format,
+          v.memoryBytes,
+          v.nanoCpus,
+          v.timeoutMs,
+          JSON.stringify(v.env),
+          JSON.stringify(v.secrets),
+          v.image ?? null,
+          v.requirements ?? null,
+          JSON.stringify(v.placement ?? NO_PLACEMENT),
+        ],
       );
     },
     /** Locks the function row until the transaction ends, so concurrent updates number versions in turn. */

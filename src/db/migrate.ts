@@ -78,10 +78,10 @@ const lock = (tx: Queryable) => tx.query('SELECT pg_advisory_xact_lock($1)', [MI
 function refuseIfChanged(m: Migration, row: { sha256: string; applied_at: Date }): void {
   if (row.sha256 === m.sha256) return;
   const when = new Date(row.applied_at).toISOString().slice(0, 10);
-  throw new ConflictError(
-    `migration ${m.file} differs from the one this database applied on ${when} (sha256 ${row.sha256.slice(0, 12)} recorded, ${m.sha256.slice(0, 12)} in the file)`,
-    { code: 'migration_changed', hint: 'restore the file as it was applied; a change to the schema goes in a new migration file' },
-  );
+  throw new ConflictError(`migration ${m.file} differs from the one this database applied on ${when} (sha256 ${row.sha256.slice(0, 12)} recorded, ${m.sha256.slice(0, 12)} in the file)`, {
+    code: 'migration_changed',
+    hint: 'restore the file as it was applied; a change to the schema goes in a new migration file',
+  });
 }
 
 /** The applied version, or undefined when the schema has never been applied. */

@@ -34,9 +34,7 @@ export function migrationSha256(sql: string): string {
  * repeat: two branches that each add "the next" migration then collide here, not in a database.
  */
 export function orderMigrations(files: Array<{ file: string; sql: string }>): Migration[] {
-  const migrations = files
-    .map(({ file, sql }) => ({ ...parseMigrationName(file), file, sql, sha256: migrationSha256(sql) }))
-    .sort((a, b) => a.version - b.version);
+  const migrations = files.map(({ file, sql }) => ({ ...parseMigrationName(file), file, sql, sha256: migrationSha256(sql) })).sort((a, b) => a.version - b.version);
   if (migrations.length === 0) throw new Error('no migrations found');
   migrations.forEach((m, i) => {
     const previous = migrations[i - 1];

@@ -107,7 +107,8 @@ export function requestsRepo(db: Queryable) {
   return {
     async insert(r: NewRequest): Promise<void> {
       // Every open row has a deadline, or nobody could ever tell that its writer is gone.
-      if ((r.status === 'pending' || r.status === 'running') && r.deadlineMs === undefined) throw new Error(`request ${r.id} (${r.type}) is open without a deadline: give it deadlineMs (core/deadlines.ts)`);
+      if ((r.status === 'pending' || r.status === 'running') && r.deadlineMs === undefined)
+        throw new Error(`request ${r.id} (${r.type}) is open without a deadline: give it deadlineMs (core/deadlines.ts)`);
       // A deploy's failed syntax check stores the compiler's message, an invoke its input: any bytes.
       const params = storableJson(r.params ?? {});
       const result = storableJson(r.result);
@@ -117,8 +118,20 @@ export function requestsRepo(db: Queryable) {
                                function_id, function_name, function_version, mode, sanitized, deadline_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + $16::float8 * interval '1 millisecond')`,
         [
-          r.id, r.userId, r.type, r.status, params.value, result.value, error.value,
-          r.startedAt ?? null, r.finishedAt ?? null, r.durationMs ?? null, r.functionId ?? null, r.functionName ?? null, r.functionVersion ?? null, r.mode ?? null,
+          r.id,
+          r.userId,
+          r.type,
+          r.status,
+          params.value,
+          result.value,
+          error.value,
+          r.startedAt ?? null,
+          r.finishedAt ?? null,
+          r.durationMs ?? null,
+          r.functionId ?? null,
+          r.functionName ?? null,
+          r.functionVersion ?? null,
+          r.mode ?? null,
           params.altered || result.altered || error.altered,
           r.deadlineMs ?? null,
         ],
@@ -156,18 +169,27 @@ export function requestsRepo(db: Queryable) {
                 sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL
           WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
         [
-          id, c.status, result.value, error.value, output.value, c.outputTruncated, c.durationMs, c.cpuMs, c.maxRssKb, c.node, c.finishedAt, c.functionVersion ?? null,
-          result.altered || error.altered || output.altered, c.startedAt ?? null,
+          id,
+          c.status,
+          result.value,
+          error.value,
+          output.value,
+          c.outputTruncated,
+          c.durationMs,
+          c.cpuMs,
+          c.maxRssKb,
+          c.node,
+          c.finishedAt,
+          c.functionVersion ?? null,
+          result.altered || error.altered || output.altered,
+          c.startedAt ?? null,
         ],
       );
       return rows.length > 0;
     },
     /** Pushes an open row's lease forward (PostgreSQL's clock); false when the row was closed meanwhile. */
     async renewLease(id: string, leaseMs: number): Promise<boolean> {
-      const rows = await db.query(
-        `UPDATE requests SET deadline_at = now() + $2::float8 * interval '1 millisecond' WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
-        [id, leaseMs],
-      );
+      const rows = await db.query(`UPDATE requests SET deadline_at = now() + $2::float8 * interval '1 millisecond' WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`, [id, leaseMs]);
       return rows.length > 0;
     },
     /**
@@ -200,8 +222,17 @@ export function requestsRepo(db: Queryable) {
          SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[])
          ON CONFLICT (request_id, idx) DO NOTHING`,
         [
-          requestId, col((s) => s.i.index), col((s) => s.i.status), col((s) => s.result.value), col((s) => s.error.value),
-          col((s) => s.output.value), col((s) => s.i.attempts), col((s) => s.i.durationMs), col((s) => s.i.cpuMs), col((s) => s.i.maxRssKb), col((s) => s.i.version),
+          requestId,
+          col((s) => s.i.index),
+          col((s) => s.i.status),
+          col((s) => s.result.value),
+          col((s) => s.error.value),
+          col((s) => s.output.value),
+          col((s) => s.i.attempts),
+          col((s) => s.i.durationMs),
+          col((s) => s.i.cpuMs),
+          col((s) => s.i.maxRssKb),
+          col((s) => s.i.version),
           col((s) => s.result.altered || s.error.altered || s.output.altered),
         ],
       );

@@ -7,10 +7,10 @@ export function sessionsRepo(db: Queryable) {
     },
     /** The user of a live session, or undefined when unknown or expired. */
     async userOf(tokenSha256: string, now: Date): Promise<{ id: string; name: string } | undefined> {
-      const [row] = await db.query<{ id: string; name: string }>(
-        'SELECT u.id, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = $1 AND s.expires_at > $2',
-        [tokenSha256, now],
-      );
+      const [row] = await db.query<{ id: string; name: string }>('SELECT u.id, u.name FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_sha256 = $1 AND s.expires_at > $2', [
+        tokenSha256,
+        now,
+      ]);
       return row;
     },
     async remove(tokenSha256: string): Promise<void> {

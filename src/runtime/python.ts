@@ -29,7 +29,11 @@ export async function contextHash(dir: string): Promise<string> {
   const { createHash } = await importExternal<typeof import('node:crypto')>('node:crypto');
   const hash = createHash('sha256');
   for (const path of contextFiles(dir)) {
-    hash.update(path).update('\0').update(readFileSync(join(dir, path))).update('\0');
+    hash
+      .update(path)
+      .update('\0')
+      .update(readFileSync(join(dir, path)))
+      .update('\0');
   }
   return hash.digest('hex');
 }

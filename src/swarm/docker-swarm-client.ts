@@ -98,10 +98,14 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   imageExists(ref: string): Promise<boolean> {
-    return this.call(`image inspect ${ref}`, async () => {
-      await this.docker.getImage(ref).inspect();
-      return true;
-    }, absent(false));
+    return this.call(
+      `image inspect ${ref}`,
+      async () => {
+        await this.docker.getImage(ref).inspect();
+        return true;
+      },
+      absent(false),
+    );
   }
 
   buildImage(contextDir: string, tag: string, buildArgs: Record<string, string>, onLine?: (line: string) => void, labels: Record<string, string> = {}): Promise<void> {
@@ -126,9 +130,13 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   removeImage(ref: string): Promise<void> {
-    return this.call(`image rm ${ref}`, async () => {
-      await this.docker.getImage(ref).remove();
-    }, absent(undefined));
+    return this.call(
+      `image rm ${ref}`,
+      async () => {
+        await this.docker.getImage(ref).remove();
+      },
+      absent(undefined),
+    );
   }
 
   imageLabels(ref: string): Promise<Record<string, string> | undefined> {
@@ -195,11 +203,15 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   pushedDigest(ref: string): Promise<string | undefined> {
-    return this.call(`image inspect ${ref}`, async () => {
-      const { repository } = splitTag(ref);
-      const info = await this.docker.getImage(ref).inspect();
-      return (info.RepoDigests ?? []).find((d) => d.startsWith(`${repository}@`));
-    }, absent(undefined));
+    return this.call(
+      `image inspect ${ref}`,
+      async () => {
+        const { repository } = splitTag(ref);
+        const info = await this.docker.getImage(ref).inspect();
+        return (info.RepoDigests ?? []).find((d) => d.startsWith(`${repository}@`));
+      },
+      absent(undefined),
+    );
   }
 
   findSecret(name: string): Promise<NamedObject | undefined> {
@@ -222,7 +234,9 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   listSecrets(labels: string[]): Promise<NamedObject[]> {
-    return this.call(`secret ls ${labels.join(',')}`, async () => ((await this.docker.listSecrets({ filters: labelFilter(labels) } as object)) as unknown as Array<Record<string, unknown>>).map(toNamedObject));
+    return this.call(`secret ls ${labels.join(',')}`, async () =>
+      ((await this.docker.listSecrets({ filters: labelFilter(labels) } as object)) as unknown as Array<Record<string, unknown>>).map(toNamedObject),
+    );
   }
 
   createService(spec: ServiceSpec): Promise<string> {
@@ -303,7 +317,9 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   listConfigs(labels: string[]): Promise<NamedObject[]> {
-    return this.call(`config ls ${labels.join(',')}`, async () => ((await this.docker.listConfigs({ filters: labelFilter(labels) } as object)) as unknown as Array<Record<string, unknown>>).map(toNamedObject));
+    return this.call(`config ls ${labels.join(',')}`, async () =>
+      ((await this.docker.listConfigs({ filters: labelFilter(labels) } as object)) as unknown as Array<Record<string, unknown>>).map(toNamedObject),
+    );
   }
 
   removeConfig(id: string): Promise<boolean> {
@@ -356,12 +372,18 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   listContainers(labels: string[]): Promise<ContainerInfo[]> {
-    return this.call(`container ls ${labels.join(',')}`, async () => (await this.docker.listContainers({ all: true, filters: labelFilter(labels) })).map((c) => toContainerInfo(c as unknown as Record<string, unknown>)));
+    return this.call(`container ls ${labels.join(',')}`, async () =>
+      (await this.docker.listContainers({ all: true, filters: labelFilter(labels) })).map((c) => toContainerInfo(c as unknown as Record<string, unknown>)),
+    );
   }
 
   containerStats(id: string): Promise<ContainerStats | undefined> {
     // one-shot: answer now with one sample, instead of waiting a second for a second one.
-    return this.call(`container stats ${id.slice(0, 12)}`, async () => toContainerStats((await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true } as object)) as unknown as Record<string, unknown>), absent(undefined));
+    return this.call(
+      `container stats ${id.slice(0, 12)}`,
+      async () => toContainerStats((await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true } as object)) as unknown as Record<string, unknown>),
+      absent(undefined),
+    );
   }
 
   removeContainer(id: string): Promise<void> {
@@ -381,10 +403,14 @@ export class DockerSwarmClient implements SwarmClient {
   }
 
   volumeExists(name: string): Promise<boolean> {
-    return this.call(`volume inspect ${name}`, async () => {
-      await this.docker.getVolume(name).inspect();
-      return true;
-    }, absent(false));
+    return this.call(
+      `volume inspect ${name}`,
+      async () => {
+        await this.docker.getVolume(name).inspect();
+        return true;
+      },
+      absent(false),
+    );
   }
 
   createVolume(name: string, labels: Record<string, string>): Promise<void> {

@@ -31,9 +31,7 @@ export function toSwarmTask(t: Record<string, any>): SwarmTask {
     updatedAt: t.UpdatedAt ? new Date(t.UpdatedAt) : undefined,
     createdAt: t.CreatedAt ? new Date(t.CreatedAt) : undefined,
     statusAt: t.Status?.Timestamp ? new Date(t.Status.Timestamp) : undefined,
-    ports: (t.Status?.PortStatus?.Ports ?? [])
-      .filter((p: Record<string, any>) => p.PublishedPort)
-      .map((p: Record<string, any>) => ({ target: p.TargetPort, published: p.PublishedPort })),
+    ports: (t.Status?.PortStatus?.Ports ?? []).filter((p: Record<string, any>) => p.PublishedPort).map((p: Record<string, any>) => ({ target: p.TargetPort, published: p.PublishedPort })),
     labels: t.Spec?.ContainerSpec?.Labels ?? {},
   };
 }

@@ -43,7 +43,10 @@ export function mapDockerError(err: unknown, endpoint: string, what: string): Er
   // before its Swarm has a leader again, and one shutting down cancels the calls in flight
   // ("grpc: the client connection is closing"): the engine is there, the fix is to wait (issue 17).
   if ((e.statusCode === 503 && /swarm|leader|raft/i.test(message)) || (e.statusCode === 500 && /rpc error: code = (Unavailable|DeadlineExceeded|Canceled)/.test(message))) {
-    return new ConnectionError(`${what}: the Swarm manager at ${endpoint} is not ready (${message})`, { cause: err, hint: 'the manager is starting or has lost its quorum: wait a few seconds and run it again; docker node ls on a manager shows its state' });
+    return new ConnectionError(`${what}: the Swarm manager at ${endpoint} is not ready (${message})`, {
+      cause: err,
+      hint: 'the manager is starting or has lost its quorum: wait a few seconds and run it again; docker node ls on a manager shows its state',
+    });
   }
   return err instanceof Error ? err : new Error(String(err));
 }

@@ -17,7 +17,8 @@ export class HttpReplicaTransport implements ReplicaTransport {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: maxSocketsPerEndpoint, maxFreeSockets: maxSocketsPerEndpoint, scheduling: 'lifo' });
     if (dialer) {
       const original = this.agent.createConnection.bind(this.agent);
-      this.agent.createConnection = ((options: { host: string; port: number }, cb: unknown) => dialer(options.host, options.port) ?? original(options as never, cb as never)) as typeof this.agent.createConnection;
+      this.agent.createConnection = ((options: { host: string; port: number }, cb: unknown) =>
+        dialer(options.host, options.port) ?? original(options as never, cb as never)) as typeof this.agent.createConnection;
     }
   }
 
@@ -29,17 +30,21 @@ export class HttpReplicaTransport implements ReplicaTransport {
     return this.send('GET', endpoint, path, headers, undefined, options);
   }
 
-  private send(method: string, endpoint: ReplicaEndpoint, path: string, headers: Record<string, string>, body: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ReplicaResponse> {
+  private send(
+    method: string,
+    endpoint: ReplicaEndpoint,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<ReplicaResponse> {
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        { host: endpoint.host, port: endpoint.port, path, method, agent: this.agent, signal: options.signal, headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', (err) => reject(new ReplicaUnreachable(endpoint, err.message)));
-        },
-      );
+      const req = http.request({ host: endpoint.host, port: endpoint.port, path, method, agent: this.agent, signal: options.signal, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => reject(new ReplicaUnreachable(endpoint, err.message)));
+      });
       // A socket timer, not an AbortSignal per request: cheap at thousands of calls a second.
       req.setTimeout(Math.max(1, Math.ceil(options.timeoutMs)), () => {
         const err = new Error(`no answer from ${endpoint.host}:${endpoint.port} within ${Math.ceil(options.timeoutMs)} ms`);

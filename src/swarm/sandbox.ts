@@ -79,8 +79,19 @@ export function userEnvironment(env: Record<string, string>): string[] {
  * A container's environment, cold or warm: the function's own, then the runtime's settings
  * (the same names for both modes), then what only that mode needs (`extra`).
  */
-export function runtimeEnvironment(o: { env: Record<string, string>; entry: string; flavor?: string; timeoutMs: number; outputLimit: number; memoryLimit: number }, extra: Record<string, string | number>): string[] {
-  const settings = { FAASCTL_ENTRY: o.entry, ...(o.flavor ? { FAASCTL_FLAVOR: o.flavor } : {}), FAASCTL_TIMEOUT_MS: o.timeoutMs, FAASCTL_OUTPUT_LIMIT: o.outputLimit, FAASCTL_MEMORY_LIMIT: o.memoryLimit, FAASCTL_CODE_FILE: CODE_PATH, ...extra };
+export function runtimeEnvironment(
+  o: { env: Record<string, string>; entry: string; flavor?: string; timeoutMs: number; outputLimit: number; memoryLimit: number },
+  extra: Record<string, string | number>,
+): string[] {
+  const settings = {
+    FAASCTL_ENTRY: o.entry,
+    ...(o.flavor ? { FAASCTL_FLAVOR: o.flavor } : {}),
+    FAASCTL_TIMEOUT_MS: o.timeoutMs,
+    FAASCTL_OUTPUT_LIMIT: o.outputLimit,
+    FAASCTL_MEMORY_LIMIT: o.memoryLimit,
+    FAASCTL_CODE_FILE: CODE_PATH,
+    ...extra,
+  };
   return [...userEnvironment(o.env), ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
 }
 

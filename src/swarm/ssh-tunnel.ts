@@ -47,7 +47,10 @@ export async function openSshTunnel(options: SshTunnelOptions, log: Logger): Pro
   const where = `ssh://${options.username}@${options.host}${options.port === 22 ? '' : `:${options.port}`}`;
   const { Client: SshClient, utils } = (await importExternal<{ default: typeof import('ssh2') }>('ssh2')).default;
   const keys = loadIdentities(options, utils, log);
-  const knownText = options.knownHostsFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const knownText = options.knownHostsFiles
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
   const client = new SshClient();
   let verdict: (HostKeyVerdict & { key: Buffer }) | undefined;
   const started = performance.now();
@@ -72,7 +75,15 @@ export async function openSshTunnel(options: SshTunnelOptions, log: Logger): Pro
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error & { level?: string; code?: string }) => {
       client.end();
-      reject(sshError(err, where, options, verdict, keys.map((k) => k.path)));
+      reject(
+        sshError(
+          err,
+          where,
+          options,
+          verdict,
+          keys.map((k) => k.path),
+        ),
+      );
     };
     client.once('ready', () => {
       client.off('error', onError);
@@ -187,7 +198,11 @@ function sshError(err: Error & { level?: string; code?: string }, where: string,
     });
   }
   if (err.level === 'client-timeout') {
-    return new ConnectionError(`no SSH handshake with ${where} within ${(options.readyTimeoutMs ?? 10_000) / 1000} s`, { code: 'ssh_timeout', cause: err, hint: 'check the host and port, and that sshd answers there' });
+    return new ConnectionError(`no SSH handshake with ${where} within ${(options.readyTimeoutMs ?? 10_000) / 1000} s`, {
+      code: 'ssh_timeout',
+      cause: err,
+      hint: 'check the host and port, and that sshd answers there',
+    });
   }
   const code = err.code ?? err.message;
   return new ConnectionError(`cannot reach ${where} (${code})`, { cause: err, hint: 'check the host and port of ssh://USER@HOST[:PORT], and that sshd runs there' });

@@ -19,7 +19,7 @@ const run = promisify(execFile);
 const POSTGRES_IMAGE = process.env.FAASCTL_POSTGRES_IMAGE ?? 'faasctl/postgres:15-bookworm';
 const nonce = randomUUID().slice(0, 8);
 
-describe('an engine restart is the platform\'s fault, and nothing waits on it for ever', () => {
+describe("an engine restart is the platform's fault, and nothing waits on it for ever", () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   const { file } = scratchDir('faasctl-restart-');
@@ -59,12 +59,23 @@ describe('an engine restart is the platform\'s fault, and nothing waits on it fo
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
 
     // Mid-run: the row is running and its task runs on the manager.
-    const [row] = await until(async () => (await query<{ id: string; service_id: string | null }>(db.url, "SELECT id, service_id FROM requests WHERE function_name = 'slow' AND status = 'running' AND service_id IS NOT NULL")).filter(Boolean), 60_000);
-    await until(async () => ((await dockerOn(1, ['service', 'ps', row!.service_id!, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}']).catch(() => '')).startsWith('Running') ? [true] : []), 60_000);
+    const [row] = await until(
+      async () =>
+        (await query<{ id: string; service_id: string | null }>(db.url, "SELECT id, service_id FROM requests WHERE function_name = 'slow' AND status = 'running' AND service_id IS NOT NULL")).filter(
+          Boolean,
+        ),
+      60_000,
+    );
+    await until(
+      async () => ((await dockerOn(1, ['service', 'ps', row!.service_id!, '--filter', 'desired-state=running', '--format', '{{.CurrentState}}']).catch(() => '')).startsWith('Running') ? [true] : []),
+      60_000,
+    );
     await restartEngine(1);
     const code = await exited;
 
-    console.log(`[path] ${/went away while watching/.test(stderr) ? `watcher rode out the engine (${/answers again after ([\d.]+ s)/.exec(stderr)?.[1]})` : 'runtime frame before the engine stopped'}`);
+    console.log(
+      `[path] ${/went away while watching/.test(stderr) ? `watcher rode out the engine (${/answers again after ([\d.]+ s)/.exec(stderr)?.[1]})` : 'runtime frame before the engine stopped'}`,
+    );
     expect(code, stderr).toBe(8);
     // The runtime's own verdict ("stopped", when its frame survives) or the watcher's (the
     // engine went away and the task ended without a frame): the same cause either way.
@@ -73,7 +84,8 @@ describe('an engine restart is the platform\'s fault, and nothing waits on it fo
     expect(stderr).not.toMatch(/swarm-init/);
     // Which path it takes is a race (has the frame left the engine before it stopped
     // answering?); when the engine went away first, the watcher said so and waited for it.
-    if (!/FAASCTL-RESULT|stopped the container mid-run with SIGTERM/.test(stderr)) expect(stderr).toMatch(/debug: the engine at unix:\/\/.* went away while watching .*\n(.*\n)*debug: the engine at unix:\/\/.* answers again after [\d.]+ s/);
+    if (!/FAASCTL-RESULT|stopped the container mid-run with SIGTERM/.test(stderr))
+      expect(stderr).toMatch(/debug: the engine at unix:\/\/.* went away while watching .*\n(.*\n)*debug: the engine at unix:\/\/.* answers again after [\d.]+ s/);
     expect(stdout).toBe('');
     const [ended] = await query<{ status: string; error: string }>(db.url, 'SELECT status, error FROM requests WHERE id = $1', [row!.id]);
     expect(ended).toEqual({ status: 'system_error', error: expect.stringMatching(/the engine stopped the container mid-run/) });
@@ -86,7 +98,7 @@ describe('an engine restart is the platform\'s fault, and nothing waits on it fo
     expect(JSON.parse(ok(await cli(['fn', 'invoke', 'slow', '--cold', '--data', '{"s": 0}'])).stdout)).toBe('slept');
   });
 
-  it('a command run right after an engine restart waits for the platform\'s PostgreSQL service, then succeeds', async () => {
+  it("a command run right after an engine restart waits for the platform's PostgreSQL service, then succeeds", async () => {
     // The platform's own PostgreSQL (no --db), on the manager. The CLI runs in the manager's
     // network namespace, as on the manager itself: the service publishes its port there.
     await run('bash', [CLUSTER_SCRIPT, 'load-image', POSTGRES_IMAGE], { timeout: 300_000 });
@@ -109,7 +121,13 @@ describe('an engine restart is the platform\'s fault, and nothing waits on it fo
       await dockerOn(1, ['service', 'rm', name]).catch(() => {});
       await dockerOn(1, ['secret', 'rm', `${name}-password`]).catch(() => {});
       for (let i = 0; i < 30; i++) {
-        if (await dockerOn(1, ['volume', 'rm', `${name}-data`]).then(() => true, () => false)) break;
+        if (
+          await dockerOn(1, ['volume', 'rm', `${name}-data`]).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
         await sleep(1000);
       }
     }

@@ -26,7 +26,11 @@ import {
 const nonce = randomUUID().slice(0, 8);
 const repo = `${REGISTRY}/fcl-harness/probe`;
 const job = `fcl-harness-${nonce}`;
-const lines = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+const lines = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean);
 
 afterAll(async () => {
   // Whatever failed above: the nodes plugged in and running again, the job gone.
@@ -73,9 +77,31 @@ describe('cluster harness', () => {
     // A replicated service with restart condition none, as faasctl's invocations: on Docker 20.10
     // a removed replicated-job leaves its exited containers behind (moby#42789).
     t = Date.now();
-    await dockerOn(1, ['service', 'create', '-d', '-q', '--no-resolve-image', '--name', job, '--replicas', '3',
-      '--replicas-max-per-node', '1', '--restart-condition', 'none', '--label', 'io.faasctl.managed=true', '--container-label', 'io.faasctl.managed=true',
-      '--env', 'NODE={{.Node.Hostname}}', byDigest, 'python3', '-c', 'import os; print(os.environ["NODE"], open("/harness-nonce").read().strip())']);
+    await dockerOn(1, [
+      'service',
+      'create',
+      '-d',
+      '-q',
+      '--no-resolve-image',
+      '--name',
+      job,
+      '--replicas',
+      '3',
+      '--replicas-max-per-node',
+      '1',
+      '--restart-condition',
+      'none',
+      '--label',
+      'io.faasctl.managed=true',
+      '--container-label',
+      'io.faasctl.managed=true',
+      '--env',
+      'NODE={{.Node.Hostname}}',
+      byDigest,
+      'python3',
+      '-c',
+      'import os; print(os.environ["NODE"], open("/harness-nonce").read().strip())',
+    ]);
     let tasks: string[] = [];
     while (Date.now() - t < 180_000) {
       tasks = lines(await dockerOn(1, ['service', 'ps', '--no-trunc', '--format', '{{.Node}}|{{.CurrentState}}|{{.Error}}', job]));

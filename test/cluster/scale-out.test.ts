@@ -3,7 +3,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
-import { BASE_IMAGE, MANAGER_HOST, NODE_NAMES, NO_CLUSTER_LEFTOVERS, REGISTRY, crashNode, cutNode, dockerOn, healNode, restartNode, settledClusterLeftovers, waitForNodeState } from '../helpers/cluster.js';
+import {
+  BASE_IMAGE,
+  MANAGER_HOST,
+  NODE_NAMES,
+  NO_CLUSTER_LEFTOVERS,
+  REGISTRY,
+  crashNode,
+  cutNode,
+  dockerOn,
+  healNode,
+  restartNode,
+  settledClusterLeftovers,
+  waitForNodeState,
+} from '../helpers/cluster.js';
 import { query } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 
@@ -33,7 +46,11 @@ describe('faasctl on a 3-node Swarm', () => {
     return r;
   };
   const rows = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => query<T>(db.url, sql, params);
-  const answers = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Answer);
+  const answers = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Answer);
   const perNode = (list: Array<{ node: string | null }>) => list.reduce<Record<string, number>>((m, a) => ({ ...m, [a.node ?? '?']: (m[a.node ?? '?'] ?? 0) + 1 }), {});
   const timed = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
@@ -134,7 +151,10 @@ describe('faasctl on a 3-node Swarm', () => {
     expect(top.nodes).toHaveLength(3);
     const replicas = top.tasks.filter((t) => t.kind === 'warm' && t.functionName === 'echo');
     expect(replicas.map((t) => t.node).sort()).toEqual([...NODE_NAMES]);
-    expect(replicas.every((t) => (t.runtime?.served ?? 0) > 0), JSON.stringify(replicas)).toBe(true);
+    expect(
+      replicas.every((t) => (t.runtime?.served ?? 0) > 0),
+      JSON.stringify(replicas),
+    ).toBe(true);
     ok(await cli(['fn', 'scale', 'echo', '0']));
   });
 
@@ -145,7 +165,10 @@ describe('faasctl on a 3-node Swarm', () => {
     writeFileSync(join(fnDir, 'mylib', 'src', 'mylib', '__init__.py'), 'def answer():\n    return "from mylib"\n');
     writeFileSync(join(fnDir, 'handler.py'), 'import mylib\n\ndef main(data):\n    return {"answer": mylib.answer()}\n');
     writeFileSync(join(fnDir, 'requirements.txt'), './mylib\n');
-    const deployed = JSON.parse(ok(await timed('fn deploy DIR with a local package (build + push on the manager)', () => cli(['fn', 'deploy', fnDir, '--name', 'withlib', '--constraint', 'node.role==worker', '--json']))).stdout) as { image: string };
+    const deployed = JSON.parse(
+      ok(await timed('fn deploy DIR with a local package (build + push on the manager)', () => cli(['fn', 'deploy', fnDir, '--name', 'withlib', '--constraint', 'node.role==worker', '--json'])))
+        .stdout,
+    ) as { image: string };
     expect(deployed.image).toMatch(new RegExp(`^${REGISTRY.replaceAll('.', '\\.')}/faasctl/python-deps@sha256:[0-9a-f]{64}$`));
     const run = JSON.parse(ok(await cli(['fn', 'invoke', 'withlib', '--json'])).stdout) as { result: unknown; node: string };
     expect(run.result).toEqual({ answer: 'from mylib' });
@@ -248,7 +271,20 @@ describe('faasctl on a 3-node Swarm', () => {
 
   it('keeps a warm function answering when one of the two nodes holding its replicas is cut off', async () => {
     ok(await cli(['fn', 'scale', 'onworkers', '2']));
-    const before = (await dockerOn(1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.Node}}', (await dockerOn(1, ['service', 'ls', '--filter', 'label=io.faasctl.component=warm', '--format', '{{.ID}}'])).trim()])).split('\n').filter(Boolean).sort();
+    const before = (
+      await dockerOn(1, [
+        'service',
+        'ps',
+        '--filter',
+        'desired-state=running',
+        '--format',
+        '{{.Node}}',
+        (await dockerOn(1, ['service', 'ls', '--filter', 'label=io.faasctl.component=warm', '--format', '{{.ID}}'])).trim(),
+      ])
+    )
+      .split('\n')
+      .filter(Boolean)
+      .sort();
     expect(before).toEqual(['fcl-n2', 'fcl-n3']);
     let cut: Promise<void> | undefined;
     const t0 = performance.now();

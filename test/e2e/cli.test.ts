@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { tempDir } from '../helpers/temp.js';
 
 describe('the faasctl binary', () => {
   it('prints its version and help on stdout, exit 0', async () => {
@@ -101,11 +102,10 @@ describe('the faasctl binary', () => {
 describe('the launcher', () => {
   it('turns a failure nothing awaited into one error line and exit 1, the stack only with --debug', async () => {
     const { spawnSync } = await import('node:child_process');
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+    const { writeFileSync } = await import('node:fs');
     const { BIN } = await import('../helpers/cli.js');
     // Preloaded into the process: a rejection no code awaits, while faasctl is at work.
-    const stray = join(mkdtempSync(join(tmpdir(), 'faasctl-stray-')), 'stray.cjs');
+    const stray = join(tempDir('faasctl-stray-'), 'stray.cjs');
     writeFileSync(stray, "setImmediate(() => Promise.reject(new Error('boom')));\n");
     const env = { ...isolatedEnv(), PATH: process.env.PATH };
     const plain = spawnSync(process.execPath, ['-r', stray, BIN, 'context', 'ls'], { env, encoding: 'utf8' });

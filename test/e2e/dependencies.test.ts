@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { tempDir } from '../helpers/temp.js';
 
 /**
  * Requirements through the built binary, on the real engine, with no index at all (the test
@@ -18,7 +18,7 @@ describe('dependencies through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-  const root = mkdtempSync(join(tmpdir(), 'faasctl-deps-'));
+  const root = tempDir('faasctl-deps-');
   // Unique per run, so the first deploy really builds (no earlier run's image to reuse).
   const answer = randomUUID();
   const built = new Set<string>();
@@ -58,7 +58,11 @@ describe('dependencies through the binary', () => {
   afterAll(async () => {
     await cli(['user', 'delete', '--force', '--yes']).catch(() => {});
     await runCli(['gc'], { env }).catch(() => {});
-    for (const image of built) await docker.getImage(image).remove().catch(() => {});
+    for (const image of built)
+      await docker
+        .getImage(image)
+        .remove()
+        .catch(() => {});
     await db?.drop();
   });
 
@@ -103,7 +107,14 @@ describe('dependencies through the binary', () => {
     expect(JSON.parse(ok(await cli(['fn', 'invoke', 'withlib'])).stdout)).toEqual({ v2: answer });
 
     // gc keeps the image while a version runs in it, and removes its tags once none does.
-    const exists = (ref: string) => docker.getImage(ref).inspect().then(() => true, () => false);
+    const exists = (ref: string) =>
+      docker
+        .getImage(ref)
+        .inspect()
+        .then(
+          () => true,
+          () => false,
+        );
     ok(await cli(['fn', 'delete', 'withlib']));
     ok(await cli(['gc']));
     expect(await exists(first.image)).toBe(true);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The developer loop through the built binary on the real engine: `fn new` then `fn run`,
@@ -108,7 +109,7 @@ describe('fn new and fn run through the binary', () => {
     expect(stderr).toContain('cancelled');
   });
 
-  it("leaves gc the container of a run whose CLI was killed, once it ended and is 10 s old", async () => {
+  it('leaves gc the container of a run whose CLI was killed, once it ended and is 10 s old', async () => {
     const path = file('brief.py', 'import time\ndef main(data):\n    print("started", flush=True)\n    time.sleep(1)\n');
     const child = spawn(process.execPath, [BIN, 'fn', 'run', path], { env: { PATH: process.env.PATH, ...localEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     const started = new Promise<void>((resolve) => child.stderr.on('data', (c: Buffer) => c.toString().includes('started') && resolve()));
@@ -120,12 +121,13 @@ describe('fn new and fn run through the binary', () => {
     const [orphan] = runContainers();
     expect(orphan).toBeDefined();
     const state = () => execFileSync('docker', ['inspect', '--format', '{{.State.Status}}', orphan!], { encoding: 'utf8' }).trim();
-    for (let i = 0; i < 50 && state() === 'running'; i++) await new Promise((r) => setTimeout(r, 200));
+    await waitFor('the orphaned container to exit', () => state() !== 'running', 10_000, 200);
     expect(state()).toBe('exited');
     // Ended, but young: a live CLI may be about to read and remove it.
     const early = JSON.parse((await runCli(['gc', '--json'], { env: dbEnv })).stdout) as { containersRemoved: number };
     expect(early.containersRemoved).toBe(0);
     expect(runContainers()).toEqual([orphan]);
+    // A deliberate wait: the point is gc's 10 s age threshold, measured from the container's start.
     await new Promise((r) => setTimeout(r, Math.max(0, createdAt + 10_500 - Date.now())));
     const late = JSON.parse((await runCli(['gc', '--json'], { env: dbEnv })).stdout) as { containersRemoved: number };
     // 1, or 0 when a gc of another test file running alongside took it first: any gc may.
@@ -157,7 +159,11 @@ describe('fn new and fn run through the binary', () => {
     expect(ran.stdout).toBe(invoked.stdout);
     // The function's stdout and stderr are separate streams: their interleaving is the engine's.
     // fn invoke also names its request first (fn run has none).
-    const lines = (text: string) => text.split('\n').filter((l) => !/^request [0-9a-f-]{36}: /.test(l)).sort();
+    const lines = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => !/^request [0-9a-f-]{36}: /.test(l))
+        .sort();
     expect(lines(ran.stderr)).toEqual(lines(invoked.stderr));
 
     const [ij, rj] = await Promise.all([runCli(['fn', 'invoke', 'same', '--data', data, '--json'], { env: dbEnv }), run([path, '--data', data, '--json'])]);

@@ -106,7 +106,7 @@ describe('handler flavours through the binary', () => {
     ok(await cli(['fn', 'delete', 'orders']));
   });
 
-  it('reports a raising Lambda handler in Lambda\'s shape as well as ours, from the user\'s file, exit 6', async () => {
+  it("reports a raising Lambda handler in Lambda's shape as well as ours, from the user's file, exit 6", async () => {
     ok(await cli(['fn', 'deploy', file('quantity.py', LAMBDA_RAISES)]));
     const r = await cli(['--json', 'fn', 'invoke', 'quantity', '--data', '{"quantity": "many"}']);
     expect(r.code).toBe(6);

@@ -30,7 +30,11 @@ describe('bulk function operations through the binary', () => {
     let text = '';
     for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
     // The API filters by whole seconds: keep only what happened while this command ran.
-    const during = text.split('\n').filter(Boolean).map((l) => JSON.parse(l).timeNano / 1e6).filter((ms) => ms >= started && ms <= ended);
+    const during = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).timeNano / 1e6)
+      .filter((ms) => ms >= started && ms <= ended);
     return { ...result, checks: during.length };
   };
 
@@ -52,9 +56,15 @@ describe('bulk function operations through the binary', () => {
     expect(deployed.checks).toBe(1);
     const doc = JSON.parse(deployed.stdout);
     expect(doc).toMatchObject({ succeeded: 3, failed: 0 });
-    expect(doc.items.map((i: { name: string; ok: boolean; version: number }) => [i.name, i.ok, i.version])).toEqual([['bk1', true, 1], ['bk2', true, 1], ['bk3', true, 1]]);
+    expect(doc.items.map((i: { name: string; ok: boolean; version: number }) => [i.name, i.ok, i.version])).toEqual([
+      ['bk1', true, 1],
+      ['bk2', true, 1],
+      ['bk3', true, 1],
+    ]);
     expect(await names()).toEqual(['bk1', 'bk2', 'bk3']);
-    const [limits] = await rows("SELECT count(DISTINCT v.memory_bytes)::int AS n, min(v.memory_bytes)::float8 AS mem FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE f.name LIKE 'bk%'");
+    const [limits] = await rows(
+      "SELECT count(DISTINCT v.memory_bytes)::int AS n, min(v.memory_bytes)::float8 AS mem FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE f.name LIKE 'bk%'",
+    );
     expect(limits).toEqual({ n: 1, mem: 128 * 1024 * 1024 });
     expect(JSON.parse((await cli(['fn', 'invoke', 'bk2', '--data', '[1, 2, 3]'])).stdout)).toBe(6);
 
@@ -119,7 +129,11 @@ describe('bulk function operations through the binary', () => {
     const u = await counted(['--json', 'fn', 'update', v2, '--prefix', 'up', '--timeout', '5s']);
     expect(u.code, u.stderr).toBe(0);
     expect(u.checks).toBe(1);
-    expect(JSON.parse(u.stdout).items.map((i: { name: string; version: number; outcome: string }) => [i.name, i.version, i.outcome])).toEqual([['up1', 2, 'updated'], ['up2', 2, 'updated'], ['up3', 2, 'updated']]);
+    expect(JSON.parse(u.stdout).items.map((i: { name: string; version: number; outcome: string }) => [i.name, i.version, i.outcome])).toEqual([
+      ['up1', 2, 'updated'],
+      ['up2', 2, 'updated'],
+      ['up3', 2, 'updated'],
+    ]);
     expect(JSON.parse((await cli(['fn', 'invoke', 'up3'])).stdout)).toBe(2);
     const again = await cli(['fn', 'update', v2, '--prefix', 'up', '--timeout', '5s']);
     expect(again.stderr).toContain('3 unchanged, 0 failed');

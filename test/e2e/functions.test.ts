@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
 import { query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * The function life cycle through the built binary, on the real Swarm and PostgreSQL.
@@ -48,7 +49,10 @@ describe('functions through the binary', () => {
   });
 
   it('runs the 2016 format and answers output_text and outputData like the old system', async () => {
-    await deploy('fib', 'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nglobal fib\ndef madhat_func(input_data, output_data):\n    print("hello")\n    output_data["fib_5"] = fib(input_data["val_2"])\n');
+    await deploy(
+      'fib',
+      'def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nglobal fib\ndef madhat_func(input_data, output_data):\n    print("hello")\n    output_data["fib_5"] = fib(input_data["val_2"])\n',
+    );
     const r = await cli(['fn', 'invoke', 'fib', '--data', '{"input_data": {"val_2": 5}, "output_data": {}}']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ output_text: 'hello\n', outputData: { fib_5: 5 } });
@@ -166,7 +170,7 @@ describe('functions through the binary', () => {
   it('recovers the result after the CLI is killed with SIGKILL mid-invoke', async () => {
     await deploy('slow2', 'import time\ndef main(data):\n    time.sleep(3)\n    return data * 2\n');
     const child = spawn(process.execPath, [BIN, 'fn', 'invoke', 'slow2', '--data', '21'], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
-    await waitFor(async () => (await rows("SELECT id FROM requests WHERE function_name = 'slow2' AND status = 'running'")).length === 1);
+    await waitFor('the slow2 invocation to be running', async () => (await rows("SELECT id FROM requests WHERE function_name = 'slow2' AND status = 'running'")).length === 1, 30_000);
     child.kill('SIGKILL');
     await new Promise((r) => child.on('close', r));
     const [open] = await rows<{ id: string }>("SELECT id FROM requests WHERE function_name = 'slow2' AND type = 'fn.invoke'");
@@ -179,7 +183,7 @@ describe('functions through the binary', () => {
     await deploy('quick', 'def main(data):\n    return "from gc"\n');
     const a = await cli(['fn', 'invoke', 'quick', '--async']);
     const id = a.stdout.trim();
-    await waitFor(async () => JSON.parse((await cli(['--json', 'gc', '--dry-run'])).stdout).requestsRecovered === 1);
+    await waitFor('gc --dry-run to see the ended job', async () => JSON.parse((await cli(['--json', 'gc', '--dry-run'])).stdout).requestsRecovered === 1, 30_000);
     const gc = await cli(['--json', 'gc']);
     expect(JSON.parse(gc.stdout)).toMatchObject({ requestsRecovered: 1, servicesRemoved: 1 });
     const [row] = await rows('SELECT status, result FROM requests WHERE id = $1', [id]);
@@ -212,7 +216,10 @@ describe('functions through the binary', () => {
     expect((await cli(['fn', 'update', 'ver', file('ver2.py', 'def main(data):\n    return 2\n')])).code).toBe(0);
     expect(JSON.parse((await cli(['fn', 'invoke', 'ver'])).stdout)).toBe(2);
     const versions = JSON.parse((await cli(['--json', 'fn', 'versions', 'ver'])).stdout);
-    expect(versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([[1, false], [2, true]]);
+    expect(versions.map((v: { version: number; current: boolean }) => [v.version, v.current])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
     expect((await cli(['fn', 'rollback', 'ver'])).code).toBe(0);
     expect(JSON.parse((await cli(['fn', 'invoke', 'ver'])).stdout)).toBe(1);
     const limits = await cli(['fn', 'update', 'ver', '--memory', '128m']);
@@ -243,7 +250,9 @@ describe('functions through the binary', () => {
     const t0 = Date.now();
     const stuck = await cli(['fn', 'invoke', 'placed']);
     expect(stuck.code).toBe(8);
-    expect(stuck.stderr.split('\n').filter((l) => !l.startsWith('request '))[0]).toMatch(/^error: placed@v4: Swarm cannot place it: no suitable node \(scheduling constraints not satisfied on \d+ nodes?\)/);
+    expect(stuck.stderr.split('\n').filter((l) => !l.startsWith('request '))[0]).toMatch(
+      /^error: placed@v4: Swarm cannot place it: no suitable node \(scheduling constraints not satisfied on \d+ nodes?\)/,
+    );
     expect(Date.now() - t0).toBeLessThan(20_000);
     const bulk = await cli(['fn', 'invoke', 'placed', '--bulk', '-', '--cold'], '{}\n{}\n');
     expect(bulk.code).toBe(8);
@@ -265,11 +274,3 @@ describe('functions through the binary', () => {
     expect((await runCli(['user', 'delete', '--yes'], { env: other })).code).toBe(0);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -107,8 +107,14 @@ describe('--json on every command', () => {
     const leaves = await commandTree([]);
     // The implicit `help` commands are forms of --help, checked by the walk itself.
     const commands = leaves.filter((path) => !path.endsWith(' help'));
-    expect(commands.filter((path) => !(path in forms)), 'commands without a --json form in this test').toEqual([]);
-    expect(Object.keys(forms).filter((path) => !commands.includes(path)), 'forms of commands that no longer exist').toEqual([]);
+    expect(
+      commands.filter((path) => !(path in forms)),
+      'commands without a --json form in this test',
+    ).toEqual([]);
+    expect(
+      Object.keys(forms).filter((path) => !commands.includes(path)),
+      'forms of commands that no longer exist',
+    ).toEqual([]);
 
     for (const [path, list] of Object.entries(forms)) {
       for (const form of list) {

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { visit } from '../helpers/chromium.js';
 import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** PostgreSQL's percentile_cont, computed here independently: linear between closest ranks. */
 function percentileCont(values: number[], p: number): number {
@@ -36,7 +36,7 @@ def main(data):
 describe('stats, top and report through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-monitoring-'));
+  const dir = tempDir('faasctl-monitoring-');
   const cli = (args: string[], input?: string) => runCli(args, { env, input, timeoutMs: 120_000 });
   const ok = (r: CliResult) => {
     expect(r.code, r.stderr).toBe(0);
@@ -72,7 +72,10 @@ describe('stats, top and report through the binary', () => {
 
     // Independently: every single invocation's row, and every bulk input's row.
     const singles = await query<{ status: string; duration_ms: number; mode: string }>(db.url, "SELECT status, duration_ms, mode FROM requests WHERE type = 'fn.invoke' AND function_name = 'probe'");
-    const items = await query<{ status: string; duration_ms: number }>(db.url, "SELECT i.status, i.duration_ms FROM request_items i JOIN requests r ON r.id = i.request_id WHERE r.function_name = 'probe'");
+    const items = await query<{ status: string; duration_ms: number }>(
+      db.url,
+      "SELECT i.status, i.duration_ms FROM request_items i JOIN requests r ON r.id = i.request_id WHERE r.function_name = 'probe'",
+    );
     expect(singles).toHaveLength(10);
     expect(items).toHaveLength(4);
     const durations = [...singles, ...items].map((r) => Number(r.duration_ms));
@@ -82,7 +85,12 @@ describe('stats, top and report through the binary', () => {
     const f = stats.functions[0];
     expect(f).toMatchObject({ name: 'probe', invocations: 14, succeeded: 10, applicationErrors: 3, developerErrors: 1, systemErrors: 0, cold: 1, warm: 13 });
     expect(f.errorRate).toBeCloseTo(4 / 14, 10);
-    for (const [key, p] of [['p50Ms', 0.5], ['p95Ms', 0.95], ['p99Ms', 0.99]] as const) expect(f[key]).toBeCloseTo(percentileCont(durations, p), 6);
+    for (const [key, p] of [
+      ['p50Ms', 0.5],
+      ['p95Ms', 0.95],
+      ['p99Ms', 0.99],
+    ] as const)
+      expect(f[key]).toBeCloseTo(percentileCont(durations, p), 6);
     expect(f.peakRssKb).toBeGreaterThan(1000);
     expect(f.timeline.reduce((n: number, p: { invocations: number }) => n + p.invocations, 0)).toBe(14);
     // The table form agrees, and a function name filter that matches nothing is empty.

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { NONE, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SUM = resolve(import.meta.dirname, '../../examples/sum.py');
 const ESC = /\x1b\[/;
@@ -18,7 +18,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 describe('output of every command', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-out-'));
+  const dir = tempDir('faasctl-out-');
   const pw = 'out-user-pass';
 
   const cli = (args: string[], input?: string) => runCli(args, { env, input, timeoutMs: 120_000 });

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** Reads its secret through the runtime's helper and answers a digest: nothing of the value itself. */
 const READER = `import hashlib
@@ -27,7 +27,7 @@ describe('secrets through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-secrets-'));
+  const dir = tempDir('faasctl-secrets-');
   const value = `s3cr3t-${randomUUID()}`;
   const cli = (args: string[], input?: string, timeoutMs?: number) => runCli(args, { env, input, timeoutMs });
   const ok = (r: CliResult) => {

@@ -48,7 +48,10 @@ describe('ssh:// transport through the binary', () => {
   it('deploys and invokes over ssh:// with the same output, result and exit code as the unix socket', async () => {
     ok(await ssh(['fn', 'deploy', file('add.py', 'def main(data):\n    print("adding", len(data))\n    return {"sum": sum(data)}\n')]));
     ok(await ssh(['fn', 'deploy', file('boom.py', 'def main(data):\n    raise ValueError("no")\n')]));
-    for (const [name, data] of [['add', '[1, 2, 3.5]'], ['boom', '1']] as const) {
+    for (const [name, data] of [
+      ['add', '[1, 2, 3.5]'],
+      ['boom', '1'],
+    ] as const) {
       const a = await unix(['fn', 'invoke', name, '--data', data]);
       const mark = sshdLog();
       const b = await ssh(['--db-via-ssh', 'fn', 'invoke', name, '--data', data]);

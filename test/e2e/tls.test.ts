@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { NONE, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** The test bed's dockerd TLS listener (scripts/testbed.sh): its own CA, server and client certificates. */
 const TLS_DIR = process.env.FAASCTL_TESTBED_TLS_DIR ?? '/var/lib/faasctl-testbed/tls';
@@ -19,7 +19,7 @@ describe('tcp:// with TLS through the binary', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   let overTls: Record<string, string | undefined>;
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-tls-'));
+  const dir = tempDir('faasctl-tls-');
   const unix = (args: string[], input?: string) => runCli(args, { env, input });
   const tls = (args: string[], extra: Record<string, string | undefined> = {}) => runCli(args, { env: { ...overTls, ...extra } });
   const ok = (r: CliResult) => {
@@ -64,7 +64,7 @@ describe('tcp:// with TLS through the binary', () => {
   }, 120_000);
 
   it('fails with one line and exit 5 on a wrong CA, a missing client certificate and a refused port', async () => {
-    const wrongCa = mkdtempSync(join(tmpdir(), 'faasctl-wrong-ca-'));
+    const wrongCa = tempDir('faasctl-wrong-ca-');
     const { copyFileSync } = await import('node:fs');
     copyFileSync(join(TLS_DIR, 'other-ca.pem'), join(wrongCa, 'ca.pem'));
     copyFileSync(join(TLS_DIR, 'cert.pem'), join(wrongCa, 'cert.pem'));

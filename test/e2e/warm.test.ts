@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BIN, isolatedEnv, runCli, type CliResult, scratchDir } from '../helpers/cli.js';
 import { leftovers, NONE, query, cleansUpAfterEach } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
@@ -55,7 +56,11 @@ describe('warm functions and bulk invocations through the binary', () => {
   };
   const rows = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => query<T>(db.url, sql, params);
   const functionId = async (name: string) => (await rows<{ id: string }>('SELECT id FROM functions WHERE name = $1', [name]))[0]!.id;
-  const answers = (stdout: string) => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Answer);
+  const answers = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Answer);
 
   /** The function's warm service, found by its labels; undefined when it has none. */
   const warmServiceOf = async (name: string) => {
@@ -69,7 +74,8 @@ describe('warm functions and bulk invocations through the binary', () => {
     const tasks = (await docker.listTasks({ filters: JSON.stringify({ service: [serviceId], 'desired-state': ['running'] }) } as object)) as unknown as SwarmTask[];
     return tasks.filter((t) => t.Status.State === 'running');
   };
-  const tokenSecretsOf = async (fnId: string) => docker.listSecrets({ filters: JSON.stringify({ label: [`io.faasctl.installation=${installation}`, 'io.faasctl.component=token', `io.faasctl.function=${fnId}`] }) });
+  const tokenSecretsOf = async (fnId: string) =>
+    docker.listSecrets({ filters: JSON.stringify({ label: [`io.faasctl.installation=${installation}`, 'io.faasctl.component=token', `io.faasctl.function=${fnId}`] }) });
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('databaseUrl'));
@@ -156,31 +162,54 @@ describe('warm functions and bulk invocations through the binary', () => {
 
     ok(await cli(['fn', 'scale', 'scaled', '3']));
     expect(await running()).toBe(3); // fn scale returns once they run
-    const hosts = new Set(answers(ok(await cli(['fn', 'invoke', 'scaled', '--bulk', jsonl('scaled.jsonl', Array.from({ length: 60 }, (_, i) => i))])).stdout).map((a) => a.result));
+    const hosts = new Set(
+      answers(
+        ok(
+          await cli([
+            'fn',
+            'invoke',
+            'scaled',
+            '--bulk',
+            jsonl(
+              'scaled.jsonl',
+              Array.from({ length: 60 }, (_, i) => i),
+            ),
+          ]),
+        ).stdout,
+      ).map((a) => a.result),
+    );
     expect(hosts.size).toBe(3); // every replica takes a share
 
     ok(await cli(['fn', 'scale', 'scaled', '1']));
-    await waitFor(async () => (await running()) === 1, 20_000);
+    await waitFor('one replica running', async () => (await running()) === 1, 20_000);
     expect(await tokenSecretsOf(id)).toHaveLength(1);
     expect((await rows('SELECT warm_token FROM functions WHERE id = $1', [id]))[0]).toEqual({ warm_token: token }); // same token throughout
 
     const cold = JSON.parse(ok(await cli(['--json', 'fn', 'scale', 'scaled', '0'])).stdout);
     expect(cold).toMatchObject({ replicas: 0, previous: 1 });
     expect(await warmServiceOf('scaled')).toBeUndefined();
-    await waitFor(async () => (await tokenSecretsOf(id)).length === 0, 10_000);
+    await waitFor('its token secret removed', async () => (await tokenSecretsOf(id)).length === 0, 10_000);
     expect(await rows('SELECT warm_replicas, warm_token FROM functions WHERE id = $1', [id])).toEqual([{ warm_replicas: 0, warm_token: null }]);
 
     const invoked = JSON.parse(ok(await cli(['--json', 'fn', 'invoke', 'scaled'])).stdout);
     const [row] = await rows<{ mode: string }>('SELECT mode FROM requests WHERE id = $1', [invoked.requestId]);
     expect(row).toEqual({ mode: 'cold' });
     const scales = await rows<{ params: { replicas: number }; status: string }>("SELECT params, status FROM requests WHERE type = 'fn.scale' AND function_id = $1 ORDER BY created_at", [id]);
-    expect(scales.map((r) => [r.params.replicas, r.status])).toEqual([[1, 'success'], [3, 'success'], [1, 'success'], [0, 'success']]);
+    expect(scales.map((r) => [r.params.replicas, r.status])).toEqual([
+      [1, 'success'],
+      [3, 'success'],
+      [1, 'success'],
+      [0, 'success'],
+    ]);
   });
 
   it('rolls a new version under load without failing a request; answers after the roll are the new version', async () => {
     const version = (v: string) => `import time\nVERSION = "${v}"\ndef main(data):\n    time.sleep(0.001)\n    return {"version": VERSION, "i": data, "t": time.time()}\n`;
     ok(await deployFresh([file('rolled.py', version('v1')), '--warm', '2', '--workers', '2']));
-    const inputs = jsonl('rolled.jsonl', Array.from({ length: 1000 }, (_, i) => i));
+    const inputs = jsonl(
+      'rolled.jsonl',
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     const runs: Array<{ r: CliResult; started: number }> = [];
     let rolledAt: number | undefined;
     // Bulk runs back to back until one has started after the roll finished.
@@ -191,7 +220,7 @@ describe('warm functions and bulk invocations through the binary', () => {
         if (rolledAt !== undefined && started > rolledAt) return;
       }
     })();
-    await waitFor(async () => (await rows("SELECT 1 FROM requests WHERE type = 'fn.invoke.bulk' AND function_name = 'rolled' AND mode = 'warm'")).length > 0, 20_000);
+    await waitFor('a warm bulk run of rolled', async () => (await rows("SELECT 1 FROM requests WHERE type = 'fn.invoke.bulk' AND function_name = 'rolled' AND mode = 'warm'")).length > 0, 20_000);
     const rollStarted = Date.now() / 1000;
     ok(await cli(['fn', 'update', 'rolled', file('rolled2.py', version('v2'))], undefined, 120_000));
     rolledAt = Date.now() / 1000;
@@ -217,7 +246,9 @@ describe('warm functions and bulk invocations through the binary', () => {
     expect(duringRoll).toBeGreaterThan(100);
     const last = answers(runs.at(-1)!.r.stdout);
     expect(last.every((a) => (a.result as { version: string }).version === 'v2')).toBe(true);
-    const bulk = await rows<{ status: string; n: number }>("SELECT r.status, (SELECT count(*)::int FROM request_items i WHERE i.request_id = r.id) AS n FROM requests r WHERE r.type = 'fn.invoke.bulk' AND r.function_name = 'rolled'");
+    const bulk = await rows<{ status: string; n: number }>(
+      "SELECT r.status, (SELECT count(*)::int FROM request_items i WHERE i.request_id = r.id) AS n FROM requests r WHERE r.type = 'fn.invoke.bulk' AND r.function_name = 'rolled'",
+    );
     expect(bulk).toEqual(runs.map(() => ({ status: 'success', n: 1000 })));
 
     expect((await warmServiceOf('rolled'))!.Spec?.Labels?.['io.faasctl.version']).toBe('2');
@@ -236,8 +267,20 @@ describe('warm functions and bulk invocations through the binary', () => {
     ok(await deployFresh([file('sturdy.py', 'import time\ndef main(data):\n    time.sleep(0.002)\n    return data * 3\n'), '--warm', '2', '--workers', '2']));
     const service = (await warmServiceOf('sturdy'))!;
     const [victim] = await runningTasks(service.ID);
-    const bulk = startCli(['fn', 'invoke', 'sturdy', '--bulk', jsonl('sturdy.jsonl', Array.from({ length: total }, (_, i) => i))], env);
-    await waitFor(async () => bulk.lines() >= total / 5 || bulk.exited(), 60_000);
+    const bulk = startCli(
+      [
+        'fn',
+        'invoke',
+        'sturdy',
+        '--bulk',
+        jsonl(
+          'sturdy.jsonl',
+          Array.from({ length: total }, (_, i) => i),
+        ),
+      ],
+      env,
+    );
+    await waitFor('a fifth of the answers', async () => bulk.lines() >= total / 5 || bulk.exited(), 60_000);
     expect(bulk.exited(), 'the run ended before a replica could be killed').toBe(false);
     await docker.getContainer(victim!.Status.ContainerStatus!.ContainerID!).kill();
     const killedAt = bulk.lines();
@@ -267,7 +310,22 @@ describe('warm functions and bulk invocations through the binary', () => {
     ok(await deployFresh([file('doubler.py', 'def main(data):\n    return {"twice": data["n"] * 2}\n')]));
     const fnId = await functionId('doubler');
     const since = Math.floor(Date.now() / 1000) - 1;
-    const r = ok(await cli(['fn', 'invoke', 'doubler', '--bulk', jsonl('doubler.jsonl', Array.from({ length: 200 }, (_, n) => ({ n })))], undefined, 120_000));
+    const r = ok(
+      await cli(
+        [
+          'fn',
+          'invoke',
+          'doubler',
+          '--bulk',
+          jsonl(
+            'doubler.jsonl',
+            Array.from({ length: 200 }, (_, n) => ({ n })),
+          ),
+        ],
+        undefined,
+        120_000,
+      ),
+    );
     const got = answers(r.stdout);
     expect(got.map((a) => [a.index, a.status, a.result])).toEqual(Array.from({ length: 200 }, (_, n) => [n, 'success', { twice: n * 2 }]));
     const [row] = await rows<{ id: string; status: string; mode: string }>("SELECT id, status, mode FROM requests WHERE type = 'fn.invoke.bulk' AND function_name = 'doubler'");
@@ -286,8 +344,20 @@ describe('warm functions and bulk invocations through the binary', () => {
   it('stops a cold bulk run on Ctrl-C: answers so far in order, the rest not run, its service and token removed', async () => {
     const total = 400;
     ok(await deployFresh([file('patient.py', 'import time\ndef main(data):\n    time.sleep(0.02)\n    return data\n')]));
-    const bulk = startCli(['fn', 'invoke', 'patient', '--bulk', jsonl('patient.jsonl', Array.from({ length: total }, (_, i) => i))], env);
-    await waitFor(() => bulk.lines() >= 20 || bulk.exited(), 60_000);
+    const bulk = startCli(
+      [
+        'fn',
+        'invoke',
+        'patient',
+        '--bulk',
+        jsonl(
+          'patient.jsonl',
+          Array.from({ length: total }, (_, i) => i),
+        ),
+      ],
+      env,
+    );
+    await waitFor('20 answers', () => bulk.lines() >= 20 || bulk.exited(), 60_000);
     expect(bulk.exited(), 'the run ended before it could be interrupted').toBe(false);
     bulk.signal('SIGINT');
     const r = await bulk.done;
@@ -298,7 +368,9 @@ describe('warm functions and bulk invocations through the binary', () => {
     expect(got.length).toBeLessThan(total);
     expect(got.map((a) => [a.index, a.status, a.result])).toEqual(got.map((_, i) => [i, 'success', i]));
     expect(r.stderr).toContain(`${total - got.length} not run (cancelled)`);
-    const [row] = await rows<{ id: string; status: string; error: string; result: unknown }>("SELECT id, status, error, result FROM requests WHERE type = 'fn.invoke.bulk' AND function_name = 'patient'");
+    const [row] = await rows<{ id: string; status: string; error: string; result: unknown }>(
+      "SELECT id, status, error, result FROM requests WHERE type = 'fn.invoke.bulk' AND function_name = 'patient'",
+    );
     expect(row).toMatchObject({ status: 'system_error', error: `cancelled after ${got.length} of ${total} inputs`, result: { total, answered: got.length } });
     expect(await rows('SELECT count(*)::int AS n FROM request_items WHERE request_id = $1', [row!.id])).toEqual([{ n: got.length }]);
     // The leftovers check after this test: no bulk service, no token secret, no open request.
@@ -349,7 +421,10 @@ async function engineEvents(since: number, filters: Record<string, string[]>): P
   const stream = await docker.getEvents({ since, until, filters: JSON.stringify(filters) } as object);
   let text = '';
   for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as EngineEvent);
 }
 
 /** The binary in the background, its stdout lines counted as they arrive. */
@@ -375,12 +450,4 @@ function startCli(args: string[], env: Record<string, string | undefined>) {
     });
   });
   return { done, lines: () => lines, exited: () => exited, signal: (name: NodeJS.Signals) => child.kill(name) };
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

@@ -1,9 +1,10 @@
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { startCli, waitFor } from '../helpers/background-cli.js';
+import { startCli } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { cleansUpAfterEach, query } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
@@ -42,7 +43,8 @@ describe('deletes leave nothing; gc has a scope and one plan', () => {
     });
   const asyncInvoke = async (e: Record<string, string | undefined>, name: string) => ok(await run(e, ['fn', 'invoke', name, '--async'])).stdout.trim();
   const status = async (id: string) => (await query<{ status: string; result: unknown; error: string | null }>(db.url, 'SELECT status, result, error FROM requests WHERE id = $1', [id]))[0];
-  const codeShas = async (userId: string) => (await query<{ sha256: string }>(db.url, 'SELECT DISTINCT v.sha256 FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE f.user_id = $1', [userId])).map((r) => r.sha256);
+  const codeShas = async (userId: string) =>
+    (await query<{ sha256: string }>(db.url, 'SELECT DISTINCT v.sha256 FROM function_versions v JOIN functions f ON f.id = v.function_id WHERE f.user_id = $1', [userId])).map((r) => r.sha256);
 
   /** Every object on the engine carrying this label (services, tasks, containers, secrets, configs). */
   const objects = async (label: string) => {

@@ -18,7 +18,7 @@ function errorLine(r: CliResult): string {
   return line!.replace(/^error: (?:[^:]+: )?/, '').replace(/ \(request [0-9a-f-]+\)$/, '');
 }
 
-describe('one error path for the engine\'s refusals', () => {
+describe("one error path for the engine's refusals", () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string | undefined>;
   const { file } = scratchDir('faasctl-paths-');

@@ -1,9 +1,10 @@
 import Docker from 'dockerode';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { announcedRequest, startCli, waitFor, type BackgroundCli } from '../helpers/background-cli.js';
+import { announcedRequest, startCli, type BackgroundCli } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { cleansUpAfterEach, NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
@@ -30,11 +31,13 @@ describe('a SIGKILLed CLI leaves every row with an ending', () => {
     ok(await cli(['fn', 'deploy', file(`${name}.py`, code), ...flags]));
   };
   const rowOf = async (id: string) =>
-    (await query<{ status: string; error: string | null; result: unknown; node: string | null; duration_ms: number | null; items: number; deadline_passed: boolean | null }>(
-      db.url,
-      'SELECT status, error, result, node, duration_ms, deadline_at < now() AS deadline_passed, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1',
-      [id],
-    ))[0]!;
+    (
+      await query<{ status: string; error: string | null; result: unknown; node: string | null; duration_ms: number | null; items: number; deadline_passed: boolean | null }>(
+        db.url,
+        'SELECT status, error, result, node, duration_ms, deadline_at < now() AS deadline_passed, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1',
+        [id],
+      )
+    )[0]!;
   const servicesOf = (id: string) => docker.listServices({ filters: JSON.stringify({ label: [`io.faasctl.request=${id}`] }) } as object);
   /** Kills the CLI once `ready` holds; answers the request id it printed on stderr as soon as its row existed. */
   const killWhen = async (run: BackgroundCli, what: string, ready: () => boolean) => {
@@ -79,7 +82,7 @@ describe('a SIGKILLed CLI leaves every row with an ending', () => {
     await collected();
   }, 180_000);
 
-  it('killed while its job runs: request wait records the job\'s own answer and figures, exit 0', async () => {
+  it("killed while its job runs: request wait records the job's own answer and figures, exit 0", async () => {
     const run = startCli(['fn', 'invoke', 'nap', '--cold', '--data', '2'], env);
     const id = await killWhen(run, 'the function to start', () => run.stderr().includes('started'));
     const wait = ok(await cli(['request', 'wait', id]));

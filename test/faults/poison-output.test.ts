@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { cleansUpAfterEach, query } from '../helpers/leftovers.js';
 import { createTestDatabase } from '../helpers/test-db.js';
+import { waitFor } from '../helpers/wait.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 
@@ -71,7 +72,12 @@ describe('poisonous output and binary input', () => {
     return r;
   };
   const row = async (id: string) =>
-    (await rows<{ status: string; sanitized: boolean; output: string | null; result: unknown; error: string | null; output_truncated: boolean }>('SELECT status, sanitized, output, result, error, output_truncated FROM requests WHERE id = $1', [id]))[0]!;
+    (
+      await rows<{ status: string; sanitized: boolean; output: string | null; result: unknown; error: string | null; output_truncated: boolean }>(
+        'SELECT status, sanitized, output, result, error, output_truncated FROM requests WHERE id = $1',
+        [id],
+      )
+    )[0]!;
   const counts = async () => (await rows<{ f: string; r: string }>('SELECT (SELECT count(*) FROM functions) AS f, (SELECT count(*) FROM requests) AS r'))[0]!;
 
   beforeAll(async () => {
@@ -144,10 +150,16 @@ describe('poisonous output and binary input', () => {
 
   it('bulk, cold and warm: every item answered and stored, items flagged, NDJSON exact', async () => {
     const inputs = file('inputs.jsonl', '{}\n{}\n{}\n');
-    for (const [name, extra] of [['poison', ['--cold']], ['poisonw', []]] as const) {
+    for (const [name, extra] of [
+      ['poison', ['--cold']],
+      ['poisonw', []],
+    ] as const) {
       const r = exits(await cli(['fn', 'invoke', name, '--bulk', inputs, ...extra]), 0);
       safe(r);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; result: unknown });
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { status: string; result: unknown });
       expect(lines.map((l) => l.status)).toEqual(['success', 'success', 'success']);
       for (const l of lines) expect(l.result).toEqual(EXACT);
       const bulkId = r.stderr.match(REQUEST_ID)![1]!;
@@ -205,8 +217,7 @@ describe('poisonous output and binary input', () => {
     // gc records only what has ended: wait (bounded) for the job's task to complete first.
     const byRequest = { label: [`io.faasctl.request=${asyncId}`] };
     const ended = async () => ((await docker.listTasks({ filters: JSON.stringify(byRequest) } as object)) as Array<{ Status?: { State?: string } }>).some((t) => t.Status?.State === 'complete');
-    for (let i = 0; i < 240 && !(await ended()); i++) await new Promise((r) => setTimeout(r, 250));
-    expect(await ended()).toBe(true);
+    await waitFor("the poisonous job's task to complete", ended, 60_000, 250);
     exits(await cli(['gc']), 0);
     expect(await row(asyncId)).toMatchObject({ status: 'success', sanitized: true, result: STORED });
     for (const name of ['poison', 'poisonw']) exits(await cli(['fn', 'delete', name]), 0);
@@ -216,7 +227,7 @@ describe('poisonous output and binary input', () => {
     // Removal is asynchronous on the engine (a replica's container stops after its service goes):
     // wait, bounded, for it to settle, then look.
     const present = async () => (await docker.listServices({ filters: JSON.stringify(mine) } as object)).length + (await docker.listContainers({ all: true, filters: JSON.stringify(mine) })).length;
-    for (let i = 0; i < 120 && (await present()); i++) await new Promise((r) => setTimeout(r, 250));
+    await waitFor("the installation's services and containers to go", async () => (await present()) === 0, 30_000, 250);
     expect(await docker.listServices({ filters: JSON.stringify(mine) } as object)).toEqual([]);
     expect(await docker.listConfigs({ filters: JSON.stringify(mine) } as object)).toEqual([]);
     expect(await docker.listSecrets({ filters: JSON.stringify(mine) })).toEqual([]);

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { announcedRequest, startCli, waitFor } from '../helpers/background-cli.js';
+import { announcedRequest, startCli } from '../helpers/background-cli.js';
 import { isolatedEnv, runCli, scratchDir, type CliResult } from '../helpers/cli.js';
 import { NONE, query, settledLeftovers } from '../helpers/leftovers.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 /**
  * Issue 17: PostgreSQL stopped in the middle of a run and started again. The CLI exits 5
@@ -23,11 +25,13 @@ describe('PostgreSQL stopped and started mid-run', () => {
     return r;
   };
   const rowOf = async (id: string) =>
-    (await query<{ status: string; error: string | null; result: unknown; duration_ms: number | null; items: number }>(
-      pg.url,
-      'SELECT status, error, result, duration_ms, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1',
-      [id],
-    ))[0]!;
+    (
+      await query<{ status: string; error: string | null; result: unknown; duration_ms: number | null; items: number }>(
+        pg.url,
+        'SELECT status, error, result, duration_ms, (SELECT count(*)::int FROM request_items WHERE request_id = r.id) AS items FROM requests r WHERE id = $1',
+        [id],
+      )
+    )[0]!;
   /** Whatever a case does, PostgreSQL is running again before the next one. */
   const restart = () => {
     try {
@@ -42,7 +46,7 @@ describe('PostgreSQL stopped and started mid-run', () => {
   };
 
   beforeAll(async () => {
-    pg = await startThrowawayPostgres();
+    pg = await startThrowawayPostgres(tempDir('faasctl-pg-'));
     env = isolatedEnv({ FAASCTL_DATABASE_URL: pg.url, FAASCTL_BASE_IMAGE: process.env.FAASCTL_BASE_IMAGE ?? 'faasctl/python-base:bookworm' });
     const up = await runCli(['up'], { env, timeoutMs: 300_000 });
     expect(up.code, up.stderr).toBe(0);
@@ -91,7 +95,7 @@ describe('PostgreSQL stopped and started mid-run', () => {
     }
   }, 180_000);
 
-  it('mid cold invoke: the CLI exits 5 naming the request; request list then recovers the answer from the service\'s logs', async () => {
+  it("mid cold invoke: the CLI exits 5 naming the request; request list then recovers the answer from the service's logs", async () => {
     const run = startCli(['fn', 'invoke', 'slow', '--cold', '--data', '1'], env);
     try {
       await waitFor('the function to start', () => run.stderr().includes('started') || run.exited(), 90_000);

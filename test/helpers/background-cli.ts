@@ -38,15 +38,6 @@ export function startCli(args: string[], env: Record<string, string | undefined>
   return { done, stdout: () => stdout, stderr: () => stderr, lines: () => lines, exited: () => exited, signal: (name) => child.kill(name) };
 }
 
-/** Polls a condition (not a timed assertion: the bound only keeps a broken run from hanging the suite). */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`still waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The id a cold invoke or a bulk run prints on stderr as soon as its row exists. */
 export function announcedRequest(stderr: string): string | undefined {
   return /^request ([0-9a-f-]{36}): faasctl request (?:wait|show) /m.exec(stderr)?.[1];

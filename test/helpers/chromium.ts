@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tempDir } from './temp.js';
 
 /**
  * Headless Chromium driven over the DevTools protocol on a pipe (fd 3/4, NUL-separated
@@ -20,8 +21,27 @@ export interface PageVisit {
 
 export async function visit(url: string, size = { width: 960, height: 2400 }): Promise<PageVisit> {
   if (!CHROMIUM) throw new Error('chromium is not installed (the test bed installs it)');
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-extensions', '--host-resolver-rules=MAP * ~NOTFOUND', '--hide-scrollbars', `--window-size=${size.width},${size.height}`, '--remote-debugging-pipe', 'about:blank'];
-  const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+  // Its own profile and temp folder: a headless Chromium killed with SIGKILL leaves its default
+  // temporary profile (/tmp/org.chromium.Chromium.*) behind.
+  const profile = tempDir('faasctl-chromium-');
+  const args = [
+    `--user-data-dir=${profile}`,
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-default-apps',
+    '--disable-extensions',
+    '--host-resolver-rules=MAP * ~NOTFOUND',
+    '--hide-scrollbars',
+    `--window-size=${size.width},${size.height}`,
+    '--remote-debugging-pipe',
+    'about:blank',
+  ];
+  const child = spawn(CHROMIUM, args, { env: { ...process.env, TMPDIR: profile }, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
   const toBrowser = child.stdio[3] as NodeJS.WritableStream;
   const fromBrowser = child.stdio[4] as NodeJS.ReadableStream;
   let nextId = 1;
@@ -73,7 +93,11 @@ export async function visit(url: string, size = { width: 960, height: 2400 }): P
     await send('Runtime.enable', {}, sessionId);
     await send('Page.navigate', { url }, sessionId);
     await Promise.race([load, new Promise((_, reject) => setTimeout(() => reject(new Error('page did not load in 20 s')), 20_000))]);
-    const counted = (await send('Runtime.evaluate', { expression: `JSON.stringify(Object.fromEntries(['svg','rect','text','table','tr'].map((t) => [t, document.getElementsByTagName(t).length])))`, returnByValue: true }, sessionId)) as { result: { value: string } };
+    const counted = (await send(
+      'Runtime.evaluate',
+      { expression: `JSON.stringify(Object.fromEntries(['svg','rect','text','table','tr'].map((t) => [t, document.getElementsByTagName(t).length])))`, returnByValue: true },
+      sessionId,
+    )) as { result: { value: string } };
     const shot = (await send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true }, sessionId)) as { data: string };
     return { requests, failed, consoleErrors, elements: JSON.parse(counted.result.value), screenshotPng: Buffer.from(shot.data, 'base64') };
   } finally {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tempDir } from './temp.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/faasctl.cjs');
 
@@ -41,13 +41,13 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
 
 /** A private config dir, so tests never touch the user's contexts. */
 export function isolatedEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-e2e-'));
+  const dir = tempDir('faasctl-e2e-');
   return { XDG_CONFIG_HOME: dir, HOME: dir, ...extra };
 }
 
-/** A private scratch directory for a test file, and a writer of files in it (returns the path). */
+/** A private scratch directory for a test file (removed with the run's temp root), and a writer of files in it (returns the path). */
 export function scratchDir(prefix: string): { dir: string; file: (name: string, text: string) => string } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDir(prefix);
   return {
     dir,
     file: (name, text) => {

@@ -20,9 +20,7 @@ export class FakeSwarm implements SwarmClient {
   engineInfo: SwarmClient['engineInfo'] = async () => ({ version: '20.10.24', apiVersion: '1.41', os: 'linux', arch: 'amd64' });
   swarmState: SwarmClient['swarmState'] = async () => ({ localNodeState: 'active', isManager: true, nodeId: 'n1', nodeAddr: '127.0.0.1' });
   initSwarm: SwarmClient['initSwarm'] = unexpected('initSwarm');
-  listNodes: SwarmClient['listNodes'] = async () => [
-    { id: 'n1', hostname: 'node-1', role: 'manager', state: 'ready', availability: 'active', leader: true, cpus: 2, memoryBytes: 2 ** 34 },
-  ];
+  listNodes: SwarmClient['listNodes'] = async () => [{ id: 'n1', hostname: 'node-1', role: 'manager', state: 'ready', availability: 'active', leader: true, cpus: 2, memoryBytes: 2 ** 34 }];
   imageExists: SwarmClient['imageExists'] = async () => true;
   buildImage: SwarmClient['buildImage'] = unexpected('buildImage');
   imageId: SwarmClient['imageId'] = async (ref) => `sha256:id-of-${ref}`;

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './postgres.js';
 
@@ -18,7 +21,7 @@ export async function setup(project: TestProject): Promise<void> {
   execFileSync('bash', ['scripts/testbed.sh', 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
   let url = process.env.FAASCTL_TEST_DATABASE_URL;
   if (!url) {
-    pg = await startThrowawayPostgres();
+    pg = await startThrowawayPostgres(mkdtempSync(join(tmpdir(), 'faasctl-pg-')));
     url = pg.url;
   }
   project.provide('databaseUrl', url);

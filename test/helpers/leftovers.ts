@@ -36,7 +36,9 @@ export async function leftovers(databaseUrl: string): Promise<Leftovers> {
     const users = (await client.query<{ id: string }>('SELECT id FROM users')).rows.map((r) => r.id);
     const requests = new Set((await client.query<{ id: string }>('SELECT id FROM requests')).rows.map((r) => r.id));
     const open = (await client.query<{ id: string }>("SELECT id FROM requests WHERE status IN ('pending', 'running')")).rows.map((r) => r.id);
-    const orphans = (await client.query<{ name: string }>('SELECT f.name FROM functions f WHERE NOT EXISTS (SELECT 1 FROM function_versions v WHERE v.function_id = f.id AND v.version = f.current_version)')).rows.map((r) => r.name);
+    const orphans = (
+      await client.query<{ name: string }>('SELECT f.name FROM functions f WHERE NOT EXISTS (SELECT 1 FROM function_versions v WHERE v.function_id = f.id AND v.version = f.current_version)')
+    ).rows.map((r) => r.name);
     const used = new Set((await client.query<{ sha256: string }>('SELECT DISTINCT sha256 FROM function_versions')).rows.map((r) => r.sha256));
     const deployed = new Set((await client.query<{ sha: string }>("SELECT DISTINCT params->>'sha256' AS sha FROM requests WHERE params ? 'sha256'")).rows.map((r) => r.sha));
     const installation = (await client.query<{ value: string }>("SELECT value FROM faasctl_meta WHERE key = 'installation_id'")).rows[0]?.value;
@@ -44,12 +46,24 @@ export async function leftovers(databaseUrl: string): Promise<Leftovers> {
     const byUser = (labels: Record<string, string> | undefined) => users.includes(labels?.['io.faasctl.user'] ?? '');
     const isReplica = (labels: Record<string, string> | undefined) => REPLICA_COMPONENTS.includes(labels?.[COMPONENT] ?? '');
     const services = (await docker.listServices({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((s) => byUser(s.Spec?.Labels) && !isReplica(s.Spec?.Labels));
-    const tasks = (await docker.listTasks({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter((t) => byUser((t as { Spec?: { ContainerSpec?: { Labels?: Record<string, string> } } }).Spec?.ContainerSpec?.Labels) && !replicas.live.has(t.ServiceID ?? ''));
-    const containers = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['io.faasctl.managed'] }) })).filter((c) => byUser(c.Labels) && !replicas.live.has(c.Labels?.['com.docker.swarm.service.id'] ?? ''));
-    const configs = (await docker.listConfigs({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)) as unknown as Array<{ ID: string; Spec: { Name: string; Labels?: Record<string, string> } }>;
+    const tasks = (await docker.listTasks({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)).filter(
+      (t) => byUser((t as { Spec?: { ContainerSpec?: { Labels?: Record<string, string> } } }).Spec?.ContainerSpec?.Labels) && !replicas.live.has(t.ServiceID ?? ''),
+    );
+    const containers = (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['io.faasctl.managed'] }) })).filter(
+      (c) => byUser(c.Labels) && !replicas.live.has(c.Labels?.['com.docker.swarm.service.id'] ?? ''),
+    );
+    const configs = (await docker.listConfigs({ filters: JSON.stringify({ label: ['io.faasctl.managed'] }) } as object)) as unknown as Array<{
+      ID: string;
+      Spec: { Name: string; Labels?: Record<string, string> };
+    }>;
     const inputConfigs = configs.filter((c) => requests.has(c.Spec.Labels?.['io.faasctl.request'] ?? '')).map((c) => c.Spec.Name);
     // Another installation on this Swarm may hold a config of the same code (the examples).
-    const codeShas = new Set(configs.filter((c) => c.Spec.Labels?.['io.faasctl.installation'] === installation).map((c) => c.Spec.Labels?.['io.faasctl.sha256']).filter(Boolean));
+    const codeShas = new Set(
+      configs
+        .filter((c) => c.Spec.Labels?.['io.faasctl.installation'] === installation)
+        .map((c) => c.Spec.Labels?.['io.faasctl.sha256'])
+        .filter(Boolean),
+    );
     const codeConfigs = [
       ...[...deployed].filter((sha) => codeShas.has(sha) && !used.has(sha)).map((sha) => `unreferenced ${sha.slice(0, 12)}`),
       ...[...used].filter((sha) => !codeShas.has(sha)).map((sha) => `missing ${sha.slice(0, 12)}`),
@@ -71,7 +85,18 @@ export async function leftovers(databaseUrl: string): Promise<Leftovers> {
   }
 }
 
-export const NONE: Leftovers = { services: [], tasks: [], containers: [], inputConfigs: [], codeConfigs: [], openRequests: [], functionsWithoutVersion: [], warmServices: [], bulkServices: [], tokenSecrets: [] };
+export const NONE: Leftovers = {
+  services: [],
+  tasks: [],
+  containers: [],
+  inputConfigs: [],
+  codeConfigs: [],
+  openRequests: [],
+  functionsWithoutVersion: [],
+  warmServices: [],
+  bulkServices: [],
+  tokenSecrets: [],
+};
 
 const COMPONENT = 'io.faasctl.component';
 const REPLICA_COMPONENTS = ['warm', 'bulk'];

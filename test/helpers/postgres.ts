@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** A throwaway PostgreSQL cluster in a temp dir: initdb + pg_ctl on a free port. */
@@ -43,8 +42,11 @@ function asPostgres(cmd: string, args: string[]): void {
   execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
-  const dir = mkdtempSync(join(tmpdir(), 'faasctl-pg-'));
+/**
+ * `dir`: a new empty directory for it, removed by destroy(); tests pass tempDir('faasctl-pg-')
+ * (test/helpers/temp.ts), the global setup, which cannot import vitest, one of its own.
+ */
+export async function startThrowawayPostgres(dir: string): Promise<ThrowawayPostgres> {
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
   const port = await freePort();

@@ -20,7 +20,7 @@ export const runtimeArgv = (...args: string[]): string[] => [...RUNTIME_FLAGS, R
 export function requirePython(): void {
   const probe = spawnSync(PYTHON, ['-c', 'import sys; print(sys.version_info >= (3, 9))'], { encoding: 'utf8' });
   if (probe.status === 0 && probe.stdout.trim() === 'True') return;
-  const found = probe.error ? probe.error.message : (probe.stdout.trim() === 'False' ? 'a Python older than 3.9' : probe.stderr.trim());
+  const found = probe.error ? probe.error.message : probe.stdout.trim() === 'False' ? 'a Python older than 3.9' : probe.stderr.trim();
   throw new Error(`the runtime tests need Python 3.9+ as \`${PYTHON}\` (or set FAASCTL_TEST_PYTHON): install python3 (e.g. apt-get install python3); found: ${found}`);
 }
 

@@ -1,9 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Context, type ContextInit } from '../../src/cli/context.js';
 import type { Env } from '../../src/config/resolve.js';
+import { tempDir } from './temp.js';
 
 export interface TestContext {
   ctx: Context;
@@ -19,7 +17,7 @@ interface Options extends Omit<ContextInit, 'streams' | 'env'> {
 
 /** An in-process Context with captured streams and its own config dir. */
 export function createTestContext(options: Options = {}): TestContext {
-  const configDir = mkdtempSync(join(tmpdir(), 'faasctl-cfg-'));
+  const configDir = tempDir('faasctl-cfg-');
   const out = capture(options.tty);
   const err = capture(options.tty);
   const stdin = Object.assign(new PassThrough(), { isTTY: options.tty });

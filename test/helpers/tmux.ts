@@ -1,31 +1,64 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BIN } from './cli.js';
+import { tempDir } from './temp.js';
 
 /**
  * The built binary in a real pseudo-terminal: a tmux session on a private server socket.
  * Keys go in with send-keys, the screen comes back with capture-pane (history included).
  */
 export class TmuxSession {
-  private readonly socket = `faasctl-test-${randomUUID().slice(0, 8)}`;
+  private readonly dir = tempDir('faasctl-tmux-');
+  // -S (a path) rather than -L (a name under /tmp/tmux-UID): tmux leaves its socket file behind
+  // after kill-server, and here it goes with the run's temp root.
+  private readonly socket = join(this.dir, 'socket');
   private readonly name = 'menu';
-  private readonly statusFile = join(mkdtempSync(join(tmpdir(), 'faasctl-tmux-')), 'status');
+  private readonly statusFile = join(this.dir, 'status');
 
   constructor(args: string[], env: Record<string, string | undefined>, size = { columns: 140, rows: 50 }) {
-    const vars = Object.entries({ PATH: process.env.PATH, TERM: 'xterm-256color', ...env }).filter(([, v]) => v !== undefined).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    const vars = Object.entries({ PATH: process.env.PATH, TERM: 'xterm-256color', ...env })
+      .filter(([, v]) => v !== undefined)
+      .flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // remain-on-exit keeps the pane after faasctl ends, so its exit status can be read.
     // tmux 3.3 often leaves #{pane_dead_status} blank, so a shell writes the exit status to a file.
     const script = `"${process.execPath}" "$@"; echo $? > "$FAASCTL_TMUX_STATUS"`;
-    this.tmux('-f', '/dev/null', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'set-option', '-g', 'history-limit', '10000', ';',
-      'new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), ...vars, '-e', `FAASCTL_TMUX_STATUS=${this.statusFile}`, '/bin/sh', '-c', script, 'sh', BIN, ...args);
+    this.tmux(
+      '-f',
+      '/dev/null',
+      'set-option',
+      '-g',
+      'remain-on-exit',
+      'on',
+      ';',
+      'set-option',
+      '-g',
+      'history-limit',
+      '10000',
+      ';',
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(size.columns),
+      '-y',
+      String(size.rows),
+      ...vars,
+      '-e',
+      `FAASCTL_TMUX_STATUS=${this.statusFile}`,
+      '/bin/sh',
+      '-c',
+      script,
+      'sh',
+      BIN,
+      ...args,
+    );
   }
 
   private tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8' });
+    return execFileSync('tmux', ['-S', this.socket, ...args], { encoding: 'utf8' });
   }
 
   /** Literal text (no key names), then optional keys such as Enter or C-c. */

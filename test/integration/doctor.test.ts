@@ -4,6 +4,7 @@ import { SCHEMA_VERSION } from '../../src/db/migrate.js';
 import { createTestContext } from '../helpers/test-context.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/temp.js';
 
 const argv = (...args: string[]) => ['node', 'faasctl', ...args];
 
@@ -61,7 +62,7 @@ describe('doctor against the real engine and PostgreSQL', () => {
   describe('with a PostgreSQL that goes away', () => {
     let pg: ThrowawayPostgres;
     beforeAll(async () => {
-      pg = await startThrowawayPostgres();
+      pg = await startThrowawayPostgres(tempDir('faasctl-pg-'));
     });
     afterAll(() => pg?.destroy());
 

@@ -48,9 +48,7 @@ describe('migrations', () => {
     const result = await applyMigrations(await open(url));
     const files = await shipped();
     expect(result).toEqual({ version: SCHEMA_VERSION, applied: files.map((m) => m.file) });
-    expect((await history(url)).map(({ version, name, sha256 }) => ({ version, name, sha256 }))).toEqual(
-      files.map(({ version, name, sha256 }) => ({ version, name, sha256 })),
-    );
+    expect((await history(url)).map(({ version, name, sha256 }) => ({ version, name, sha256 }))).toEqual(files.map(({ version, name, sha256 }) => ({ version, name, sha256 })));
     const values = Object.fromEntries((await meta(url)).map((r) => [r.key, r.value]));
     expect(values).toMatchObject({ schema_version: String(SCHEMA_VERSION), installation_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
   });
@@ -116,7 +114,10 @@ describe('migrations', () => {
     await withClient(url, (c) => c.query("UPDATE faasctl_migrations SET sha256 = repeat('0', 64) WHERE version = 6"));
     const t = createTestContext({ env: { FAASCTL_DATABASE_URL: url, FAASCTL_BASE_IMAGE: process.env.FAASCTL_BASE_IMAGE ?? 'faasctl/python-base:bookworm' } });
     expect(await main(['node', 'faasctl', 'up'], t.ctx)).toBe(3);
-    const lines = t.stderr().split('\n').filter((l) => l.startsWith('error:') || l.startsWith('hint:'));
+    const lines = t
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('error:') || l.startsWith('hint:'));
     expect(lines).toEqual([
       expect.stringMatching(/^error: migration 0006_baseline\.sql differs from the one this database applied on [\d-]+ \(sha256 000000000000 recorded, [0-9a-f]{12} in the file\)$/),
       'hint: restore the file as it was applied; a change to the schema goes in a new migration file',

@@ -20,7 +20,9 @@ import { schemaSnapshot } from '../helpers/schema-snapshot.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' });
 /** Every shipped migration: the baseline upgrades an old installation, the later ones follow. */
-const SHIPPED = readdirSync(resolve(ROOT, 'migrations')).filter((f) => f.endsWith('.sql')).sort();
+const SHIPPED = readdirSync(resolve(ROOT, 'migrations'))
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 const fixture = (name: string) => readFileSync(resolve(ROOT, 'test/fixtures', name), 'utf8');
 const PASSWORD = 'upgrade in place';
 const ids = { user: '11111111-1111-4111-8111-111111111111', fn: '22222222-2222-4222-8222-222222222222' };
@@ -60,7 +62,11 @@ async function insertRows(url: string): Promise<void> {
         [ids.fn, v, `def main(d):\n    return ${v}\n`, `${v}`.repeat(64)],
       );
     }
-    for (const [n, status] of [[1, 'success'], [2, 'application_error'], [3, 'success']] as const) {
+    for (const [n, status] of [
+      [1, 'success'],
+      [2, 'application_error'],
+      [3, 'success'],
+    ] as const) {
       await c.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, function_id, function_name, function_version, mode, duration_ms, created_at, finished_at)
            VALUES ($1, $2, 'fn.invoke', $3, '{"data":{"n":1}}', '{"ok":true}', $4, 'oldfn', 2, 'cold', 12.5, now() - interval '1 day' + $5 * interval '1 minute', now() - interval '1 day' + $5 * interval '1 minute')`,

@@ -4,6 +4,7 @@ import { main } from '../../src/cli/main.js';
 import { createTestContext } from '../helpers/test-context.js';
 import { createTestDatabase } from '../helpers/test-db.js';
 import { startThrowawayPostgres } from '../helpers/postgres.js';
+import { tempDir } from '../helpers/temp.js';
 
 const PASSWORD = 'correct horse battery';
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -177,7 +178,7 @@ describe('ownership', () => {
 
 describe('with PostgreSQL down', () => {
   it('fails with the connection code and one line, writing nothing', async () => {
-    const pgDown = await startThrowawayPostgres();
+    const pgDown = await startThrowawayPostgres(tempDir('faasctl-pg-'));
     pgDown.stop();
     try {
       const t = createTestContext({ env: { FAASCTL_DATABASE_URL: pgDown.url, FAASCTL_PASSWORD: PASSWORD } });

@@ -108,7 +108,7 @@ describe('replicaHost', () => {
     expect(replicaHost('tcp://10.0.0.5:2376', 'fd00::7', local)).toBe('fd00::7');
   });
 
-  it('uses the engine\'s host for a remote node without a usable address', () => {
+  it("uses the engine's host for a remote node without a usable address", () => {
     for (const address of [undefined, '', '0.0.0.0', '::']) {
       expect(replicaHost('tcp://10.0.0.5:2376', address, local)).toBe('10.0.0.5');
       expect(replicaHost('tcp://swarm.example.com:2375', address, local)).toBe('swarm.example.com');
@@ -116,7 +116,7 @@ describe('replicaHost', () => {
     }
   });
 
-  it('over ssh:// dials from the manager: the node address, else the manager\'s own loopback', () => {
+  it("over ssh:// dials from the manager: the node address, else the manager's own loopback", () => {
     expect(replicaHost('ssh://deploy@swarm.example.com:2222', '10.0.0.7', local)).toBe('10.0.0.7');
     expect(replicaHost('ssh://deploy@swarm.example.com:2222', '127.0.0.1', local)).toBe('127.0.0.1');
     for (const address of [undefined, '', '0.0.0.0', '::']) expect(replicaHost('ssh://deploy@swarm.example.com:2222', address, local)).toBe('127.0.0.1');

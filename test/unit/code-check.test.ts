@@ -54,7 +54,11 @@ describe('checkCode', () => {
   it('runs the check container and takes the verdict from the last stdout line', async () => {
     const verdict = { ok: true, format: 'madhat', entry: 'madhat_func', warnings: [{ message: 'global after def', line: 5 }] };
     const { swarm, specs } = swarmAnswering({ stdout: `noise\n${JSON.stringify(verdict)}\n` });
-    await expect(checkCode(swarm, 'img:1', 'code', undefined, 'f.py', { userId: 'user-9', installation: 'inst-1' })).resolves.toEqual({ format: 'madhat', entry: 'madhat_func', warnings: verdict.warnings });
+    await expect(checkCode(swarm, 'img:1', 'code', undefined, 'f.py', { userId: 'user-9', installation: 'inst-1' })).resolves.toEqual({
+      format: 'madhat',
+      entry: 'madhat_func',
+      warnings: verdict.warnings,
+    });
     expect(specs).toHaveLength(1);
     expect(specs[0]!.files).toEqual({ '/tmp/function.py': 'code' });
     expect(specs[0]!.cmd).toContain('f.py');
@@ -67,8 +71,14 @@ describe('checkCode', () => {
   });
 
   it('turns a failing verdict into the syntax error', async () => {
-    const { swarm } = swarmAnswering({ exitCode: 1, stdout: JSON.stringify({ ok: false, error: { kind: 'syntax', type: 'SyntaxError', message: 'invalid syntax', line: 1, col: 4, text: 'def', caret: '   ^' } }) });
-    await expect(checkCode(swarm, 'img:1', 'def', undefined, 'f.py', { userId: 'user-9', installation: 'inst-1' })).rejects.toMatchObject({ code: 'syntax_error', message: 'f.py:1:4: SyntaxError: invalid syntax' });
+    const { swarm } = swarmAnswering({
+      exitCode: 1,
+      stdout: JSON.stringify({ ok: false, error: { kind: 'syntax', type: 'SyntaxError', message: 'invalid syntax', line: 1, col: 4, text: 'def', caret: '   ^' } }),
+    });
+    await expect(checkCode(swarm, 'img:1', 'def', undefined, 'f.py', { userId: 'user-9', installation: 'inst-1' })).rejects.toMatchObject({
+      code: 'syntax_error',
+      message: 'f.py:1:4: SyntaxError: invalid syntax',
+    });
   });
 
   it('blames the platform (exit 8) when the check gives no verdict, with the last stderr lines', async () => {
@@ -81,6 +91,9 @@ describe('checkCode', () => {
 
   it('says when the check timed out', async () => {
     const { swarm } = swarmAnswering({ exitCode: 137, timedOut: true });
-    await expect(checkCode(swarm, 'img:1', 'x', undefined, 'f.py', { userId: 'user-9', installation: 'inst-1' })).rejects.toMatchObject({ message: 'the syntax check in img:1 timed out without a verdict', detail: undefined });
+    await expect(checkCode(swarm, 'img:1', 'x', undefined, 'f.py', { userId: 'user-9', installation: 'inst-1' })).rejects.toMatchObject({
+      message: 'the syntax check in img:1 timed out without a verdict',
+      detail: undefined,
+    });
   });
 });

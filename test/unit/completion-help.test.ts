@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { completionScript } from '../../src/cli/commands/completion.js';
 import { main } from '../../src/cli/main.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { createTestContext } from '../helpers/test-context.js';
+import { tempDir } from '../helpers/temp.js';
 
 const argv = (...args: string[]) => ['node', 'faasctl', ...args];
 
@@ -19,9 +19,11 @@ function leaves(cmd: Command, path: string[] = []): string[][] {
 /** What bash offers after the words typed so far (the last one is being completed). */
 function complete(script: string, line: string): string[] {
   const program = `source /dev/stdin; read -ra COMP_WORDS <<< "$1"; [[ "$1" == *" " ]] && COMP_WORDS+=(""); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _faasctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const file = join(mkdtempSync(join(tmpdir(), 'faasctl-compl-')), 'faasctl.bash');
+  const file = join(tempDir('faasctl-compl-'), 'faasctl.bash');
   writeFileSync(file, script);
-  return execFileSync('bash', ['-c', program.replace('/dev/stdin', file), '_', line], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return execFileSync('bash', ['-c', program.replace('/dev/stdin', file), '_', line], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
 }
 
 describe('help and completion', () => {

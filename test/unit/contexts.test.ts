@@ -6,7 +6,10 @@ describe('contexts', () => {
   it('adds, uses, lists and removes', () => {
     let file = addContext({ contexts: {} }, 'lab', { host: 'tcp://h:2376' });
     file = useContext(file, 'lab');
-    expect(listContexts(file).map((v) => [v.name, v.current])).toEqual([['default', false], ['lab', true]]);
+    expect(listContexts(file).map((v) => [v.name, v.current])).toEqual([
+      ['default', false],
+      ['lab', true],
+    ]);
     file = removeContext(file, 'lab');
     expect(file.currentContext).toBeUndefined();
     expect(listContexts(file).map((v) => v.name)).toEqual(['default']);

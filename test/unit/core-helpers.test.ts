@@ -54,14 +54,21 @@ describe('runBulk', () => {
       (n) => n,
       async (n) => {
         peak = Math.max(peak, ++running);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 5)); // the work: long enough for the runs to overlap
         running--;
         if (n === 'u3') throw new ConflictError('taken');
         return { id: n };
       },
       { concurrency: 2 },
     );
-    expect(items.map((i) => [i.name, i.ok])).toEqual([['u1', true], ['u2', true], ['u3', false], ['u4', true], ['u5', true], ['u6', true]]);
+    expect(items.map((i) => [i.name, i.ok])).toEqual([
+      ['u1', true],
+      ['u2', true],
+      ['u3', false],
+      ['u4', true],
+      ['u5', true],
+      ['u6', true],
+    ]);
     expect(items[2]!.error).toEqual({ code: 'conflict', message: 'taken', exitCode: 3 });
     expect(peak).toBe(2);
     expect(bulkExitCode(items)).toBe(3);

@@ -8,7 +8,11 @@ function memoryFiles(tree: Record<string, string>): LocalFiles {
   return {
     kind: async (p) => (p in tree ? 'file' : isDir(p) ? 'dir' : undefined),
     list: async (dir) => {
-      const names = new Set(Object.keys(tree).filter((k) => k.startsWith(`${dir}/`)).map((k) => k.slice(dir.length + 1).split('/')[0]!));
+      const names = new Set(
+        Object.keys(tree)
+          .filter((k) => k.startsWith(`${dir}/`))
+          .map((k) => k.slice(dir.length + 1).split('/')[0]!),
+      );
       return [...names].reverse().map((name) => ({ name, kind: `${dir}/${name}` in tree ? ('file' as const) : ('dir' as const) }));
     },
     read: async (p) => Buffer.from(tree[p]!),
@@ -31,7 +35,10 @@ const TREE = {
 
 describe('parseRequirements', () => {
   it('joins continuations, drops comments and blanks, and marks local paths', () => {
-    const lines = parseRequirements('# top\nrequests==2.31 # pinned\n\n./mylib[fast] ; python_version > "3"\n-f ./wheels\n--find-links=../w\nfoo \\\n  >=1\nbar @ file:///opt/bar\n--no-index\nhttps://example.invalid/x.whl\n', 'r.txt');
+    const lines = parseRequirements(
+      '# top\nrequests==2.31 # pinned\n\n./mylib[fast] ; python_version > "3"\n-f ./wheels\n--find-links=../w\nfoo \\\n  >=1\nbar @ file:///opt/bar\n--no-index\nhttps://example.invalid/x.whl\n',
+      'r.txt',
+    );
     expect(lines).toEqual([
       { kind: 'keep', text: 'requests==2.31' },
       { kind: 'local', path: './mylib', suffix: '[fast] ; python_version > "3"', dirOnly: false, line: 4 },
@@ -52,7 +59,10 @@ describe('parseRequirements', () => {
   });
 
   it('treats archives and file: URLs as local', () => {
-    expect(parseRequirements('dist/b-2.0.tar.gz\nfile:wheels/a.whl\n', 'r')).toMatchObject([{ kind: 'local', path: 'dist/b-2.0.tar.gz' }, { kind: 'local', path: 'wheels/a.whl' }]);
+    expect(parseRequirements('dist/b-2.0.tar.gz\nfile:wheels/a.whl\n', 'r')).toMatchObject([
+      { kind: 'local', path: 'dist/b-2.0.tar.gz' },
+      { kind: 'local', path: 'wheels/a.whl' },
+    ]);
   });
 });
 
@@ -105,15 +115,19 @@ describe('the build', () => {
   });
 
   it("reports pip's last ERROR line, or the lack of pip", () => {
-    expect(buildFailureMessage(['Step 4/6 : RUN …', 'ERROR: Could not find a version that satisfies the requirement nosuchpkg==1.0', 'ERROR: No matching distribution found for nosuchpkg==1.0', ''])).toEqual({ noPip: false, message: 'requirements failed to install: ERROR: No matching distribution found for nosuchpkg==1.0' });
+    expect(
+      buildFailureMessage(['Step 4/6 : RUN …', 'ERROR: Could not find a version that satisfies the requirement nosuchpkg==1.0', 'ERROR: No matching distribution found for nosuchpkg==1.0', '']),
+    ).toEqual({ noPip: false, message: 'requirements failed to install: ERROR: No matching distribution found for nosuchpkg==1.0' });
     expect(buildFailureMessage([`Step 4/6 : RUN … echo '${NO_PIP_MARKER}'`, NO_PIP_MARKER])).toEqual({ noPip: true, message: NO_PIP_MARKER });
     expect(buildFailureMessage([`Step 4/6 : RUN … echo '${NO_PIP_MARKER}'`])).toBeUndefined();
   });
 });
 
 describe('unusedDependencyTags (gc)', () => {
-  const A = 'aaaaaaaaaaaa0000', B = 'bbbbbbbbbbbb0000';
-  const h1 = '1'.repeat(24), h2 = '2'.repeat(24);
+  const A = 'aaaaaaaaaaaa0000',
+    B = 'bbbbbbbbbbbb0000';
+  const h1 = '1'.repeat(24),
+    h2 = '2'.repeat(24);
   const img = (tags: string[], digests: string[] = []) => ({ tags, digests });
 
   it("removes this installation's unused tags, and the content tag once no installation tags the image", () => {
@@ -128,7 +142,10 @@ describe('unusedDependencyTags (gc)', () => {
 
   it('keeps a tag a version names, directly or by its registry digest', () => {
     const digest = `10.0.0.5:5000/faasctl/python-deps@sha256:${'c'.repeat(64)}`;
-    const images = [img([`10.0.0.5:5000/faasctl/python-deps:${h1}`, `10.0.0.5:5000/faasctl/python-deps:${h1}-aaaaaaaaaaaa`], [digest]), img([`faasctl/python-deps:${h2}`, `faasctl/python-deps:${h2}-aaaaaaaaaaaa`])];
+    const images = [
+      img([`10.0.0.5:5000/faasctl/python-deps:${h1}`, `10.0.0.5:5000/faasctl/python-deps:${h1}-aaaaaaaaaaaa`], [digest]),
+      img([`faasctl/python-deps:${h2}`, `faasctl/python-deps:${h2}-aaaaaaaaaaaa`]),
+    ];
     expect(unusedDependencyTags(images, A, new Set([digest, `faasctl/python-deps:${h2}-aaaaaaaaaaaa`]))).toEqual([]);
   });
 

@@ -34,9 +34,16 @@ const running: SwarmTask = { id: 't1', state: 'running', desiredState: 'running'
 const ended: SwarmTask = { ...running, state: 'complete', desiredState: 'shutdown', exitCode: 0 };
 const away = () => new ConnectionError('cannot reach the Docker engine at unix:///fake.sock (ECONNREFUSED)');
 
-describe('a run the engine stopped is the platform\'s fault', () => {
+describe("a run the engine stopped is the platform's fault", () => {
   it('a "stopped" frame (SIGTERM to the runtime itself) is system_error, exit 8, naming the cause, never the function', () => {
-    const stopped: Frame = { v: 1, status: 'stopped', result: null, error: { type: 'Stopped', message: 'the engine stopped the container mid-run with SIGTERM (engine restart, node drain or service removal)', traceback: null }, output: { bytes: 0, truncated: false }, metrics: { durationMs: 1, cpuMs: 1, maxRssKb: 1 } };
+    const stopped: Frame = {
+      v: 1,
+      status: 'stopped',
+      result: null,
+      error: { type: 'Stopped', message: 'the engine stopped the container mid-run with SIGTERM (engine restart, node drain or service removal)', traceback: null },
+      output: { bytes: 0, truncated: false },
+      metrics: { durationMs: 1, cpuMs: 1, maxRssKb: 1 },
+    };
     const o = outcomeOf({ reason: 'frame', out: outputWith([frameLine(stopped)]) }, STARTED, NOW, LIMITS);
     expect(o.completion.status).toBe('system_error');
     expect(o.exitCode).toBe(EXIT.platform);
@@ -44,8 +51,15 @@ describe('a run the engine stopped is the platform\'s fault', () => {
     expect(o.hint).toMatch(/not your code/);
   });
 
-  it('a function killed by a signal the runtime did not get stays the function\'s (developer_error, exit 6)', () => {
-    const killed: Frame = { v: 1, status: 'killed', result: null, error: { type: 'Killed', message: 'killed by SIGKILL', traceback: null }, output: { bytes: 0, truncated: false }, metrics: { durationMs: 1, cpuMs: 1, maxRssKb: 1 } };
+  it("a function killed by a signal the runtime did not get stays the function's (developer_error, exit 6)", () => {
+    const killed: Frame = {
+      v: 1,
+      status: 'killed',
+      result: null,
+      error: { type: 'Killed', message: 'killed by SIGKILL', traceback: null },
+      output: { bytes: 0, truncated: false },
+      metrics: { durationMs: 1, cpuMs: 1, maxRssKb: 1 },
+    };
     const o = outcomeOf({ reason: 'frame', out: outputWith([frameLine(killed)]) }, STARTED, NOW, LIMITS);
     expect(o.completion.status).toBe('developer_error');
     expect(o.exitCode).toBe(EXIT.functionFailed);
@@ -73,7 +87,11 @@ describe('a run the engine stopped is the platform\'s fault', () => {
     const mapped = mapDockerError(err, 'unix:///s', 'list tasks') as ConnectionError;
     expect(mapped).toBeInstanceOf(ConnectionError);
     expect(mapped.hint).not.toMatch(/swarm-init/);
-    const notManager = mapDockerError(Object.assign(new Error('x'), { statusCode: 503, json: { message: 'This node is not a swarm manager. Use "docker swarm init"' } }), 'unix:///s', 'list tasks') as ConnectionError;
+    const notManager = mapDockerError(
+      Object.assign(new Error('x'), { statusCode: 503, json: { message: 'This node is not a swarm manager. Use "docker swarm init"' } }),
+      'unix:///s',
+      'list tasks',
+    ) as ConnectionError;
     expect(notManager.hint).toMatch(/swarm-init/);
   });
 
@@ -143,10 +161,10 @@ describe('watchInvocation rides out an engine that goes away', () => {
   });
 });
 
-describe('one wording for the engine\'s refusals (fn run, fn invoke, bulk)', () => {
+describe("one wording for the engine's refusals (fn run, fn invoke, bulk)", () => {
   const cpuText = 'invalid NanoCPUs value 16000000000: Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available';
 
-  it('CPUs beyond the node: exit 8 with the node\'s figure and a fix', () => {
+  it("CPUs beyond the node: exit 8 with the node's figure and a fix", () => {
     const r = engineRefusal(`(HTTP code 400) unexpected - ${cpuText}`)!;
     expect(r.exitCode).toBe(EXIT.platform);
     expect(r.message).toBe("the function's CPU limit is more than the node that was to run it has (2 CPUs; the engine allows 0.01 to 2.00 per container)");
@@ -170,7 +188,7 @@ describe('one wording for the engine\'s refusals (fn run, fn invoke, bulk)', () 
   });
 });
 
-describe('waiting for the platform\'s PostgreSQL after an engine restart', () => {
+describe("waiting for the platform's PostgreSQL after an engine restart", () => {
   const refused = new ConnectionError('cannot reach PostgreSQL at 127.0.0.1:5432/faas (ECONNREFUSED)');
   const service = { id: 'pg1', name: 'faasctl-postgres', createdAt: STARTED, env: [] };
   const task = (state: string, at: number, desiredState = 'running'): SwarmTask => ({ id: `t${at}`, state, desiredState, message: '', updatedAt: new Date(at) });
@@ -278,7 +296,7 @@ describe('finishInvocation after the engine went away', () => {
 });
 
 describe('which database a command waits for', () => {
-  it('only the context\'s own URL carries the service up deployed for it', async () => {
+  it("only the context's own URL carries the service up deployed for it", async () => {
     const { resolveConfig } = await import('../../src/config/resolve.js');
     const file = { currentContext: 'default', contexts: { default: { database: 'postgres://faas:pw@127.0.0.1:5432/faas', databaseService: 'faasctl-postgres' } } };
     expect(resolveConfig({ flags: {}, env: {}, file }).databaseService).toEqual({ value: 'faasctl-postgres', source: 'context:default' });

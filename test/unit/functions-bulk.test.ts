@@ -75,10 +75,17 @@ describe('deployFunctions', () => {
     expect(calls.configsCreated).toHaveLength(1);
     expect(calls.configsRemoved).toEqual([]);
     expect(result.warnings).toEqual([{ message: 'a warning', line: 1 }]);
-    expect(result.items.map((i) => [i.name, i.ok, i.error?.code])).toEqual([['p1', true, undefined], ['p2', false, 'name_taken'], ['p3', true, undefined]]);
+    expect(result.items.map((i) => [i.name, i.ok, i.error?.code])).toEqual([
+      ['p1', true, undefined],
+      ['p2', false, 'name_taken'],
+      ['p3', true, undefined],
+    ]);
     expect(result.items[0]!.value).toMatchObject({ version: 1, limits: { memoryBytes: 128 * 1024 * 1024 }, changed: true });
     expect(functions.sort()).toEqual(['p1', 'p3']);
-    expect(requests.map((r) => [r.type, r.status, r.functionName])).toEqual([['fn.deploy', 'success', 'p1'], ['fn.deploy', 'success', 'p3']]);
+    expect(requests.map((r) => [r.type, r.status, r.functionName])).toEqual([
+      ['fn.deploy', 'success', 'p1'],
+      ['fn.deploy', 'success', 'p3'],
+    ]);
   });
 
   it('rejects a bad file once, recording one request for the batch and storing nothing', async () => {
@@ -117,7 +124,10 @@ describe('deployFunctions', () => {
       if (d.name === 'p1') throw new Error('roll failed');
     };
     const result = await deployFunctions(deps, actor, { names: ['p1', 'p2'], code: CODE, filename: 'f.py' }, { concurrency: 1, afterEach });
-    expect(result.items.map((i) => [i.name, i.ok, i.error?.message])).toEqual([['p1', false, 'roll failed'], ['p2', true, undefined]]);
+    expect(result.items.map((i) => [i.name, i.ok, i.error?.message])).toEqual([
+      ['p1', false, 'roll failed'],
+      ['p2', true, undefined],
+    ]);
   });
 });
 

@@ -24,7 +24,10 @@ function facts(o: Partial<GcFacts> = {}): GcFacts {
   };
 }
 
-const row = (id: string, o: Partial<RowFact> = {}): [string, RowFact] => [id, { id, userId: ALICE, type: 'fn.invoke', mode: 'cold', open: true, attempt: 1, createdAt: NOW - 5_000, expired: false, ...o }];
+const row = (id: string, o: Partial<RowFact> = {}): [string, RowFact] => [
+  id,
+  { id, userId: ALICE, type: 'fn.invoke', mode: 'cold', open: true, attempt: 1, createdAt: NOW - 5_000, expired: false, ...o },
+];
 const service = (requestId: string, o: Partial<ServiceFact> = {}): ServiceFact => ({ id: `svc-${requestId}`, requestId, userId: ALICE, ended: false, onLostNode: false, ...o });
 const input = (requestId: string) => ({ id: `cfg-${requestId}`, name: `faasctl-in-${requestId}`, requestId });
 
@@ -98,7 +101,16 @@ describe('gc plan', () => {
 
   it('keeps the warm replicas and tokens of warm functions only', () => {
     const warm = (fn: string) => ({ id: `warm-${fn}`, component: 'warm' as const, functionId: fn, idle: false });
-    const plan = planGc(facts({ warmFunctions: new Set(['hot']), replicaServices: [warm('hot'), warm('cold')], tokenSecrets: [{ id: 'tok-hot', functionId: 'hot' }, { id: 'tok-cold', functionId: 'cold' }] }));
+    const plan = planGc(
+      facts({
+        warmFunctions: new Set(['hot']),
+        replicaServices: [warm('hot'), warm('cold')],
+        tokenSecrets: [
+          { id: 'tok-hot', functionId: 'hot' },
+          { id: 'tok-cold', functionId: 'cold' },
+        ],
+      }),
+    );
     expect(plan).toEqual([
       { kind: 'remove-service', serviceId: 'warm-cold' },
       { kind: 'remove-secret', secretId: 'tok-cold' },
@@ -110,7 +122,10 @@ describe('gc plan', () => {
       facts({
         invocationServices: [service('a')],
         rows: new Map([row('a')]),
-        invocationContainers: [{ id: 'c-kept', serviceId: 'svc-a' }, { id: 'c-left', serviceId: 'svc-gone' }],
+        invocationContainers: [
+          { id: 'c-kept', serviceId: 'svc-a' },
+          { id: 'c-left', serviceId: 'svc-gone' },
+        ],
         unusedCodeConfigs: [{ id: 'code1', name: 'faasctl-code-1' }],
         staleContainers: ['check1'],
         orphanedUserSecrets: ['sec1'],

@@ -41,7 +41,7 @@ describe('pinnedImage', () => {
     const swarm = new FakeSwarm({ pushedDigest: async () => undefined });
     const err = await pinnedImage(swarm, '10.0.0.5:5000/faasctl/runtime-python:abc', '10.0.0.5:5000').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlatformError);
-    expect((err as PlatformError).hint).toBe('run faasctl up --registry 10.0.0.5:5000; it builds and pushes faasctl\'s images');
+    expect((err as PlatformError).hint).toBe("run faasctl up --registry 10.0.0.5:5000; it builds and pushes faasctl's images");
   });
 });
 
@@ -58,7 +58,15 @@ describe('resolveConfig: registry', () => {
 describe('doctor on a multi-node Swarm', () => {
   const node = (id: string) => ({ id, hostname: id, role: 'worker' as const, state: 'ready', availability: 'active', leader: false, cpus: 2, memoryBytes: 2 ** 33 });
   const run = (swarm: FakeSwarm, registry?: string) =>
-    runDoctor({ swarm: async () => swarm, db: () => Promise.reject(new Error('no db')), hasDatabase: false, runtimeImage: `${registry ?? 'x'}/faasctl/runtime-python:abc`, registry, expectedSchema: 5, schemaVersion: async () => 5 });
+    runDoctor({
+      swarm: async () => swarm,
+      db: () => Promise.reject(new Error('no db')),
+      hasDatabase: false,
+      runtimeImage: `${registry ?? 'x'}/faasctl/runtime-python:abc`,
+      registry,
+      expectedSchema: 5,
+      schemaVersion: async () => 5,
+    });
   const registryCheck = async (swarm: FakeSwarm, registry?: string) => (await run(swarm, registry)).find((c) => c.name === 'registry');
 
   it('warns when several nodes have no registry to pull from, and says nothing on one node', async () => {

@@ -153,7 +153,10 @@ describe('InvocationOutput live relay', () => {
     expect(r.relayed).toEqual([['stderr', 'warning: x']]);
     r.out.push(stdout('\n'));
     r.out.end();
-    expect(r.relayed).toEqual([['stderr', 'warning: x'], ['stdout', 'FAAS\n']]);
+    expect(r.relayed).toEqual([
+      ['stderr', 'warning: x'],
+      ['stdout', 'FAAS\n'],
+    ]);
     expect(r.out.output.text).toBe('warning: xFAAS\n');
   });
 
@@ -321,11 +324,14 @@ describe('InvocationOutput line ends (issue 19)', () => {
     r.out.push(stdout(frameLine(NONCE, { ...FRAME, output: { bytes: 29, truncated: false, tails } })));
     expect(r.out.complete).toBe(true);
     r.out.finish();
-    expect(r.relayed).toEqual([['stdout', 'first\nout, no newline'], ['stderr', 'err, é']]);
+    expect(r.relayed).toEqual([
+      ['stdout', 'first\nout, no newline'],
+      ['stderr', 'err, é'],
+    ]);
     expect(r.out.output.text).toBe('first\nout, no newlineerr, é');
   });
 
-  it('waits for the log\'s part of the output when the frame carries tails', () => {
+  it("waits for the log's part of the output when the frame carries tails", () => {
     const out = new InvocationOutput(NONCE, 1024);
     out.push(stdout(frameLine(NONCE, { ...FRAME, output: { bytes: 9, truncated: false, tails: [{ stream: 'stdout', text: 'tail', bytes: 4 }] } })));
     expect(out.complete).toBe(false);

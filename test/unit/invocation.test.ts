@@ -28,12 +28,11 @@ function watched(reason: Watched['reason'], lines: string[], task?: SwarmTask): 
   return { reason, out, task };
 }
 const frameLine = (f: Frame) => `${FRAME_PREFIX}${NONCE}:${JSON.stringify(f)}\n`;
-const failedWith = (type: string, message: string, traceback: string | null = null, status: Frame['status'] = 'error') =>
-  frame({ status, result: null, error: { type, message, traceback } });
+const failedWith = (type: string, message: string, traceback: string | null = null, status: Frame['status'] = 'error') => frame({ status, result: null, error: { type, message, traceback } });
 const TASK: SwarmTask = { id: 't1', state: 'failed', desiredState: 'shutdown', message: 'started', error: 'task: non-zero exit (137)', exitCode: 137, nodeId: 'node-7' };
 
 describe('outcomeOf with a frame', () => {
-  it('records a success with its result, output, metrics, node and the run\'s own duration (not the time until it was read), exit 0', () => {
+  it("records a success with its result, output, metrics, node and the run's own duration (not the time until it was read), exit 0", () => {
     const o = outcomeOf(watched('frame', ['hi\n', frameLine(frame())], { ...TASK, state: 'running' }), STARTED, NOW, LIMITS);
     expect(o.exitCode).toBe(0);
     expect(o.message).toBeUndefined();

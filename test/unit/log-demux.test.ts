@@ -13,7 +13,11 @@ function frame(kind: number, payload: string | Buffer): Buffer {
 const text = (chunks: LogChunk[]) => chunks.map((c) => [c.stream, c.data.toString()]);
 
 const STREAM = Buffer.concat([frame(1, 'hello\n'), frame(2, 'oops\n'), frame(1, 'é€😀 bye\n')]);
-const EXPECTED = [['stdout', 'hello\n'], ['stderr', 'oops\n'], ['stdout', 'é€😀 bye\n']];
+const EXPECTED = [
+  ['stdout', 'hello\n'],
+  ['stderr', 'oops\n'],
+  ['stdout', 'é€😀 bye\n'],
+];
 
 describe('LogDemuxer', () => {
   it('splits a whole buffer into stdout and stderr chunks in order', () => {
@@ -60,7 +64,11 @@ describe('LogDemuxer', () => {
   it('passes zero-length frames through as empty chunks and goes on', () => {
     const bytes = Buffer.concat([frame(1, ''), frame(2, ''), frame(1, 'x')]);
     const chunks = demuxAll(bytes);
-    expect(text(chunks)).toEqual([['stdout', ''], ['stderr', ''], ['stdout', 'x']]);
+    expect(text(chunks)).toEqual([
+      ['stdout', ''],
+      ['stderr', ''],
+      ['stdout', 'x'],
+    ]);
     const d = new LogDemuxer();
     expect(text(d.push(frame(2, '')))).toEqual([['stderr', '']]);
     expect(d.buffered).toBe(0);

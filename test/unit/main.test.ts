@@ -8,7 +8,11 @@ const argv = (...args: string[]) => ['node', 'faasctl', ...args];
 
 describe('main', () => {
   it('prints the version on stdout and exits 0 without connecting', async () => {
-    const swarm = new FakeSwarm({ engineInfo: async () => { throw new Error('must not connect'); } });
+    const swarm = new FakeSwarm({
+      engineInfo: async () => {
+        throw new Error('must not connect');
+      },
+    });
     const t = createTestContext({ swarm });
     expect(await main(argv('--version'), t.ctx)).toBe(0);
     expect(t.stdout()).toMatch(/^\d+\.\d+\.\d+\n$/);
@@ -46,7 +50,11 @@ describe('main', () => {
   });
 
   it('gives doctor exit 5 when the engine is unreachable, and still checks the rest', async () => {
-    const swarm = new FakeSwarm({ engineInfo: async () => { throw new ConnectionError('cannot reach the Docker engine at unix:///dead.sock (ENOENT)'); } });
+    const swarm = new FakeSwarm({
+      engineInfo: async () => {
+        throw new ConnectionError('cannot reach the Docker engine at unix:///dead.sock (ENOENT)');
+      },
+    });
     const t = createTestContext({ swarm });
     expect(await main(argv('doctor'), t.ctx)).toBe(5);
     expect(t.stdout()).toContain('engine\tFAIL\tcannot reach the Docker engine at unix:///dead.sock (ENOENT)');

@@ -9,7 +9,9 @@ const argv = (...args: string[]) => ['node', 'faasctl', ...args];
 
 describe('faasctl menu', () => {
   it('has every option of the 2016 client (0–14; 15 was exit) plus login, list, show and live invoke', () => {
-    const old = MENU.flatMap((g) => g.actions).map((a) => a.old).filter((n) => n !== undefined);
+    const old = MENU.flatMap((g) => g.actions)
+      .map((a) => a.old)
+      .filter((n) => n !== undefined);
     expect(new Set(old)).toEqual(new Set(Array.from({ length: 15 }, (_, i) => i)));
     const labels = MENU.flatMap((g) => g.actions).map((a) => a.label);
     expect(labels).toEqual(expect.arrayContaining(['Log in', 'List my functions', 'Show a request', 'Invoke a function with live output']));

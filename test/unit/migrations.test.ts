@@ -13,9 +13,8 @@ describe('migration file names', () => {
     expect(parseMigrationName('0107_function_tags2.sql')).toEqual({ version: 107, name: 'function_tags2' });
   });
 
-  it.each(['6_baseline.sql', '0000_zero.sql', '0007-dash.sql', '0007_Upper.sql', '0007_.sql', '0007_a__b.sql', '0007_x.sql.bak', '00007_five.sql'])(
-    'refuses %s',
-    (name) => expect(() => parseMigrationName(name)).toThrow(/is not named NNNN_words\.sql/),
+  it.each(['6_baseline.sql', '0000_zero.sql', '0007-dash.sql', '0007_Upper.sql', '0007_.sql', '0007_a__b.sql', '0007_x.sql.bak', '00007_five.sql'])('refuses %s', (name) =>
+    expect(() => parseMigrationName(name)).toThrow(/is not named NNNN_words\.sql/),
   );
 });
 

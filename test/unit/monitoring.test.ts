@@ -38,11 +38,11 @@ describe('sparkline', () => {
 });
 
 describe('cpuPercent', () => {
-  it('uses Docker\'s formula between two samples (percent of one CPU)', () => {
+  it("uses Docker's formula between two samples (percent of one CPU)", () => {
     const before = { atMs: 0, cpuNs: 1e9, systemCpuNs: 100e9, onlineCpus: 2 };
     expect(cpuPercent(before, { cpuNs: 1.5e9, systemCpuNs: 102e9, onlineCpus: 2 }, undefined, 1000)).toBeCloseTo(50, 6);
   });
-  it('falls back to the runtime\'s cgroup CPU time over wall time, and has no rate without a previous sample', () => {
+  it("falls back to the runtime's cgroup CPU time over wall time, and has no rate without a previous sample", () => {
     expect(cpuPercent({ atMs: 0, cpuUsec: 1000 }, undefined, { cpuUsec: 501_000 }, 1000)).toBeCloseTo(50, 6);
     expect(cpuPercent(undefined, { cpuNs: 1, systemCpuNs: 1, onlineCpus: 1 }, undefined, 1)).toBeNull();
   });

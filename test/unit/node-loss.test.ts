@@ -46,10 +46,7 @@ describe('ReplicaRouter: a node lost under requests in flight', () => {
     const { transport, posts } = silentA();
     const state = { list: [A], lost: new Set<string>() };
     const debug: string[] = [];
-    const router = new ReplicaRouter(
-      { transport, endpoints: async () => [...state.list], lostNodes: () => state.lost, log: { debug: (m) => debug.push(m) }, sleep: async () => {}, now: () => 0 },
-      {},
-    );
+    const router = new ReplicaRouter({ transport, endpoints: async () => [...state.list], lostNodes: () => state.lost, log: { debug: (m) => debug.push(m) }, sleep: async () => {}, now: () => 0 }, {});
     const call = router.call('{}', 60_000);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(posts).toEqual(['a']); // still waiting: silence alone is not a verdict
@@ -73,10 +70,7 @@ describe('ReplicaRouter: a node lost under requests in flight', () => {
       close: () => {},
     };
     let refreshes = 0;
-    const router = new ReplicaRouter(
-      { transport, endpoints: async () => (refreshes++, [A]), lostNodes: () => new Set(['n9']), log: { debug: () => {} }, sleep: async () => {}, now: () => 0 },
-      {},
-    );
+    const router = new ReplicaRouter({ transport, endpoints: async () => (refreshes++, [A]), lostNodes: () => new Set(['n9']), log: { debug: () => {} }, sleep: async () => {}, now: () => 0 }, {});
     const call = router.call('{}', 60_000);
     await vi.advanceTimersByTimeAsync(3_000);
     release({ status: 200, body: 'ok' });
@@ -88,7 +82,12 @@ describe('ReplicaRouter: a node lost under requests in flight', () => {
 });
 
 describe('watchWithReruns', () => {
-  const SPEC: ServiceSpec = { Name: 'faasctl-run-abc', Labels: { 'io.faasctl.request': 'req-1' }, TaskTemplate: { ContainerSpec: { Image: 'img', Env: [`FAASCTL_NONCE=${NONCE}`] } }, Mode: { Replicated: { Replicas: 1 } } } as ServiceSpec;
+  const SPEC: ServiceSpec = {
+    Name: 'faasctl-run-abc',
+    Labels: { 'io.faasctl.request': 'req-1' },
+    TaskTemplate: { ContainerSpec: { Image: 'img', Env: [`FAASCTL_NONCE=${NONCE}`] } },
+    Mode: { Replicated: { Replicas: 1 } },
+  } as ServiceSpec;
 
   /** Service s1 runs on n2, which goes down; its copy runs on n3 and answers. */
   function cluster(options: { copyAnswers: boolean; claim?: boolean }) {
@@ -166,11 +165,15 @@ describe('watchWithReruns', () => {
   });
 
   describe('an --async invocation nobody watches (gc, request show)', () => {
-    const row = (attempt: number) => ({ id: 'req-1', type: 'fn.invoke', status: 'running', attempt, createdAt: new Date(0), startedAt: new Date(0), functionId: 'f', functionVersion: 1 }) as unknown as RequestRow;
+    const row = (attempt: number) =>
+      ({ id: 'req-1', type: 'fn.invoke', status: 'running', attempt, createdAt: new Date(0), startedAt: new Date(0), functionId: 'f', functionVersion: 1 }) as unknown as RequestRow;
     const withService = (c: ReturnType<typeof cluster>) => {
       c.nodes.n2 = 'down';
       Object.assign(c.deps.swarm, { listServices: async () => [{ id: 's1', name: SPEC.Name, createdAt: new Date(0), env: [`FAASCTL_NONCE=${NONCE}`], spec: SPEC }] });
-      Object.assign(c.deps.store, { functions: { version: async () => ({ timeoutMs: 30_000 }) }, requests: { ...(c.deps.store as unknown as { requests: object }).requests, complete: async () => true } });
+      Object.assign(c.deps.store, {
+        functions: { version: async () => ({ timeoutMs: 30_000 }) },
+        requests: { ...(c.deps.store as unknown as { requests: object }).requests, complete: async () => true },
+      });
       Object.assign(c.deps.swarm, { findConfig: async () => undefined });
       return c;
     };

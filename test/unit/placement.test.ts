@@ -46,10 +46,30 @@ describe('placement in service specs', () => {
     const version = { image: 'img', entry: 'main', timeoutMs: 1000, memoryBytes: 2 ** 27, nanoCpus: 1e9, outputLimit: 1024, env: {}, placement };
     const labels = { functionId: 'f', functionName: 'fn', version: 1, userId: 'u' };
     const job = buildInvocationServiceSpec({ ...version, requestId: 'r', installation: 'i', nonce: 'n', code: { configId: 'c', configName: 'c' }, input: { configId: 'i', configName: 'i' }, labels });
-    const replica = buildReplicaServiceSpec({ ...version, purpose: 'warm', installation: 'i', replicas: 2, workers: 2, code: { configId: 'c', configName: 'c' }, token: { secretId: 's', secretName: 's' }, labels });
+    const replica = buildReplicaServiceSpec({
+      ...version,
+      purpose: 'warm',
+      installation: 'i',
+      replicas: 2,
+      workers: 2,
+      code: { configId: 'c', configName: 'c' },
+      token: { secretId: 's', secretName: 's' },
+      labels,
+    });
     expect(job.TaskTemplate.Placement).toEqual(placement);
     expect(replica.TaskTemplate.Placement).toEqual(placement);
-    expect(buildInvocationServiceSpec({ ...version, placement: undefined, requestId: 'r', installation: 'i', nonce: 'n', code: { configId: 'c', configName: 'c' }, input: { configId: 'i', configName: 'i' }, labels }).TaskTemplate.Placement).toBeUndefined();
+    expect(
+      buildInvocationServiceSpec({
+        ...version,
+        placement: undefined,
+        requestId: 'r',
+        installation: 'i',
+        nonce: 'n',
+        code: { configId: 'c', configName: 'c' },
+        input: { configId: 'i', configName: 'i' },
+        labels,
+      }).TaskTemplate.Placement,
+    ).toBeUndefined();
   });
 
   it('compares constraints as a set', () => {

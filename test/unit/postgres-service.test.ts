@@ -105,9 +105,7 @@ describe('deployPostgres', () => {
     const t = setup([[task('running')]], { probe });
     const err = await deployPostgres(t.deps, options).catch((e) => e);
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(err.message).toBe(
-      'PostgreSQL service faasctl-postgres was not ready within 10 s (task running; last error: cannot reach PostgreSQL at 127.0.0.1:5432/faasctl (ECONNREFUSED))',
-    );
+    expect(err.message).toBe('PostgreSQL service faasctl-postgres was not ready within 10 s (task running; last error: cannot reach PostgreSQL at 127.0.0.1:5432/faasctl (ECONNREFUSED))');
     expect(t.removed).toHaveLength(3);
     expect(t.deps.saveUrl).not.toHaveBeenCalled();
   });

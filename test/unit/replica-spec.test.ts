@@ -151,7 +151,7 @@ describe('buildReplicaServiceSpec: sandbox', () => {
 });
 
 describe('replica names', () => {
-  it('fit Swarm\'s 63-character limit and its character set for any uuid', () => {
+  it("fit Swarm's 63-character limit and its character set for any uuid", () => {
     for (let i = 0; i < 200; i++) {
       const installation = randomUUID().replaceAll('-', '');
       const names = [warmServiceName(installation, randomUUID()), bulkServiceName(randomUUID()), tokenSecretName(installation, randomUUID(), 'abcdef012345')];

@@ -73,7 +73,16 @@ describe("an invocation's figures are the run's own", () => {
     out.push({ stream: 'stdout', data: Buffer.from(`${FRAME_PREFIX}${NONCE}:${JSON.stringify(frame)}\n`) });
     return out;
   };
-  const ended: SwarmTask = { id: 't', state: 'complete', desiredState: 'shutdown', message: 'finished', ports: [], labels: {}, createdAt: new Date('2026-12-04T08:00:00.200Z'), statusAt: new Date('2026-12-04T08:00:02.000Z') };
+  const ended: SwarmTask = {
+    id: 't',
+    state: 'complete',
+    desiredState: 'shutdown',
+    message: 'finished',
+    ports: [],
+    labels: {},
+    createdAt: new Date('2026-12-04T08:00:00.200Z'),
+    statusAt: new Date('2026-12-04T08:00:02.000Z'),
+  };
 
   it("takes the runtime's measure and the task's end, whenever the result is read", () => {
     const f = runFigures({ out: withFrame(1012.5), task: ended }, started, readLate, false);
@@ -93,7 +102,7 @@ describe("an invocation's figures are the run's own", () => {
   });
 });
 
-describe('a bulk run\'s lease', () => {
+describe("a bulk run's lease", () => {
   const storeWith = (renewLease: () => Promise<boolean>) => ({ requests: { renewLease } }) as unknown as Store;
   const silent = { debug: () => {} };
 
@@ -116,7 +125,7 @@ describe('a bulk run\'s lease', () => {
     await vi.waitFor(() => expect(calls).toBeGreaterThan(0));
     lease.stop();
     const seen = calls;
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 30)); // deliberate: six renewal periods, to see none happen
     expect(calls).toBe(seen);
   });
 

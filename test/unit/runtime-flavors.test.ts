@@ -2,13 +2,13 @@
 // checker detects and refuses, and how `run` (cold) and `serve` (warm) call each flavour.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { PYTHON, requirePython, runtimeArgv } from '../helpers/python-runtime.js';
+import { tempDir } from '../helpers/temp.js';
 
 requirePython();
 
@@ -47,7 +47,7 @@ let dir = '';
 const servers: ChildProcess[] = [];
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'faasctl-flavors-test-'));
+  dir = tempDir('faasctl-flavors-test-');
 });
 
 afterAll(() => {
@@ -130,7 +130,16 @@ describe.concurrent('python runtime: flavour detection at check', { timeout: 15_
 
 describe.concurrent('python runtime: flavours at run', { timeout: 15_000 }, () => {
   it('gives a Lambda handler {} for no input and a context counting down the real deadline', async ({ expect }) => {
-    const env = { FAASCTL_FLAVOR: 'lambda', FAASCTL_ENTRY: 'lambda_handler', FAASCTL_REQUEST_ID: 'req-42', FAASCTL_FUNCTION_NAME: 'ctxfn', FAASCTL_FUNCTION_VERSION: '3', FAASCTL_INSTALLATION: 'inst', FAASCTL_TIMEOUT_MS: '4000', FAASCTL_MEMORY_LIMIT: String(128 * 1048576) };
+    const env = {
+      FAASCTL_FLAVOR: 'lambda',
+      FAASCTL_ENTRY: 'lambda_handler',
+      FAASCTL_REQUEST_ID: 'req-42',
+      FAASCTL_FUNCTION_NAME: 'ctxfn',
+      FAASCTL_FUNCTION_VERSION: '3',
+      FAASCTL_INSTALLATION: 'inst',
+      FAASCTL_TIMEOUT_MS: '4000',
+      FAASCTL_MEMORY_LIMIT: String(128 * 1048576),
+    };
     const { frame } = await run(LAMBDA_CONTEXT, '', env);
     expect(frame.status).toBe('success');
     const r = frame.result;
@@ -142,7 +151,7 @@ describe.concurrent('python runtime: flavours at run', { timeout: 15_000 }, () =
     expect(second).toBeLessThanOrEqual(first - 40);
   });
 
-  it('reports a raising Lambda handler in Lambda\'s shape too, from the user\'s file', async ({ expect }) => {
+  it("reports a raising Lambda handler in Lambda's shape too, from the user's file", async ({ expect }) => {
     const { frame } = await run(LAMBDA_RAISES, '{"missing": "sku"}', { FAASCTL_FLAVOR: 'lambda', FAASCTL_ENTRY: 'handler', FAASCTL_REQUEST_ID: 'req-7' });
     expect(frame.status).toBe('error');
     expect(frame.error).toMatchObject({ type: 'KeyError', message: "'sku'" });
@@ -228,8 +237,13 @@ async function serve(source: string, env: Record<string, string>): Promise<{ cal
 }
 
 describe('python runtime: flavours on a warm replica', { timeout: 20_000 }, () => {
-  it('gives a Lambda handler the caller\'s request id and the worker\'s deadline, and Lambda\'s error shape', async ({ expect }) => {
-    const s = await serve(`${LAMBDA_CONTEXT}\n${LAMBDA_RAISES.replace('def handler', 'def raising')}`, { FAASCTL_FLAVOR: 'lambda', FAASCTL_ENTRY: 'lambda_handler', FAASCTL_TIMEOUT_MS: '3000', FAASCTL_FUNCTION_NAME: 'warmfn' });
+  it("gives a Lambda handler the caller's request id and the worker's deadline, and Lambda's error shape", async ({ expect }) => {
+    const s = await serve(`${LAMBDA_CONTEXT}\n${LAMBDA_RAISES.replace('def handler', 'def raising')}`, {
+      FAASCTL_FLAVOR: 'lambda',
+      FAASCTL_ENTRY: 'lambda_handler',
+      FAASCTL_TIMEOUT_MS: '3000',
+      FAASCTL_FUNCTION_NAME: 'warmfn',
+    });
     const a = await s.call('', 'req-warm-1');
     expect(a.status).toBe('success');
     expect(a.result).toMatchObject({ event: {}, requestId: 'req-warm-1', name: 'warmfn' });
@@ -288,7 +302,7 @@ describe('python runtime: output and result never collide (issue 19)', { timeout
     expect(frame.output).toEqual({ bytes: 10, truncated: false, lineEnds: ['stderr', 'stdout'] });
   });
 
-  it('gives a warm worker\'s first answer what the module printed at import, and every answer its exact output', async ({ expect }) => {
+  it("gives a warm worker's first answer what the module printed at import, and every answer its exact output", async ({ expect }) => {
     const s = await serve(MID_LINE, {});
     const first = await s.call('2', 'r1');
     expect(first.result).toEqual({ args: 2 });

@@ -2,10 +2,10 @@
 // the `check` verdict and the `run` frame contract the CLI relies on.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { tempDir } from '../helpers/temp.js';
 
 import { functionShadowingRuntime, PYTHON, RUNTIME, RUNTIME_FLAGS, requirePython, runtimeArgv, unshadowedResult } from '../helpers/python-runtime.js';
 
@@ -51,7 +51,7 @@ interface Frame {
 let dir = '';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'faasctl-runtime-test-'));
+  dir = tempDir('faasctl-runtime-test-');
 });
 
 afterAll(() => {
@@ -86,9 +86,7 @@ function runtime(args: string[], options: RunOptions = {}): Promise<Completed> {
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - started }),
-    );
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), ms: Date.now() - started }));
     child.stdin.on('error', () => undefined); // the runtime may exit before reading it all
     child.stdin.end(options.input ?? '');
   });
@@ -262,7 +260,7 @@ describe.concurrent('python runtime: run', { timeout: 15_000 }, () => {
 
   // Swarm cannot set no-new-privileges on our engines, so the runtime must: a setuid
   // binary the function execs must not run with its owner's privileges.
-  it('imports user modules named like runtime modules as the user\'s; the runtime\'s stay out of sight', async ({ expect }) => {
+  it("imports user modules named like runtime modules as the user's; the runtime's stay out of sight", async ({ expect }) => {
     const { frame } = await invoke(functionShadowingRuntime(dir), { n: 1 });
     expect(frame).toMatchObject({ status: 'success', error: null });
     expect(frame.result).toEqual(unshadowedResult({ n: 1 }));
@@ -298,12 +296,8 @@ function helper(module: string, expression: string): unknown {
 
 describe('python runtime: process limit note', () => {
   it('names the pids limit when the cgroup refused forks during the run', ({ expect }) => {
-    expect(helper('cgroups', 'r.process_limit_note((64, 3), (64, 41))')).toBe(
-      "the container's limit of 64 processes and threads was reached: 38 forks or thread starts refused",
-    );
-    expect(helper('cgroups', 'r.process_limit_note((None, 0), (None, 2))')).toBe(
-      "the container's process and thread limit was reached: 2 forks or thread starts refused",
-    );
+    expect(helper('cgroups', 'r.process_limit_note((64, 3), (64, 41))')).toBe("the container's limit of 64 processes and threads was reached: 38 forks or thread starts refused");
+    expect(helper('cgroups', 'r.process_limit_note((None, 0), (None, 2))')).toBe("the container's process and thread limit was reached: 2 forks or thread starts refused");
   });
 
   it('says nothing when no fork was refused or the cgroup is unreadable', ({ expect }) => {

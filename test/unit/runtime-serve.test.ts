@@ -3,13 +3,14 @@
 // or a crash, and draining on SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionShadowingRuntime, PYTHON, requirePython, runtimeArgv, unshadowedResult } from '../helpers/python-runtime.js';
+import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TIMEOUT_MS = 1_500;
 const WORKERS = 2;
@@ -76,7 +77,7 @@ const started: Server[] = [];
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'faasctl-serve-test-'));
+  dir = tempDir('faasctl-serve-test-');
 });
 
 afterAll(() => {
@@ -258,7 +259,7 @@ describe('python runtime: serve, other functions', { timeout: 10_000 }, () => {
     s.proc.kill('SIGKILL');
   });
 
-  it('loads user modules named like runtime modules as the user\'s, and keeps answering', async () => {
+  it("loads user modules named like runtime modules as the user's, and keeps answering", async () => {
     const s = await startServer(functionShadowingRuntime(dir));
     for (let i = 0; i < 2; i++) {
       const o = await invoke(s, { i });
@@ -276,16 +277,22 @@ describe('python runtime: serve on SIGTERM', { timeout: 10_000 }, () => {
     try {
       const slow = invoke(s, { action: 'sleep', seconds: 1.2 }, own);
       let answered = false;
-      void slow.then(() => (answered = true), () => undefined);
+      void slow.then(
+        () => (answered = true),
+        () => undefined,
+      );
       // The request has a worker once one is no longer idle.
-      for (let h = await health(s); h.idle === WORKERS; h = await health(s)) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('a worker to take the request', async () => (await health(s)).idle < WORKERS, 5_000, 10);
       s.proc.kill('SIGTERM');
 
       // The listening socket closes within the server's poll interval (0.5 s).
       const until = Date.now() + 1_000;
       let refused = false;
       while (!refused && Date.now() < until) {
-        const err = await request(s.port, { method: 'GET', path: '/healthz', agent: false }).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+        const err = await request(s.port, { method: 'GET', path: '/healthz', agent: false }).then(
+          () => undefined,
+          (e: NodeJS.ErrnoException) => e,
+        );
         refused = err?.code === 'ECONNREFUSED';
         if (!refused) await new Promise((r) => setTimeout(r, 25));
       }

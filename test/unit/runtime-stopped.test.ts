@@ -2,14 +2,14 @@
 // container) answers "stopped": the platform's fault, not the function's (issue 17, obs 3).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, requirePython, runtimeArgv } from '../helpers/python-runtime.js';
+import { tempDir } from '../helpers/temp.js';
 
 requirePython();
-const dir = mkdtempSync(join(tmpdir(), 'faasctl-stopped-'));
+const dir = tempDir('faasctl-stopped-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('python runtime stopped by the engine', () => {

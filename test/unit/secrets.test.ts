@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -11,6 +10,7 @@ import { buildReplicaServiceSpec, type ReplicaSpecInput } from '../../src/swarm/
 import { buildInvocationServiceSpec, type InvocationSpecInput } from '../../src/swarm/sandbox.js';
 import { PYTHON, RUNTIME, requirePython } from '../helpers/python-runtime.js';
 import { createTestContext } from '../helpers/test-context.js';
+import { tempDir } from '../helpers/temp.js';
 
 const INSTALLATION = '0123456789abcdef0123456789abcdef';
 const USER_ID = '7d1c3b2a-9e8f-4a6b-8c7d-6e5f4a3b2c1d';
@@ -40,8 +40,18 @@ describe('secret names', () => {
 describe('secret mounts', () => {
   it('a cold invocation mounts each secret as /run/secrets/NAME, 0400, uid 10001', () => {
     const base: InvocationSpecInput = {
-      requestId: '0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b', installation: INSTALLATION, image: 'img', nonce: 'n'.repeat(22), entry: 'main', timeoutMs: 1000,
-      memoryBytes: 1, nanoCpus: 1, outputLimit: 1, env: {}, code: { configId: 'c', configName: 'cn' }, input: { configId: 'i', configName: 'in' },
+      requestId: '0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b',
+      installation: INSTALLATION,
+      image: 'img',
+      nonce: 'n'.repeat(22),
+      entry: 'main',
+      timeoutMs: 1000,
+      memoryBytes: 1,
+      nanoCpus: 1,
+      outputLimit: 1,
+      env: {},
+      code: { configId: 'c', configName: 'cn' },
+      input: { configId: 'i', configName: 'in' },
       labels: { functionId: 'f', functionName: 'fn', version: 1, userId: USER_ID },
     };
     expect(buildInvocationServiceSpec(base).TaskTemplate.ContainerSpec.Secrets).toBeUndefined();
@@ -52,11 +62,27 @@ describe('secret mounts', () => {
 
   it('a replica mounts them beside its token', () => {
     const o = {
-      purpose: 'warm', installation: INSTALLATION, image: 'img', replicas: 1, workers: 1, entry: 'main', timeoutMs: 1000, memoryBytes: 1, nanoCpus: 1, outputLimit: 1, env: {},
-      code: { configId: 'c', configName: 'cn' }, token: { secretId: 'tok', secretName: 'faasctl-token-x' }, secrets: [MOUNT], labels: { functionId: 'f', functionName: 'fn', version: 1, userId: USER_ID },
+      purpose: 'warm',
+      installation: INSTALLATION,
+      image: 'img',
+      replicas: 1,
+      workers: 1,
+      entry: 'main',
+      timeoutMs: 1000,
+      memoryBytes: 1,
+      nanoCpus: 1,
+      outputLimit: 1,
+      env: {},
+      code: { configId: 'c', configName: 'cn' },
+      token: { secretId: 'tok', secretName: 'faasctl-token-x' },
+      secrets: [MOUNT],
+      labels: { functionId: 'f', functionName: 'fn', version: 1, userId: USER_ID },
     } satisfies ReplicaSpecInput;
     const secrets = buildReplicaServiceSpec(o).TaskTemplate.ContainerSpec.Secrets ?? [];
-    expect(secrets.map((s) => [s.File.Name, s.File.Mode, s.File.UID])).toEqual([['faasctl-token', 0o400, '10001'], ['api-key', 0o400, '10001']]);
+    expect(secrets.map((s) => [s.File.Name, s.File.Mode, s.File.UID])).toEqual([
+      ['faasctl-token', 0o400, '10001'],
+      ['api-key', 0o400, '10001'],
+    ]);
   });
 });
 
@@ -86,7 +112,7 @@ describe('the runtime helper', () => {
   beforeAll(requirePython);
 
   it('faasctl.secret(NAME) reads /run/secrets/NAME; a missing one names only the secret', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'faasctl-secrets-'));
+    const dir = tempDir('faasctl-secrets-');
     try {
       writeFileSync(join(dir, 'api-key'), 's3cr3t-value');
       const script = [

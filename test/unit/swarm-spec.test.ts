@@ -24,15 +24,8 @@ describe('buildPostgresServiceSpec', () => {
   });
 
   it('passes the password only as a secret file', () => {
-    expect(container.Secrets).toEqual([
-      { SecretID: 'sec-123', SecretName: 'faasctl-postgres-password', File: { Name: 'faasctl-postgres-password', UID: '0', GID: '0', Mode: 0o444 } },
-    ]);
-    expect(container.Env).toEqual([
-      'POSTGRES_USER=faasctl',
-      'POSTGRES_DB=faasctl',
-      'POSTGRES_PASSWORD_FILE=/run/secrets/faasctl-postgres-password',
-      'PGDATA=/var/lib/postgresql/data',
-    ]);
+    expect(container.Secrets).toEqual([{ SecretID: 'sec-123', SecretName: 'faasctl-postgres-password', File: { Name: 'faasctl-postgres-password', UID: '0', GID: '0', Mode: 0o444 } }]);
+    expect(container.Env).toEqual(['POSTGRES_USER=faasctl', 'POSTGRES_DB=faasctl', 'POSTGRES_PASSWORD_FILE=/run/secrets/faasctl-postgres-password', 'PGDATA=/var/lib/postgresql/data']);
     expect(container.Env?.some((e) => e.startsWith('POSTGRES_PASSWORD='))).toBe(false);
   });
 

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { TunnelSocket } from '../../src/swarm/tunnel-socket.js';
@@ -36,7 +37,7 @@ describe('TunnelSocket', () => {
     channel.write('last words');
     channel.end();
     channel.destroy();
-    await new Promise((r) => setTimeout(r, 20));
+    await once(channel, 'close'); // the socket has seen the close (its listener runs first) before reading
     const chunks: Buffer[] = [];
     for await (const c of socket) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('last words');
@@ -59,7 +60,7 @@ describe('TunnelSocket', () => {
     let again = false;
     socket.setTimeout(10, () => (again = true));
     socket.setTimeout(0);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50)); // deliberate: five times the cancelled idle time, to see it not fire
     expect(again).toBe(false);
     socket.destroy();
   });

@@ -19,7 +19,9 @@ function fakeStore(writes: string[]): Store {
 
 function deps(swarm: FakeSwarm, writes: string[]) {
   const clock = { now: () => new Date('2026-01-01T00:00:00Z'), sleep: async () => {} };
-  return { store: fakeStore(writes), swarm, clock, log: { debug: () => {}, info: () => {}, warn: () => {} }, sleep: async () => {}, newId: () => 'req-1' } as unknown as Parameters<typeof deleteUser>[0];
+  return { store: fakeStore(writes), swarm, clock, log: { debug: () => {}, info: () => {}, warn: () => {} }, sleep: async () => {}, newId: () => 'req-1' } as unknown as Parameters<
+    typeof deleteUser
+  >[0];
 }
 
 describe('user delete', () => {
@@ -33,7 +35,7 @@ describe('user delete', () => {
     expect(writes).toEqual([]);
   });
 
-  it('says faasctl gc finishes it when an engine step fails after the rows are gone, keeping the cause\'s exit code', async () => {
+  it("says faasctl gc finishes it when an engine step fails after the rows are gone, keeping the cause's exit code", async () => {
     const swarm = new FakeSwarm();
     swarm.listServices = async () => [{ id: 'svc1', name: 'faasctl-warm-x', labels: {} } as never];
     swarm.removeService = async () => {

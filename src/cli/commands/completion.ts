@@ -7,7 +7,10 @@ export function registerCompletion(program: Command, ctx: Context): void {
   program
     .command('completion <shell>')
     .description('print a shell completion script (bash or zsh) for commands, subcommands and flags')
-    .addHelpText('after', '\nExamples:\n  source <(faasctl completion bash)   # this shell only\n  faasctl completion bash > /etc/bash_completion.d/faasctl\n  faasctl completion zsh > "$fpath[1]/_faasctl"   # or: source <(faasctl completion zsh) in ~/.zshrc')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  source <(faasctl completion bash)   # this shell only\n  faasctl completion bash > /etc/bash_completion.d/faasctl\n  faasctl completion zsh > "$fpath[1]/_faasctl"   # or: source <(faasctl completion zsh) in ~/.zshrc',
+    )
     .action((shell: string) => {
       if (ctx.io.options.json) throw refuseJson('faasctl completion', `it prints a shell script: faasctl completion ${shell === 'zsh' ? 'zsh' : 'bash'} > FILE`);
       if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`no completion for the shell "${shell}"`, { hint: 'faasctl completion bash, or faasctl completion zsh' });

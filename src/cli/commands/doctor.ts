@@ -9,7 +9,10 @@ export function registerDoctor(program: Command, ctx: Context): void {
   program
     .command('doctor')
     .description('check the engine, Swarm, nodes, runtime image, database and schema')
-    .addHelpText('after', '\nExit code: 0 when every check passes, 5 when Docker or PostgreSQL is unreachable, 3 when something is not set up.\n\nExample:\n  faasctl doctor --json | jq \'.checks[] | select(.status=="fail")\'')
+    .addHelpText(
+      'after',
+      '\nExit code: 0 when every check passes, 5 when Docker or PostgreSQL is unreachable, 3 when something is not set up.\n\nExample:\n  faasctl doctor --json | jq \'.checks[] | select(.status=="fail")\'',
+    )
     .action(async () => {
       const cfg = await ctx.config();
       const spinner = await ctx.io.spinner('checking…');

@@ -28,11 +28,17 @@ export function registerUp(program: Command, ctx: Context): void {
     .option('--postgres-image <image>', `PostgreSQL image, when no database is configured and faasctl deploys one (env FAASCTL_POSTGRES_IMAGE; default ${DEFAULT_POSTGRES_IMAGE})`)
     .option('--postgres-port <port>', 'port the deployed PostgreSQL publishes on the manager node (host mode)', String(DEFAULT_POSTGRES_PORT))
     .option('--postgres-name <name>', 'service name of the deployed PostgreSQL; its secret and volume are NAME-password and NAME-data', DEFAULT_POSTGRES_NAME)
-    .addHelpText('after', '\nWithout --db (or a database in the context), up deploys PostgreSQL as a Swarm service pinned to\nthis manager node, with a generated password, and saves its URL in the current context.\n\nExamples:\n  faasctl up --swarm-init\n  faasctl up --postgres-port 15432\n  faasctl up --registry 10.0.0.5:5000')
+    .addHelpText(
+      'after',
+      '\nWithout --db (or a database in the context), up deploys PostgreSQL as a Swarm service pinned to\nthis manager node, with a generated password, and saves its URL in the current context.\n\nExamples:\n  faasctl up --swarm-init\n  faasctl up --postgres-port 15432\n  faasctl up --registry 10.0.0.5:5000',
+    )
     .action(async (opts: UpOptions) => {
       const steps = await runUp(ctx, opts);
       if (ctx.io.options.json) return ctx.io.json({ steps });
-      await ctx.io.table(['step', 'outcome', 'detail'], steps.map((s) => [s.step, s.outcome, s.detail]));
+      await ctx.io.table(
+        ['step', 'outcome', 'detail'],
+        steps.map((s) => [s.step, s.outcome, s.detail]),
+      );
     });
 }
 

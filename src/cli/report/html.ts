@@ -16,7 +16,14 @@ export function renderReport(r: StatsReport, generatedAt: Date): string {
     ? [
         section('Invocations over time', `all functions, ${r.functions[0]!.timeline.length} slices of ${duration(r.bucketMs)}; errors in red`, timelineChart(sumTimelines(fns), r)),
         section('Latency percentiles', 'p50, p95 and p99 of the caller-observed duration, log scale', latencyChart(fns)),
-        section('Error rate', 'share of invocations that did not succeed', barChart(fns.map((f) => ({ label: f.name, value: f.errorRate * 100, text: `${(f.errorRate * 100).toFixed(1)}% (${f.invocations - f.succeeded} of ${f.invocations})`, color: COLORS.error })), 100)),
+        section(
+          'Error rate',
+          'share of invocations that did not succeed',
+          barChart(
+            fns.map((f) => ({ label: f.name, value: f.errorRate * 100, text: `${(f.errorRate * 100).toFixed(1)}% (${f.invocations - f.succeeded} of ${f.invocations})`, color: COLORS.error })),
+            100,
+          ),
+        ),
         section('Resource use', 'mean CPU time per invocation and peak memory, measured inside the runtime', resourceCharts(fns)),
         section('Per function', 'invocations over time, one row per function', fns.map((f) => smallMultiple(f, r)).join('')),
         section('Numbers', '', table(fns)),
@@ -71,11 +78,18 @@ function timelineChart(points: Array<{ invocations: number; errors: number; star
       const x = left + i * slot + 1;
       const okH = (height - bottom - top) * ((p.invocations - p.errors) / max);
       const errH = (height - bottom - top) * (p.errors / max);
-      return `<rect x="${x.toFixed(1)}" y="${(height - bottom - okH).toFixed(1)}" width="${(slot - 2).toFixed(1)}" height="${okH.toFixed(1)}" fill="${COLORS.ok}"><title>${esc(p.start.toISOString())}: ${p.invocations} invocations, ${p.errors} failed</title></rect>` +
-        (errH > 0 ? `<rect x="${x.toFixed(1)}" y="${(height - bottom - okH - errH).toFixed(1)}" width="${(slot - 2).toFixed(1)}" height="${errH.toFixed(1)}" fill="${COLORS.error}"/>` : '');
+      return (
+        `<rect x="${x.toFixed(1)}" y="${(height - bottom - okH).toFixed(1)}" width="${(slot - 2).toFixed(1)}" height="${okH.toFixed(1)}" fill="${COLORS.ok}"><title>${esc(p.start.toISOString())}: ${p.invocations} invocations, ${p.errors} failed</title></rect>` +
+        (errH > 0 ? `<rect x="${x.toFixed(1)}" y="${(height - bottom - okH - errH).toFixed(1)}" width="${(slot - 2).toFixed(1)}" height="${errH.toFixed(1)}" fill="${COLORS.error}"/>` : '')
+      );
     })
     .join('');
-  const grid = [0, 0.5, 1].map((f) => `<line x1="${left}" x2="${W}" y1="${y(max * f).toFixed(1)}" y2="${y(max * f).toFixed(1)}" stroke="${COLORS.grid}"/><text x="${left - 6}" y="${(y(max * f) + 4).toFixed(1)}" text-anchor="end">${Math.round(max * f)}</text>`).join('');
+  const grid = [0, 0.5, 1]
+    .map(
+      (f) =>
+        `<line x1="${left}" x2="${W}" y1="${y(max * f).toFixed(1)}" y2="${y(max * f).toFixed(1)}" stroke="${COLORS.grid}"/><text x="${left - 6}" y="${(y(max * f) + 4).toFixed(1)}" text-anchor="end">${Math.round(max * f)}</text>`,
+    )
+    .join('');
   const labels = `<text x="${left}" y="${height - 6}">${esc(shortTime(r.since))}</text><text x="${W}" y="${height - 6}" text-anchor="end">${esc(shortTime(r.until))}</text>`;
   return svg(height, grid + bars + labels, 'invocations over time');
 }
@@ -92,12 +106,17 @@ function latencyChart(fns: FunctionStats[]): string {
     .map((f, i) => {
       const top = 8 + i * rowH;
       const bar = (v: number | null, k: number, color: string, name: string) =>
-        v == null ? '' : `<rect x="${left}" y="${top + k * 9}" width="${Math.max(1, x(v) - left).toFixed(1)}" height="8" fill="${color}"><title>${name} ${ms(v)}</title></rect><text x="${(x(v) + 4).toFixed(1)}" y="${top + k * 9 + 8}">${name} ${esc(ms(v))}</text>`;
+        v == null
+          ? ''
+          : `<rect x="${left}" y="${top + k * 9}" width="${Math.max(1, x(v) - left).toFixed(1)}" height="8" fill="${color}"><title>${name} ${ms(v)}</title></rect><text x="${(x(v) + 4).toFixed(1)}" y="${top + k * 9 + 8}">${name} ${esc(ms(v))}</text>`;
       return `<text x="${left - 8}" y="${top + 17}" text-anchor="end">${esc(f.name)}</text>${bar(f.p50Ms, 0, COLORS.p50, 'p50')}${bar(f.p95Ms, 1, COLORS.p95, 'p95')}${bar(f.p99Ms, 2, COLORS.p99, 'p99')}`;
     })
     .join('');
   const ticks = [];
-  for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) ticks.push(`<line x1="${x(10 ** e).toFixed(1)}" x2="${x(10 ** e).toFixed(1)}" y1="0" y2="${height - 18}" stroke="${COLORS.grid}"/><text x="${x(10 ** e).toFixed(1)}" y="${height - 4}" text-anchor="middle">${esc(ms(10 ** e))}</text>`);
+  for (let e = Math.ceil(lo); e <= Math.floor(hi); e++)
+    ticks.push(
+      `<line x1="${x(10 ** e).toFixed(1)}" x2="${x(10 ** e).toFixed(1)}" y1="0" y2="${height - 18}" stroke="${COLORS.grid}"/><text x="${x(10 ** e).toFixed(1)}" y="${height - 4}" text-anchor="middle">${esc(ms(10 ** e))}</text>`,
+    );
   return svg(height, ticks.join('') + rows, 'latency percentiles');
 }
 
@@ -134,7 +153,21 @@ function smallMultiple(f: FunctionStats, r: StatsReport): string {
 
 function table(fns: FunctionStats[]): string {
   const head = ['function', 'invocations', 'succeeded', 'app errors', 'dev errors', 'system errors', 'p50', 'p95', 'p99', 'mean CPU', 'peak memory', 'cold', 'warm'];
-  const rows = fns.map((f) => [f.name, f.invocations, f.succeeded, f.applicationErrors, f.developerErrors, f.systemErrors, ms(f.p50Ms), ms(f.p95Ms), ms(f.p99Ms), ms(f.meanCpuMs), f.peakRssKb == null ? '-' : `${(f.peakRssKb / 1024).toFixed(1)} MiB`, f.cold, f.warm]);
+  const rows = fns.map((f) => [
+    f.name,
+    f.invocations,
+    f.succeeded,
+    f.applicationErrors,
+    f.developerErrors,
+    f.systemErrors,
+    ms(f.p50Ms),
+    ms(f.p95Ms),
+    ms(f.p99Ms),
+    ms(f.meanCpuMs),
+    f.peakRssKb == null ? '-' : `${(f.peakRssKb / 1024).toFixed(1)} MiB`,
+    f.cold,
+    f.warm,
+  ]);
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 

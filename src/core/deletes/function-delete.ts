@@ -36,7 +36,13 @@ export async function deleteFunction(deps: InvocationDeps & { newId: () => strin
   const requestId = deps.newId();
   const shas = await deps.store.transaction(async (tx) => {
     const removed = await tx.functions.remove(fn.id);
-    await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.delete', params: { name: fn.name, versions: fn.currentVersion, ...(running.length ? { stopped: running.map((r) => r.id) } : {}) }, functionName: fn.name });
+    await tx.requests.insert({
+      ...finished(deps, requestId, started),
+      userId: actor.id,
+      type: 'fn.delete',
+      params: { name: fn.name, versions: fn.currentVersion, ...(running.length ? { stopped: running.map((r) => r.id) } : {}) },
+      functionName: fn.name,
+    });
     return removed;
   });
   const labels = [`${LABELS.function}=${fn.id}`, ...labelList(installationLabel(await deps.store.meta.installationId()))];

@@ -51,7 +51,12 @@ export async function deleteUser(deps: UserDeleteDeps, target: Actor, options: {
     for (const row of open) await tx.requests.complete(row.id, stopped(started, `stopped: its user ${target.name} was deleted (user delete --force)`));
     if (!(await tx.users.remove(target.id))) throw new NotFoundError(`user "${target.name}" not found`);
     // The row outlives the user (user_id NULL), so the log still shows who was deleted.
-    await tx.requests.insert({ ...finished(deps, requestId, started), userId: null, type: 'user.delete', params: { userId: target.id, name: target.name, functions, ...(open.length ? { stopped: open.length } : {}) } });
+    await tx.requests.insert({
+      ...finished(deps, requestId, started),
+      userId: null,
+      type: 'user.delete',
+      params: { userId: target.id, name: target.name, functions, ...(open.length ? { stopped: open.length } : {}) },
+    });
   });
   await deps.failpoint?.('user-delete:committed');
   try {
@@ -61,7 +66,7 @@ export async function deleteUser(deps: UserDeleteDeps, target: Actor, options: {
     throw new FaasctlError(`user ${target.name} was deleted, but removing their objects from the engine failed: ${e.message}`, {
       code: 'cleanup_incomplete',
       exitCode: err instanceof FaasctlError ? err.exitCode : EXIT.platform,
-      hint: 'faasctl gc finishes it (its objects are now nobody\'s)',
+      hint: "faasctl gc finishes it (its objects are now nobody's)",
       cause: err,
     });
   }

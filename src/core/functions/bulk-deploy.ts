@@ -90,11 +90,16 @@ async function checkOnce(deps: FunctionDeps, actor: Actor, input: BulkSource, ty
  */
 async function publishAll(deps: FunctionDeps, source: CheckedCode, names: string[], one: (name: string) => Promise<Deployed>, options: BulkOptions): Promise<BulkPublished> {
   const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.code);
-  const items = await runBulk(names, (n) => n, async (name) => {
-    const deployed = await one(name);
-    await options.afterEach?.(deployed);
-    return deployed;
-  }, options);
+  const items = await runBulk(
+    names,
+    (n) => n,
+    async (name) => {
+      const deployed = await one(name);
+      await options.afterEach?.(deployed);
+      return deployed;
+    },
+    options,
+  );
   if (created) await removeUnusedCodeConfigs(deps, [source.sha256]);
   return { warnings: source.warnings, items };
 }

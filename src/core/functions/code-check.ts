@@ -23,7 +23,15 @@ interface CheckError {
  * CPython's own compiler, in the runtime image, so a deploy accepts exactly what the
  * invocation's interpreter will run. The code is compiled, never executed.
  */
-export async function checkCode(swarm: SwarmClient, image: string, code: string, entry: string | undefined, filename: string, owner: { userId: string; installation: string }, flavor?: FunctionFormat): Promise<CheckPassed> {
+export async function checkCode(
+  swarm: SwarmClient,
+  image: string,
+  code: string,
+  entry: string | undefined,
+  filename: string,
+  owner: { userId: string; installation: string },
+  flavor?: FunctionFormat,
+): Promise<CheckPassed> {
   const run = await swarm.runContainer(checkContainerSpec(image, code, { entry, flavor }, filename, owner.userId, owner.installation));
   const line = run.stdout.trim().split('\n').pop() ?? '';
   let verdict: { ok: boolean; format?: FunctionFormat; entry?: string; warnings?: CheckPassed['warnings']; error?: CheckError };

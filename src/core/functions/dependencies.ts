@@ -66,8 +66,10 @@ function parseLine(text: string, source: string, line: number): Line {
   const where = `${source}:${line}`;
   const [first = '', ...rest] = text.split(/\s+/);
   const [option, inline] = first.startsWith('--') && first.includes('=') ? [first.slice(0, first.indexOf('=')), first.slice(first.indexOf('=') + 1)] : [first, undefined];
-  if (EDITABLE_OPTIONS.has(option)) throw new UsageError(`${where}: ${option} (editable) makes no sense in an image`, { code: 'bad_requirements', hint: 'name the package without -e: its files are copied into the image' });
-  if (NESTED_OPTIONS.has(option)) throw new UsageError(`${where}: ${option} (a nested file) is not supported`, { code: 'bad_requirements', hint: 'put every requirement into the one requirements file' });
+  if (EDITABLE_OPTIONS.has(option))
+    throw new UsageError(`${where}: ${option} (editable) makes no sense in an image`, { code: 'bad_requirements', hint: 'name the package without -e: its files are copied into the image' });
+  if (NESTED_OPTIONS.has(option))
+    throw new UsageError(`${where}: ${option} (a nested file) is not supported`, { code: 'bad_requirements', hint: 'put every requirement into the one requirements file' });
   if (PATH_OPTIONS.has(option)) {
     const value = inline ?? rest.shift();
     if (!value) throw new UsageError(`${where}: ${option} needs a directory or URL`, { code: 'bad_requirements' });
@@ -134,7 +136,10 @@ export async function planDependencies(input: DependencyInput, files: LocalFiles
     const local = posix.resolve(input.baseDir, line.path);
     const kind = await files.kind(local);
     if (!kind || (line.dirOnly && kind !== 'dir')) {
-      throw new UsageError(`${input.source}:${line.line}: ${line.path}: ${kind ? 'not a directory' : 'no such file or directory'}`, { code: 'bad_requirements', hint: `local paths resolve against ${input.baseDir}` });
+      throw new UsageError(`${input.source}:${line.line}: ${line.path}: ${kind ? 'not a directory' : 'no such file or directory'}`, {
+        code: 'bad_requirements',
+        hint: `local paths resolve against ${input.baseDir}`,
+      });
     }
     const target = `local/${n++}-${posix.basename(local) || 'root'}`;
     if (kind === 'file') context.set(target, await files.read(local));
@@ -317,7 +322,10 @@ async function buildDependencyImage(deps: DependencyDeps, plan: DependencyPlan):
     const failure = buildFailureMessage(lines);
     if (!failure) throw err;
     if (failure.noPip) {
-      throw new PlatformError(`${failure.message}: requirements cannot be installed`, { code: 'no_pip', hint: 'faasctl up --base-image IMAGE with an IMAGE whose python3 has pip (python:3.12-slim has it; on Debian, apt-get install python3-pip)' });
+      throw new PlatformError(`${failure.message}: requirements cannot be installed`, {
+        code: 'no_pip',
+        hint: 'faasctl up --base-image IMAGE with an IMAGE whose python3 has pip (python:3.12-slim has it; on Debian, apt-get install python3-pip)',
+      });
     }
     throw new UsageError(failure.message, { code: 'requirements_failed', hint: "run with --debug to see pip's output; nothing was stored" });
   }

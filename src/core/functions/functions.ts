@@ -96,19 +96,51 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
   const flavor = checked?.format ?? parseFlavor(input.flavor) ?? (code === cur.code && entry === cur.entry ? cur.format : undefined);
   // New requirements build (or reuse) their image first: an identical one leaves the version unchanged.
-  const prepared = checked?.deps ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
-  const unchanged = code === cur.code && entry === cur.entry && flavor === cur.format && sameLimits(limits, cur) && JSON.stringify(env) === JSON.stringify(cur.env) && secrets.join() === [...(cur.secrets ?? [])].sort().join() && prepared.image === (cur.image ?? null) && samePlacement(placement, cur.placement);
+  const prepared =
+    checked?.deps ??
+    (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
+  const unchanged =
+    code === cur.code &&
+    entry === cur.entry &&
+    flavor === cur.format &&
+    sameLimits(limits, cur) &&
+    JSON.stringify(env) === JSON.stringify(cur.env) &&
+    secrets.join() === [...(cur.secrets ?? [])].sort().join() &&
+    prepared.image === (cur.image ?? null) &&
+    samePlacement(placement, cur.placement);
   if (unchanged) {
-    return { id: fn.id, name: fn.name, version: cur.version, sha256: cur.sha256, format: cur.format, entry: cur.entry, limits, env, secrets, placement, warnings: [], requestId: '', image: prepared.image, reused: prepared.reused, changed: false };
+    return {
+      id: fn.id,
+      name: fn.name,
+      version: cur.version,
+      sha256: cur.sha256,
+      format: cur.format,
+      entry: cur.entry,
+      limits,
+      env,
+      secrets,
+      placement,
+      warnings: [],
+      requestId: '',
+      image: prepared.image,
+      reused: prepared.reused,
+      changed: false,
+    };
   }
   await requireSecrets(deps.store, actor.id, secrets);
-  return publish(deps, actor, { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, flavor, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared }, checked, async (tx) => {
-    const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
-    if (!locked) throw functionNotFound(fn.name);
-    const next = (await tx.functions.maxVersion(fn.id)) + 1;
-    await tx.functions.setCurrent(fn.id, next);
-    return next;
-  });
+  return publish(
+    deps,
+    actor,
+    { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, flavor, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared },
+    checked,
+    async (tx) => {
+      const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
+      if (!locked) throw functionNotFound(fn.name);
+      const next = (await tx.functions.maxVersion(fn.id)) + 1;
+      await tx.functions.setCurrent(fn.id, next);
+      return next;
+    },
+  );
 }
 
 interface PublishInput {
@@ -156,7 +188,13 @@ export interface CheckRecord {
  * Check → publish the code as a config → record, in that order: a syntax error stores
  * nothing but its request row, and a failed write removes a config no version needs.
  */
-async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, checked: CheckedCode | undefined, claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>): Promise<Deployed> {
+async function publish(
+  deps: FunctionDeps,
+  actor: Actor,
+  input: PublishInput,
+  checked: CheckedCode | undefined,
+  claimVersion: (tx: Repos, v: { functionId: string }) => Promise<number>,
+): Promise<Deployed> {
   const started = deps.clock.now();
   const requestId = deps.newId();
   const record = { requestId, started, type: input.type, params: { name: input.name, bytes: Buffer.byteLength(input.code) }, functionId: input.functionId, functionName: input.name };
@@ -175,11 +213,17 @@ async function publish(deps: FunctionDeps, actor: Actor, input: PublishInput, ch
  * The size limits, the dependency image (built or reused; its failure stores nothing), then
  * CPython's compiler in the image the version will run in; a rejected check is recorded as `record` says.
  */
-export async function checkFunctionCode(deps: FunctionDeps, actor: Actor, input: { code: string; filename: string; entry?: string; flavor?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps }, record: CheckRecord): Promise<CheckedCode> {
+export async function checkFunctionCode(
+  deps: FunctionDeps,
+  actor: Actor,
+  input: { code: string; filename: string; entry?: string; flavor?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps },
+  record: CheckRecord,
+): Promise<CheckedCode> {
   const flavor = parseFlavor(input.flavor);
   const bytes = Buffer.byteLength(input.code);
   if (bytes === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
-  if (bytes > MAX_CODE_BYTES) throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
+  if (bytes > MAX_CODE_BYTES)
+    throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
   const prepared = input.prepared ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : undefined);
   const image = await versionImage(deps, prepared ?? {});
   deps.progress('checking the code…');
@@ -217,7 +261,25 @@ async function recordVersion(
     await requireSecrets(tx, actor.id, secrets, true);
     const v = await claimVersion(tx, { functionId });
     await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env, secrets, image, requirements, placement });
-    await tx.requests.insert({ ...finished(deps, request.requestId, request.started), userId: actor.id, type: target.type, params: { name, version: v, sha256, bytes, entry, format, ...(secrets.length ? { secrets } : {}), ...(image ? { image } : {}), ...(placement.constraints.length || placement.spread.length ? { placement } : {}) }, functionId, functionName: name, functionVersion: v });
+    await tx.requests.insert({
+      ...finished(deps, request.requestId, request.started),
+      userId: actor.id,
+      type: target.type,
+      params: {
+        name,
+        version: v,
+        sha256,
+        bytes,
+        entry,
+        format,
+        ...(secrets.length ? { secrets } : {}),
+        ...(image ? { image } : {}),
+        ...(placement.constraints.length || placement.spread.length ? { placement } : {}),
+      },
+      functionId,
+      functionName: name,
+      functionVersion: v,
+    });
     return v;
   });
   return { id: functionId, name, version, sha256, format, entry, limits, env, secrets, placement, warnings: source.warnings, requestId: request.requestId, image, reused, changed: true };
@@ -263,7 +325,12 @@ export async function showFunction(store: Store, actor: Actor, name: string, rec
 }
 
 /** Makes an earlier version current again (default: the one before the current). */
-export async function rollbackFunction(deps: Pick<FunctionDeps, 'store' | 'clock' | 'newId'>, actor: Actor, name: string, to?: number): Promise<{ name: string; from: number; to: number; requestId: string }> {
+export async function rollbackFunction(
+  deps: Pick<FunctionDeps, 'store' | 'clock' | 'newId'>,
+  actor: Actor,
+  name: string,
+  to?: number,
+): Promise<{ name: string; from: number; to: number; requestId: string }> {
   const fn = await requireFunction(deps.store, actor, name);
   const target = to ?? fn.currentVersion - 1;
   if (!Number.isInteger(target) || target < 1) {
@@ -276,7 +343,15 @@ export async function rollbackFunction(deps: Pick<FunctionDeps, 'store' | 'clock
     if (!(await tx.functions.byNameForUpdate(actor.id, fn.name))) throw functionNotFound(fn.name);
     if (!(await tx.functions.version(fn.id, target))) throw new NotFoundError(`"${fn.name}" has no version ${target}`, { hint: `faasctl fn versions ${fn.name} lists them` });
     await tx.functions.setCurrent(fn.id, target);
-    await tx.requests.insert({ ...finished(deps, requestId, started), userId: actor.id, type: 'fn.rollback', params: { name: fn.name, from: fn.currentVersion, to: target }, functionId: fn.id, functionName: fn.name, functionVersion: target });
+    await tx.requests.insert({
+      ...finished(deps, requestId, started),
+      userId: actor.id,
+      type: 'fn.rollback',
+      params: { name: fn.name, from: fn.currentVersion, to: target },
+      functionId: fn.id,
+      functionName: fn.name,
+      functionVersion: target,
+    });
   });
   return { name: fn.name, from: fn.currentVersion, to: target, requestId };
 }
@@ -293,4 +368,3 @@ function finished(deps: Pick<FunctionDeps, 'clock'>, id: string, started: Date) 
   const end = deps.clock.now();
   return { id, status: 'success' as const, startedAt: started, finishedAt: end, durationMs: end.getTime() - started.getTime() };
 }
-

@@ -61,7 +61,8 @@ export function parseEnv(pairs: string[] | undefined, base: Record<string, strin
     const key = at < 0 ? pair : pair.slice(0, at);
     if (!ENV_KEY.test(key)) throw new UsageError(`invalid --env "${pair}"`, { hint: 'use KEY=VALUE with KEY of letters, digits and "_", e.g. --env MODE=fast' });
     if (key.startsWith('FAASCTL_')) throw new UsageError(`--env ${key}: FAASCTL_* variables are reserved for the runtime`, { hint: 'choose another name' });
-    if (at < 0) delete env[key]; // `--env KEY` on update removes it
+    if (at < 0)
+      delete env[key]; // `--env KEY` on update removes it
     else env[key] = pair.slice(at + 1);
   }
   if (Buffer.byteLength(JSON.stringify(env)) > MAX_ENV_BYTES) throw new UsageError('--env values exceed 64 KiB in all', { hint: 'pass large data as input instead' });

@@ -41,7 +41,8 @@ export function parsePlacement(flags: PlacementFlags): Placement | undefined {
   const constraints = (flags.constraint ?? []).map(parseConstraint);
   const spread = (flags.placementPref ?? []).map(parseSpread);
   if (flags.noPlacement) {
-    if (constraints.length || spread.length) throw new UsageError('--no-placement cannot be combined with --constraint or --placement-pref', { code: 'invalid_placement', hint: 'give either the new rules or --no-placement' });
+    if (constraints.length || spread.length)
+      throw new UsageError('--no-placement cannot be combined with --constraint or --placement-pref', { code: 'invalid_placement', hint: 'give either the new rules or --no-placement' });
     return NO_PLACEMENT;
   }
   if (!constraints.length && !spread.length) return undefined;

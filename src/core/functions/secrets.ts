@@ -99,7 +99,11 @@ export async function removeSecret(deps: SecretDeps, actor: Actor, input: { name
     const row = await tx.secrets.byNameForUpdate(actor.id, name);
     if (!row) throw notFound(name);
     const users = await tx.secrets.usedBy(actor.id, name);
-    if (users.length) throw new ConflictError(`secret "${name}" is used by ${users.map((f) => `"${f}"`).join(', ')}`, { code: 'in_use', hint: "every version counts (a rollback would mount it): faasctl fn delete removes a function and its versions" });
+    if (users.length)
+      throw new ConflictError(`secret "${name}" is used by ${users.map((f) => `"${f}"`).join(', ')}`, {
+        code: 'in_use',
+        hint: 'every version counts (a rollback would mount it): faasctl fn delete removes a function and its versions',
+      });
     await tx.secrets.remove(actor.id, name);
     await tx.requests.insert({ ...finished(deps.clock, requestId, started), userId: actor.id, type: 'secret.rm', params: { name } });
     // Inside the transaction: should Swarm refuse (a task still mounts it), the row stays.
@@ -129,7 +133,11 @@ export async function requireSecrets(store: Pick<Store, 'secrets'>, userId: stri
   if (!names.length) return;
   const found = new Set((await store.secrets.byNames(userId, names, lock)).map((r) => r.name));
   const missing = names.filter((n) => !found.has(n));
-  if (missing.length) throw new NotFoundError(`secret${missing.length === 1 ? '' : 's'} ${missing.map((n) => `"${n}"`).join(', ')} not found`, { code: 'secret_not_found', hint: 'faasctl secret create NAME < value-file; faasctl secret ls shows yours' });
+  if (missing.length)
+    throw new NotFoundError(`secret${missing.length === 1 ? '' : 's'} ${missing.map((n) => `"${n}"`).join(', ')} not found`, {
+      code: 'secret_not_found',
+      hint: 'faasctl secret create NAME < value-file; faasctl secret ls shows yours',
+    });
 }
 
 /** The Swarm secrets behind a version's names, for its service spec. */

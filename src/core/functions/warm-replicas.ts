@@ -1,8 +1,7 @@
-
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { SwarmTask } from '../../swarm/client.js';
 import { buildReplicaServiceSpec, REPLICA_PORT, replicaSpecDigest, type ReplicaPurpose } from '../../swarm/replica-spec.js';
-import { tokenSecretName, warmServiceName, } from '../../swarm/names.js';
+import { tokenSecretName, warmServiceName } from '../../swarm/names.js';
 import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
 import { ConflictError, PlatformError, UsageError } from '../../base/errors.js';
 import { engineRefusal } from '../../swarm/engine-refusals.js';
@@ -46,7 +45,8 @@ export function parseReplicas(raw: string | number, flag: string): number {
 export function parseWorkers(raw: string | number | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new UsageError(`invalid --workers ${raw}`, { code: 'invalid_workers', hint: `a whole number from 1 to ${MAX_WORKERS}: invocations one replica runs at once` });
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS)
+    throw new UsageError(`invalid --workers ${raw}`, { code: 'invalid_workers', hint: `a whole number from 1 to ${MAX_WORKERS}: invocations one replica runs at once` });
   return n;
 }
 
@@ -68,7 +68,20 @@ export async function scaleFunction(deps: WarmDeps, actor: Actor, name: string, 
   const params = { name: fn.name, replicas, workers: w, from: fn.warmReplicas };
   const record = (status: 'success' | 'system_error', error?: string) => {
     const end = deps.clock.now();
-    return deps.store.requests.insert({ id: requestId, userId: actor.id, type: 'fn.scale', status, params, error, startedAt: started, finishedAt: end, durationMs: end.getTime() - started.getTime(), functionId: fn.id, functionName: fn.name, functionVersion: fn.currentVersion });
+    return deps.store.requests.insert({
+      id: requestId,
+      userId: actor.id,
+      type: 'fn.scale',
+      status,
+      params,
+      error,
+      startedAt: started,
+      finishedAt: end,
+      durationMs: end.getTime() - started.getTime(),
+      functionId: fn.id,
+      functionName: fn.name,
+      functionVersion: fn.currentVersion,
+    });
   };
   try {
     if (replicas === 0) await makeCold(deps, fn);
@@ -104,8 +117,30 @@ export async function applyWarm(deps: WarmDeps, fn: CurrentFunction, replicas: n
     if (!existing) await removeSecrets(deps, [secret.id]);
     throw err;
   }
-  await waitConverged(deps, serviceId, replicas, existing ? replicaSpecDigest(spec) : undefined);
+  const rollingTo = existing ? replicaSpecDigest(spec) : undefined;
+  await waitConverged(deps, serviceId, replicas, rollingTo);
+  if (rollingTo) await waitDrained(deps, serviceId, rollingTo);
   await waitAnswering(deps, serviceId);
+}
+
+/** How long a roll waits for the replicas it replaced to stop (see waitDrained). */
+const DRAIN_MS = 15_000;
+
+/**
+ * After a roll, until no task of an older spec still runs. Swarm marks an old task for shutdown
+ * before its container stops, and until its SIGTERM arrives (and for up to the server's 0.5 s
+ * poll after) it still accepts work from callers holding the old replica list: an answer from
+ * the previous version after `fn update` returned (issue 18). Bounded, since a task on a lost
+ * node reports running for ever; by then a reachable replica has long stopped accepting.
+ */
+export async function waitDrained(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'log'>, serviceId: string, current: string): Promise<void> {
+  const deadline = deps.clock.now().getTime() + DRAIN_MS;
+  for (;;) {
+    const old = (await deps.swarm.listTasks(serviceId)).filter((t) => t.state === 'running' && t.labels[LABELS.spec] !== current);
+    if (old.length === 0) return;
+    if (deps.clock.now().getTime() > deadline) return deps.log.debug(`${old.length} replaced replica(s) still running after ${DRAIN_MS / 1000} s`);
+    await deps.sleep(POLL_MS);
+  }
 }
 
 /** How long replicas Swarm reports running get to answer /healthz (interpreter start-up). */
@@ -123,10 +158,20 @@ export async function waitAnswering(deps: Pick<WarmDeps, 'swarm' | 'replicaHost'
   const deadline = deps.clock.now().getTime() + ANSWER_MS;
   try {
     for (;;) {
-      const answers = await Promise.all((await endpoints()).map((e) => transport.get(e, '/healthz', {}, { timeoutMs: 1_000 }).then((r) => r.status === 200, () => false)));
+      const answers = await Promise.all(
+        (await endpoints()).map((e) =>
+          transport.get(e, '/healthz', {}, { timeoutMs: 1_000 }).then(
+            (r) => r.status === 200,
+            () => false,
+          ),
+        ),
+      );
       if (answers.every(Boolean)) return;
       if (deps.clock.now().getTime() > deadline) {
-        throw new PlatformError(`${answers.filter((a) => !a).length} running replica(s) do not answer /healthz after ${ANSWER_MS / 1000} s`, { code: 'replicas_silent', hint: 'docker service logs shows why; faasctl fn scale NAME 0 turns them off' });
+        throw new PlatformError(`${answers.filter((a) => !a).length} running replica(s) do not answer /healthz after ${ANSWER_MS / 1000} s`, {
+          code: 'replicas_silent',
+          hint: 'docker service logs shows why; faasctl fn scale NAME 0 turns them off',
+        });
       }
       await deps.sleep(POLL_MS);
     }
@@ -150,7 +195,10 @@ export async function makeCold(deps: Pick<WarmDeps, 'store' | 'swarm' | 'log' | 
   await deps.store.functions.setWarm(fn.id, { replicas: 0, workers: fn.warmWorkers, token: null });
   if (service) await deps.swarm.removeService(service.id);
   const secrets = await deps.swarm.listSecrets([...labelList(installationLabel(installation)), `${LABELS.function}=${fn.id}`]);
-  await removeSecrets(deps, secrets.map((s) => s.id));
+  await removeSecrets(
+    deps,
+    secrets.map((s) => s.id),
+  );
 }
 
 interface SpecOptions {
@@ -177,11 +225,22 @@ export async function replicaSpec(deps: Pick<WarmDeps, 'store' | 'swarm' | 'runt
   });
 }
 
-export async function ensureTokenSecret(deps: Pick<WarmDeps, 'swarm' | 'sha256'>, installation: string, owner: { functionId: string; userId: string; requestId?: string }, token: string): Promise<{ id: string; name: string }> {
+export async function ensureTokenSecret(
+  deps: Pick<WarmDeps, 'swarm' | 'sha256'>,
+  installation: string,
+  owner: { functionId: string; userId: string; requestId?: string },
+  token: string,
+): Promise<{ id: string; name: string }> {
   const name = tokenSecretName(installation, owner.requestId ?? owner.functionId, deps.sha256(token).slice(0, 12));
   const found = await deps.swarm.findSecret(name);
   if (found) return found;
-  const labels = { ...componentLabels('token'), ...installationLabel(installation), [LABELS.function]: owner.functionId, [LABELS.user]: owner.userId, ...(owner.requestId ? { [LABELS.request]: owner.requestId } : {}) };
+  const labels = {
+    ...componentLabels('token'),
+    ...installationLabel(installation),
+    [LABELS.function]: owner.functionId,
+    [LABELS.user]: owner.userId,
+    ...(owner.requestId ? { [LABELS.request]: owner.requestId } : {}),
+  };
   try {
     return { id: await deps.swarm.createSecret(name, token, labels), name };
   } catch (err) {
@@ -211,7 +270,7 @@ export async function removeSecrets(deps: Pick<WarmDeps, 'swarm' | 'log' | 'cloc
 
 /**
  * Until `replicas` tasks run the current spec (a roll, given the new template's digest: until
- * every running task carries it, the old ones exited). A task Swarm rejects (image missing,
+ * every task meant to run carries it). A task Swarm rejects (image missing,
  * no node fits) fails fast with its reason.
  */
 export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sleep' | 'progress'>, serviceId: string, replicas: number, rollingTo?: string): Promise<void> {
@@ -222,16 +281,18 @@ export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sl
     const live = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && t.ports.length);
     const running = live.length;
     // Not UpdateStatus: right after an update it still reports the previous roll `completed`.
-    // An old replica told to stop still answers what it was sent until it exits: the roll is
-    // done when none runs, so nothing the old version runs finishes after the command returns.
-    const rolled = !rolling || tasks.every((t) => t.state !== 'running' || t.labels[LABELS.spec] === rollingTo);
+    // The replaced replicas' exit is waited for apart, and bounded (waitDrained).
+    const rolled = !rolling || live.every((t) => t.labels[LABELS.spec] === rollingTo);
     if (rolled && running >= replicas) return;
     if (service?.updateState === 'paused' || service?.updateState?.startsWith('rollback')) {
-      throw new PlatformError(`the roll of the warm replicas stopped (${service.updateState}: ${service.updateMessage ?? 'no message'})`, { code: 'roll_failed', hint: 'docker service ps shows the failed task; fix it and run the command again' });
+      throw new PlatformError(`the roll of the warm replicas stopped (${service.updateState}: ${service.updateMessage ?? 'no message'})`, {
+        code: 'roll_failed',
+        hint: 'docker service ps shows the failed task; fix it and run the command again',
+      });
     }
     const unplaced = tasks.find((t) => t.state === 'pending' && t.error?.startsWith('no suitable node'));
     if (unplaced && running === 0) {
-      throw new PlatformError(`Swarm cannot place the replicas: ${unplaced.error}`, { code: 'unschedulable', hint: 'see the function\'s --constraint in faasctl fn show, and docker node ls' });
+      throw new PlatformError(`Swarm cannot place the replicas: ${unplaced.error}`, { code: 'unschedulable', hint: "see the function's --constraint in faasctl fn show, and docker node ls" });
     }
     const failed = failedTask(tasks);
     const refusal = failed && running === 0 ? engineRefusal(failed.error ?? failed.message ?? '') : undefined;
@@ -241,7 +302,10 @@ export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sl
       throw new PlatformError(`warm replicas do not start: ${failed.error ?? failed.message}`, { code: 'replicas_failed', hint: 'run faasctl doctor; the runtime image must exist on every node' });
     }
     if (deps.clock.now().getTime() > deadline) {
-      throw new PlatformError(`only ${running} of ${replicas} warm replicas run after ${CONVERGE_MS / 1000} s`, { code: 'replicas_timeout', hint: 'docker service ps shows the tasks; faasctl fn scale NAME 0 turns them off' });
+      throw new PlatformError(`only ${running} of ${replicas} warm replicas run after ${CONVERGE_MS / 1000} s`, {
+        code: 'replicas_timeout',
+        hint: 'docker service ps shows the tasks; faasctl fn scale NAME 0 turns them off',
+      });
     }
     deps.progress(`${running}/${replicas} replicas running…`);
     await deps.sleep(POLL_MS);

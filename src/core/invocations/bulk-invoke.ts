@@ -160,7 +160,20 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
   // Ctrl-C keeps its message ("cancelled after 3 of 10 inputs"); other reasons say what happened.
   const error = !signal.aborted ? null : stopReason ? stoppedBulkMessage(stopReason, total, answered) : `cancelled after ${answered} of ${total} inputs`;
   const durationMs = await close(deps, requestId, started, { status, error, total, answered, counts, nodes });
-  return { requestId, functionName: fn.name, version: fn.current.version, mode: route!.mode, total, answered, counts, nodes, answeredVersions: [...versions].sort((a, b) => a - b), durationMs, exitCode, stopReason };
+  return {
+    requestId,
+    functionName: fn.name,
+    version: fn.current.version,
+    mode: route!.mode,
+    total,
+    answered,
+    counts,
+    nodes,
+    answeredVersions: [...versions].sort((a, b) => a - b),
+    durationMs,
+    exitCode,
+    stopReason,
+  };
 }
 
 /** A reason given to abort() (an Error with a message), or undefined for a plain Ctrl-C. */
@@ -169,7 +182,12 @@ function stopReasonOf(signal: AbortSignal): string | undefined {
   return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : undefined;
 }
 
-async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts']; nodes: BulkRun['nodes'] }): Promise<number> {
+async function close(
+  deps: BulkDeps,
+  requestId: string,
+  started: number,
+  s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts']; nodes: BulkRun['nodes'] },
+): Promise<number> {
   const durationMs = deps.monotonic() - started;
   await deps.store.requests.complete(requestId, {
     status: s.status,
@@ -259,7 +277,18 @@ function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number
   return {
     answer: { index, version: c.functionVersion ?? null, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts, node: c.node },
     // The row keeps the caller's view, like a request row: the round trip.
-    item: { index, version: c.functionVersion ?? null, status: c.status, result: c.result ?? null, error: c.error, output: c.output, attempts, durationMs: latencyMs, cpuMs: c.cpuMs, maxRssKb: c.maxRssKb },
+    item: {
+      index,
+      version: c.functionVersion ?? null,
+      status: c.status,
+      result: c.result ?? null,
+      error: c.error,
+      output: c.output,
+      attempts,
+      durationMs: latencyMs,
+      cpuMs: c.cpuMs,
+      maxRssKb: c.maxRssKb,
+    },
   };
 }
 

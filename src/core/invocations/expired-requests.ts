@@ -99,7 +99,10 @@ export async function removeBulkObjects(deps: InvocationDeps, requestId: string)
   const byRequest = `${LABELS.request}=${requestId}`;
   for (const service of await deps.swarm.listServices([`${COMPONENT_LABEL}=bulk`, byRequest])) await deps.swarm.removeService(service.id);
   const secrets = await deps.swarm.listSecrets([`${COMPONENT_LABEL}=token`, byRequest]);
-  await removeSecrets(deps, secrets.map((s) => s.id));
+  await removeSecrets(
+    deps,
+    secrets.map((s) => s.id),
+  );
 }
 
 /**

@@ -190,7 +190,12 @@ export class InvocationOutput {
       this.keptBytes += bytes;
       return this.kept.length - 1;
     }
-    this.kept.push(Buffer.from(text).subarray(0, Math.max(0, room)).toString('utf8').replace(/\uFFFD$/, ''));
+    this.kept.push(
+      Buffer.from(text)
+        .subarray(0, Math.max(0, room))
+        .toString('utf8')
+        .replace(/\uFFFD$/, ''),
+    );
     this.keptBytes = this.keepLimit;
     this.overflow = true;
     return undefined;

@@ -197,7 +197,6 @@ async function rereadLogs(deps: InvocationDeps, o: WatchOptions, out: Invocation
   if (replay.frame) out.frame = replay.frame;
 }
 
-
 export interface Outcome {
   completion: Completion;
   frame?: Frame;
@@ -241,7 +240,8 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   }
   if (w.reason === 'unschedulable') return failure('system_error', `Swarm cannot place it: ${w.task?.error} (see its --constraint in faasctl fn show, and docker node ls)`, EXIT.platform);
   if (w.reason === 'node_lost') return failure('system_error', `its node ${w.node ?? w.task?.nodeId ?? ''} was lost on each of ${MAX_ATTEMPTS} runs`, EXIT.platform);
-  if (w.reason === 'deadline') return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
+  if (w.reason === 'deadline')
+    return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);
   const t = w.task;
   // No frame, and the engine restarted under it (its containers are stopped, and on this engine

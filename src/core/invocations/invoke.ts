@@ -1,4 +1,3 @@
-
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { LogStream } from '../../swarm/log-demux.js';
 import { buildInvocationServiceSpec } from '../../swarm/sandbox.js';
@@ -71,7 +70,10 @@ export function validateInput(raw: string | undefined, limit = MAX_INPUT_BYTES):
   if (raw === undefined || raw.trim() === '') return 'null';
   const bytes = Buffer.byteLength(raw);
   if (bytes > limit) {
-    const hint = limit === MAX_INPUT_BYTES ? 'make the function warm (faasctl fn scale NAME 1) for inputs up to 16 MiB, or pass a reference (a URL or a path the function can reach)' : 'pass a reference (a URL or a path the function can reach) instead of the data';
+    const hint =
+      limit === MAX_INPUT_BYTES
+        ? 'make the function warm (faasctl fn scale NAME 1) for inputs up to 16 MiB, or pass a reference (a URL or a path the function can reach)'
+        : 'pass a reference (a URL or a path the function can reach) instead of the data';
     throw new UsageError(`input is ${bytes} bytes; the limit is ${limit} (${limit === MAX_INPUT_BYTES ? '500 KiB' : '16 MiB'})`, { code: 'input_too_large', hint });
   }
   try {
@@ -151,7 +153,18 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   if (req.async) return invocation;
 
   const runMs = v.timeoutMs + START_ALLOWANCE_MS;
-  const watched = await watchWithReruns(deps, { requestId, serviceId, attempt: 1, nonce, deadline: startedAt.getTime() + runMs, runMs, signal: req.signal, onOutput: req.onOutput, onRerun: req.onRerun, onEngineAway: req.onEngineAway });
+  const watched = await watchWithReruns(deps, {
+    requestId,
+    serviceId,
+    attempt: 1,
+    nonce,
+    deadline: startedAt.getTime() + runMs,
+    runMs,
+    signal: req.signal,
+    onOutput: req.onOutput,
+    onRerun: req.onRerun,
+    onEngineAway: req.onEngineAway,
+  });
   const outcome = outcomeOf(watched, startedAt, deps.clock.now(), v);
   await deps.failpoint?.('invoke:answer-read');
   await finishInvocation(deps, requestId, watched.serviceId, outcome).catch((err: unknown) => {
@@ -202,9 +215,19 @@ async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput
     const now = deps.clock.now();
     await removeInvocation(deps, s.requestId, serviceId).catch((e: Error) => deps.log.debug(`clean-up after a failed start: ${e.message}`));
     await deps.store.requests
-      .complete(s.requestId, { status: 'system_error', result: null, error: `could not start: ${(err as Error).message}`, output: '', outputTruncated: false, durationMs: now.getTime() - s.startedAt.getTime(), cpuMs: null, maxRssKb: null, node: null, finishedAt: now })
+      .complete(s.requestId, {
+        status: 'system_error',
+        result: null,
+        error: `could not start: ${(err as Error).message}`,
+        output: '',
+        outputTruncated: false,
+        durationMs: now.getTime() - s.startedAt.getTime(),
+        cpuMs: null,
+        maxRssKb: null,
+        node: null,
+        finishedAt: now,
+      })
       .catch((e: Error) => deps.log.debug(`could not close request ${s.requestId}: ${e.message}`));
     throw err;
   }
 }
-

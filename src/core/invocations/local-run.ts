@@ -77,7 +77,20 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
   const nonce = deps.newNonce();
   const out = new InvocationOutput(nonce, ROW_OUTPUT_LIMIT, req.onOutput);
   const functionName = req.filename.replace(/^.*\//, '').replace(/\.py$/, '');
-  const spec = localRunSpec({ runId, image, nonce, entry: checked.entry, flavor: checked.format, functionName, ...limits, outputLimit: RUNTIME_OUTPUT_LIMIT, killAfterMs: limits.timeoutMs + START_ALLOWANCE_MS, env, code: req.code, input });
+  const spec = localRunSpec({
+    runId,
+    image,
+    nonce,
+    entry: checked.entry,
+    flavor: checked.format,
+    functionName,
+    ...limits,
+    outputLimit: RUNTIME_OUTPUT_LIMIT,
+    killAfterMs: limits.timeoutMs + START_ALLOWANCE_MS,
+    env,
+    code: req.code,
+    input,
+  });
   deps.log.debug(`fn run ${req.filename}: container for run ${runId}`);
   const runStartedAt = deps.clock.now();
   let run: Awaited<ReturnType<SwarmClient['runContainer']>>;

@@ -139,7 +139,10 @@ export class ReplicaRouter {
         continue;
       }
       if (status === 401) {
-        throw new PlatformError('a warm replica refused the function\'s token', { code: 'token_refused', hint: 'scale the function to 0 and back up to re-issue it: faasctl fn scale NAME 0 && faasctl fn scale NAME N' });
+        throw new PlatformError("a warm replica refused the function's token", {
+          code: 'token_refused',
+          hint: 'scale the function to 0 and back up to re-issue it: faasctl fn scale NAME 0 && faasctl fn scale NAME N',
+        });
       }
       throw new PlatformError(`a warm replica answered HTTP ${status}: ${text.trim().slice(0, 200)}`, { code: 'replica_error' });
     }
@@ -210,7 +213,8 @@ export class ReplicaRouter {
       if (!this.list.length) await this.refresh();
       const picked = this.leastBusy();
       if (picked) return picked;
-      if (this.deps.now() >= deadline) throw new PlatformError('no replica of the function is running', { code: 'no_replica', hint: 'see faasctl fn show NAME; docker service ps shows why tasks fail' });
+      if (this.deps.now() >= deadline)
+        throw new PlatformError('no replica of the function is running', { code: 'no_replica', hint: 'see faasctl fn show NAME; docker service ps shows why tasks fail' });
       await this.deps.sleep(100);
       signal?.throwIfAborted();
     }

@@ -50,4 +50,3 @@ export async function rerunService(deps: InvocationDeps, requestId: string, serv
   await deps.store.requests.markRunning(requestId, created);
   return created;
 }
-

@@ -61,11 +61,7 @@ async function swarmChecks(swarm: SwarmClient, runtimeImage: string, registry: s
     checks.push(nodesCheck(nodes));
   }
   const present = await swarm.imageExists(runtimeImage);
-  checks.push(
-    present
-      ? ok('runtime image', runtimeImage)
-      : { name: 'runtime image', status: 'fail', detail: `${runtimeImage} not found`, fix: 'run faasctl up to build it', exitCode: EXIT.notFound },
-  );
+  checks.push(present ? ok('runtime image', runtimeImage) : { name: 'runtime image', status: 'fail', detail: `${runtimeImage} not found`, fix: 'run faasctl up to build it', exitCode: EXIT.notFound });
   if (registry) checks.push(await registryCheck(swarm, runtimeImage, registry));
   else if (nodeCount > 1) {
     // Only the manager has the images faasctl builds: a task placed on another node cannot start.

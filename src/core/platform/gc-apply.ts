@@ -39,7 +39,18 @@ async function applyOne(deps: InvocationDeps, a: GcAction, done: GcCounts): Prom
       const now = deps.clock.now();
       const row = await deps.store.requests.byIdAnyUser(a.requestId);
       const durationMs = row ? now.getTime() - row.createdAt.getTime() : null;
-      const closed = await deps.store.requests.complete(a.requestId, { status: 'system_error', result: null, error: 'abandoned: the invoking CLI went away', output: '', outputTruncated: false, durationMs, cpuMs: null, maxRssKb: null, node: null, finishedAt: now });
+      const closed = await deps.store.requests.complete(a.requestId, {
+        status: 'system_error',
+        result: null,
+        error: 'abandoned: the invoking CLI went away',
+        output: '',
+        outputTruncated: false,
+        durationMs,
+        cpuMs: null,
+        maxRssKb: null,
+        node: null,
+        finishedAt: now,
+      });
       if (closed) done.requestsLost++;
       return;
     }

@@ -69,7 +69,9 @@ export async function readGcFacts(deps: InvocationDeps, scope: GcScope): Promise
     replicaServices,
     tokenSecrets: tokens.map((t) => ({ id: t.id, functionId: t.labels[LABELS.function] ?? '', requestId: t.labels[LABELS.request] })),
     inputConfigs: inputs.map((c) => ({ id: c.id, name: c.name, requestId: c.labels[LABELS.request] ?? '' })).filter((c) => inScope(c.requestId)),
-    invocationContainers: containers.filter((c) => c.labels[COMPONENT_LABEL] === 'invocation' && c.state === 'exited').map((c) => ({ id: c.id, serviceId: c.labels['com.docker.swarm.service.id'] ?? '' })),
+    invocationContainers: containers
+      .filter((c) => c.labels[COMPONENT_LABEL] === 'invocation' && c.state === 'exited')
+      .map((c) => ({ id: c.id, serviceId: c.labels['com.docker.swarm.service.id'] ?? '' })),
     ...(scope.kind === 'all' ? await installationWide(deps, installation, containers) : { unusedCodeConfigs: [], staleContainers: [], orphanedUserSecrets: [], unusedImages: [] }),
   };
 }

@@ -64,7 +64,10 @@ function taskFailed(t: WaitTarget, task: SwarmTask): FaasctlError {
   if (/no such image/i.test(why)) {
     return new NotFoundError(message, { code: 'image_not_found', hint: `load or pull ${t.image} on the manager node, or pass --postgres-image` });
   }
-  return new ConnectionError(message, { code: 'postgres_start_failed', hint: `check that port ${t.port} is free on the manager node (or pass --postgres-port) and that ${t.image} is a PostgreSQL image` });
+  return new ConnectionError(message, {
+    code: 'postgres_start_failed',
+    hint: `check that port ${t.port} is free on the manager node (or pass --postgres-port) and that ${t.image} is a PostgreSQL image`,
+  });
 }
 
 function passwordMismatch(t: WaitTarget, cause: AuthError): FaasctlError {

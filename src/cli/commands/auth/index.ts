@@ -8,7 +8,7 @@ export function registerAuth(program: Command, ctx: Context): void {
     .description('log in as a faasctl user; the session is kept in the current context')
     .option('--password-stdin', 'read the password from stdin (else $FAASCTL_PASSWORD, else a prompt)')
     .option('--ttl <duration>', 'how long the session lasts', '12h')
-    .addHelpText('after', "\nExamples:\n  faasctl login alice\n  printf '%s' \"$PW\" | faasctl login alice --password-stdin")
+    .addHelpText('after', '\nExamples:\n  faasctl login alice\n  printf \'%s\' "$PW" | faasctl login alice --password-stdin')
     .action(async (user: string, opts: LoginOptions) => (await import('./run.js')).runLogin(ctx, user, opts));
 
   program

@@ -57,7 +57,10 @@ export function registerContext(program: Command, ctx: Context): void {
     .option('--description <text>', 'a note shown by context ls')
     .option('--use', 'make it the current context')
     .option('--force', 'replace a context of the same name')
-    .addHelpText('after', '\nThe global --host (Docker host: unix://, tcp://HOST:2376, ssh://USER@HOST) and --db\n(postgres://USER:PASSWORD@HOST:PORT/DB) give the context its connections.\n\nThe global --ssh-key FILE and --db-via-ssh (the --db URL is dialled from the manager through\nthe SSH connection, e.g. postgres://faas:pw@127.0.0.1:5432/faas) are stored too.\n\nExamples:\n  faasctl context add lab --host ssh://root@10.0.0.5 --ssh-key ~/.ssh/lab --db postgres://faas:pw@127.0.0.1:5432/faas --db-via-ssh\n  faasctl context add prod --host tcp://10.0.0.5:2376 --tls-ca ca.pem --tls-cert cert.pem --tls-key key.pem --db postgres://faas:pw@10.0.0.5/faas --use')
+    .addHelpText(
+      'after',
+      '\nThe global --host (Docker host: unix://, tcp://HOST:2376, ssh://USER@HOST) and --db\n(postgres://USER:PASSWORD@HOST:PORT/DB) give the context its connections.\n\nThe global --ssh-key FILE and --db-via-ssh (the --db URL is dialled from the manager through\nthe SSH connection, e.g. postgres://faas:pw@127.0.0.1:5432/faas) are stored too.\n\nExamples:\n  faasctl context add lab --host ssh://root@10.0.0.5 --ssh-key ~/.ssh/lab --db postgres://faas:pw@127.0.0.1:5432/faas --db-via-ssh\n  faasctl context add prod --host tcp://10.0.0.5:2376 --tls-ca ca.pem --tls-cert cert.pem --tls-key key.pem --db postgres://faas:pw@10.0.0.5/faas --use',
+    )
     .action(async (name: string, _opts: AddOptions, cmd: Command) => {
       // --host and --db are global options, so they arrive with the globals.
       const opts = cmd.optsWithGlobals<AddOptions>();
@@ -118,7 +121,10 @@ export function registerContext(program: Command, ctx: Context): void {
         user: { value: cfg.context?.session?.userName, source: cfg.context?.session ? `context:${cfg.contextName.value}` : 'default' },
       };
       if (ctx.io.options.json) return ctx.io.json({ configFile: path, ...rows });
-      await ctx.io.table(['setting', 'value', 'source'], Object.entries(rows).map(([k, r]) => [k, r.value ?? '-', r.source]));
+      await ctx.io.table(
+        ['setting', 'value', 'source'],
+        Object.entries(rows).map(([k, r]) => [k, r.value ?? '-', r.source]),
+      );
       ctx.io.info(ctx.io.c.dim(`config file: ${path}`));
     });
 }

@@ -23,7 +23,8 @@ export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeploy
   if (opts.bulk === undefined) throw new UsageError('--prefix needs --bulk N', { hint: DEPLOY_EXAMPLE });
   if (opts.prefix === undefined) throw new UsageError('--bulk needs --prefix P', { hint: DEPLOY_EXAMPLE });
   if (opts.name !== undefined) throw new UsageError('give either --name or --bulk N --prefix P, not both', { hint: DEPLOY_EXAMPLE });
-  if (opts.warm !== undefined || opts.workers !== undefined) throw new UsageError('--warm and --workers do not go with --bulk', { hint: 'deploy them cold, then faasctl fn scale NAME N the ones that should be warm' });
+  if (opts.warm !== undefined || opts.workers !== undefined)
+    throw new UsageError('--warm and --workers do not go with --bulk', { hint: 'deploy them cold, then faasctl fn scale NAME N the ones that should be warm' });
   const count = Number(opts.bulk);
   if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new UsageError(`invalid --bulk ${opts.bulk}`, { hint: 'a whole number from 1 to 10000' });
   const names = bulkNames(validatePrefix(opts.prefix), count);
@@ -62,9 +63,19 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
     return;
   }
   const progress = await progressReporter(ctx, `deleting ${fns.length} functions`);
-  const items = await runBulk(fns, (f) => f.name, async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name, { force: Boolean(opts.force) })) }), { concurrency: CONCURRENCY, onProgress: progress.update });
+  const items = await runBulk(
+    fns,
+    (f) => f.name,
+    async (f) => ({ id: f.id, ...(await deleteFunction(deps, actor, f.name, { force: Boolean(opts.force) })) }),
+    { concurrency: CONCURRENCY, onProgress: progress.update },
+  );
   progress.done();
-  report(ctx, 'deleted', items, (d) => ({ outcome: 'deleted', json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved, stopped: d.stopped }, line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`, quiet: d.name }));
+  report(ctx, 'deleted', items, (d) => ({
+    outcome: 'deleted',
+    json: { id: d.id, versions: d.versions, configsRemoved: d.configsRemoved, stopped: d.stopped },
+    line: `deleted ${d.name} (${plural(d.versions, 'code version')}, ${plural(d.configsRemoved, 'Swarm config')} removed)`,
+    quiet: d.name,
+  }));
 }
 
 function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> & { secrets?: string[]; placement: PlacementFlags } {
@@ -74,10 +85,16 @@ function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {
   // With --json they are in the document, as for a single deploy.
   if (!ctx.io.options.json) for (const w of warnings) ctx.io.err(`${ctx.io.c.yellow('warning:')} ${w.line ? `line ${w.line}: ` : ''}${w.message}`);
-  report(ctx, verb, items, (d: Deployed) => {
-    const outcome = d.changed ? verb : 'unchanged';
-    return { outcome, json: { id: d.id, version: d.version, sha256: d.sha256, outcome }, line: `${outcome} ${d.name} v${d.version}`, quiet: `${d.name}@v${d.version}` };
-  }, warnings.length ? { warnings } : {});
+  report(
+    ctx,
+    verb,
+    items,
+    (d: Deployed) => {
+      const outcome = d.changed ? verb : 'unchanged';
+      return { outcome, json: { id: d.id, version: d.version, sha256: d.sha256, outcome }, line: `${outcome} ${d.name} v${d.version}`, quiet: `${d.name}@v${d.version}` };
+    },
+    warnings.length ? { warnings } : {},
+  );
 }
 
 interface Row {

@@ -17,7 +17,8 @@ export async function runNew(ctx: Context, name: string, opts: FnNewOptions): Pr
   const dir = opts.dir ?? '.';
   const files = [join(dir, s.codeFile), join(dir, s.inputFile)];
   // Both or neither: check first, then create exclusively ('wx') so a race cannot overwrite either.
-  for (const file of files) if (await exists(file)) throw new ConflictError(`${file} already exists; nothing was written`, { code: 'file_exists', hint: 'pick another NAME or --dir, or move the file away' });
+  for (const file of files)
+    if (await exists(file)) throw new ConflictError(`${file} already exists; nothing was written`, { code: 'file_exists', hint: 'pick another NAME or --dir, or move the file away' });
   try {
     await writeFile(files[0], s.code, { flag: 'wx' });
     await writeFile(files[1], s.input, { flag: 'wx' });
@@ -43,8 +44,29 @@ export async function runLocal(ctx: Context, path: string, opts: FnRunOptions): 
     // As fn invoke: the function's own output on stderr, stdout for the result alone.
     ctx.io.relay(text);
   };
-  const deps = { swarm, clock: ctx.clock, log: ctx.log, newId: randomUUID, newNonce: () => randomBytes(16).toString('base64url'), runtimeImage: () => runtimeImageRef(cfg.registry.value), files: nodeLocalFiles };
-  const run = await withInterrupt((signal) => runLocally(deps, { code, filename: source.filename, input, entry: opts.entry, flavor: opts.flavor, limits: opts, env: opts.env, dependencies: source.dependencies ?? undefined, signal, onOutput: relay }));
+  const deps = {
+    swarm,
+    clock: ctx.clock,
+    log: ctx.log,
+    newId: randomUUID,
+    newNonce: () => randomBytes(16).toString('base64url'),
+    runtimeImage: () => runtimeImageRef(cfg.registry.value),
+    files: nodeLocalFiles,
+  };
+  const run = await withInterrupt((signal) =>
+    runLocally(deps, {
+      code,
+      filename: source.filename,
+      input,
+      entry: opts.entry,
+      flavor: opts.flavor,
+      limits: opts,
+      env: opts.env,
+      dependencies: source.dependencies ?? undefined,
+      signal,
+      onOutput: relay,
+    }),
+  );
   printOutcome(ctx, null, run.outcome, basename(file), { mode: 'local', version: null }, (o) => hintFor(o, file));
 }
 

@@ -37,15 +37,26 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
     .option('--bulk <n>', 'deploy the file as N functions named PREFIX1..PREFIXN (checked once)')
     .option('--prefix <prefix>', 'name prefix for --bulk')
-    .addHelpText('after', '\nThe file defines main(data), returning any JSON value, an AWS Lambda handler(event, context),\nan OpenFaaS handle(req), or the 2016 format madhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple')
+    .addHelpText(
+      'after',
+      '\nThe file defines main(data), returning any JSON value, an AWS Lambda handler(event, context),\nan OpenFaaS handle(req), or the 2016 format madhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple',
+    )
     .addHelpText('after', '  faasctl fn deploy examples/sum.py --bulk 20 --prefix load')
-    .action(async (file: string, opts: BulkDeployOptions) => (opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts)));
+    .action(async (file: string, opts: BulkDeployOptions) =>
+      opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts),
+    );
 
-  placementOptions(limitOptions(fn.command('update <name> [path]')), true).description('make a new version: new code and/or new limits, entry, env or requirements')
-    .addHelpText('after', '\nFlags not given keep the current version\'s values; --env KEY (without =) removes a variable.\nA FILE without --requirements keeps the current requirements; a directory brings its own (or none).\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m')
+  placementOptions(limitOptions(fn.command('update <name> [path]')), true)
+    .description('make a new version: new code and/or new limits, entry, env or requirements')
+    .addHelpText(
+      'after',
+      "\nFlags not given keep the current version's values; --env KEY (without =) removes a variable.\nA FILE without --requirements keeps the current requirements; a directory brings its own (or none).\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m",
+    )
     .option('--prefix <prefix>', 'bulk: update every function whose name starts with this; the argument is then the FILE')
     .addHelpText('after', '  faasctl fn update examples/sum.py --prefix load')
-    .action(async (name: string, file: string | undefined, opts: BulkUpdateOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, name, file, opts) : (await run()).runUpdate(ctx, name, file, opts)));
+    .action(async (name: string, file: string | undefined, opts: BulkUpdateOptions) =>
+      opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, name, file, opts) : (await run()).runUpdate(ctx, name, file, opts),
+    );
 
   fn.command('invoke <name>')
     .description('run a function on JSON input; its prints stream to stderr, the result JSON goes to stdout')
@@ -55,7 +66,10 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--cold', 'run as a job even when the function has warm replicas')
     .option('--bulk <file>', 'invoke once per line of a JSON Lines file ("-" for stdin); NDJSON answers in input order')
     .option('--concurrency <n>', 'with --bulk: inputs in flight at once (default: every worker of every replica)')
-    .addHelpText('after', '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nA warm function (fn scale) answers from a running replica; otherwise a job runs it.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it.\nWith --bulk: 0 when every input succeeded, else 6 (or 8 when the cluster failed any).\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  faasctl fn invoke sum --bulk inputs.jsonl --concurrency 8 > answers.ndjson\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"')
+    .addHelpText(
+      'after',
+      '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nA warm function (fn scale) answers from a running replica; otherwise a job runs it.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it.\nWith --bulk: 0 when every input succeeded, else 6 (or 8 when the cluster failed any).\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  faasctl fn invoke sum --bulk inputs.jsonl --concurrency 8 > answers.ndjson\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"',
+    )
     .action(async (name: string, opts: InvokeOptions) => (opts.bulk !== undefined ? (await import('./invoke-bulk.js')).runBulkInvoke(ctx, name, opts) : (await invoke()).runInvoke(ctx, name, opts)));
 
   const dev = () => import('./dev.js');
@@ -68,16 +82,26 @@ export function registerFunction(program: Command, ctx: Context): void {
   limitOptions(fn.command('run <path>').description('run a Python file (or a directory with requirements) once on the engine, sandboxed like fn invoke, without the database or a login'))
     .option('--data <json>', 'the input document')
     .option('--data-file <file>', 'read the input from a file ("-" for stdin)')
-    .addHelpText('after', '\nThe same syntax check, sandbox, output and exit codes as fn deploy + fn invoke (0, 2, 6, 124, 8);\nnothing is stored. Without --data or --data-file, input is read from stdin when it is not a terminal.\n\nExamples:\n  faasctl fn run examples/sum.py --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn run job.py --data-file job.input.json --timeout 5s --env MODE=test --json')
+    .addHelpText(
+      'after',
+      '\nThe same syntax check, sandbox, output and exit codes as fn deploy + fn invoke (0, 2, 6, 124, 8);\nnothing is stored. Without --data or --data-file, input is read from stdin when it is not a terminal.\n\nExamples:\n  faasctl fn run examples/sum.py --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn run job.py --data-file job.input.json --timeout 5s --env MODE=test --json',
+    )
     .action(async (file: string, opts: FnRunOptions) => (await dev()).runLocal(ctx, file, opts));
 
   fn.command('scale <name> <replicas>')
     .description('keep N warm replicas of a function running (0 = cold again); a new version rolls them')
     .option('--workers <n>', 'invocations one replica runs at once (default 2, or the current setting)')
-    .addHelpText('after', '\nA warm invocation is an HTTP request to a replica (token-protected, host-mode port), not a new\nSwarm service. Limits apply per worker: a replica with 2 workers gets twice the memory and CPUs.\n\nExamples:\n  faasctl fn scale sum 2\n  faasctl fn scale sum 4 --workers 4\n  faasctl fn scale sum 0')
+    .addHelpText(
+      'after',
+      '\nA warm invocation is an HTTP request to a replica (token-protected, host-mode port), not a new\nSwarm service. Limits apply per worker: a replica with 2 workers gets twice the memory and CPUs.\n\nExamples:\n  faasctl fn scale sum 2\n  faasctl fn scale sum 4 --workers 4\n  faasctl fn scale sum 0',
+    )
     .action(async (name: string, replicas: string, opts: { workers?: string }) => (await import('./scale.js')).runScale(ctx, name, replicas, opts));
 
-  fn.command('list').alias('ls').description('your functions').addHelpText('after', '\nExamples:\n  faasctl fn list\n  faasctl fn list --json').action(async () => (await run()).runList(ctx));
+  fn.command('list')
+    .alias('ls')
+    .description('your functions')
+    .addHelpText('after', '\nExamples:\n  faasctl fn list\n  faasctl fn list --json')
+    .action(async () => (await run()).runList(ctx));
 
   fn.command('show <name>')
     .description('a function: code, current version, limits and its last invocations')
@@ -85,7 +109,10 @@ export function registerFunction(program: Command, ctx: Context): void {
     .addHelpText('after', '\nExamples:\n  faasctl fn show sum\n  faasctl fn show sum --no-code --json')
     .action(async (name: string, opts: { code: boolean }) => (await run()).runShow(ctx, name, opts));
 
-  fn.command('versions <name>').description('every version of a function').addHelpText('after', '\nExample:\n  faasctl fn versions sum').action(async (name: string) => (await run()).runVersions(ctx, name));
+  fn.command('versions <name>')
+    .description('every version of a function')
+    .addHelpText('after', '\nExample:\n  faasctl fn versions sum')
+    .action(async (name: string) => (await run()).runVersions(ctx, name));
 
   fn.command('rollback <name>')
     .description('make an earlier version current again (default: the one before)')
@@ -103,5 +130,7 @@ export function registerFunction(program: Command, ctx: Context): void {
       'after',
       '\nAn --async invocation that ended unread is recorded first. While one still runs, the delete\nrefuses (exit 3) and changes nothing; --force stops it. Code configs another version uses stay.\n\nExamples:\n  faasctl fn delete sum\n  faasctl fn delete sum --force\n  faasctl fn delete --prefix load --yes',
     )
-    .action(async (name: string | undefined, opts: FnDeleteOptions) => (name === undefined || opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, name, opts) : (await run()).runDelete(ctx, name, opts)));
+    .action(async (name: string | undefined, opts: FnDeleteOptions) =>
+      name === undefined || opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, name, opts) : (await run()).runDelete(ctx, name, opts),
+    );
 }

@@ -56,7 +56,19 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
 }
 
 function answerLine(a: BulkAnswer): string {
-  return jsonForTerminal(JSON.stringify({ index: a.index, version: a.version, status: a.status, result: a.result, error: a.error, durationMs: a.durationMs, latencyMs: Math.round(a.latencyMs * 1000) / 1000, attempts: a.attempts, node: a.node }));
+  return jsonForTerminal(
+    JSON.stringify({
+      index: a.index,
+      version: a.version,
+      status: a.status,
+      result: a.result,
+      error: a.error,
+      durationMs: a.durationMs,
+      latencyMs: Math.round(a.latencyMs * 1000) / 1000,
+      attempts: a.attempts,
+      node: a.node,
+    }),
+  );
 }
 
 function summary(r: BulkRun): string {
@@ -64,7 +76,13 @@ function summary(r: BulkRun): string {
   const failed = Object.entries(r.counts).filter(([status]) => status !== 'success');
   const outcome = failed.length ? `${r.counts.success ?? 0} succeeded, ${failed.map(([s, n]) => `${n} ${s}`).join(', ')}` : `all ${r.answered} succeeded`;
   const missing = r.total - r.answered ? `, ${r.total - r.answered} not run (${r.stopReason ? `stopped: ${r.stopReason}` : 'cancelled'})` : '';
-  const spread = Object.keys(r.nodes).length > 1 ? `; by node: ${Object.entries(r.nodes).sort(([a], [b]) => a.localeCompare(b)).map(([n, c]) => `${n} ${c}`).join(', ')}` : '';
+  const spread =
+    Object.keys(r.nodes).length > 1
+      ? `; by node: ${Object.entries(r.nodes)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([n, c]) => `${n} ${c}`)
+          .join(', ')}`
+      : '';
   // The versions that answered (two during a roll), else the one asked for.
   const versions = r.answeredVersions.length ? r.answeredVersions.map((v) => `v${v}`).join('+') : `v${r.version}`;
   return `${r.functionName}@${versions}: ${r.total} inputs, ${outcome}${missing} in ${seconds.toFixed(2)} s (${Math.round(r.answered / Math.max(seconds, 1e-3))}/s, ${r.mode})${spread}; request ${r.requestId}`;

@@ -19,17 +19,25 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
     ctx.io.relay(text);
   };
   const onRerun = (attempt: number, node: string) => {
-    if (!ctx.io.options.quiet) ctx.io.err(`${ctx.io.c.yellow('warning:')} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
+    if (!ctx.io.options.quiet)
+      ctx.io.err(`${ctx.io.c.yellow('warning:')} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
   };
   // --async prints its id on stdout once the service exists; a watched job names it at once.
   const onRequest = opts.async ? undefined : (id: string) => announceRequest(ctx, id, `faasctl request wait ${id}`);
-  const invocation = await withInterrupt((signal) => invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun, onRequest, onEngineAway: waitLine(ctx) }));
+  const invocation = await withInterrupt((signal) =>
+    invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun, onRequest, onEngineAway: waitLine(ctx) }),
+  );
   if (!invocation.outcome) {
     if (ctx.io.options.json) return ctx.io.json({ requestId: invocation.requestId, function: invocation.functionName, version: invocation.version, status: 'running' });
     ctx.io.out(invocation.requestId);
     return;
   }
-  printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, { mode: invocation.mode, version: invocation.version, node: invocation.outcome.completion.node, attempt: invocation.attempt ?? 1 });
+  printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, {
+    mode: invocation.mode,
+    version: invocation.version,
+    node: invocation.outcome.completion.node,
+    attempt: invocation.attempt ?? 1,
+  });
 }
 
 /**
@@ -42,7 +50,14 @@ export function announceRequest(ctx: Context, requestId: string, then: string, w
 }
 
 /** The result to stdout; a failure as an error (exit code by kind) naming the request (none for fn run). */
-export function printOutcome(ctx: Context, requestId: string | null, o: Outcome, what: string, about: { mode?: string | null; version?: number | null; node?: string | null; attempt?: number } = {}, hint: (o: Outcome) => string | undefined = (x) => hintFor(x, requestId ?? '')): void {
+export function printOutcome(
+  ctx: Context,
+  requestId: string | null,
+  o: Outcome,
+  what: string,
+  about: { mode?: string | null; version?: number | null; node?: string | null; attempt?: number } = {},
+  hint: (o: Outcome) => string | undefined = (x) => hintFor(x, requestId ?? ''),
+): void {
   const c = o.completion;
   if (ctx.io.options.json) {
     ctx.io.json({

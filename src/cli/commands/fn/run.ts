@@ -22,7 +22,15 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
   const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const d = await deployFunction(deps, actor, { ...opts, name, code: source.code, filename: source.filename, secrets: opts.secret, dependencies: source.dependencies, placement: placementFlags(opts) });
+    const d = await deployFunction(deps, actor, {
+      ...opts,
+      name,
+      code: source.code,
+      filename: source.filename,
+      secrets: opts.secret,
+      dependencies: source.dependencies,
+      placement: placementFlags(opts),
+    });
     if (warm) await scaleFunction(deps, actor, d.name, warm, workers);
     return d;
   });
@@ -31,12 +39,21 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
 }
 
 export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions): Promise<void> {
-  if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined)) throw new UsageError('--requirements and --pip-index-url go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
+  if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined))
+    throw new UsageError('--requirements and --pip-index-url go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
   const source = path === undefined ? undefined : await readFunctionSource(path, { ...opts, name });
   const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const u = await updateFunction(deps, actor, { ...opts, name, code: source?.code, filename: source?.filename, secrets: opts.secret, dependencies: source?.dependencies, placement: placementFlags(opts) });
+    const u = await updateFunction(deps, actor, {
+      ...opts,
+      name,
+      code: source?.code,
+      filename: source?.filename,
+      secrets: opts.secret,
+      dependencies: source?.dependencies,
+      placement: placementFlags(opts),
+    });
     if (u.changed) await rollWarm(deps, actor, u.name);
     return u;
   });
@@ -47,7 +64,19 @@ export async function runList(ctx: Context): Promise<void> {
   const { actor } = await requireActor(ctx);
   const rows = await listFunctions(await ctx.store(), actor);
   if (ctx.io.options.json) {
-    return ctx.io.json(rows.map((f) => ({ name: f.name, version: f.currentVersion, versions: f.versions, format: f.format, sha256: f.sha256, warm: { replicas: f.warmReplicas, workers: f.warmWorkers }, createdAt: f.createdAt.toISOString(), updatedAt: f.updatedAt.toISOString(), lastInvokedAt: f.lastInvokedAt?.toISOString() ?? null })));
+    return ctx.io.json(
+      rows.map((f) => ({
+        name: f.name,
+        version: f.currentVersion,
+        versions: f.versions,
+        format: f.format,
+        sha256: f.sha256,
+        warm: { replicas: f.warmReplicas, workers: f.warmWorkers },
+        createdAt: f.createdAt.toISOString(),
+        updatedAt: f.updatedAt.toISOString(),
+        lastInvokedAt: f.lastInvokedAt?.toISOString() ?? null,
+      })),
+    );
   }
   if (ctx.io.options.quiet) {
     for (const f of rows) ctx.io.out(f.name);
@@ -86,21 +115,24 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ...(opts.code ? { code: v.code } : {}),
     });
   }
-  await ctx.io.table(['field', 'value'], [
-    ['name', fn.name],
-    ['version', `v${v.version} (of ${versions})`],
-    ['sha256', v.sha256],
-    ['entry', describeEntry(v.entry, v.format)],
-    ['limits', formatLimits(v)],
-    ['env', Object.keys(v.env).join(', ') || '-'],
-    ['secrets', v.secrets.map((s) => `/run/secrets/${s}`).join(', ') || '-'],
-    ['image', v.image ?? 'the runtime image (no requirements)'],
-    ['placement', describePlacement(v.placement)],
-    ['requirements', v.requirements == null ? '-' : firstLines(v.requirements, 8)],
-    ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
-    ['created', fn.createdAt.toISOString()],
-    ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
-  ]);
+  await ctx.io.table(
+    ['field', 'value'],
+    [
+      ['name', fn.name],
+      ['version', `v${v.version} (of ${versions})`],
+      ['sha256', v.sha256],
+      ['entry', describeEntry(v.entry, v.format)],
+      ['limits', formatLimits(v)],
+      ['env', Object.keys(v.env).join(', ') || '-'],
+      ['secrets', v.secrets.map((s) => `/run/secrets/${s}`).join(', ') || '-'],
+      ['image', v.image ?? 'the runtime image (no requirements)'],
+      ['placement', describePlacement(v.placement)],
+      ['requirements', v.requirements == null ? '-' : firstLines(v.requirements, 8)],
+      ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
+      ['created', fn.createdAt.toISOString()],
+      ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
+    ],
+  );
   if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version} ---\n${terminalSafe(v.code)}`);
 }
 
@@ -108,11 +140,33 @@ export async function runVersions(ctx: Context, name: string): Promise<void> {
   const { actor } = await requireActor(ctx);
   const { fn, versions } = await functionVersions(await ctx.store(), actor, name);
   if (ctx.io.options.json) {
-    return ctx.io.json(versions.map((v) => ({ version: v.version, current: v.version === fn.currentVersion, sha256: v.sha256, entry: v.entry, flavor: v.format, format: v.format, memoryBytes: v.memoryBytes, nanoCpus: v.nanoCpus, timeoutMs: v.timeoutMs, createdAt: v.createdAt.toISOString() })));
+    return ctx.io.json(
+      versions.map((v) => ({
+        version: v.version,
+        current: v.version === fn.currentVersion,
+        sha256: v.sha256,
+        entry: v.entry,
+        flavor: v.format,
+        format: v.format,
+        memoryBytes: v.memoryBytes,
+        nanoCpus: v.nanoCpus,
+        timeoutMs: v.timeoutMs,
+        createdAt: v.createdAt.toISOString(),
+      })),
+    );
   }
   await ctx.io.table(
     ['version', 'current', 'sha256', 'entry', 'memory', 'cpus', 'timeout', 'created'],
-    versions.map((v) => [`v${v.version}`, v.version === fn.currentVersion ? '*' : '', v.sha256.slice(0, 12), v.entry, formatBytes(v.memoryBytes), v.nanoCpus / 1e9, `${v.timeoutMs / 1000} s`, v.createdAt.toISOString()]),
+    versions.map((v) => [
+      `v${v.version}`,
+      v.version === fn.currentVersion ? '*' : '',
+      v.sha256.slice(0, 12),
+      v.entry,
+      formatBytes(v.memoryBytes),
+      v.nanoCpus / 1e9,
+      `${v.timeoutMs / 1000} s`,
+      v.createdAt.toISOString(),
+    ]),
   );
 }
 
@@ -142,14 +196,20 @@ export async function readCode(file: string): Promise<string> {
     bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, { code: 'bad_file', hint: 'give the path of a Python file' });
+    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`, {
+      code: 'bad_file',
+      hint: 'give the path of a Python file',
+    });
   }
   return textOf(bytes, file, 'a function is Python source (a .py file)', 'give the path of a Python file');
 }
 
 /** Requirements without comments or blank lines, at most `max` of them. */
 function firstLines(text: string, max: number): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   return lines.length <= max ? lines.join('\n') || '(none)' : [...lines.slice(0, max), `… ${lines.length - max} more`].join('\n');
 }
 

@@ -13,7 +13,11 @@ export async function runScale(ctx: Context, name: string, replicasArg: string, 
     spinner.stop();
     if (ctx.io.options.json) return ctx.io.json(r);
     if (ctx.io.options.quiet) return;
-    ctx.io.info(r.replicas ? `${r.name} v${r.version}: ${r.replicas} warm replica${r.replicas === 1 ? '' : 's'} × ${r.workers} worker${r.workers === 1 ? '' : 's'} running (was ${r.previous})` : `${r.name} is cold: invocations run as jobs (was ${r.previous} warm replica${r.previous === 1 ? '' : 's'})`);
+    ctx.io.info(
+      r.replicas
+        ? `${r.name} v${r.version}: ${r.replicas} warm replica${r.replicas === 1 ? '' : 's'} × ${r.workers} worker${r.workers === 1 ? '' : 's'} running (was ${r.previous})`
+        : `${r.name} is cold: invocations run as jobs (was ${r.previous} warm replica${r.previous === 1 ? '' : 's'})`,
+    );
   } catch (err) {
     spinner.stop();
     throw err;

@@ -34,7 +34,10 @@ export const MENU: MenuGroup[] = [
     heading: 'Account',
     actions: [
       { label: 'Log in', run: login },
-      { label: 'Create a user', old: 0, run: async (ctx, s) => {
+      {
+        label: 'Create a user',
+        old: 0,
+        run: async (ctx, s) => {
           s.lastUser = await askName(ctx, 'New user name');
           return userRun.runCreate(ctx, s.lastUser, { concurrency: '4' });
         },
@@ -50,7 +53,11 @@ export const MENU: MenuGroup[] = [
       { label: 'Create a function from a file', old: 3, run: deploy },
       { label: 'Update a function from a file', old: 4, run: async (ctx, s) => fnRun.runUpdate(ctx, await pickFunction(ctx, 'Function to update'), await askFile(ctx, s, 'Python file'), {}) },
       { label: 'Delete a function', old: 5, run: deleteFunction },
-      { label: 'Execute a function (answers a request id)', old: 6, run: async (ctx, s) => runInvoke(ctx, await pickFunction(ctx, 'Function to execute'), { data: await askInput(ctx, s), async: true }) },
+      {
+        label: 'Execute a function (answers a request id)',
+        old: 6,
+        run: async (ctx, s) => runInvoke(ctx, await pickFunction(ctx, 'Function to execute'), { data: await askInput(ctx, s), async: true }),
+      },
       { label: 'Invoke a function with live output', run: async (ctx, s) => runInvoke(ctx, await pickFunction(ctx, 'Function to invoke'), { data: await askInput(ctx, s) }) },
       { label: 'Execute a function N times (bulk)', old: 13, run: bulkExecute },
     ],
@@ -58,11 +65,23 @@ export const MENU: MenuGroup[] = [
   {
     heading: 'Bulk',
     actions: [
-      { label: 'Create users in bulk', old: 7, run: async (ctx) => userBulk.runBulkCreate(ctx, undefined, { prefix: await askName(ctx, 'Name prefix'), bulk: await askCount(ctx, 'How many users'), concurrency: '4' }) },
+      {
+        label: 'Create users in bulk',
+        old: 7,
+        run: async (ctx) => userBulk.runBulkCreate(ctx, undefined, { prefix: await askName(ctx, 'Name prefix'), bulk: await askCount(ctx, 'How many users'), concurrency: '4' }),
+      },
       { label: 'Update users in bulk', old: 8, run: bulkUpdateUsers },
       { label: 'Delete users in bulk', old: 9, run: async (ctx) => userBulk.runBulkDelete(ctx, { prefix: await askName(ctx, 'Delete users whose names start with'), force: true }) },
-      { label: 'Create functions in bulk', old: 10, run: async (ctx, s) => fnBulk.runBulkDeploy(ctx, await askFile(ctx, s, 'Python file'), { prefix: await askName(ctx, 'Name prefix'), bulk: await askCount(ctx, 'How many functions') }) },
-      { label: 'Update functions in bulk', old: 11, run: async (ctx, s) => fnBulk.runBulkUpdate(ctx, await askFile(ctx, s, 'Python file'), undefined, { prefix: await askName(ctx, 'Update functions whose names start with') }) },
+      {
+        label: 'Create functions in bulk',
+        old: 10,
+        run: async (ctx, s) => fnBulk.runBulkDeploy(ctx, await askFile(ctx, s, 'Python file'), { prefix: await askName(ctx, 'Name prefix'), bulk: await askCount(ctx, 'How many functions') }),
+      },
+      {
+        label: 'Update functions in bulk',
+        old: 11,
+        run: async (ctx, s) => fnBulk.runBulkUpdate(ctx, await askFile(ctx, s, 'Python file'), undefined, { prefix: await askName(ctx, 'Update functions whose names start with') }),
+      },
       { label: 'Delete functions in bulk', old: 12, run: async (ctx) => fnBulk.runBulkDelete(ctx, undefined, { prefix: await askName(ctx, 'Delete functions whose names start with') }) },
     ],
   },
@@ -90,7 +109,11 @@ async function updateUser(ctx: Context): Promise<void> {
 
 async function deploy(ctx: Context, s: MenuSession): Promise<void> {
   const file = await askFile(ctx, s, 'Python file');
-  const fallback = file.replace(/^.*\//, '').replace(/\.py$/i, '').toLowerCase().replace(/[^a-z0-9_-]/g, '-');
+  const fallback = file
+    .replace(/^.*\//, '')
+    .replace(/\.py$/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-');
   await fnRun.runDeploy(ctx, file, { name: await askName(ctx, 'Function name', fallback) });
 }
 
@@ -104,7 +127,12 @@ async function bulkExecute(ctx: Context, s: MenuSession): Promise<void> {
   const name = await pickFunction(ctx, 'Function to execute');
   const input = await askInput(ctx, s);
   const count = Number(await askCount(ctx, 'How many times'));
-  await invokeInputs(ctx, name, Array.from({ length: count }, () => input ?? 'null'), { cold: false });
+  await invokeInputs(
+    ctx,
+    name,
+    Array.from({ length: count }, () => input ?? 'null'),
+    { cold: false },
+  );
 }
 
 async function bulkUpdateUsers(ctx: Context): Promise<void> {

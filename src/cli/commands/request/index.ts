@@ -20,14 +20,17 @@ export function registerRequest(program: Command, ctx: Context): void {
   request
     .command('show <id>')
     .description('one request in full (an invocation that has ended is recorded first)')
-    .option('--items', 'for a bulk invocation: every input\'s answer as NDJSON on stdout, in input order')
+    .option('--items', "for a bulk invocation: every input's answer as NDJSON on stdout, in input order")
     .addHelpText('after', '\nExamples:\n  faasctl request show 3f2b8c1e-0d4a-4e6b-9a51-2c7d8e9f0a1b\n  faasctl request show ID --items > answers.ndjson')
     .action(async (id: string, opts: { items?: boolean }) => (await run()).runShow(ctx, id, opts));
 
   request
     .command('wait <id>')
-    .description("wait for an invocation to end, then print its result like fn invoke")
+    .description('wait for an invocation to end, then print its result like fn invoke')
     .option('--timeout <duration>', 'stop waiting after this long (the invocation keeps running); e.g. 30s, 10m', '10m')
-    .addHelpText('after', '\nExits like fn invoke: 0 success, 6 the function failed, 124 still running at --timeout.\n\nExample:\n  id=$(faasctl fn invoke sum --data-file in.json --async) && faasctl request wait "$id" --timeout 2m')
+    .addHelpText(
+      'after',
+      '\nExits like fn invoke: 0 success, 6 the function failed, 124 still running at --timeout.\n\nExample:\n  id=$(faasctl fn invoke sum --data-file in.json --async) && faasctl request wait "$id" --timeout 2m',
+    )
     .action(async (id: string, opts: { timeout: string }) => (await run()).runWait(ctx, id, opts));
 }

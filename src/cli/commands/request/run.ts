@@ -31,7 +31,9 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
   let rows = await listRequests(store, actor, query);
   let checked = new Set<string>();
   if (rows.some(isOpenColdJob)) {
-    const looked = await engine().then((deps) => reconcileListed(deps, rows)).catch((err: Error) => ctx.log.debug(`request list: the engine was not asked: ${err.message}`));
+    const looked = await engine()
+      .then((deps) => reconcileListed(deps, rows))
+      .catch((err: Error) => ctx.log.debug(`request list: the engine was not asked: ${err.message}`));
     if (looked) checked = looked.checked;
     if (looked?.changed) rows = await listRequests(store, actor, query);
   }
@@ -46,7 +48,10 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
     rows.map((r) => [r.id, r.type, colourStatus(ctx, r.status) + (unchecked(r) ? '*' : ''), target(r), r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`, r.createdAt.toISOString()]),
   );
   const notLooked = rows.filter(unchecked).length;
-  if (notLooked) ctx.io.info(`* ${notLooked} open invocation(s) not checked against the cluster in this listing (at most ${LIST_RECONCILE_MAX} are, and only while the engine answers): faasctl request show ID checks one`);
+  if (notLooked)
+    ctx.io.info(
+      `* ${notLooked} open invocation(s) not checked against the cluster in this listing (at most ${LIST_RECONCILE_MAX} are, and only while the engine answers): faasctl request show ID checks one`,
+    );
 }
 
 /** The first call's promise, shared by later calls (the engine is connected only if needed). */
@@ -124,7 +129,18 @@ export async function runWait(ctx: Context, id: string, opts: { timeout: string 
 function recordedOutcome(r: RequestRow): Outcome {
   const exitCode = r.status === 'success' ? EXIT.ok : r.status === 'system_error' ? EXIT.platform : r.error?.includes('Timeout') ? EXIT.timeout : EXIT.functionFailed;
   return {
-    completion: { status: r.status as Outcome['completion']['status'], result: r.result, error: r.error, output: r.output ?? '', outputTruncated: r.outputTruncated, durationMs: r.durationMs, cpuMs: r.cpuMs, maxRssKb: r.maxRssKb, node: r.node, finishedAt: r.finishedAt ?? r.createdAt },
+    completion: {
+      status: r.status as Outcome['completion']['status'],
+      result: r.result,
+      error: r.error,
+      output: r.output ?? '',
+      outputTruncated: r.outputTruncated,
+      durationMs: r.durationMs,
+      cpuMs: r.cpuMs,
+      maxRssKb: r.maxRssKb,
+      node: r.node,
+      finishedAt: r.finishedAt ?? r.createdAt,
+    },
     exitCode,
     message: r.error?.split('\n').filter(Boolean).pop() ?? undefined,
   };
@@ -137,7 +153,15 @@ async function printItems(ctx: Context, row: RequestRow): Promise<void> {
   for (let from = 0; ; ) {
     const page = await store.requests.items(row.id, { from, limit: ITEM_PAGE });
     if (!page.length) return;
-    ctx.io.out(jsonForTerminal(page.map((i) => JSON.stringify({ index: i.index, version: i.version, status: i.status, result: i.result, error: i.error, latencyMs: i.durationMs, attempts: i.attempts, sanitized: Boolean(i.sanitized) })).join('\n')));
+    ctx.io.out(
+      jsonForTerminal(
+        page
+          .map((i) =>
+            JSON.stringify({ index: i.index, version: i.version, status: i.status, result: i.result, error: i.error, latencyMs: i.durationMs, attempts: i.attempts, sanitized: Boolean(i.sanitized) }),
+          )
+          .join('\n'),
+      ),
+    );
     from = page[page.length - 1]!.index + 1;
   }
 }

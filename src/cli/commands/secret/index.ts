@@ -10,7 +10,10 @@ export function registerSecret(program: Command, ctx: Context): void {
     .command('create <name>')
     .description('store a secret (a Swarm secret); the value comes from stdin, --from-file or a hidden prompt, never an argument')
     .option('--from-file <file>', 'read the value from this file')
-    .addHelpText('after', "\nOne trailing newline is dropped (as `echo` adds). Secrets are immutable: rm, then create again.\nA function mounts one with fn deploy --secret NAME and reads it in Python with\n  import faasctl; faasctl.secret('NAME')\n\nExamples:\n  printf '%s' \"$API_KEY\" | faasctl secret create api-key\n  faasctl secret create tls-key --from-file key.pem")
+    .addHelpText(
+      'after',
+      "\nOne trailing newline is dropped (as `echo` adds). Secrets are immutable: rm, then create again.\nA function mounts one with fn deploy --secret NAME and reads it in Python with\n  import faasctl; faasctl.secret('NAME')\n\nExamples:\n  printf '%s' \"$API_KEY\" | faasctl secret create api-key\n  faasctl secret create tls-key --from-file key.pem",
+    )
     .action(async (name: string, opts: SecretCreateOptions) => (await run()).runSecretCreate(ctx, name, opts));
 
   secret

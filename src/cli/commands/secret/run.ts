@@ -25,7 +25,10 @@ export async function runSecretList(ctx: Context): Promise<void> {
     for (const s of rows) ctx.io.out(s.name);
     return;
   }
-  await ctx.io.table(['name', 'used by', 'created'], rows.map((s) => [s.name, s.usedBy.join(', ') || '-', s.createdAt.toISOString()]));
+  await ctx.io.table(
+    ['name', 'used by', 'created'],
+    rows.map((s) => [s.name, s.usedBy.join(', ') || '-', s.createdAt.toISOString()]),
+  );
 }
 
 export async function runSecretRemove(ctx: Context, name: string): Promise<void> {
@@ -64,6 +67,6 @@ async function readValueFile(file: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // The error names the file only: a message never carries any of its content.
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? 'read failed'}`, { code: 'bad_file' });
+    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? 'read failed')}`, { code: 'bad_file' });
   }
 }

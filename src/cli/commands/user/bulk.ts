@@ -19,7 +19,12 @@ export async function runBulkCreate(ctx: Context, name: string | undefined, opts
   const password = await readNewPassword(ctx, opts);
   const deps = await userDeps(ctx);
   const progress = await progressReporter(ctx, `creating ${count} users`);
-  const items = await runBulk(bulkNames(prefix, count), (n) => n, (n) => createUser(deps, { name: n, password }), { concurrency, onProgress: progress.update });
+  const items = await runBulk(
+    bulkNames(prefix, count),
+    (n) => n,
+    (n) => createUser(deps, { name: n, password }),
+    { concurrency, onProgress: progress.update },
+  );
   progress.done();
   report(ctx, 'created', items);
 }
@@ -33,7 +38,12 @@ export async function runBulkDelete(ctx: Context, opts: UserDeleteOptions): Prom
     return;
   }
   const progress = await progressReporter(ctx, `deleting ${users.length} users`);
-  const items = await runBulk(users, (u) => u.name, (u) => deleteUser(deps, u, { force: Boolean(opts.force) }), { concurrency: 4, onProgress: progress.update });
+  const items = await runBulk(
+    users,
+    (u) => u.name,
+    (u) => deleteUser(deps, u, { force: Boolean(opts.force) }),
+    { concurrency: 4, onProgress: progress.update },
+  );
   progress.done();
   report(ctx, 'deleted', items);
 }

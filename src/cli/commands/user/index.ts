@@ -14,7 +14,7 @@ export function registerUser(program: Command, ctx: Context): void {
     .option('--bulk <n>', 'create N users named PREFIX1..PREFIXN, all with the given password')
     .option('--prefix <prefix>', 'name prefix for --bulk')
     .addOption(new Option('--concurrency <n>', 'parallel creations for --bulk').default('4'))
-    .addHelpText('after', "\nExamples:\n  faasctl user create alice\n  printf '%s' \"$PW\" | faasctl user create --bulk 20 --prefix load --password-stdin")
+    .addHelpText('after', '\nExamples:\n  faasctl user create alice\n  printf \'%s\' "$PW" | faasctl user create --bulk 20 --prefix load --password-stdin')
     .action(async (name: string | undefined, opts: UserCreateOptions) => (opts.bulk || opts.prefix ? (await bulk()).runBulkCreate(ctx, name, opts) : (await run()).runCreate(ctx, name, opts)));
 
   user
@@ -25,7 +25,7 @@ export function registerUser(program: Command, ctx: Context): void {
     .option('--password-stdin', 'read the new password from stdin')
     .option('--prefix <prefix>', 'bulk: update the users whose names start with this (their sessions end)')
     .option('--new-prefix <prefix>', 'bulk: rename them, replacing the prefix (load1 → test1)')
-    .addHelpText('after', "\nExamples:\n  faasctl user update --name alice2 --password\n  printf '%s' \"$PW\" | faasctl user update --prefix load --new-prefix test --password-stdin")
+    .addHelpText('after', '\nExamples:\n  faasctl user update --name alice2 --password\n  printf \'%s\' "$PW" | faasctl user update --prefix load --new-prefix test --password-stdin')
     .action(async (opts: UserUpdateOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, opts) : (await run()).runUpdate(ctx, opts)));
 
   user
@@ -37,7 +37,7 @@ export function registerUser(program: Command, ctx: Context): void {
     .option('--prefix <prefix>', 'bulk: delete the users whose names start with this')
     .addHelpText(
       'after',
-      "\nNothing of the user is left for a later gc: their services, secrets, input configs, the code\nconfigs and dependency images no one else uses go with them. Should the engine fail half-way\nafter the user is gone, the error says so and faasctl gc finishes it.\n\nExamples:\n  faasctl user delete --yes\n  faasctl user delete --prefix load --yes --force",
+      '\nNothing of the user is left for a later gc: their services, secrets, input configs, the code\nconfigs and dependency images no one else uses go with them. Should the engine fail half-way\nafter the user is gone, the error says so and faasctl gc finishes it.\n\nExamples:\n  faasctl user delete --yes\n  faasctl user delete --prefix load --yes --force',
     )
     .action(async (opts: UserDeleteOptions) => (opts.prefix !== undefined ? (await bulk()).runBulkDelete(ctx, opts) : (await run()).runDelete(ctx, opts)));
 

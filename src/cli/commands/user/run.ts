@@ -55,12 +55,23 @@ export async function runList(ctx: Context, opts: { prefix?: string }): Promise<
     for (const u of view) ctx.io.out(u.name);
     return;
   }
-  await ctx.io.table(['name', 'id', 'functions', 'created'], view.map((u) => [u.name, u.id, u.functions, u.createdAt]));
+  await ctx.io.table(
+    ['name', 'id', 'functions', 'created'],
+    view.map((u) => [u.name, u.id, u.functions, u.createdAt]),
+  );
 }
 
 export async function runShow(ctx: Context, name: string | undefined): Promise<void> {
   const target = name ?? (await requireActor(ctx)).actor.name;
   const user = await findUser(await userDeps(ctx), target);
   if (ctx.io.options.json) return ctx.io.json(user);
-  await ctx.io.table(['field', 'value'], [['name', user.name], ['id', user.id], ['created', user.createdAt], ['functions', user.functions]]);
+  await ctx.io.table(
+    ['field', 'value'],
+    [
+      ['name', user.name],
+      ['id', user.id],
+      ['created', user.createdAt],
+      ['functions', user.functions],
+    ],
+  );
 }

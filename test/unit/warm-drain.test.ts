@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { waitDrained } from '../../src/core/functions/warm-replicas.js';
+import type { SwarmTask } from '../../src/swarm/client.js';
+import { LABELS } from '../../src/swarm/labels.js';
+import { FakeSwarm } from '../helpers/fake-swarm.js';
+
+const task = (id: string, spec: string, state: string, desiredState = 'running'): SwarmTask => ({ id, state, desiredState, message: '', ports: [], labels: { [LABELS.spec]: spec } });
+
+/** A fake clock that sleep() moves on, and a swarm answering one task list per poll. */
+function rig(polls: SwarmTask[][]) {
+  let now = 0;
+  let calls = 0;
+  const debug: string[] = [];
+  const swarm = new FakeSwarm();
+  swarm.listTasks = async () => polls[Math.min(calls++, polls.length - 1)]!;
+  const clock = { now: () => new Date(now), sleep: async (ms: number) => void (now += ms) };
+  const deps = { swarm, clock, sleep: clock.sleep, log: { debug: (m: string) => debug.push(m) } as never };
+  return { deps, calls: () => calls, debug, elapsed: () => now };
+}
+
+describe('waitDrained (after a roll)', () => {
+  it('waits until the replaced replicas have stopped, not only until Swarm marked them for shutdown', async () => {
+    const r = rig([
+      [task('new', 'v2', 'running'), task('old', 'v1', 'running', 'shutdown')],
+      [task('new', 'v2', 'running'), task('old', 'v1', 'running', 'shutdown')],
+      [task('new', 'v2', 'running'), task('old', 'v1', 'shutdown', 'shutdown')],
+    ]);
+    await waitDrained(r.deps, 'svc', 'v2');
+    expect(r.calls()).toBe(3);
+    expect(r.debug).toEqual([]);
+  });
+
+  it('gives up after a bound (a task on a lost node reports running for ever) and says so in debug', async () => {
+    const r = rig([[task('new', 'v2', 'running'), task('lost', 'v1', 'running', 'shutdown')]]);
+    await waitDrained(r.deps, 'svc', 'v2');
+    expect(r.elapsed()).toBeGreaterThanOrEqual(15_000);
+    expect(r.debug).toEqual(['1 replaced replica(s) still running after 15 s']);
+  });
+});
