@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FunctionDeps } from '../core/functions/lookup.js';
 import type { InvokeDeps } from '../core/invocations/invoke.js';
-import type { WarmDeps } from '../core/functions/warm-replicas.js';
+import type { WarmDeps } from '../core/functions/warm-deps.js';
 import { isSshHost } from '../swarm/connect.js';
 import { HttpReplicaTransport, type Dialer } from '../swarm/replica-http.js';
 import { TunnelSocket } from '../swarm/tunnel-socket.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replicaHost } from '../../src/swarm/replica-address.js';
-import { MAX_BULK_INPUTS, parseBulkInputs, parseConcurrency } from '../../src/core/invocations/bulk-invoke.js';
+import { MAX_BULK_INPUTS, parseBulkInputs, parseConcurrency } from '../../src/core/invocations/bulk-io.js';
 import { UsageError } from '../../src/base/errors.js';
 import { MAX_REPLICAS, MAX_WORKERS, parseReplicas, parseWorkers } from '../../src/core/functions/warm-replicas.js';
 

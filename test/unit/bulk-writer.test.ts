@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchWriter } from '../../src/core/invocations/bulk-invoke.js';
+import { batchWriter } from '../../src/core/invocations/bulk-io.js';
 import type { RequestItem } from '../../src/db/requests-repo.js';
 
 const item = (index: number) => ({ index, version: 1, status: 'success', result: index, error: null, output: '', attempts: 1, durationMs: 1, cpuMs: null, maxRssKb: null }) as RequestItem;

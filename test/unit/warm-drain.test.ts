@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitDrained } from '../../src/core/functions/warm-replicas.js';
+import { waitDrained } from '../../src/core/functions/replica-readiness.js';
 import type { SwarmTask } from '../../src/swarm/client.js';
 import { LABELS } from '../../src/swarm/labels.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';

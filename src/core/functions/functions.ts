@@ -1,5 +1,4 @@
-import type { CurrentFunction, FunctionSummary, Limits, VersionRow } from '../../db/functions-repo.js';
-import type { RequestRow } from '../../db/requests-repo.js';
+import type { Limits } from '../../db/functions-repo.js';
 import type { Store } from '../../db/store.js';
 import { checkCode, type CheckPassed } from './code-check.js';
 import { parseFlavor } from './flavors.js';
@@ -13,6 +12,13 @@ import { functionNotFound, requireFunction, type FunctionDeps } from './lookup.j
 import { ensureCodeConfig, MAX_CODE_BYTES, removeUnusedCodeConfigs } from './code-configs.js';
 import { parsePlacement, samePlacement, type PlacementFlags } from './placement.js';
 import { NO_PLACEMENT, type Placement } from '../../base/placement.js';
+
+/**
+ * A function's life cycle: deploy, update and rollback make versions; the code check comes
+ * first and a rejected check is recorded too. Over 300 lines on purpose: the three share how a
+ * version is checked, published and recorded in one transaction (publish, recordVersion,
+ * recordRejected), and split they would have to export those steps to each other.
+ */
 
 /** `undefined`: no change (update keeps the current ones); `null`: none (a directory without requirements.txt). */
 type DependenciesFlag = DependencyInput | null | undefined;
@@ -301,27 +307,6 @@ async function recordRejected(deps: FunctionDeps, actor: Actor, record: CheckRec
     functionId: record.functionId,
     functionName: record.functionName,
   });
-}
-
-export async function listFunctions(store: Store, actor: Actor): Promise<FunctionSummary[]> {
-  return store.functions.list(actor.id);
-}
-
-export async function functionVersions(store: Store, actor: Actor, name: string): Promise<{ fn: CurrentFunction; versions: VersionRow[] }> {
-  const fn = await requireFunction(store, actor, name);
-  return { fn, versions: await store.functions.versions(fn.id) };
-}
-
-export interface FunctionDetail {
-  fn: CurrentFunction;
-  versions: number;
-  recent: RequestRow[];
-}
-
-export async function showFunction(store: Store, actor: Actor, name: string, recent = 5): Promise<FunctionDetail> {
-  const fn = await requireFunction(store, actor, name);
-  const versions = await store.functions.maxVersion(fn.id);
-  return { fn, versions, recent: await store.requests.list({ userId: actor.id, type: 'fn.invoke', functionId: fn.id, limit: recent }) };
 }
 
 /** Makes an earlier version current again (default: the one before the current). */

@@ -1,10 +1,9 @@
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { Completion, RequestItem } from '../../db/requests-repo.js';
-import { EXIT, PlatformError, UsageError, type ExitCode } from '../../base/errors.js';
+import { EXIT, PlatformError, type ExitCode } from '../../base/errors.js';
 import { requireFunction } from '../functions/lookup.js';
 import type { Outcome } from './invocation.js';
 import type { Frame } from './invocation-output.js';
-import { MAX_WARM_INPUT_BYTES } from './invoke.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from '../requests/deadlines.js';
 import { holdLease } from '../requests/lease.js';
 import { anySignal } from '../../base/signals.js';
@@ -12,19 +11,13 @@ import { closeExpiredOf } from './expired-requests.js';
 import type { ReplicaTransport } from '../../base/ports.js';
 import type { ReplicaRouter } from './replica-router.js';
 import type { Actor } from '../users/accounts.js';
-import { DEFAULT_WORKERS, ensureTokenSecret, removeSecrets, replicaSpec, waitConverged, warmService, type WarmDeps } from '../functions/warm-replicas.js';
+import { DEFAULT_WORKERS, ensureTokenSecret, removeSecrets, replicaSpec, warmService } from '../functions/warm-replicas.js';
+import { waitConverged } from '../functions/replica-readiness.js';
+import type { WarmDeps } from '../functions/warm-deps.js';
 import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
+import { batchWriter } from './bulk-io.js';
 
-/**
- * `fn invoke NAME --bulk FILE`: many inputs, one request. Warm functions spread the inputs
- * over their replicas; otherwise a short-lived replica service (a few tasks of the same
- * `serve` mode, with a token of its own) works through them and is removed at the end:
- * one service per bulk run instead of one per input. Answers come back in input order.
- */
-export const MAX_BULK_INPUTS = 1_000_000;
 const MAX_BULK_REPLICAS = 8;
-/** Answers are written to the database in batches this big (one statement each). */
-const ITEM_BATCH = 500;
 
 export interface BulkDeps extends Omit<WarmDeps, 'replicaTransport'>, RouteDeps {}
 
@@ -73,33 +66,6 @@ export interface BulkRun {
   exitCode: ExitCode;
   /** Why the run stopped before every input was answered (Ctrl-C, the output reader went away). */
   stopReason?: string;
-}
-
-/** Lines of a JSONL file as inputs; blank lines are skipped, a bad line is named by number. */
-export function parseBulkInputs(text: string, source: string): string[] {
-  const inputs: string[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (!line) continue;
-    try {
-      JSON.parse(line);
-    } catch (err) {
-      throw new UsageError(`${source}:${i + 1}: not valid JSON: ${(err as Error).message}`, { code: 'invalid_input', hint: 'one JSON document per line (JSON Lines)' });
-    }
-    if (Buffer.byteLength(line) > MAX_WARM_INPUT_BYTES) throw new UsageError(`${source}:${i + 1}: the input is larger than 16 MiB`, { code: 'input_too_large' });
-    inputs.push(line);
-  }
-  if (!inputs.length) throw new UsageError(`${source} has no inputs`, { code: 'invalid_input', hint: 'one JSON document per line (JSON Lines)' });
-  if (inputs.length > MAX_BULK_INPUTS) throw new UsageError(`${source} has ${inputs.length} inputs; the limit is ${MAX_BULK_INPUTS}`, { code: 'too_many_inputs' });
-  return inputs;
-}
-
-export function parseConcurrency(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`invalid --concurrency ${raw}`, { code: 'invalid_concurrency', hint: 'a whole number from 1 to 1024' });
-  return n;
 }
 
 interface Route {
@@ -288,31 +254,6 @@ function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number
       durationMs: latencyMs,
       cpuMs: c.cpuMs,
       maxRssKb: c.maxRssKb,
-    },
-  };
-}
-
-/** Answers reach the database in batches, written behind the run, in order. */
-export function batchWriter(deps: Pick<BulkDeps, 'store'>, requestId: string) {
-  let pending: RequestItem[] = [];
-  let writes: Promise<void> = Promise.resolve();
-  const write = () => {
-    const batch = pending;
-    pending = [];
-    if (!batch.length) return;
-    writes = writes.then(() => deps.store.requests.insertItems(requestId, batch));
-    // Handled here, reported by flush(): a failed write between batches must not be an
-    // unhandled rejection, which would end the process with a stack trace.
-    writes.catch(() => {});
-  };
-  return {
-    add(item: RequestItem) {
-      pending.push(item);
-      if (pending.length >= ITEM_BATCH) write();
-    },
-    async flush() {
-      write();
-      await writes;
     },
   };
 }

@@ -4,7 +4,8 @@ import { failedOutcome, outcomeOfFrame, type Outcome } from './invocation.js';
 import type { Frame } from './invocation-output.js';
 import type { ReplicaTransport } from '../../base/ports.js';
 import { ReplicaRouter, type Routed } from './replica-router.js';
-import { endpointSource, type WarmDeps } from '../functions/warm-replicas.js';
+import { endpointSource } from '../functions/replica-readiness.js';
+import type { WarmDeps } from '../functions/warm-deps.js';
 import { WARM_ALLOWANCE_MS } from '../requests/deadlines.js';
 
 export { WARM_ALLOWANCE_MS } from '../requests/deadlines.js';

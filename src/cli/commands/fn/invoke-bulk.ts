@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { invokeBulk, parseBulkInputs, parseConcurrency, type BulkAnswer, type BulkRun } from '../../../core/invocations/bulk-invoke.js';
+import { invokeBulk, type BulkAnswer, type BulkRun } from '../../../core/invocations/bulk-invoke.js';
+import { parseBulkInputs, parseConcurrency } from '../../../core/invocations/bulk-io.js';
 import { UsageError, AlreadyReported } from '../../../base/errors.js';
 import type { Context } from '../../context.js';
 import { jsonForTerminal } from '../../terminal-text.js';

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { deployFunction, functionVersions, listFunctions, rollbackFunction, showFunction, updateFunction, type Deployed } from '../../../core/functions/functions.js';
+import { deployFunction, rollbackFunction, updateFunction, type Deployed } from '../../../core/functions/functions.js';
+import { functionVersions, listFunctions, showFunction } from '../../../core/functions/queries.js';
 import { UsageError } from '../../../base/errors.js';
 import { describePlacement } from '../../../core/functions/placement.js';
 import { describeEntry } from '../../../core/functions/flavors.js';

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { listFunctions } from '../../../core/functions/functions.js';
+import { listFunctions } from '../../../core/functions/queries.js';
 import { NotFoundError, UsageError } from '../../../base/errors.js';
 import { listRequests } from '../../../core/requests/requests.js';
 import type { Context } from '../../context.js';
