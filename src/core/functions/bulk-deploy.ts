@@ -1,4 +1,4 @@
-import { parsePlacement, type PlacementFlags } from './placement.js';
+import { parsePlacement } from './placement.js';
 import type { FunctionSummary } from '../../db/functions-repo.js';
 import type { Store } from '../../db/store.js';
 import { type BulkItem, runBulk } from '../../base/bulk.js';
@@ -7,9 +7,10 @@ import { listFunctions } from './queries.js';
 import { ensureCodeConfig, removeUnusedCodeConfigs } from './code-configs.js';
 import type { FunctionDeps } from './lookup.js';
 import type { DependencyInput } from './dependencies.js';
-import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
+import { parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName, validatePrefix } from '../../base/names.js';
 import type { Actor } from '../users/accounts.js';
+import type { VersionFlags } from './functions.js';
 
 /** The 2016 client's bulk operations on functions: one file, many names. */
 
@@ -20,17 +21,12 @@ export interface BulkOptions {
   afterEach?: (deployed: Deployed) => Promise<unknown>;
 }
 
-export interface BulkSource extends LimitFlags {
+export interface BulkSource extends VersionFlags {
   code: string;
   /** Shown in syntax errors: the file the user gave. */
   filename: string;
-  entry?: string;
-  flavor?: string;
-  env?: string[];
-  secrets?: string[];
   /** Installed once into one image that every item's version runs in; undefined keeps each one's (update). */
   dependencies?: DependencyInput | null;
-  placement?: PlacementFlags;
 }
 
 export interface BulkPublished {

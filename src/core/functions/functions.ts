@@ -23,19 +23,23 @@ import { NO_PLACEMENT, type Placement } from '../../base/placement.js';
 /** `undefined`: no change (update keeps the current ones); `null`: none (a directory without requirements.txt). */
 type DependenciesFlag = DependencyInput | null | undefined;
 
-export interface DeployInput extends LimitFlags {
-  name: string;
-  code: string;
-  /** Shown in syntax errors: the file the user gave. */
-  filename: string;
+/** A version's settings besides its code, as deploy, update and the bulk forms take them. */
+export interface VersionFlags extends LimitFlags {
   entry?: string;
   /** `--flavor`: how the entry is called; detected from its signature when not given. */
   flavor?: string;
   env?: string[];
-  /** Names of the user's secrets to mount (`fn deploy --secret NAME`). */
+  /** Names of the user's secrets to mount (`--secret NAME`; for update `-NAME` removes one). */
   secrets?: string[];
-  dependencies?: DependenciesFlag;
   placement?: PlacementFlags;
+}
+
+export interface DeployInput extends VersionFlags {
+  name: string;
+  code: string;
+  /** Shown in syntax errors: the file the user gave. */
+  filename: string;
+  dependencies?: DependenciesFlag;
 }
 
 export interface Deployed {
@@ -74,20 +78,13 @@ export async function deployFunction(deps: FunctionDeps, actor: Actor, input: De
   });
 }
 
-export interface UpdateInput extends LimitFlags {
+/** Flags not given keep the current version's values; the flavour only with the same code and entry (else it is detected anew). */
+export interface UpdateInput extends VersionFlags {
   name: string;
   /** New code, or undefined to keep the current code and change only limits, entry or env. */
   code?: string;
   filename?: string;
-  entry?: string;
-  /** None given with the same code and entry: the current flavour is kept; else detected anew. */
-  flavor?: string;
-  env?: string[];
-  /** `NAME` adds a secret, `-NAME` removes one; none keeps the current set. */
-  secrets?: string[];
   dependencies?: DependenciesFlag;
-  /** None given: the current version's placement is kept. */
-  placement?: PlacementFlags;
 }
 
 /** A new immutable version; flags not given keep the current version's values. `checked` as for deployFunction. */
