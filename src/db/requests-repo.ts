@@ -54,6 +54,9 @@ export interface NewRequest {
 }
 
 /** What an invocation's end writes into its row. */
+/** The fields of a completion that no single run measured (a bulk run's summary, a closed row). */
+export const NO_RUN_FIGURES = { output: '', outputTruncated: false, cpuMs: null, maxRssKb: null, node: null } as const;
+
 export interface Completion {
   status: Exclude<RequestStatus, 'pending' | 'running'>;
   result: unknown;

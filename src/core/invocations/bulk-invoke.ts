@@ -16,6 +16,7 @@ import { waitConverged } from '../functions/replica-readiness.js';
 import type { WarmDeps } from '../functions/warm-deps.js';
 import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
 import { batchWriter } from './bulk-io.js';
+import { NO_RUN_FIGURES } from '../../db/requests-repo.js';
 
 const MAX_BULK_REPLICAS = 8;
 
@@ -159,12 +160,8 @@ async function close(
     status: s.status,
     result: { total: s.total, answered: s.answered, ...s.counts, nodes: s.nodes },
     error: s.error,
-    output: '',
-    outputTruncated: false,
+    ...NO_RUN_FIGURES,
     durationMs,
-    cpuMs: null,
-    maxRssKb: null,
-    node: null,
     finishedAt: deps.clock.now(),
   });
   return durationMs;

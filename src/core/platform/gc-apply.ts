@@ -3,6 +3,7 @@ import { closeExpiredRow } from '../invocations/expired-requests.js';
 import { NO_COUNTS, type GcAction, type GcCounts } from './gc-plan.js';
 import { removeInvocation, type InvocationDeps } from '../invocations/invocation.js';
 import { isOpen, reconcileInvocation } from '../invocations/reconcile.js';
+import { NO_RUN_FIGURES } from '../../db/requests-repo.js';
 
 /**
  * Applies gc's plan in its order (rows first: closing them removes their services; then
@@ -43,12 +44,8 @@ async function applyOne(deps: InvocationDeps, a: GcAction, done: GcCounts): Prom
         status: 'system_error',
         result: null,
         error: 'abandoned: the invoking CLI went away',
-        output: '',
-        outputTruncated: false,
+        ...NO_RUN_FIGURES,
         durationMs,
-        cpuMs: null,
-        maxRssKb: null,
-        node: null,
         finishedAt: now,
       });
       if (closed) done.requestsLost++;
