@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waitDrained } from '../../src/core/functions/replica-readiness.js';
+import { waitConverged, waitDrained } from '../../src/core/functions/replica-readiness.js';
 import type { SwarmTask } from '../../src/swarm/client.js';
 import { LABELS } from '../../src/swarm/labels.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
@@ -35,5 +35,22 @@ describe('waitDrained (after a roll)', () => {
     await waitDrained(r.deps, 'svc', 'v2');
     expect(r.elapsed()).toBeGreaterThanOrEqual(15_000);
     expect(r.debug).toEqual(['1 replaced replica(s) still running after 15 s']);
+  });
+});
+
+describe('waitConverged (replicas starting)', () => {
+  const failed = (id: string): SwarmTask => ({ ...task(id, 'v1', 'failed', 'shutdown'), error: 'starting container failed: unable to remount dir as readonly: device or resource busy' });
+  const up = (id: string): SwarmTask => ({ ...task(id, 'v1', 'running'), ports: [{ target: 8080, published: 30001 }] });
+  const converge = (r: ReturnType<typeof rig>) => waitConverged({ ...r.deps, progress: () => {} }, 'svc', 1);
+
+  it("rides out one failed start (the engine's own race) while Swarm starts the next task", async () => {
+    const r = rig([[failed('a')], [failed('a'), task('b', 'v1', 'starting')], [failed('a'), up('b')]]);
+    await converge(r);
+    expect(r.calls()).toBe(3);
+  });
+
+  it('says the replicas do not start once starts fail again and again, naming the engine reason', async () => {
+    const r = rig([[failed('a'), failed('b'), failed('c')]]);
+    await expect(converge(r)).rejects.toMatchObject({ code: 'replicas_failed', message: expect.stringContaining('device or resource busy') });
   });
 });

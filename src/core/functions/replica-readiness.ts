@@ -13,6 +13,8 @@ import { engineRefusal } from '../../swarm/engine-refusals.js';
 const CONVERGE_MS = 120_000;
 
 const POLL_MS = 50;
+/** Failed starts of a service's tasks after which its replicas are said not to start. */
+const REPEATED_FAILURES = 3;
 
 /** How long a roll waits for the replicas it replaced to stop (see waitDrained). */
 const DRAIN_MS = 15_000;
@@ -101,8 +103,13 @@ export async function waitConverged(deps: Pick<WarmDeps, 'swarm' | 'clock' | 'sl
     const refusal = failed && running === 0 ? engineRefusal(failed.error ?? failed.message ?? '') : undefined;
     // Worded as fn invoke and fn run word the same refusal (one error path).
     if (refusal) throw new PlatformError(refusal.message, { code: 'engine_refused', hint: refusal.hint });
-    if (failed && running === 0) {
-      throw new PlatformError(`warm replicas do not start: ${failed.error ?? failed.message}`, { code: 'replicas_failed', hint: 'run faasctl doctor; the runtime image must exist on every node' });
+    // One failed start can be the engine's own race (moby/moby#48783: the secrets tmpfs is busy on
+    // its read-only remount) and Swarm starts another task at once: only a repeated failure is
+    // the replicas' own, and its reason is the last one.
+    const failures = tasks.filter((t) => (t.state === 'rejected' || t.state === 'failed') && t.error);
+    if (failures.length >= REPEATED_FAILURES && running === 0) {
+      const last = failures.reduce((a, b) => ((a.updatedAt?.getTime() ?? 0) >= (b.updatedAt?.getTime() ?? 0) ? a : b));
+      throw new PlatformError(`warm replicas do not start: ${last.error ?? last.message}`, { code: 'replicas_failed', hint: 'run faasctl doctor; the runtime image must exist on every node' });
     }
     if (deps.clock.now().getTime() > deadline) {
       throw new PlatformError(`only ${running} of ${replicas} warm replicas run after ${CONVERGE_MS / 1000} s`, {
