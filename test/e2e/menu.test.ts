@@ -60,7 +60,7 @@ describe('faasctl menu in a terminal', () => {
     t.type(SUM, 'Enter');
     await t.waitFor(/Function name \(sum\)/);
     t.keys('Enter');
-    await t.waitFor(/deployed sum v1 \(entry main; .*sha256 [0-9a-f]{12}\)/, 60_000);
+    await t.waitFor(/deployed sum v1 \(entry main\(args\) \(main\); .*sha256 [0-9a-f]{12}\)/, 60_000);
 
     // Execute, the old way: a request id at once, the result by polling. The function is picked from a list.
     const before = t.count(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);

@@ -240,6 +240,6 @@ function report(ctx: Context, d: Deployed, verb: string): void {
     ctx.io.out(`${d.name}@v${d.version}`);
     return;
   }
-  ctx.io.info(`${verb} ${d.name} v${d.version} (${describeEntry(d.entry, d.format)}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
+  ctx.io.info(`${verb} ${d.name} v${d.version} (entry ${describeEntry(d.entry, d.format)}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
   if (d.image) ctx.io.info(`${d.name}: requirements in ${d.image}${d.reused === null ? '' : d.reused ? ' (reused, no build)' : ' (built)'}`);
 }
