@@ -9,11 +9,12 @@ module.exports = {
     { name: 'base-is-the-floor', comment: 'base/ imports nothing of faasctl', severity: 'error', from: { path: '^src/base/' }, to: { path: '^src/(cli|core|swarm|db|config|runtime)/' } },
     { name: 'adapters-below-core', comment: 'adapters never import core or cli', severity: 'error', from: { path: adapters }, to: { path: '^src/(core|cli)/' } },
     { name: 'core-below-cli', severity: 'error', from: { path: '^src/core/' }, to: { path: '^src/cli/' } },
-    // Core's concepts, lowest first: users; functions and the request log; invocations; deletes; platform and monitoring.
-    { name: 'users-at-the-bottom', severity: 'error', from: { path: '^src/core/users/' }, to: { path: '^src/core/(functions|requests|invocations|deletes|platform|monitoring)/' } },
-    { name: 'functions-below-invocations', severity: 'error', from: { path: '^src/core/functions/' }, to: { path: '^src/core/(requests|invocations|deletes|platform|monitoring)/' } },
-    { name: 'requests-below-invocations', severity: 'error', from: { path: '^src/core/requests/' }, to: { path: '^src/core/(functions|invocations|deletes|platform|monitoring)/' } },
-    { name: 'invocations-below-deletes', severity: 'error', from: { path: '^src/core/invocations/' }, to: { path: '^src/core/(deletes|platform|monitoring)/' } },
+    // Core's concepts, lowest first: users; functions and the request log; invocations; the dispatcher; deletes; platform and monitoring.
+    { name: 'users-at-the-bottom', severity: 'error', from: { path: '^src/core/users/' }, to: { path: '^src/core/(functions|requests|invocations|dispatch|deletes|platform|monitoring)/' } },
+    { name: 'functions-below-invocations', severity: 'error', from: { path: '^src/core/functions/' }, to: { path: '^src/core/(requests|invocations|dispatch|deletes|platform|monitoring)/' } },
+    { name: 'requests-below-invocations', severity: 'error', from: { path: '^src/core/requests/' }, to: { path: '^src/core/(functions|invocations|dispatch|deletes|platform|monitoring)/' } },
+    { name: 'invocations-below-dispatch', severity: 'error', from: { path: '^src/core/invocations/' }, to: { path: '^src/core/(dispatch|deletes|platform|monitoring)/' } },
+    { name: 'dispatch-below-deletes', severity: 'error', from: { path: '^src/core/dispatch/' }, to: { path: '^src/core/(deletes|platform|monitoring)/' } },
     { name: 'deletes-below-platform', severity: 'error', from: { path: '^src/core/deletes/' }, to: { path: '^src/core/(platform|monitoring)/' } },
     { name: 'platform-not-monitoring', severity: 'error', from: { path: '^src/core/platform/' }, to: { path: '^src/core/monitoring/' } },
     { name: 'monitoring-not-platform', severity: 'error', from: { path: '^src/core/monitoring/' }, to: { path: '^src/core/platform/' } },

@@ -20,6 +20,8 @@ export const EXIT = {
   auth: 7,
   /** The cluster could not run the function (task rejected, node lost, runtime image missing). */
   platform: 8,
+  /** A concurrency limit is reached and --no-queue said not to wait. */
+  busy: 9,
   /** A wait or an invocation ran past its timeout. */
   timeout: 124,
   /** Interrupted by Ctrl-C or a cancelled prompt. */
@@ -74,6 +76,7 @@ export class ConnectionError extends subclass('connection', EXIT.connection) {}
 export class FunctionFailedError extends subclass('function_failed', EXIT.functionFailed) {}
 export class AuthError extends subclass('auth', EXIT.auth) {}
 export class PlatformError extends subclass('platform', EXIT.platform) {}
+export class BusyError extends subclass('busy', EXIT.busy) {}
 export class TimeoutError extends subclass('timeout', EXIT.timeout) {}
 export class CancelledError extends subclass('interrupted', EXIT.interrupted) {}
 

@@ -49,6 +49,8 @@ export class Context {
   private resolved?: ResolvedConfig;
   private swarmClient?: Promise<SwarmClient>;
   private database?: Promise<Database>;
+  /** Connections the database pool may open (the dispatcher raises it before its first query). */
+  databaseConnections?: number;
   private tunnel?: Promise<SshTunnel>;
   private storeInstance?: Store;
 
@@ -114,7 +116,7 @@ export class Context {
       }
       const dial = await this.databaseDialer();
       const { connectDatabase } = await import('../db/database.js');
-      const db = await connectDatabase(cfg.databaseUrl.value, this.log, dial);
+      const db = await connectDatabase(cfg.databaseUrl.value, this.log, dial, { maxConnections: this.databaseConnections });
       if (cfg.databaseService.value) await this.awaitPlatformDatabase(db, cfg.databaseService.value);
       return db;
     })();

@@ -16,22 +16,42 @@ export interface Database extends Queryable {
   readonly where: string;
   /** Runs fn on one client inside BEGIN/COMMIT; rolls back on any error. */
   withTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * One connection of its own until released: what session-level advisory locks need (a
+   * lock ends with its connection, so a crashed holder never keeps one).
+   */
+  hold(): Promise<HeldConnection>;
   close(): Promise<void>;
+}
+
+export interface HeldConnection extends Queryable {
+  /** Ends the connection (and with it every lock it held) when `destroy`, else returns it to the pool. */
+  release(destroy?: boolean): void;
+  /** Called once if the connection fails while held (a restarted server, a cut network). */
+  onLost(listener: (err: Error) => void): void;
+  /** NOTIFY payloads of the channels this connection LISTENs on. */
+  onNotification(listener: (channel: string) => void): void;
+}
+
+export interface DatabaseOptions {
+  /** Connections at most (default 4: a CLI needs few; the dispatcher holds one per running slot). */
+  maxConnections?: number;
+  applicationName?: string;
 }
 
 /** Opens a socket-like stream to host:port; pg then calls its connect(). Used for an SSH tunnel. */
 export type DatabaseDialer = (host: string, port: number) => Duplex;
 
-export async function connectDatabase(url: string, log: Logger, dial?: DatabaseDialer): Promise<Database> {
+export async function connectDatabase(url: string, log: Logger, dial?: DatabaseDialer, options: DatabaseOptions = {}): Promise<Database> {
   const { default: pg } = await importExternal<typeof import('pg')>('pg');
   const where = describeUrl(url);
   const through = dial ? tunnelTarget(url) : undefined;
   const pool = new pg.Pool({
     connectionString: url,
-    max: 4,
+    max: options.maxConnections ?? 4,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 1000,
-    application_name: 'faasctl',
+    application_name: options.applicationName ?? 'faasctl',
     ...(dial && through ? { stream: () => dial(through.host, through.port) } : {}),
   });
   if (through) log.debug(`postgres: ${where} through the SSH connection`);
@@ -66,6 +86,27 @@ export async function connectDatabase(url: string, log: Logger, dial?: DatabaseD
       } finally {
         client.release();
       }
+    },
+    async hold() {
+      const client = await pool.connect().catch((err) => {
+        throw mapPgError(err, where);
+      });
+      let released = false;
+      return {
+        query: (sql, params) => run(client, sql, params),
+        release(destroy = false) {
+          if (released) return;
+          released = true;
+          client.release(destroy || undefined);
+        },
+        onLost(listener) {
+          client.once('error', (err: Error) => listener(err));
+          client.once('end', () => listener(new Error('the connection to PostgreSQL ended')));
+        },
+        onNotification(listener) {
+          client.on('notification', (n: { channel: string }) => listener(n.channel));
+        },
+      };
     },
     close: () => pool.end(),
   };

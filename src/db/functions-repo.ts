@@ -53,6 +53,14 @@ export interface FunctionSummary extends FunctionRow {
   lastInvokedAt: Date | null;
 }
 
+/** A function's dispatch policy as stored: null fields take the platform default. */
+export interface StoredDispatchPolicy {
+  retries: number | null;
+  retryOnError: boolean;
+  maxEventAgeMs: number | null;
+  maxConcurrency: number | null;
+}
+
 export type NewVersion = Omit<VersionRow, 'createdAt'>;
 
 const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas", f.warm_workers AS "warmWorkers",
@@ -104,6 +112,18 @@ export function functionsRepo(db: Queryable) {
       const current = row.current as VersionRow & { createdAt: string };
       return { ...(row as unknown as FunctionRow), current: { ...current, createdAt: new Date(current.createdAt) } };
     },
+    /** A function by id with the given version as its `current` (the dispatcher runs the version a request asked for). */
+    async atVersion(functionId: string, version: number): Promise<CurrentFunction | undefined> {
+      const [row] = await db.query<Record<string, unknown>>(
+        `SELECT ${FN}, row_to_json(cv) AS current FROM functions f
+           JOIN LATERAL (SELECT ${VERSION} FROM function_versions v WHERE v.function_id = f.id AND v.version = $2) cv ON true
+          WHERE f.id = $1`,
+        [functionId, version],
+      );
+      if (!row) return undefined;
+      const current = row.current as VersionRow & { createdAt: string };
+      return { ...(row as unknown as FunctionRow), current: { ...current, createdAt: new Date(current.createdAt) } };
+    },
     async versions(functionId: string): Promise<VersionRow[]> {
       return db.query<VersionRow & Record<string, unknown>>(`SELECT ${VERSION} FROM function_versions v WHERE v.function_id = $1 ORDER BY v.version`, [functionId]);
     },
@@ -139,6 +159,34 @@ export function functionsRepo(db: Queryable) {
       await db.query('UPDATE functions SET warm_replicas = $2, warm_workers = $3, warm_token = $4, updated_at = now() WHERE id = $1', [functionId, w.replicas, w.workers, w.token]);
     },
     /** Kept out of every other query, so no listing or --json output can carry it. */
+    /** The dispatcher's policy for this function (issue 20); nulls mean the platform's defaults. */
+    async dispatchPolicy(functionId: string): Promise<StoredDispatchPolicy> {
+      const [row] = await db.query<StoredDispatchPolicy & Record<string, unknown>>(
+        `SELECT retries, retry_on_error AS "retryOnError", max_event_age_ms::float8 AS "maxEventAgeMs", max_concurrency AS "maxConcurrency" FROM functions WHERE id = $1`,
+        [functionId],
+      );
+      return row ?? { retries: null, retryOnError: false, maxEventAgeMs: null, maxConcurrency: null };
+    },
+    /** Sets the given fields of the policy; undefined keeps a field, null returns it to the default. */
+    async setDispatchPolicy(functionId: string, p: Partial<StoredDispatchPolicy>): Promise<void> {
+      await db.query(
+        `UPDATE functions SET retries = CASE WHEN $2 THEN $3::int ELSE retries END,
+                retry_on_error = COALESCE($4, retry_on_error),
+                max_event_age_ms = CASE WHEN $5 THEN $6::bigint ELSE max_event_age_ms END,
+                max_concurrency = CASE WHEN $7 THEN $8::int ELSE max_concurrency END, updated_at = now()
+          WHERE id = $1`,
+        [
+          functionId,
+          p.retries !== undefined,
+          p.retries ?? null,
+          p.retryOnError ?? null,
+          p.maxEventAgeMs !== undefined,
+          p.maxEventAgeMs ?? null,
+          p.maxConcurrency !== undefined,
+          p.maxConcurrency ?? null,
+        ],
+      );
+    },
     async warmToken(functionId: string): Promise<string | undefined> {
       const [row] = await db.query<{ token: string | null }>('SELECT warm_token AS token FROM functions WHERE id = $1', [functionId]);
       return row?.token ?? undefined;

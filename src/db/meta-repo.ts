@@ -8,5 +8,16 @@ export function metaRepo(db: Queryable) {
       if (!row) throw new Error('faasctl_meta has no installation_id: run faasctl up');
       return row.value;
     },
+    /** A setting's value and how long ago it was written (PostgreSQL's clock); undefined when unset. */
+    async get(key: string): Promise<{ value: string; ageMs: number } | undefined> {
+      const [row] = await db.query<{ value: string; ageMs: number }>(`SELECT value, (extract(epoch FROM now() - updated_at) * 1000)::float8 AS "ageMs" FROM faasctl_meta WHERE key = $1`, [key]);
+      return row;
+    },
+    async set(key: string, value: string): Promise<void> {
+      await db.query(`INSERT INTO faasctl_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = now()`, [key, value]);
+    },
+    async unset(key: string): Promise<void> {
+      await db.query(`DELETE FROM faasctl_meta WHERE key = $1`, [key]);
+    },
   };
 }

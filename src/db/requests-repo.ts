@@ -32,6 +32,15 @@ export interface RequestRow {
   finishedAt: Date | null;
   /** When an open row may be closed by whoever finds it (null: closed, or written before schema v6). */
   deadlineAt: Date | null;
+  /** The dispatcher's (issue 20): run from the queue, retried by its function's policy. */
+  queued: boolean;
+  /** A queued row waiting for its next attempt: not before this time. */
+  nextAttemptAt: Date | null;
+  idempotencyKey: string | null;
+  /** A dead letter since then (an async request that failed after its retries, or aged out). */
+  deadAt: Date | null;
+  redriveOf: string | null;
+  redrivenAs: string | null;
 }
 
 export interface NewRequest {
@@ -51,6 +60,11 @@ export interface NewRequest {
   mode?: 'cold' | 'warm';
   /** For an open row: how long from now (PostgreSQL's clock) it may stay open; see core/deadlines.ts. */
   deadlineMs?: number;
+  /** For the dispatcher's queue: the input it will run, kept until the request succeeds. */
+  queuedInput?: string;
+  idempotencyKey?: string;
+  inputSha256?: string;
+  redriveOf?: string;
 }
 
 /** What an invocation's end writes into its row. */
@@ -100,11 +114,45 @@ export interface RequestFilter {
   limit: number;
 }
 
-const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, output, output_truncated AS "outputTruncated", sanitized,
-  function_id AS "functionId", function_name AS "functionName", function_version AS "functionVersion", mode, node,
-  service_id AS "serviceId", attempt,
-  duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb",
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", deadline_at AS "deadlineAt"`;
+/** The row's columns as RequestRow's fields, qualified by a table alias where a query joins. */
+export function requestColumns(table: string): string {
+  return COLUMN_LIST.map(([column, field]) => `${table}.${column}${field ? ` AS "${field}"` : ''}`).join(', ');
+}
+
+const COLUMN_LIST: Array<[string, string?]> = [
+  ['id'],
+  ['user_id', 'userId'],
+  ['type'],
+  ['status'],
+  ['params'],
+  ['result'],
+  ['error'],
+  ['output'],
+  ['output_truncated', 'outputTruncated'],
+  ['sanitized'],
+  ['function_id', 'functionId'],
+  ['function_name', 'functionName'],
+  ['function_version', 'functionVersion'],
+  ['mode'],
+  ['node'],
+  ['service_id', 'serviceId'],
+  ['attempt'],
+  ['duration_ms', 'durationMs'],
+  ['cpu_ms', 'cpuMs'],
+  ['max_rss_kb::float8', 'maxRssKb'],
+  ['created_at', 'createdAt'],
+  ['started_at', 'startedAt'],
+  ['finished_at', 'finishedAt'],
+  ['deadline_at', 'deadlineAt'],
+  ['queued'],
+  ['next_attempt_at', 'nextAttemptAt'],
+  ['idempotency_key', 'idempotencyKey'],
+  ['dead_at', 'deadAt'],
+  ['redrive_of', 'redriveOf'],
+  ['redriven_as', 'redrivenAs'],
+];
+
+const COLUMNS = requestColumns('requests');
 
 export function requestsRepo(db: Queryable) {
   return {
@@ -118,8 +166,10 @@ export function requestsRepo(db: Queryable) {
       const error = storableText(r.error);
       await db.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms,
-                               function_id, function_name, function_version, mode, sanitized, deadline_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + $16::float8 * interval '1 millisecond')`,
+                               function_id, function_name, function_version, mode, sanitized, deadline_at,
+                               queued, input, next_attempt_at, idempotency_key, input_sha256, redrive_of)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + $16::float8 * interval '1 millisecond',
+                 $17, $18, CASE WHEN $17 THEN now() END, $19, $20, $21)`,
         [
           r.id,
           r.userId,
@@ -137,6 +187,11 @@ export function requestsRepo(db: Queryable) {
           r.mode ?? null,
           params.altered || result.altered || error.altered,
           r.deadlineMs ?? null,
+          r.queuedInput !== undefined,
+          r.queuedInput ?? null,
+          r.idempotencyKey ?? null,
+          r.inputSha256 ?? null,
+          r.redriveOf ?? null,
         ],
       );
     },
@@ -169,7 +224,8 @@ export function requestsRepo(db: Queryable) {
       const rows = await db.query(
         `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
                 cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
-                sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL
+                sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL,
+                next_attempt_at = NULL, input = CASE WHEN $2 = 'success' THEN NULL ELSE input END
           WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
         [
           id,

@@ -3,6 +3,7 @@ import type { Context } from '../context.js';
 import { registerAuth } from './auth/index.js';
 import { registerContext } from './context/index.js';
 import { registerDoctor } from './doctor.js';
+import { registerDispatcher } from './dispatcher.js';
 import { registerFunction } from './fn/index.js';
 import { registerCompletion } from './completion.js';
 import { registerGc } from './gc.js';
@@ -30,6 +31,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerTop(program, ctx);
   registerReport(program, ctx);
   registerGc(program, ctx);
+  registerDispatcher(program, ctx);
   registerMenu(program, ctx);
   registerCompletion(program, ctx);
   addHelpExamples(program);

@@ -1,25 +1,22 @@
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { LogStream } from '../../swarm/log-demux.js';
-import { buildInvocationServiceSpec } from '../../swarm/sandbox.js';
-import { inputConfigName } from '../../swarm/names.js';
-import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
 import { ConnectionError, UsageError } from '../../base/errors.js';
 import { MAX_CODE_BYTES } from '../functions/code-configs.js';
 import { requireFunction } from '../functions/lookup.js';
-import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
+import { finishInvocation, outcomeOf, type InvocationDeps, type Outcome } from './invocation.js';
 import { watchWithReruns } from './reruns.js';
+import { startService } from './cold-service.js';
+import { type Limits, userCap, waitForSlots } from '../functions/concurrency.js';
 import { deadlineBudgetMs, START_ALLOWANCE_MS } from '../requests/deadlines.js';
 import { closeExpiredOf } from './expired-requests.js';
 import { versionImage } from '../functions/dependencies.js';
 import type { Actor } from '../users/accounts.js';
 import { warmService } from '../functions/warm-replicas.js';
 import { callWarm, openRouter, warmTruncationNotice, type RouteDeps } from './warm-invoke.js';
-import { versionRuntime } from '../functions/version-runtime.js';
 
 /** Input travels as a Swarm config, whose size limit it shares with code. */
 export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
-/** What the runtime relays of the function's output (stdout and stderr together). */
-export const RUNTIME_OUTPUT_LIMIT = 1024 * 1024;
+export { RUNTIME_OUTPUT_LIMIT } from './cold-service.js';
 export { START_ALLOWANCE_MS } from '../requests/deadlines.js';
 /** Inputs up to this size are kept in the request row's params, as the old system kept its parameters. */
 const PARAMS_INPUT_LIMIT = 4096;
@@ -50,6 +47,12 @@ export interface InvokeRequest {
   onEngineAway?: (message: string | undefined) => void;
   /** A cold job's row exists (before its service): the id to `request wait` on should this process die. */
   onRequest?: (requestId: string) => void;
+  /** Fail at once when a concurrency limit is reached, instead of waiting in line. */
+  noQueue?: boolean;
+  /** Waiting for a concurrency slot (a one-line reason), for a terminal's status line. */
+  onQueued?: (why: string | undefined) => void;
+  /** Written into the row: a repeat with this key finds it (core/dispatch/submit.ts). */
+  idempotency?: { key: string; inputSha256: string };
 }
 
 export interface Invocation {
@@ -91,12 +94,24 @@ export function validateInput(raw: string | undefined, limit = MAX_INPUT_BYTES):
 export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: InvokeRequest): Promise<Invocation> {
   const fn = await requireFunction(deps.store, actor, req.name);
   await closeExpiredOf(deps, fn.id);
-  if (!req.cold && !req.async && fn.warmReplicas > 0) {
-    const warm = await tryWarm(deps, actor, fn, req);
-    if (warm) return warm;
-    deps.log.debug(`${fn.name} has no running warm replica: invoking cold`);
+  // An --async job outlives this process, so no slot of ours could cover it: limits on async
+  // work hold through the dispatcher's queue (core/dispatch).
+  const slots = req.async ? undefined : await waitForSlots(deps.store, await limitsOf(deps.store, actor, fn), fn.name, { ...req, sleep: deps.sleep, onWait: req.onQueued });
+  try {
+    if (!req.cold && !req.async && fn.warmReplicas > 0) {
+      const warm = await tryWarm(deps, actor, fn, req);
+      if (warm) return warm;
+      deps.log.debug(`${fn.name} has no running warm replica: invoking cold`);
+    }
+    return await invokeCold(deps, actor, fn, req);
+  } finally {
+    slots?.release();
   }
-  return invokeCold(deps, actor, fn, req);
+}
+
+async function limitsOf(store: InvokeDeps['store'], actor: Actor, fn: CurrentFunction): Promise<Limits> {
+  const [policy, cap] = await Promise.all([store.functions.dispatchPolicy(fn.id), userCap(store)]);
+  return { functionId: fn.id, userId: actor.id, ...(policy.maxConcurrency ? { maxConcurrency: policy.maxConcurrency } : {}), ...(cap ? { userCap: cap } : {}) };
 }
 
 async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req: InvokeRequest): Promise<Invocation | undefined> {
@@ -109,7 +124,7 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     const v = fn.current;
     const requestId = deps.newId();
     const deadlineMs = deadlineBudgetMs({ kind: 'warm', timeoutMs: v.timeoutMs });
-    await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm', deadlineMs });
+    await deps.store.requests.insert({ ...invokeRow(actor, fn, input, req.idempotency), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'warm', deadlineMs });
     const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal, requestId);
     // The row's duration is the caller's view, as for a cold invocation: the round trip.
     outcome.completion.durationMs = latencyMs;
@@ -123,10 +138,11 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
   }
 }
 
-function invokeRow(actor: Actor, fn: CurrentFunction, input: string) {
+export function invokeRow(actor: Actor, fn: CurrentFunction, input: string, idempotency?: InvokeRequest['idempotency']) {
   const v = fn.current;
   const inputBytes = Buffer.byteLength(input);
   return {
+    ...(idempotency ? { idempotencyKey: idempotency.key, inputSha256: idempotency.inputSha256 } : {}),
     userId: actor.id,
     type: 'fn.invoke',
     params: { name: fn.name, version: v.version, inputBytes, ...(inputBytes <= PARAMS_INPUT_LIMIT ? { input: JSON.parse(input) } : {}) },
@@ -145,7 +161,7 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   const nonce = deps.newNonce();
   const startedAt = deps.clock.now();
   const deadlineMs = deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs });
-  await deps.store.requests.insert({ ...invokeRow(actor, fn, input), id: requestId, status: 'pending', startedAt, mode: 'cold', deadlineMs });
+  await deps.store.requests.insert({ ...invokeRow(actor, fn, input, req.idempotency), id: requestId, status: 'pending', startedAt, mode: 'cold', deadlineMs });
   req.onRequest?.(requestId);
   await deps.failpoint?.('invoke:row-written');
   const serviceId = await startService(deps, fn, { requestId, nonce, image, input, startedAt });
@@ -180,54 +196,4 @@ function unrecorded(err: unknown, requestId: string): unknown {
     cause: err,
     hint: `its service keeps it: once PostgreSQL is back, faasctl request wait ${requestId} records it`,
   });
-}
-
-interface StartInput {
-  requestId: string;
-  nonce: string;
-  image: string;
-  input: string;
-  startedAt: Date;
-}
-
-/** Creates the configs and the service; on any failure removes what it made and closes the row. */
-async function startService(deps: InvokeDeps, fn: CurrentFunction, s: StartInput): Promise<string> {
-  let serviceId: string | undefined;
-  try {
-    const installation = await deps.store.meta.installationId();
-    const runtime = await versionRuntime(deps, fn, installation);
-    const inputName = inputConfigName(s.requestId);
-    const inputId = await deps.swarm.createConfig(inputName, s.input, { ...componentLabels('input'), ...installationLabel(installation), [LABELS.request]: s.requestId });
-    serviceId = await deps.swarm.createService(
-      buildInvocationServiceSpec({
-        ...runtime,
-        requestId: s.requestId,
-        installation,
-        image: s.image,
-        nonce: s.nonce,
-        outputLimit: RUNTIME_OUTPUT_LIMIT,
-        input: { configId: inputId, configName: inputName },
-      }),
-    );
-    await deps.store.requests.markRunning(s.requestId, serviceId);
-    return serviceId;
-  } catch (err) {
-    const now = deps.clock.now();
-    await removeInvocation(deps, s.requestId, serviceId).catch((e: Error) => deps.log.debug(`clean-up after a failed start: ${e.message}`));
-    await deps.store.requests
-      .complete(s.requestId, {
-        status: 'system_error',
-        result: null,
-        error: `could not start: ${(err as Error).message}`,
-        output: '',
-        outputTruncated: false,
-        durationMs: now.getTime() - s.startedAt.getTime(),
-        cpuMs: null,
-        maxRssKb: null,
-        node: null,
-        finishedAt: now,
-      })
-      .catch((e: Error) => deps.log.debug(`could not close request ${s.requestId}: ${e.message}`));
-    throw err;
-  }
 }

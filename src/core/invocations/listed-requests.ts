@@ -11,7 +11,8 @@ import { isOpen, reconcileInvocation } from './reconcile.js';
  */
 export const LIST_RECONCILE_MAX = 20;
 
-export const isOpenColdJob = (r: RequestRow): boolean => isOpen(r) && r.type === 'fn.invoke' && r.mode !== 'warm';
+/** Queued rows are the dispatcher's to run and record: readers wait on their row. */
+export const isOpenColdJob = (r: RequestRow): boolean => isOpen(r) && r.type === 'fn.invoke' && r.mode !== 'warm' && !r.queued;
 
 export interface ListedCheck {
   /** Ids of the open cold jobs that were looked at. */

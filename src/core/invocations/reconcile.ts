@@ -32,7 +32,8 @@ export interface ReconcileOptions {
 
 /** Answers the outcome when this call finished the invocation, undefined when it is still open or was closed before. */
 export async function reconcileInvocation(deps: InvocationDeps, row: RequestRow, o: ReconcileOptions): Promise<Outcome | undefined> {
-  if (!isOpen(row) || row.type !== 'fn.invoke') return undefined;
+  // A queued row is the dispatcher's: it may try it again, so no reader may record its end.
+  if (!isOpen(row) || row.type !== 'fn.invoke' || row.queued) return undefined;
   const service = await findService(deps, row, o);
   if (!service) {
     if (deps.clock.now().getTime() - row.createdAt.getTime() < LOST_AFTER_MS) return undefined;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ConnectionError, EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode, AlreadyReported } from '../../../base/errors.js';
 import type { Outcome } from '../../../core/invocations/invocation.js';
-import { invokeFunction } from '../../../core/invocations/invoke.js';
+import { submitInvocation } from '../../../core/dispatch/submit.js';
 import type { Context } from '../../context.js';
 import { jsonForTerminal } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
@@ -24,11 +24,44 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   };
   // --async prints its id on stdout once the service exists; a watched job names it at once.
   const onRequest = opts.async ? undefined : (id: string) => announceRequest(ctx, id, `faasctl request wait ${id}`);
-  const invocation = await withInterrupt((signal) =>
-    invokeFunction(deps, actor, { name, input, async: Boolean(opts.async), cold: Boolean(opts.cold), signal, onOutput: relay, onRerun, onRequest, onEngineAway: waitLine(ctx) }),
-  );
+  const engineAway = waitLine(ctx);
+  const onQueued = (why: string | undefined) => engineAway(why && `waiting in line: ${why}`);
+  const invocation = await withInterrupt((signal) => {
+    // A repeat of a request still running: follow it as `request wait` would.
+    const wait = async (id: string) => {
+      const { waitForRequest } = await import('../request/follow.js');
+      return waitForRequest(ctx, id, signal);
+    };
+    return submitInvocation(
+      deps,
+      actor,
+      {
+        name,
+        input,
+        async: Boolean(opts.async),
+        cold: Boolean(opts.cold),
+        signal,
+        onOutput: relay,
+        onRerun,
+        onRequest,
+        onEngineAway: engineAway,
+        onQueued,
+        noQueue: opts.queue === false,
+        idempotencyKey: opts.idempotencyKey,
+      },
+      wait,
+    );
+  });
+  if (invocation.repeat && !ctx.io.options.quiet) ctx.io.err(`request ${invocation.requestId}: a repeat of idempotency key "${opts.idempotencyKey}"; nothing new ran`);
   if (!invocation.outcome) {
-    if (ctx.io.options.json) return ctx.io.json({ requestId: invocation.requestId, function: invocation.functionName, version: invocation.version, status: 'running' });
+    if (ctx.io.options.json)
+      return ctx.io.json({
+        requestId: invocation.requestId,
+        function: invocation.functionName,
+        version: invocation.version,
+        status: invocation.queued ? 'pending' : 'running',
+        queued: Boolean(invocation.queued),
+      });
     ctx.io.out(invocation.requestId);
     return;
   }

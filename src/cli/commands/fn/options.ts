@@ -35,6 +35,9 @@ export interface InvokeOptions {
   cold?: boolean;
   bulk?: string;
   concurrency?: string;
+  idempotencyKey?: string;
+  /** commander's negation of --no-queue: false when given. */
+  queue?: boolean;
 }
 
 export interface BulkDeployOptions extends DeployOptions {

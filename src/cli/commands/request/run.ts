@@ -1,6 +1,6 @@
+import { recordedOutcome } from '../../../core/dispatch/recorded-outcome.js';
 import { parseDuration, parseSince } from '../../../base/durations.js';
 import { EXIT, UsageError, AlreadyReported } from '../../../base/errors.js';
-import type { Outcome } from '../../../core/invocations/invocation.js';
 import { isOpen, reconcileInvocation } from '../../../core/invocations/reconcile.js';
 import { listRequests, showRequest } from '../../../core/requests/requests.js';
 import { closeExpiredRequests } from '../../../core/invocations/expired-requests.js';
@@ -123,27 +123,6 @@ export async function runWait(ctx: Context, id: string, opts: { timeout: string 
   }
   const about = { mode: final.mode, version: final.functionVersion, node: final.node, attempt: final.attempt };
   printOutcome(ctx, id, outcome ?? recordedOutcome(final), final.functionName ? `${final.functionName}@v${final.functionVersion}` : final.type, about);
-}
-
-/** A request closed before this wait: its row says how it ended. */
-function recordedOutcome(r: RequestRow): Outcome {
-  const exitCode = r.status === 'success' ? EXIT.ok : r.status === 'system_error' ? EXIT.platform : r.error?.includes('Timeout') ? EXIT.timeout : EXIT.functionFailed;
-  return {
-    completion: {
-      status: r.status as Outcome['completion']['status'],
-      result: r.result,
-      error: r.error,
-      output: r.output ?? '',
-      outputTruncated: r.outputTruncated,
-      durationMs: r.durationMs,
-      cpuMs: r.cpuMs,
-      maxRssKb: r.maxRssKb,
-      node: r.node,
-      finishedAt: r.finishedAt ?? r.createdAt,
-    },
-    exitCode,
-    message: r.error?.split('\n').filter(Boolean).pop() ?? undefined,
-  };
 }
 
 /** A bulk run's answers, read from the database in pages so any size fits in memory. */

@@ -1,0 +1,43 @@
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { PlatformError } from '../../base/errors.js';
+import type { Context } from '../context.js';
+import { wholeNumber } from '../../base/numbers.js';
+
+interface DispatcherOptions {
+  parallel?: string;
+}
+
+const HELP = `
+Runs queued requests (fn invoke --async, redriven dead letters) with their function's retry
+policy and concurrency limits, until stopped. faasctl up runs it as a Swarm service; run it by
+hand only to debug. A second dispatcher of the same installation waits as a standby and
+takes over when the leader stops. Events go to stderr, one line each (NDJSON with --json).`;
+
+export function registerDispatcher(program: Command, ctx: Context): void {
+  program
+    .command('dispatcher')
+    .description('run queued requests, with retries and concurrency limits (faasctl up runs it as a Swarm service)')
+    .option('--parallel <n>', 'attempts running at once (default 8)')
+    .addHelpText('after', HELP)
+    .action(async (opts: DispatcherOptions) => {
+      const parallel = opts.parallel === undefined ? 8 : wholeNumber(opts.parallel, '--parallel', 1, 64);
+      // One connection leads, one per running attempt may hold a concurrency slot, a few query.
+      ctx.databaseConnections = 2 * parallel + 4;
+      const { functionDeps, withInterrupt } = await import('../deps.js');
+      const { runDispatcher } = await import('../../core/dispatch/dispatcher.js');
+      const deps = await functionDeps(ctx);
+      const holder = `${hostname()}/${process.pid}`;
+      const onEvent = (line: string) => {
+        const time = ctx.clock.now().toISOString();
+        if (ctx.io.options.json) ctx.io.err(JSON.stringify({ time, event: line }));
+        else ctx.io.err(`${time} ${line}`);
+      };
+      try {
+        await withInterrupt((signal) => runDispatcher(deps, { holder, parallel, pollMs: 1000, signal, onEvent }));
+      } catch (err) {
+        throw new PlatformError(`dispatcher stopped: ${(err as Error).message}`, { hint: 'Swarm starts it again; see faasctl doctor' });
+      }
+      onEvent('stopped');
+    });
+}

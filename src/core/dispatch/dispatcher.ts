@@ -1,0 +1,209 @@
+import type { HeldConnection } from '../../db/database.js';
+import type { QueuedRow } from '../../db/queue-repo.js';
+import { EXIT } from '../../base/errors.js';
+import { trySlots, userCap } from '../functions/concurrency.js';
+import { effectivePolicy } from '../functions/dispatch-policy.js';
+import { failedOutcome } from '../invocations/invocation.js';
+import type { InvokeDeps } from '../invocations/invoke.js';
+import { deadlineBudgetMs } from '../requests/deadlines.js';
+import { leftRunning, runAttempt, watchCold, type AttemptResult } from './attempt.js';
+import { HEARTBEAT_MS, LEADER_KEY, QUEUE_CHANNEL } from './queue-state.js';
+import { endUnrunnable, settle } from './settle.js';
+
+/**
+ * `faasctl dispatcher`: runs queued requests. One leader per installation, chosen by a
+ * PostgreSQL advisory lock held on a connection of its own: a second dispatcher waits as a
+ * standby and takes over the moment the leader's connection ends (a crash, a killed task, a
+ * lost node), first adopting what the old leader left running.
+ */
+
+/** A claim's first lease, until the row's own budget (its function's timeout) is known. */
+const CLAIM_LEASE_MS = 120_000;
+/** A row that found its concurrency limit full goes back to the queue for about this long. */
+const FULL_RETRY_MS = 500;
+/** On a stop, how long running attempts may take to finish before they are left to the next leader. */
+const STOP_GRACE_MS = 5_000;
+const STANDBY_POLL_MS = 1_000;
+
+export interface DispatcherOptions {
+  /** Who this is, in the heartbeat and the logs: host and process. */
+  holder: string;
+  /** Attempts running at once. */
+  parallel: number;
+  /** How often the queue is read when no notice arrives. */
+  pollMs: number;
+  signal: AbortSignal;
+  /** One line per event worth a log line (leading, standby, attempts' ends). */
+  onEvent: (line: string) => void;
+}
+
+export async function runDispatcher(deps: InvokeDeps, o: DispatcherOptions): Promise<void> {
+  const installation = await deps.store.meta.installationId();
+  const lead = await deps.store.hold();
+  const lost = new AbortController();
+  lead.onLost((err) => lost.abort(err));
+  try {
+    if (!(await becomeLeader(deps, lead, installation, o))) return;
+    await new Leader(deps, lead, o, lost.signal).run();
+  } finally {
+    lead.release(true);
+  }
+  if (lost.signal.aborted && !o.signal.aborted) throw new Error(`lost the database connection that held the leadership: ${(lost.signal.reason as Error).message}`);
+}
+
+async function becomeLeader(deps: InvokeDeps, lead: HeldConnection, installation: string, o: DispatcherOptions): Promise<boolean> {
+  let announced = false;
+  while (!o.signal.aborted) {
+    const [row] = await lead.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), 0) AS ok', [`faasctl:dispatcher:${installation}`]);
+    if (row?.ok) return true;
+    if (!announced) o.onEvent('standby: another dispatcher leads; waiting to take over');
+    announced = true;
+    await deps.sleep(STANDBY_POLL_MS);
+  }
+  return false;
+}
+
+class Leader {
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly stopRunning = new AbortController();
+  private wake: (() => void) | undefined;
+  private cap: number | undefined;
+
+  constructor(
+    private readonly deps: InvokeDeps,
+    private readonly lead: HeldConnection,
+    private readonly o: DispatcherOptions,
+    private readonly lost: AbortSignal,
+  ) {}
+
+  async run(): Promise<void> {
+    const since = this.deps.clock.now().toISOString();
+    const beat = () => this.deps.store.meta.set(LEADER_KEY, JSON.stringify({ holder: this.o.holder, since })).catch((e: Error) => this.deps.log.debug(`heartbeat: ${e.message}`));
+    await beat();
+    const timer = setInterval(beat, HEARTBEAT_MS);
+    this.lead.onNotification(() => this.poke());
+    await this.lead.query(`LISTEN ${QUEUE_CHANNEL}`);
+    const stopped = () => this.o.signal.aborted || this.lost.aborted;
+    const onStop = () => this.poke();
+    this.o.signal.addEventListener('abort', onStop);
+    this.lost.addEventListener('abort', onStop);
+    this.o.onEvent(`leading (${this.o.holder})`);
+    try {
+      this.cap = await userCap(this.deps.store);
+      await this.adopt();
+      while (!stopped()) {
+        const free = this.o.parallel - this.inflight.size;
+        const rows = free > 0 ? await this.deps.store.queue.claim(free, CLAIM_LEASE_MS) : [];
+        for (const row of rows) this.track(this.dispatch(row));
+        if (rows.length > 0 && rows.length === free) continue;
+        await this.idle();
+      }
+    } finally {
+      clearInterval(timer);
+      this.o.signal.removeEventListener('abort', onStop);
+      this.lost.removeEventListener('abort', onStop);
+      await this.drain();
+    }
+  }
+
+  /** Waits for a notice, an attempt's end, a stop or the next poll. */
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.o.pollMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p
+      .catch((err: Error) => this.o.onEvent(`error: ${err.message}`))
+      .finally(() => {
+        this.inflight.delete(tracked);
+        this.poke();
+      });
+    this.inflight.add(tracked);
+  }
+
+  /** Lets running attempts end for a moment, then leaves the rest (their services run on) to the next leader. */
+  private async drain(): Promise<void> {
+    if (!this.inflight.size) return;
+    const grace = new Promise<void>((r) => setTimeout(r, STOP_GRACE_MS).unref());
+    await Promise.race([Promise.all(this.inflight), grace]);
+    this.stopRunning.abort();
+    await Promise.all(this.inflight);
+  }
+
+  private async dispatch(row: QueuedRow): Promise<void> {
+    const fn = row.functionId && row.functionVersion ? await this.deps.store.functions.atVersion(row.functionId, row.functionVersion) : undefined;
+    if (!fn) return endUnrunnable(this.deps, row, `its function ${row.functionName ?? ''} v${row.functionVersion ?? '?'} was deleted before it ran`);
+    const policy = effectivePolicy(await this.deps.store.functions.dispatchPolicy(fn.id));
+    const ageMs = this.deps.clock.now().getTime() - row.createdAt.getTime();
+    if (ageMs > policy.maxEventAgeMs) return endUnrunnable(this.deps, row, `it waited in the queue past its maximum event age (${Math.round(policy.maxEventAgeMs / 1000)} s)`);
+    const limits = { functionId: fn.id, userId: row.userId ?? '', ...(policy.maxConcurrency ? { maxConcurrency: policy.maxConcurrency } : {}), ...(this.cap ? { userCap: this.cap } : {}) };
+    const budgetMs = deadlineBudgetMs({ kind: 'cold', timeoutMs: fn.current.timeoutMs });
+    const slots = await trySlots(this.deps.store, limits);
+    if (!slots) {
+      await this.deps.store.queue.release(row.id, FULL_RETRY_MS + Math.floor(Math.random() * FULL_RETRY_MS), Math.max(0, policy.maxEventAgeMs - ageMs) + budgetMs);
+      return;
+    }
+    try {
+      await this.deps.store.requests.renewLease(row.id, budgetMs);
+      const a = await runAttempt(this.deps, fn, row, this.stopRunning.signal);
+      if (a.abandoned) return;
+      this.report(row, a, await settle(this.deps, row, a, policy, fn.current.timeoutMs));
+    } finally {
+      slots.release();
+    }
+  }
+
+  /**
+   * The previous leader's claimed rows: a cold attempt whose service still runs is followed to
+   * its end; any other was cut off mid-way and counts as a failed attempt (the function may
+   * have run: the attempt count says so).
+   */
+  private async adopt(): Promise<void> {
+    for (const row of await this.deps.store.queue.claimedRows()) {
+      const fn = row.functionId && row.functionVersion ? await this.deps.store.functions.atVersion(row.functionId, row.functionVersion) : undefined;
+      if (!fn) {
+        await endUnrunnable(this.deps, row, `its function ${row.functionName ?? ''} was deleted while it ran`);
+        continue;
+      }
+      const policy = effectivePolicy(await this.deps.store.functions.dispatchPolicy(fn.id));
+      const startedAt = row.startedAt ?? row.createdAt;
+      const left = row.mode === 'cold' ? await leftRunning(this.deps, row.id) : undefined;
+      this.o.onEvent(`adopting request ${row.id} (attempt ${row.attempt}${left ? ', its service still runs' : ', cut off'})`);
+      if (left) {
+        this.track(
+          (async () => {
+            const a = await watchCold(this.deps, fn, row, { ...left, startedAt, signal: this.stopRunning.signal });
+            if (!a.abandoned) this.report(row, a, await settle(this.deps, row, a, policy, fn.current.timeoutMs));
+          })(),
+        );
+        continue;
+      }
+      const base = { output: '', outputTruncated: false, node: row.node, finishedAt: this.deps.clock.now(), durationMs: null };
+      const cut: AttemptResult = {
+        outcome: failedOutcome(base, 'the dispatcher running this attempt stopped before it ended', EXIT.platform),
+        attempt: row.attempt,
+        startedAt,
+        mode: row.mode ?? 'cold',
+      };
+      this.report(row, cut, await settle(this.deps, row, cut, policy, fn.current.timeoutMs));
+    }
+  }
+
+  private report(row: QueuedRow, a: AttemptResult, end: 'retry' | 'ended' | 'dead'): void {
+    const what = `${row.functionName ?? '?'} request ${row.id} attempt ${a.attempt} (${a.mode}): ${a.outcome.completion.status}`;
+    this.o.onEvent(end === 'retry' ? `${what}; will retry` : end === 'dead' ? `${what}; dead letter` : what);
+  }
+}
