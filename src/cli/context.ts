@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { configPath, readConfigFile, writeConfigFile } from '../config/file.js';
@@ -90,7 +91,7 @@ export class Context {
     if (!this.resolved) {
       const { data } = await this.configFile();
       const { context, host, db, sshKey, sshInsecureIgnoreHostKey, dbViaSsh } = this.globals;
-      this.resolved = resolveConfig({ flags: { context, host, db, sshKey, sshInsecureIgnoreHostKey, dbViaSsh }, env: this.env, file: data });
+      this.resolved = resolveConfig({ flags: { context, host, db, sshKey, sshInsecureIgnoreHostKey, dbViaSsh }, env: withSecretFiles(this.env), file: data });
     }
     return this.resolved;
   }
@@ -219,4 +220,18 @@ function processStreams(): Streams {
       return process.stderr;
     },
   };
+}
+
+/**
+ * FAASCTL_DATABASE_URL_FILE names a file holding the URL (a Swarm secret: how the dispatcher
+ * service gets it without the URL in its spec); FAASCTL_DATABASE_URL, when set, wins.
+ */
+function withSecretFiles(env: Env): Env {
+  const file = env.FAASCTL_DATABASE_URL_FILE;
+  if (!file || env.FAASCTL_DATABASE_URL) return env;
+  try {
+    return { ...env, FAASCTL_DATABASE_URL: readFileSync(file, 'utf8').trim() };
+  } catch (err) {
+    throw new UsageError(`cannot read FAASCTL_DATABASE_URL_FILE ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { code: 'bad_file' });
+  }
 }

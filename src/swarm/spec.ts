@@ -18,13 +18,17 @@ export interface ServiceSpec {
       CapabilityDrop?: string[];
       /** Nanoseconds. */
       StopGracePeriod?: number;
-      Mounts?: Array<{ Type: 'volume'; Source: string; Target: string } | { Type: 'tmpfs'; Target: string; TmpfsOptions: { SizeBytes: number; Mode: number } }>;
+      Mounts?: Array<
+        { Type: 'volume'; Source: string; Target: string } | { Type: 'bind'; Source: string; Target: string } | { Type: 'tmpfs'; Target: string; TmpfsOptions: { SizeBytes: number; Mode: number } }
+      >;
       Secrets?: Array<{ SecretID: string; SecretName: string; File: FileTarget }>;
       Configs?: Array<{ ConfigID: string; ConfigName: string; File: FileTarget }>;
     };
     Resources?: { Limits?: { MemoryBytes?: number; NanoCPUs?: number; Pids?: number } };
     RestartPolicy?: { Condition: 'none' | 'on-failure' | 'any'; Delay?: number; MaxAttempts?: number };
     Placement?: { Constraints?: string[]; Preferences?: Array<{ Spread: { SpreadDescriptor: string } }> };
+    /** `host`: the task shares its node's network (the dispatcher reaches a loopback database and warm replicas' host ports). */
+    Networks?: Array<{ Target: string }>;
   };
   Mode: { Replicated: { Replicas: number } };
   /** How Swarm replaces tasks when the spec changes. Delay and Monitor in nanoseconds. */

@@ -4,6 +4,7 @@ import { registerAuth } from './auth/index.js';
 import { registerContext } from './context/index.js';
 import { registerDoctor } from './doctor.js';
 import { registerDispatcher } from './dispatcher.js';
+import { registerDlq } from './dlq/index.js';
 import { registerFunction } from './fn/index.js';
 import { registerCompletion } from './completion.js';
 import { registerGc } from './gc.js';
@@ -32,6 +33,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerReport(program, ctx);
   registerGc(program, ctx);
   registerDispatcher(program, ctx);
+  registerDlq(program, ctx);
   registerMenu(program, ctx);
   registerCompletion(program, ctx);
   addHelpExamples(program);

@@ -6,6 +6,10 @@ import { validateRegistry } from '../../core/platform/images.js';
 import { updateContext } from '../../config/contexts.js';
 import { runtimeDir, runtimeImageRef } from '../../runtime/python.js';
 import type { Context } from '../context.js';
+import { ensureDispatcher, removeDispatcher, setUserCap } from '../../core/platform/dispatcher-service.js';
+import { faasctlImageFiles, faasctlImageRef } from '../../runtime/faasctl-image.js';
+import { wholeNumber } from '../../base/numbers.js';
+import { UsageError } from '../../base/errors.js';
 import { databaseStep, postgresSettings, type PostgresFlags } from './up-database.js';
 
 interface UpOptions extends PostgresFlags {
@@ -13,6 +17,10 @@ interface UpOptions extends PostgresFlags {
   advertiseAddr: string;
   baseImage?: string;
   registry?: string;
+  /** --dispatcher / --no-dispatcher; undefined leaves it as it is. */
+  dispatcher?: boolean;
+  dispatcherReplicas?: string;
+  userConcurrency?: string;
 }
 
 const DEFAULT_BASE_IMAGE = 'python:3.12-slim';
@@ -28,6 +36,10 @@ export function registerUp(program: Command, ctx: Context): void {
     .option('--postgres-image <image>', `PostgreSQL image, when no database is configured and faasctl deploys one (env FAASCTL_POSTGRES_IMAGE; default ${DEFAULT_POSTGRES_IMAGE})`)
     .option('--postgres-port <port>', 'port the deployed PostgreSQL publishes on the manager node (host mode)', String(DEFAULT_POSTGRES_PORT))
     .option('--postgres-name <name>', 'service name of the deployed PostgreSQL; its secret and volume are NAME-password and NAME-data', DEFAULT_POSTGRES_NAME)
+    .option('--dispatcher', 'run the dispatcher as a Swarm service: queued async work, retries, dead letters (see faasctl dispatcher)')
+    .option('--no-dispatcher', 'remove the dispatcher: async invocations run as jobs of the invoking CLI')
+    .option('--dispatcher-replicas <n>', 'with --dispatcher: replicas (one leads, the others wait as standbys; default 1)')
+    .option('--user-concurrency <n>', 'invocations one user may run at once, on every path (0: no cap)')
     .addHelpText(
       'after',
       '\nWithout --db (or a database in the context), up deploys PostgreSQL as a Swarm service pinned to\nthis manager node, with a generated password, and saves its URL in the current context.\n\nExamples:\n  faasctl up --swarm-init\n  faasctl up --postgres-port 15432\n  faasctl up --registry 10.0.0.5:5000',
@@ -60,6 +72,7 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
     steps.push(await databaseStep(ctx, swarm, postgres, progress));
     spinner.update('applying the database schema…');
     steps.push(await schemaStep(ctx));
+    steps.push(...(await dispatcherSteps(ctx, opts, { ...deps, store: await ctx.store() }, baseImage, registry)));
     spinner.stop();
     return steps;
   } catch (err) {
@@ -80,4 +93,18 @@ async function schemaStep(ctx: Context): Promise<UpStep> {
   const { version, applied } = await applyMigrations(await ctx.db());
   if (applied.length === 0) return { step: 'schema', outcome: 'exists', detail: `version ${version}` };
   return { step: 'schema', outcome: 'applied', detail: `version ${version} (${applied.join(', ')})` };
+}
+
+/** The dispatcher's service and the per-user cap, when asked; an installation keeps what it had otherwise. */
+async function dispatcherSteps(ctx: Context, opts: UpOptions, deps: Parameters<typeof ensureDispatcher>[0], baseImage: string, registry: string | undefined): Promise<UpStep[]> {
+  const steps: UpStep[] = [];
+  if (opts.userConcurrency !== undefined) steps.push(await setUserCap(deps.store, wholeNumber(opts.userConcurrency, '--user-concurrency', 0, 10_000)));
+  if (opts.dispatcher === false) return [...steps, await removeDispatcher(deps)];
+  if (!opts.dispatcher) return steps;
+  const cfg = await ctx.config();
+  const replicas = opts.dispatcherReplicas === undefined ? 1 : wholeNumber(opts.dispatcherReplicas, '--dispatcher-replicas', 1, 3);
+  const databaseUrl = cfg.databaseUrl.value;
+  if (!databaseUrl) throw new UsageError('the dispatcher needs the database URL, and none is configured', { hint: 'run faasctl up without --dispatcher first, or pass --db URL' });
+  const image = await faasctlImageRef(registry);
+  return [...steps, ...(await ensureDispatcher(deps, { image, files: () => faasctlImageFiles(baseImage), databaseUrl, replicas, ...(registry ? { registry } : {}) }))];
 }

@@ -74,6 +74,16 @@ export function registerFunction(program: Command, ctx: Context): void {
     )
     .action(async (name: string, opts: InvokeOptions) => (opts.bulk !== undefined ? (await import('./invoke-bulk.js')).runBulkInvoke(ctx, name, opts) : (await invoke()).runInvoke(ctx, name, opts)));
 
+  fn.command('policy <name>')
+    .description('show or set how the dispatcher runs the function: retries, maximum event age, concurrency limit')
+    .option('--retries <n>', 'async attempts after the first that failed curably (platform fault, timeout; default 2)')
+    .option('--retry-on-error', 'also retry when the function itself raised')
+    .option('--no-retry-on-error', 'retry only platform faults and timeouts (the default)')
+    .option('--max-event-age <duration>', 'an async request older than this is not tried again (default 6h)')
+    .option('--max-concurrency <n>', 'invocations of the function at once, on every path; excess waits in line (0: no limit)')
+    .addHelpText('after', '\nExamples:\n  faasctl fn policy nightly --retries 5 --max-event-age 1h\n  faasctl fn policy resize --max-concurrency 2\n  faasctl fn policy nightly --json')
+    .action(async (name: string, opts: import('./options.js').PolicyOptions) => (await import('./policy.js')).runPolicy(ctx, name, opts));
+
   const dev = () => import('./dev.js');
   fn.command('new <name>')
     .description('write a commented skeleton NAME.py and a sample input NAME.input.json')

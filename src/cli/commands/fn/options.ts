@@ -72,3 +72,11 @@ export interface FnRunOptions extends LimitOptions {
 export function placementFlags(opts: LimitOptions): PlacementFlags {
   return { constraint: opts.constraint, placementPref: opts.placementPref, noPlacement: opts.placement === false };
 }
+
+export interface PolicyOptions {
+  retries?: string;
+  /** --retry-on-error / --no-retry-on-error */
+  retryOnError?: boolean;
+  maxEventAge?: string;
+  maxConcurrency?: string;
+}

@@ -1,0 +1,9 @@
+export interface DlqListOptions {
+  fn?: string;
+  limit?: string;
+}
+
+export interface DlqPurgeOptions {
+  all?: boolean;
+  fn?: string;
+}
