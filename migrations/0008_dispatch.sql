@@ -20,7 +20,11 @@ ALTER TABLE requests ADD COLUMN IF NOT EXISTS dead_at timestamptz;
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS redrive_of uuid;
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS redriven_as uuid;
 
-CREATE INDEX IF NOT EXISTS requests_queue_idx ON requests (next_attempt_at, created_at) WHERE queued AND status = 'pending';
+-- The queue's order among rows due at once: the order they were queued in (a bulk run's lines
+-- are queued in one statement, where now() is one value for all of them).
+CREATE SEQUENCE IF NOT EXISTS requests_queue_seq;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS queue_seq bigint;
+CREATE INDEX IF NOT EXISTS requests_queue_idx ON requests (next_attempt_at, queue_seq) WHERE queued AND status = 'pending';
 CREATE INDEX IF NOT EXISTS requests_dead_idx ON requests (user_id, dead_at DESC) WHERE dead_at IS NOT NULL AND redriven_as IS NULL;
 -- One request per key and user within the window; an older holder gives its key up (queue-repo.ts).
 CREATE UNIQUE INDEX IF NOT EXISTS requests_idempotency_idx ON requests (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;

@@ -23,6 +23,20 @@ export interface QueuedRow extends RequestRow {
   input: string | null;
 }
 
+/** One line of a bulk run queued for the dispatcher; all of one call share user, function and deadline. */
+export interface QueuedInsert {
+  id: string;
+  userId: string;
+  functionId: string;
+  functionName: string;
+  functionVersion: number;
+  params: Record<string, unknown>;
+  input: string;
+  deadlineMs: number;
+  idempotencyKey?: string;
+  inputSha256?: string;
+}
+
 export function queueRepo(db: Queryable) {
   return {
     /**
@@ -34,11 +48,42 @@ export function queueRepo(db: Queryable) {
         `UPDATE requests r SET status = 'running', started_at = COALESCE(r.started_at, now()), next_attempt_at = NULL,
                 deadline_at = now() + $2::float8 * interval '1 millisecond'
            FROM (SELECT id FROM requests WHERE queued AND status = 'pending' AND next_attempt_at <= now()
-                  ORDER BY next_attempt_at, created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) due
+                  ORDER BY next_attempt_at, queue_seq LIMIT $1 FOR UPDATE SKIP LOCKED) due
           WHERE r.id = due.id
           RETURNING ${requestColumns('r')}, r.input`,
         [limit, leaseMs],
       );
+    },
+    /**
+     * Many queued requests in one statement (a bulk run's lines), in order: each gets the next
+     * queue position, so they are claimed in input order. Answers their ids, in order.
+     */
+    async enqueueMany(rows: QueuedInsert[]): Promise<void> {
+      if (!rows.length) return;
+      const col = <T>(pick: (r: QueuedInsert) => T) => rows.map(pick);
+      await db.query(
+        `INSERT INTO requests (id, user_id, type, status, params, function_id, function_name, function_version, queued, input, next_attempt_at, deadline_at, queue_seq, idempotency_key, input_sha256)
+         SELECT id, $1, 'fn.invoke', 'pending', params, $2, $3, $4, true, input, now(), now() + $5::float8 * interval '1 millisecond', nextval('requests_queue_seq'), key, sha
+           FROM unnest($6::uuid[], $7::jsonb[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS t(id, params, input, key, sha, n) ORDER BY n
+         ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`,
+        [
+          rows[0]!.userId,
+          rows[0]!.functionId,
+          rows[0]!.functionName,
+          rows[0]!.functionVersion,
+          rows[0]!.deadlineMs,
+          col((r) => r.id),
+          col((r) => JSON.stringify(r.params)),
+          col((r) => r.input),
+          col((r) => r.idempotencyKey ?? null),
+          col((r) => r.inputSha256 ?? null),
+        ],
+      );
+    },
+    /** The ids that hold these keys for this user (a bulk run queued again with the same key). */
+    async idsByKeys(userId: string, keys: string[]): Promise<Map<string, string>> {
+      const rows = await db.query<{ key: string; id: string }>(`SELECT idempotency_key AS key, id FROM requests WHERE user_id = $1 AND idempotency_key = ANY($2::text[])`, [userId, keys]);
+      return new Map(rows.map((r) => [r.key, r.id]));
     },
     /** Gives a claimed row back to the queue as it was (no slot free): not an attempt. */
     async release(id: string, delayMs: number, queueDeadlineMs: number): Promise<void> {
@@ -140,8 +185,12 @@ export function queueRepo(db: Queryable) {
       return rows.length;
     },
     /** The request a key names for this user, when it is within the window (older holders give it up). */
+    /** Keys older than the window name nothing any more: their holders give them up. */
+    async releaseStaleKeys(userId: string, keys: string[], windowMs: number): Promise<void> {
+      await releaseStale(db, userId, keys, windowMs);
+    },
     async byIdempotencyKey(userId: string, key: string, windowMs: number): Promise<(RequestRow & { inputSha256: string | null }) | undefined> {
-      await db.query(`UPDATE requests SET idempotency_key = NULL WHERE user_id = $1 AND idempotency_key = $2 AND created_at < now() - $3::float8 * interval '1 millisecond'`, [userId, key, windowMs]);
+      await releaseStale(db, userId, [key], windowMs);
       const [row] = await db.query<RequestRow & { inputSha256: string | null } & Record<string, unknown>>(
         `SELECT ${requestColumns('requests')}, input_sha256 AS "inputSha256" FROM requests WHERE user_id = $1 AND idempotency_key = $2`,
         [userId, key],
@@ -152,3 +201,11 @@ export function queueRepo(db: Queryable) {
 }
 
 export type QueueRepo = ReturnType<typeof queueRepo>;
+
+async function releaseStale(db: Queryable, userId: string, keys: string[], windowMs: number): Promise<void> {
+  await db.query(`UPDATE requests SET idempotency_key = NULL WHERE user_id = $1 AND idempotency_key = ANY($2::text[]) AND created_at < now() - $3::float8 * interval '1 millisecond'`, [
+    userId,
+    keys,
+    windowMs,
+  ]);
+}

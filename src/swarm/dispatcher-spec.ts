@@ -33,7 +33,7 @@ export function buildDispatcherServiceSpec(o: DispatcherServiceOptions): Service
         Image: o.image,
         // The image's entrypoint is node + faasctl; the shell only moves the secret into the environment.
         Args: ['dispatcher'],
-        Env: [`FAASCTL_HOST=unix://${SOCKET}`, `FAASCTL_DATABASE_URL_FILE=${secretFile}`, 'HOME=/tmp', ...(o.registry ? [`FAASCTL_REGISTRY=${o.registry}`] : [])],
+        Env: [`FAASCTL_HOST=unix://${SOCKET}`, 'FAASCTL_HOLDER={{.Task.Name}}', `FAASCTL_DATABASE_URL_FILE=${secretFile}`, 'HOME=/tmp', ...(o.registry ? [`FAASCTL_REGISTRY=${o.registry}`] : [])],
         Labels: labels,
         Init: true,
         Mounts: [{ Type: 'bind', Source: SOCKET, Target: SOCKET }],

@@ -27,7 +27,8 @@ export function registerDispatcher(program: Command, ctx: Context): void {
       const { functionDeps, withInterrupt } = await import('../deps.js');
       const { runDispatcher } = await import('../../core/dispatch/dispatcher.js');
       const deps = await functionDeps(ctx);
-      const holder = `${hostname()}/${process.pid}`;
+      // A task of the service names itself (its Swarm task name); by hand, host and process.
+      const holder = ctx.env.FAASCTL_HOLDER || `${hostname()}/${process.pid}`;
       const onEvent = (line: string) => {
         const time = ctx.clock.now().toISOString();
         if (ctx.io.options.json) ctx.io.err(JSON.stringify({ time, event: line }));

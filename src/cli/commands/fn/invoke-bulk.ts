@@ -17,9 +17,10 @@ const PROGRESS_EVERY_MS = 100;
 /** `fn invoke NAME --bulk FILE`: NDJSON answers on stdout in input order, a summary on stderr. */
 export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
   if (opts.data !== undefined || opts.dataFile !== undefined) throw new UsageError('--bulk takes its inputs from the file; leave out --data and --data-file');
-  if (opts.async) throw new UsageError('--bulk cannot be --async: the answers come back to this command', { hint: 'redirect them: faasctl fn invoke NAME --bulk in.jsonl > out.ndjson' });
-  const concurrency = parseConcurrency(opts.concurrency);
   const source = opts.bulk!;
+  if (opts.async) return queueInputs(ctx, name, parseBulkInputs(await readInputs(ctx, source), source === '-' ? 'stdin' : source), opts.idempotencyKey);
+  if (opts.idempotencyKey !== undefined) throw new UsageError('--idempotency-key with --bulk needs --async (each line is then a request of its own, keyed KEY:LINE)');
+  const concurrency = parseConcurrency(opts.concurrency);
   const inputs = parseBulkInputs(await readInputs(ctx, source), source === '-' ? 'stdin' : source);
   await invokeInputs(ctx, name, inputs, { concurrency, cold: Boolean(opts.cold) });
 }
@@ -54,6 +55,19 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
   }
   if (!ctx.io.options.quiet) ctx.io.err(summary(run));
   if (run.exitCode) throw new AlreadyReported(run.exitCode);
+}
+
+/** `--bulk --async`: one queued request per line; their ids as NDJSON, in input order. */
+async function queueInputs(ctx: Context, name: string, inputs: string[], key: string | undefined): Promise<void> {
+  const { actor } = await requireActor(ctx);
+  const { enqueueBulk } = await import('../../../core/dispatch/bulk-enqueue.js');
+  const queued = await enqueueBulk(await functionDeps(ctx), actor, name, inputs, key);
+  const out = lineWriter(ctx.io.streams.stdout, () => {});
+  for (const q of queued) out.write(JSON.stringify(q));
+  await out.end();
+  const repeats = queued.filter((q) => q.repeat).length;
+  if (!ctx.io.options.quiet)
+    ctx.io.err(`queued ${queued.length - repeats} request(s) for ${name}${repeats ? ` (${repeats} line(s) already queued under their key)` : ''}; faasctl request wait ID follows one`);
 }
 
 function answerLine(a: BulkAnswer): string {

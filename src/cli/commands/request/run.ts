@@ -74,7 +74,8 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
     const finished = await reconcileInvocation(await functionDeps(ctx), row, { wait: false }).catch((err: Error) => ctx.log.debug(`reconcile: ${err.message}`));
     if (finished) row = await showRequest(await ctx.store(), actor, id);
   }
-  if (ctx.io.options.json) return ctx.io.json(toJson(row));
+  const attempts = row.queued && row.attempt > 1 ? await store.queue.attempts(row.id) : [];
+  if (ctx.io.options.json) return ctx.io.json({ ...toJson(row), ...(row.queued ? { attempts: attempts.map((a) => ({ ...a, error: a.error })) } : {}) });
   const fields: Array<[string, string | number | undefined]> = [
     ['id', row.id],
     ['type', row.type],
@@ -90,7 +91,11 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
           ['cpu', row.cpuMs == null ? '-' : `${row.cpuMs.toFixed(1)} ms`],
           ['peak memory', row.maxRssKb == null ? '-' : `${(row.maxRssKb / 1024).toFixed(1)} MiB`],
           ['node', row.node ?? '-'],
-          ...(row.attempt > 1 ? [['attempt', `${row.attempt} (its node was lost; the earlier run may also have executed)`]] : []),
+          ...(row.attempt > 1 && !row.queued ? [['attempt', `${row.attempt} (its node was lost; the earlier run may also have executed)`]] : []),
+          ...attempts.map((a) => [`attempt ${a.attempt}`, `${a.status}: ${terminalSafe((a.error ?? '').split('\n').filter(Boolean).pop() ?? '')}`]),
+          ...(row.queued && row.attempt > 1 ? [[`attempt ${row.attempt}`, row.status]] : []),
+          ...(row.deadAt ? [['dead letter', `since ${row.deadAt.toISOString()}${row.redrivenAs ? `; redriven as ${row.redrivenAs}` : ' (faasctl dlq redrive ID runs it again)'}`]] : []),
+          ...(row.redriveOf ? [['redrive of', row.redriveOf]] : []),
         ] as Array<[string, string]>)
       : []),
   ];
