@@ -93,7 +93,7 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
           ['node', row.node ?? '-'],
           ...(row.attempt > 1 && !row.queued ? [['attempt', `${row.attempt} (its node was lost; the earlier run may also have executed)`]] : []),
           ...attempts.map((a) => [`attempt ${a.attempt}`, `${a.status}: ${terminalSafe((a.error ?? '').split('\n').filter(Boolean).pop() ?? '')}`]),
-          ...(row.queued && row.attempt > 1 ? [[`attempt ${row.attempt}`, row.status]] : []),
+          ...(row.queued && row.attempt > 1 && !attempts.some((a) => a.attempt === row.attempt) ? [[`attempt ${row.attempt}`, row.status]] : []),
           ...(row.deadAt ? [['dead letter', `since ${row.deadAt.toISOString()}${row.redrivenAs ? `; redriven as ${row.redrivenAs}` : ' (faasctl dlq redrive ID runs it again)'}`]] : []),
           ...(row.redriveOf ? [['redrive of', row.redriveOf]] : []),
         ] as Array<[string, string]>)
