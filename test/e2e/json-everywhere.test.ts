@@ -87,6 +87,13 @@ describe('--json on every command', () => {
         { args: ['fn', 'invoke', 'jsonfn', '--data', '{"n": 5}', '--async'], exit: [0] },
       ],
       'faasctl fn scale': [{ args: ['fn', 'scale', 'jsonfn', '0'], exit: [0] }],
+      'faasctl fn policy': [{ args: ['fn', 'policy', 'jsonfn', '--retries', '3', '--max-concurrency', '4'], exit: [0] }],
+      'faasctl dlq list': [{ args: ['dlq', 'list'], exit: [0] }],
+      // Without a dispatcher (this installation has none) a redrive is refused, as a document.
+      'faasctl dlq redrive': [{ args: ['dlq', 'redrive', '00000000-0000-4000-8000-000000000000'], exit: [2] }],
+      'faasctl dlq purge': [{ args: ['dlq', 'purge', '--all'], exit: [0] }],
+      // Long-running: its events are NDJSON on stderr; a bad flag is the one-document form.
+      'faasctl dispatcher': [{ args: ['dispatcher', '--parallel', '0'], exit: [2] }],
       'faasctl request list': [{ args: ['request', 'list'], exit: [0] }],
       'faasctl request show': [
         { args: () => ['request', 'show', asyncId], exit: [0] },
