@@ -175,7 +175,10 @@ describe('the dispatcher', () => {
     ok(await cli(['fn', 'deploy', file('square.py', 'import time\n\ndef main(n):\n    time.sleep(0.05)\n    return n * n\n'), '--warm', '2', '--workers', '2']));
     const lines = Array.from({ length: 300 }, (_, i) => String(i)).join('\n');
     const queuedRun = ok(await cli(['fn', 'invoke', 'square', '--bulk', '-', '--async'], lines));
-    const queued = queuedRun.stdout.trim().split('\n').map((l) => JSON.parse(l) as { index: number; requestId: string });
+    const queued = queuedRun.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; requestId: string });
     expect(queued.map((q) => q.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
     const ids = queued.map((q) => q.requestId);
     const done = async () => (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM requests WHERE id = ANY($1::uuid[]) AND status = 'success'`, [ids]))[0]!.n;

@@ -1,18 +1,11 @@
 import { ConnectionError, EXIT, FaasctlError, type ExitCode } from '../../base/errors.js';
 import type { SwarmClient } from '../../swarm/client.js';
 import type { Database } from '../../db/database.js';
+import { createStore } from '../../db/store.js';
+import { dispatcherCheck } from './dispatcher-check.js';
+import type { Check } from './check.js';
 
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
-
-export interface Check {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  /** One line telling how to fix a failure. */
-  fix?: string;
-  /** The exit code this failure maps to. */
-  exitCode?: ExitCode;
-}
+export type { Check, CheckStatus } from './check.js';
 
 export interface DoctorDeps {
   swarm: () => Promise<SwarmClient>;
@@ -90,6 +83,7 @@ async function databaseChecks(deps: DoctorDeps): Promise<Check[]> {
     return [
       { name: 'database', status: 'fail', detail: 'no database configured', fix: 'run faasctl up, or faasctl context add NAME --db URL', exitCode: EXIT.notFound },
       skip('schema', 'no database'),
+      skip('dispatcher', 'no database'),
     ];
   }
   let db: Database;
@@ -99,9 +93,11 @@ async function databaseChecks(deps: DoctorDeps): Promise<Check[]> {
     const [row] = await db.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     version = await deps.schemaVersion(db);
     const database = ok('database', `PostgreSQL ${row?.v} at ${db.where}`);
-    return [database, schemaCheck(version, deps.expectedSchema)];
+    const schema = schemaCheck(version, deps.expectedSchema);
+    if (schema.status !== 'ok') return [database, schema, skip('dispatcher', 'schema not current')];
+    return [database, schema, await dispatcherCheck(createStore(db)).catch((err: unknown) => fail('dispatcher', err, 'faasctl up --dispatcher'))];
   } catch (err) {
-    return [fail('database', err, 'start PostgreSQL or fix the URL (faasctl context show)'), skip('schema', 'database unreachable')];
+    return [fail('database', err, 'start PostgreSQL or fix the URL (faasctl context show)'), skip('schema', 'database unreachable'), skip('dispatcher', 'database unreachable')];
   }
 }
 
