@@ -12,7 +12,11 @@ const HELP = `
 Runs queued requests (fn invoke --async, redriven dead letters) with their function's retry
 policy and concurrency limits, until stopped. faasctl up runs it as a Swarm service; run it by
 hand only to debug. A second dispatcher of the same installation waits as a standby and
-takes over when the leader stops. Events go to stderr, one line each (NDJSON with --json).`;
+takes over when the leader stops. Events go to stderr, one line each (NDJSON with --json).
+
+Examples:
+  faasctl up --dispatcher            # as a Swarm service (the usual way)
+  faasctl dispatcher --parallel 4    # by hand, in the foreground`;
 
 export function registerDispatcher(program: Command, ctx: Context): void {
   program

@@ -1,4 +1,5 @@
-import { placementFlags, type BulkDeployOptions, type BulkUpdateOptions, type FnDeleteOptions } from './options.js';
+import { placementFlags, type BulkDeployOptions, type BulkUpdateOptions, type FnDeleteOptions, type PolicyOptions } from './options.js';
+import { policyChange } from './policy.js';
 import type { PlacementFlags } from '../../../core/functions/placement.js';
 import { bulkExitCode, bulkNames, runBulk, type BulkItem } from '../../../base/bulk.js';
 import { UsageError, AlreadyReported, EXIT } from '../../../base/errors.js';
@@ -22,6 +23,7 @@ const DEPLOY_EXAMPLE = 'faasctl fn deploy FILE --bulk 3 --prefix load creates lo
 export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeployOptions): Promise<void> {
   if (opts.bulk === undefined) throw new UsageError('--prefix needs --bulk N', { hint: DEPLOY_EXAMPLE });
   if (opts.prefix === undefined) throw new UsageError('--bulk needs --prefix P', { hint: DEPLOY_EXAMPLE });
+  refusePolicyFlags(opts);
   if (opts.name !== undefined) throw new UsageError('give either --name or --bulk N --prefix P, not both', { hint: DEPLOY_EXAMPLE });
   if (opts.warm !== undefined || opts.workers !== undefined)
     throw new UsageError('--warm and --workers do not go with --bulk', { hint: 'deploy them cold, then faasctl fn scale NAME N the ones that should be warm' });
@@ -39,6 +41,7 @@ export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeploy
 
 export async function runBulkUpdate(ctx: Context, file: string, extra: string | undefined, opts: BulkUpdateOptions): Promise<void> {
   if (extra !== undefined) throw new UsageError('with --prefix, give only the FILE', { hint: 'faasctl fn update FILE --prefix P updates every function whose name starts with P' });
+  refusePolicyFlags(opts);
   const prefix = validatePrefix(opts.prefix);
   const source = await readFunctionSource(file, opts);
   const { actor } = await requireActor(ctx);
@@ -132,4 +135,9 @@ function printReport<T>(ctx: Context, verb: string, items: Array<BulkItem<T>>, r
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** A policy belongs to one function: many at once would hide which limit applies where. */
+function refusePolicyFlags(opts: PolicyOptions): void {
+  if (policyChange(opts)) throw new UsageError('--retries, --retry-on-error, --max-event-age and --max-concurrency go with one function', { hint: 'faasctl fn policy NAME --retries 3' });
 }

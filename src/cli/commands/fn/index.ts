@@ -17,6 +17,16 @@ function limitOptions(cmd: Command): Command {
     .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)");
 }
 
+/** How the dispatcher runs the function (also `fn policy`). */
+function policyOptions(cmd: Command): Command {
+  return cmd
+    .option('--retries <n>', 'async attempts after the first that failed curably (platform fault, timeout; default 2)')
+    .option('--retry-on-error', 'also retry when the function itself raised')
+    .option('--no-retry-on-error', 'retry only platform faults and timeouts (the default)')
+    .option('--max-event-age <duration>', 'an async request older than this is not tried again (default 6h)')
+    .option('--max-concurrency <n>', 'invocations of the function at once, on every path; excess waits in line (0: no limit)');
+}
+
 /** Where the function's tasks may run; Swarm's own syntax, as docker service create takes it. */
 function placementOptions(cmd: Command, update = false): Command {
   cmd
@@ -31,7 +41,8 @@ export function registerFunction(program: Command, ctx: Context): void {
   const invoke = () => import('./invoke.js');
   const bulk = () => import('./bulk.js');
 
-  placementOptions(limitOptions(fn.command('deploy <path>')).description('syntax-check a Python file (or a directory with its requirements) and store it as a new function (version 1)'))
+  policyOptions(placementOptions(limitOptions(fn.command('deploy <path>'))))
+    .description('syntax-check a Python file (or a directory with its requirements) and store it as a new function (version 1)')
     .option('--name <name>', 'function name (default: the file name without .py, or the directory name)')
     .option('--warm <n>', 'keep N warm replicas running (see fn scale)')
     .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
@@ -46,7 +57,7 @@ export function registerFunction(program: Command, ctx: Context): void {
       opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts),
     );
 
-  placementOptions(limitOptions(fn.command('update <name> [path]')), true)
+  policyOptions(placementOptions(limitOptions(fn.command('update <name> [path]')), true))
     .description('make a new version: new code and/or new limits, entry, env or requirements')
     .addHelpText(
       'after',
@@ -74,13 +85,8 @@ export function registerFunction(program: Command, ctx: Context): void {
     )
     .action(async (name: string, opts: InvokeOptions) => (opts.bulk !== undefined ? (await import('./invoke-bulk.js')).runBulkInvoke(ctx, name, opts) : (await invoke()).runInvoke(ctx, name, opts)));
 
-  fn.command('policy <name>')
+  policyOptions(fn.command('policy <name>'))
     .description('show or set how the dispatcher runs the function: retries, maximum event age, concurrency limit')
-    .option('--retries <n>', 'async attempts after the first that failed curably (platform fault, timeout; default 2)')
-    .option('--retry-on-error', 'also retry when the function itself raised')
-    .option('--no-retry-on-error', 'retry only platform faults and timeouts (the default)')
-    .option('--max-event-age <duration>', 'an async request older than this is not tried again (default 6h)')
-    .option('--max-concurrency <n>', 'invocations of the function at once, on every path; excess waits in line (0: no limit)')
     .addHelpText('after', '\nExamples:\n  faasctl fn policy nightly --retries 5 --max-event-age 1h\n  faasctl fn policy resize --max-concurrency 2\n  faasctl fn policy nightly --json')
     .action(async (name: string, opts: import('./options.js').PolicyOptions) => (await import('./policy.js')).runPolicy(ctx, name, opts));
 

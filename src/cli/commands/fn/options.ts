@@ -22,7 +22,7 @@ export interface LimitOptions {
   placement?: boolean;
 }
 
-export interface DeployOptions extends LimitOptions {
+export interface DeployOptions extends LimitOptions, PolicyOptions {
   name?: string;
   warm?: string;
   workers?: string;
@@ -46,7 +46,7 @@ export interface BulkDeployOptions extends DeployOptions {
   prefix?: string;
 }
 
-export interface BulkUpdateOptions extends LimitOptions {
+export interface BulkUpdateOptions extends LimitOptions, PolicyOptions {
   /** Update every function whose name starts with this; the argument is then the FILE. */
   prefix?: string;
 }

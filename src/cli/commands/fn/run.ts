@@ -9,7 +9,9 @@ import { parseReplicas, parseWorkers, rollWarm, scaleFunction } from '../../../c
 import type { Context } from '../../context.js';
 import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
-import { placementFlags, type DeployOptions, type LimitOptions } from './options.js';
+import { placementFlags, type DeployOptions, type LimitOptions, type PolicyOptions } from './options.js';
+import { policyChange } from './policy.js';
+import { setPolicy } from '../../../core/dispatch/policy-change.js';
 import { readFunctionSource } from './source.js';
 import { terminalSafe } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
@@ -20,6 +22,7 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
   const warm = opts.warm === undefined ? 0 : parseReplicas(opts.warm, '--warm');
   const workers = parseWorkers(opts.workers);
   if (workers !== undefined && !warm) throw new UsageError('--workers goes with --warm N', { hint: 'faasctl fn deploy FILE --warm 2 --workers 4' });
+  const policy = policyChange(opts);
   const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
@@ -33,13 +36,15 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
       placement: placementFlags(opts),
     });
     if (warm) await scaleFunction(deps, actor, d.name, warm, workers);
+    if (policy) await setPolicy(deps, actor, d.name, policy);
     return d;
   });
   report(ctx, deployed, 'deployed');
   if (warm && !ctx.io.options.json) ctx.io.info(`${deployed.name}: ${warm} warm replica${warm === 1 ? '' : 's'} running`);
 }
 
-export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions): Promise<void> {
+export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions & PolicyOptions): Promise<void> {
+  const policy = policyChange(opts);
   if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined))
     throw new UsageError('--requirements and --pip-index-url go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
   const source = path === undefined ? undefined : await readFunctionSource(path, { ...opts, name });
@@ -56,6 +61,7 @@ export async function runUpdate(ctx: Context, name: string, path: string | undef
       placement: placementFlags(opts),
     });
     if (u.changed) await rollWarm(deps, actor, u.name);
+    if (policy) await setPolicy(deps, actor, u.name, policy);
     return u;
   });
   report(ctx, updated, updated.changed ? 'updated' : 'unchanged');
