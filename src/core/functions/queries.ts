@@ -1,3 +1,4 @@
+import { effectivePolicy, type DispatchPolicy } from './dispatch-policy.js';
 import type { Actor } from '../users/accounts.js';
 import type { CurrentFunction, FunctionSummary, VersionRow } from '../../db/functions-repo.js';
 import type { RequestRow } from '../../db/requests-repo.js';
@@ -17,10 +18,16 @@ export interface FunctionDetail {
   fn: CurrentFunction;
   versions: number;
   recent: RequestRow[];
+  /** How the dispatcher runs it: retries, maximum event age, concurrency limit. */
+  policy: DispatchPolicy;
 }
 
 export async function showFunction(store: Store, actor: Actor, name: string, recent = 5): Promise<FunctionDetail> {
   const fn = await requireFunction(store, actor, name);
-  const versions = await store.functions.maxVersion(fn.id);
-  return { fn, versions, recent: await store.requests.list({ userId: actor.id, type: 'fn.invoke', functionId: fn.id, limit: recent }) };
+  const [versions, policy, list] = await Promise.all([
+    store.functions.maxVersion(fn.id),
+    store.functions.dispatchPolicy(fn.id),
+    store.requests.list({ userId: actor.id, type: 'fn.invoke', functionId: fn.id, limit: recent }),
+  ]);
+  return { fn, versions, recent: list, policy: effectivePolicy(policy) };
 }

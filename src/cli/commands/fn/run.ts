@@ -97,7 +97,7 @@ export async function runList(ctx: Context): Promise<void> {
 
 export async function runShow(ctx: Context, name: string, opts: { code: boolean }): Promise<void> {
   const { actor } = await requireActor(ctx);
-  const { fn, versions, recent } = await showFunction(await ctx.store(), actor, name);
+  const { fn, versions, recent, policy } = await showFunction(await ctx.store(), actor, name);
   const v = fn.current;
   if (ctx.io.options.json) {
     return ctx.io.json({
@@ -116,6 +116,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       requirements: v.requirements ?? null,
       placement: v.placement,
       warm: { replicas: fn.warmReplicas, workers: fn.warmWorkers },
+      policy: { retries: policy.retries, retryOnError: policy.retryOnError, maxEventAgeMs: policy.maxEventAgeMs, maxConcurrency: policy.maxConcurrency ?? null },
       createdAt: fn.createdAt.toISOString(),
       updatedAt: fn.updatedAt.toISOString(),
       recent: recent.map((r) => ({ id: r.id, status: r.status, mode: r.mode, version: r.functionVersion, durationMs: r.durationMs, createdAt: r.createdAt.toISOString() })),
@@ -136,6 +137,8 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ['placement', describePlacement(v.placement)],
       ['requirements', v.requirements == null ? '-' : firstLines(v.requirements, 8)],
       ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
+      ['async retries', `${policy.retries}${policy.retryOnError ? ' (also when it raises)' : ''}; max event age ${Math.round(policy.maxEventAgeMs / 1000)} s`],
+      ['concurrency', policy.maxConcurrency ? `at most ${policy.maxConcurrency} at once` : 'no limit'],
       ['created', fn.createdAt.toISOString()],
       ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
     ],
