@@ -1,10 +1,11 @@
 // `npm run bench`: every figure is a median, shown as a ratio to the raw floor measured in
 // the same run. Results also go to .bench/results.json. Select with: npm run bench -- startup
 // (the others need the engine in Swarm mode; invoke takes ~20 s, warm and throughput about
-// a minute each, bulk about a minute and a half; ssh-api and ssh-invoke need the test bed's
+// a minute each, bulk about a minute and a half, dispatch about a minute; ssh-api and ssh-invoke need the test bed's
 // sshd, ~5 s and ~30 s)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchBulk } from './bulk.mjs';
+import { benchDispatch } from './dispatch.mjs';
 import { benchInvoke } from './invoke.mjs';
 import { benchSshApi, benchSshInvoke } from './ssh.mjs';
 import { benchStartup } from './startup.mjs';
@@ -16,6 +17,7 @@ const suites = {
   warm: () => benchWarm(),
   throughput: () => benchThroughput(),
   bulk: () => benchBulk(),
+  dispatch: () => benchDispatch(),
   'ssh-api': () => benchSshApi(),
   'ssh-invoke': () => benchSshInvoke(),
 };

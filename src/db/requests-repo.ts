@@ -86,6 +86,8 @@ export interface Completion {
   functionVersion?: number;
   /** When the run itself started, when known (else the row keeps the request's start). */
   startedAt?: Date;
+  /** How it ran, when the row did not say yet (a queued request is cold or warm by attempt). */
+  mode?: 'cold' | 'warm';
 }
 
 /** One input's answer in a bulk invocation. */
@@ -225,7 +227,7 @@ export function requestsRepo(db: Queryable) {
         `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
                 cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
                 sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL,
-                next_attempt_at = NULL, input = CASE WHEN $2 = 'success' THEN NULL ELSE input END
+                next_attempt_at = NULL, input = CASE WHEN $2 = 'success' THEN NULL ELSE input END, mode = COALESCE($15, mode)
           WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
         [
           id,
@@ -242,6 +244,7 @@ export function requestsRepo(db: Queryable) {
           c.functionVersion ?? null,
           result.altered || error.altered || output.altered,
           c.startedAt ?? null,
+          c.mode ?? null,
         ],
       );
       return rows.length > 0;

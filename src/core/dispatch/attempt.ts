@@ -3,12 +3,12 @@ import type { QueuedRow } from '../../db/queue-repo.js';
 import { EXIT } from '../../base/errors.js';
 import { LABELS } from '../../swarm/labels.js';
 import { versionImage } from '../functions/dependencies.js';
-import { warmService } from '../functions/warm-replicas.js';
 import { launchService } from '../invocations/cold-service.js';
 import { failedOutcome, nonceOf, outcomeOf, type Outcome } from '../invocations/invocation.js';
 import type { InvokeDeps } from '../invocations/invoke.js';
 import { watchWithReruns } from '../invocations/reruns.js';
-import { callWarm, openRouter } from '../invocations/warm-invoke.js';
+import { callWarm } from '../invocations/warm-invoke.js';
+import type { ReplicaRouter } from '../invocations/replica-router.js';
 import { START_ALLOWANCE_MS } from '../requests/deadlines.js';
 
 /**
@@ -29,29 +29,18 @@ export interface AttemptResult {
   abandoned?: boolean;
 }
 
-export async function runAttempt(deps: InvokeDeps, fn: CurrentFunction, row: QueuedRow, signal: AbortSignal): Promise<AttemptResult> {
+/** `router`: the function's warm replicas (dispatch/warm-routes.ts), when it has any up. */
+export async function runAttempt(deps: InvokeDeps, fn: CurrentFunction, row: QueuedRow, signal: AbortSignal, router: ReplicaRouter | undefined): Promise<AttemptResult> {
   const input = row.input ?? 'null';
   const startedAt = deps.clock.now();
-  if (fn.warmReplicas > 0) {
-    const warm = await tryWarm(deps, fn, row, input, signal, startedAt);
-    if (warm) return warm;
-  }
-  return runCold(deps, fn, row, input, signal, startedAt);
-}
-
-async function tryWarm(deps: InvokeDeps, fn: CurrentFunction, row: QueuedRow, input: string, signal: AbortSignal, startedAt: Date): Promise<AttemptResult | undefined> {
-  const [serviceId, token] = await Promise.all([warmService(deps, fn), deps.store.functions.warmToken(fn.id)]);
-  if (!serviceId || !token) return undefined;
-  const { router, transport } = await openRouter(deps, serviceId, token, 1);
-  try {
-    if (router.size === 0) return undefined;
-    await deps.store.requests.markMode(row.id, 'warm');
+  if (router) {
+    // The mode is written with the end (one statement less per warm call); a row cut off mid-call says running, mode unset.
     const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, fn.current, input, signal, row.id);
     outcome.completion.durationMs = latencyMs;
+    outcome.completion.mode = 'warm';
     return { outcome, attempt: row.attempt, startedAt, mode: 'warm', abandoned: signal.aborted };
-  } finally {
-    transport.close();
   }
+  return runCold(deps, fn, row, input, signal, startedAt);
 }
 
 async function runCold(deps: InvokeDeps, fn: CurrentFunction, row: QueuedRow, input: string, signal: AbortSignal, startedAt: Date): Promise<AttemptResult> {

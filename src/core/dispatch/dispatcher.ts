@@ -2,7 +2,9 @@ import type { HeldConnection } from '../../db/database.js';
 import type { QueuedRow } from '../../db/queue-repo.js';
 import { EXIT } from '../../base/errors.js';
 import { trySlots, userCap } from '../functions/concurrency.js';
-import { effectivePolicy } from '../functions/dispatch-policy.js';
+import { type DispatchPolicy, effectivePolicy } from '../functions/dispatch-policy.js';
+import type { CurrentFunction } from '../../db/functions-repo.js';
+import { WarmRoutes } from './warm-routes.js';
 import { failedOutcome } from '../invocations/invocation.js';
 import type { InvokeDeps } from '../invocations/invoke.js';
 import { deadlineBudgetMs } from '../requests/deadlines.js';
@@ -24,6 +26,9 @@ const FULL_RETRY_MS = 500;
 /** On a stop, how long running attempts may take to finish before they are left to the next leader. */
 const STOP_GRACE_MS = 5_000;
 const STANDBY_POLL_MS = 1_000;
+/** How long a function's version and policy are reused: a changed policy applies within this. */
+const FUNCTION_TTL_MS = 2_000;
+const SUMMARY_MS = 10_000;
 
 export interface DispatcherOptions {
   /** Who this is, in the heartbeat and the logs: host and process. */
@@ -68,19 +73,26 @@ class Leader {
   private readonly stopRunning = new AbortController();
   private wake: (() => void) | undefined;
   private cap: number | undefined;
+  private readonly warm: WarmRoutes;
+  private readonly tally = new Map<string, number>();
+  /** A function's version and policy, read once per FUNCTION_TTL_MS rather than per attempt. */
+  private readonly functions = new Map<string, { at: number; found: Promise<{ fn: CurrentFunction; policy: DispatchPolicy } | undefined> }>();
 
   constructor(
     private readonly deps: InvokeDeps,
     private readonly lead: HeldConnection,
     private readonly o: DispatcherOptions,
     private readonly lost: AbortSignal,
-  ) {}
+  ) {
+    this.warm = new WarmRoutes(deps, o.parallel);
+  }
 
   async run(): Promise<void> {
     const since = this.deps.clock.now().toISOString();
     const beat = () => this.deps.store.meta.set(LEADER_KEY, JSON.stringify({ holder: this.o.holder, since })).catch((e: Error) => this.deps.log.debug(`heartbeat: ${e.message}`));
     await beat();
     const timer = setInterval(beat, HEARTBEAT_MS);
+    const summary = setInterval(() => this.summarise(), SUMMARY_MS);
     this.lead.onNotification(() => this.poke());
     await this.lead.query(`LISTEN ${QUEUE_CHANNEL}`);
     const stopped = () => this.o.signal.aborted || this.lost.aborted;
@@ -100,9 +112,12 @@ class Leader {
       }
     } finally {
       clearInterval(timer);
+      clearInterval(summary);
       this.o.signal.removeEventListener('abort', onStop);
       this.lost.removeEventListener('abort', onStop);
       await this.drain();
+      this.warm.close();
+      this.summarise();
     }
   }
 
@@ -143,10 +158,26 @@ class Leader {
     await Promise.all(this.inflight);
   }
 
+  private functionOf(row: QueuedRow): Promise<{ fn: CurrentFunction; policy: DispatchPolicy } | undefined> {
+    if (!row.functionId || !row.functionVersion) return Promise.resolve(undefined);
+    const key = `${row.functionId}:${row.functionVersion}`;
+    const now = this.deps.monotonic();
+    const cached = this.functions.get(key);
+    if (cached && now - cached.at < FUNCTION_TTL_MS) return cached.found;
+    const { functionId, functionVersion } = row;
+    const found = (async () => {
+      const fn = await this.deps.store.functions.atVersion(functionId, functionVersion);
+      return fn && { fn, policy: effectivePolicy(await this.deps.store.functions.dispatchPolicy(fn.id)) };
+    })();
+    this.functions.set(key, { at: now, found });
+    found.catch(() => this.functions.delete(key));
+    return found;
+  }
+
   private async dispatch(row: QueuedRow): Promise<void> {
-    const fn = row.functionId && row.functionVersion ? await this.deps.store.functions.atVersion(row.functionId, row.functionVersion) : undefined;
-    if (!fn) return endUnrunnable(this.deps, row, `its function ${row.functionName ?? ''} v${row.functionVersion ?? '?'} was deleted before it ran`);
-    const policy = effectivePolicy(await this.deps.store.functions.dispatchPolicy(fn.id));
+    const known = await this.functionOf(row);
+    if (!known) return endUnrunnable(this.deps, row, `its function ${row.functionName ?? ''} v${row.functionVersion ?? '?'} was deleted before it ran`);
+    const { fn, policy } = known;
     const ageMs = this.deps.clock.now().getTime() - row.createdAt.getTime();
     if (ageMs > policy.maxEventAgeMs) return endUnrunnable(this.deps, row, `it waited in the queue past its maximum event age (${Math.round(policy.maxEventAgeMs / 1000)} s)`);
     const limits = { functionId: fn.id, userId: row.userId ?? '', ...(policy.maxConcurrency ? { maxConcurrency: policy.maxConcurrency } : {}), ...(this.cap ? { userCap: this.cap } : {}) };
@@ -157,8 +188,9 @@ class Leader {
       return;
     }
     try {
-      await this.deps.store.requests.renewLease(row.id, budgetMs);
-      const a = await runAttempt(this.deps, fn, row, this.stopRunning.signal);
+      // The claim's lease covers most functions; a longer timeout gets its own.
+      if (budgetMs > CLAIM_LEASE_MS) await this.deps.store.requests.renewLease(row.id, budgetMs);
+      const a = await runAttempt(this.deps, fn, row, this.stopRunning.signal, await this.warm.routerFor(fn));
       if (a.abandoned) return;
       this.report(row, a, await settle(this.deps, row, a, policy, fn.current.timeoutMs));
     } finally {
@@ -202,8 +234,22 @@ class Leader {
     }
   }
 
+  /**
+   * Retries and dead letters one line each; the rest as a tally every SUMMARY_MS (a line per
+   * request would cost the engine's log driver more than the request at a few hundred a second).
+   */
   private report(row: QueuedRow, a: AttemptResult, end: 'retry' | 'ended' | 'dead'): void {
-    const what = `${row.functionName ?? '?'} request ${row.id} attempt ${a.attempt} (${a.mode}): ${a.outcome.completion.status}`;
-    this.o.onEvent(end === 'retry' ? `${what}; will retry` : end === 'dead' ? `${what}; dead letter` : what);
+    const status = a.outcome.completion.status;
+    this.tally.set(status, (this.tally.get(status) ?? 0) + 1);
+    if (end === 'ended') return;
+    const what = `${row.functionName ?? '?'} request ${row.id} attempt ${a.attempt} (${a.mode}): ${status}`;
+    this.o.onEvent(end === 'retry' ? `${what}; will retry` : `${what}; dead letter`);
+  }
+
+  private summarise(): void {
+    if (!this.tally.size) return;
+    const parts = [...this.tally.entries()].map(([status, n]) => `${n} ${status}`);
+    this.tally.clear();
+    this.o.onEvent(`attempts ended in the last ${SUMMARY_MS / 1000} s: ${parts.join(', ')}`);
   }
 }

@@ -24,11 +24,14 @@ export async function settle(deps: InvokeDeps, row: QueuedRow, a: AttemptResult,
     return 'retry';
   }
   const completion = step.why && c.status !== 'success' ? { ...c, error: `${c.error ?? a.outcome.message ?? c.status} (${step.why})` } : c;
-  await deps.store.transaction(async (tx) => {
-    if (!(await tx.requests.complete(row.id, completion))) return;
-    if (a.attempt > 1) await tx.queue.recordAttempt(row.id, record);
-    if (step.dead) await tx.queue.markDead(row.id);
-  });
+  // The common end (a first attempt that succeeded) is one statement; the rest write together.
+  if (a.attempt === 1 && !step.dead) await deps.store.requests.complete(row.id, completion);
+  else
+    await deps.store.transaction(async (tx) => {
+      if (!(await tx.requests.complete(row.id, completion))) return;
+      if (a.attempt > 1) await tx.queue.recordAttempt(row.id, record);
+      if (step.dead) await tx.queue.markDead(row.id);
+    });
   await removeInvocation(deps, row.id, a.serviceId).catch((err: Error) => deps.log.debug(`service of ${row.id} not removed (${err.message}); gc removes it`));
   return step.dead ? 'dead' : 'ended';
 }
