@@ -91,9 +91,24 @@ export const MENU: MenuGroup[] = [
       { label: 'Show a request', run: async (ctx) => requestRun.runShow(ctx, await pickRequest(ctx, undefined, 'Request')) },
       { label: 'Poll one request of this session', old: 14, run: async (ctx, s) => requestRun.runShow(ctx, await pickRequest(ctx, s, 'Request')) },
       { label: 'Poll all requests of this session', old: 14, run: pollAll },
+      { label: 'Dead letters (failed async requests): list, redrive one', run: deadLetters },
     ],
   },
 ];
+
+/** The dead letters as `dlq list` shows them, then one picked to queue again (or none). */
+async function deadLetters(ctx: Context): Promise<void> {
+  const dlq = await import('../dlq/run.js');
+  await dlq.runDlqList(ctx, {});
+  const { actor } = await requireActor(ctx);
+  const { listDeadLetters } = await import('../../../core/dispatch/dead-letters.js');
+  const rows = await listDeadLetters({ store: await ctx.store() }, actor, undefined, 30);
+  if (!rows.length) return;
+  const none = 'none';
+  const choices = [{ name: 'none: back to the menu', value: none }, ...rows.map((r) => ({ name: `${r.id.slice(0, 8)}  ${r.functionName ?? ''}  ${r.status}`, value: r.id }))];
+  const picked = await ctx.prompter.select('Redrive (queue again with its input)', choices, { pageSize: 12 });
+  if (picked !== none) await dlq.runDlqRedrive(ctx, [picked]);
+}
 
 async function login(ctx: Context, s: MenuSession): Promise<void> {
   const name = await askName(ctx, 'User name', s.lastUser);
