@@ -7,6 +7,7 @@ import { sessionsRepo } from './sessions-repo.js';
 import { statsRepo } from './stats-repo.js';
 import { usersRepo } from './users-repo.js';
 import { queueRepo } from './queue-repo.js';
+import { schedulesRepo } from './schedules-repo.js';
 import { advisoryLocks, type AdvisoryLocks } from './locks.js';
 
 export function repos(db: Queryable) {
@@ -19,6 +20,7 @@ export function repos(db: Queryable) {
     stats: statsRepo(db),
     secrets: secretsRepo(db),
     queue: queueRepo(db),
+    schedules: schedulesRepo(db),
   };
 }
 

@@ -92,6 +92,15 @@ describe('--json on every command', () => {
       // Without a dispatcher (this installation has none) a redrive is refused, as a document.
       'faasctl dlq redrive': [{ args: ['dlq', 'redrive', '00000000-0000-4000-8000-000000000000'], exit: [2] }],
       'faasctl dlq purge': [{ args: ['dlq', 'purge', '--all'], exit: [0] }],
+      // Without a dispatcher a schedule is refused, as a document (test/e2e/schedules.test.ts has the rest for real).
+      'faasctl schedule create': [{ args: ['schedule', 'create', 'jsonsched', '--fn', 'jsonfn', '--every', '1m'], exit: [2] }],
+      'faasctl schedule list': [{ args: ['schedule', 'list'], exit: [0] }],
+      'faasctl schedule show': [{ args: ['schedule', 'show', 'jsonsched'], exit: [3] }],
+      'faasctl schedule history': [{ args: ['schedule', 'history', 'jsonsched'], exit: [3] }],
+      'faasctl schedule update': [{ args: ['schedule', 'update', 'jsonsched', '--overlap', 'queue'], exit: [3] }],
+      'faasctl schedule pause': [{ args: ['schedule', 'pause', 'jsonsched'], exit: [3] }],
+      'faasctl schedule resume': [{ args: ['schedule', 'resume', 'jsonsched'], exit: [3] }],
+      'faasctl schedule delete': [{ args: ['schedule', 'delete', 'jsonsched'], exit: [3] }],
       // Long-running: its events are NDJSON on stderr; a bad flag is the one-document form.
       'faasctl dispatcher': [{ args: ['dispatcher', '--parallel', '0'], exit: [2] }],
       'faasctl request list': [{ args: ['request', 'list'], exit: [0] }],

@@ -3,7 +3,15 @@ import { checkCron, checkEvery, LATE_MS, nextSlot, planSlots, type Timing, upcom
 import { parseInstant, wallClock } from '../../src/core/schedules/zones.js';
 
 const cron = (expression: string, tz = 'Europe/Berlin', bounds: Partial<Timing> = {}): Timing => ({ kind: 'cron', expression, tz, anchorAt: new Date(0), startAt: null, endAt: null, ...bounds });
-const every = (text: string, anchor: string, bounds: Partial<Timing> = {}): Timing => ({ kind: 'every', expression: checkEvery(text), tz: 'UTC', anchorAt: new Date(anchor), startAt: null, endAt: null, ...bounds });
+const every = (text: string, anchor: string, bounds: Partial<Timing> = {}): Timing => ({
+  kind: 'every',
+  expression: checkEvery(text),
+  tz: 'UTC',
+  anchorAt: new Date(anchor),
+  startAt: null,
+  endAt: null,
+  ...bounds,
+});
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 const at = (s: string) => new Date(s);
 
@@ -41,7 +49,12 @@ describe('slots across daylight-saving changes (Europe/Berlin)', () => {
 
 describe('slots at month ends', () => {
   it('runs a day-31 pattern only in months that have one', () => {
-    expect(iso(upcoming(cron('0 0 31 * *', 'UTC'), at('2026-01-01T00:00:00Z'), 4))).toEqual(['2026-01-31T00:00:00.000Z', '2026-03-31T00:00:00.000Z', '2026-05-31T00:00:00.000Z', '2026-07-31T00:00:00.000Z']);
+    expect(iso(upcoming(cron('0 0 31 * *', 'UTC'), at('2026-01-01T00:00:00Z'), 4))).toEqual([
+      '2026-01-31T00:00:00.000Z',
+      '2026-03-31T00:00:00.000Z',
+      '2026-05-31T00:00:00.000Z',
+      '2026-07-31T00:00:00.000Z',
+    ]);
   });
 
   it('runs on the last day of each month with L, leap year included', () => {

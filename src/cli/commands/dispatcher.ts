@@ -12,7 +12,8 @@ const HELP = `
 Runs queued requests (fn invoke --async, redriven dead letters) with their function's retry
 policy and concurrency limits, until stopped. faasctl up runs it as a Swarm service; run it by
 hand only to debug. A second dispatcher of the same installation waits as a standby and
-takes over when the leader stops. Events go to stderr, one line each (NDJSON with --json).
+takes over when the leader stops. The leader also fires the schedules' due slots (faasctl
+schedule). Events go to stderr, one line each (NDJSON with --json).
 
 Examples:
   faasctl up --dispatcher            # as a Swarm service (the usual way)
@@ -30,6 +31,7 @@ export function registerDispatcher(program: Command, ctx: Context): void {
       ctx.databaseConnections = 2 * parallel + 4;
       const { functionDeps, withInterrupt } = await import('../deps.js');
       const { runDispatcher } = await import('../../core/dispatch/dispatcher.js');
+      const { fireDueSchedules } = await import('../../core/schedules/fire.js');
       const deps = await functionDeps(ctx);
       // A task of the service names itself (its Swarm task name); by hand, host and process.
       const holder = ctx.env.FAASCTL_HOLDER || `${hostname()}/${process.pid}`;
@@ -39,10 +41,17 @@ export function registerDispatcher(program: Command, ctx: Context): void {
         else ctx.io.err(`${time} ${line}`);
       };
       try {
-        await withInterrupt((signal) => runDispatcher(deps, { holder, parallel, pollMs: 1000, signal, onEvent }));
+        // The leader decides the schedules' due slots about once a second (issue 21).
+        const tick = { everyMs: 1000, run: async () => scheduleEvent(await fireDueSchedules(deps)) };
+        await withInterrupt((signal) => runDispatcher(deps, { holder, parallel, pollMs: 1000, signal, onEvent, tick }));
       } catch (err) {
         throw new PlatformError(`dispatcher stopped: ${(err as Error).message}`, { hint: 'Swarm starts it again; see faasctl doctor' });
       }
       onEvent('stopped');
     });
+}
+
+function scheduleEvent(t: { fired: number; skipped: number }): string | undefined {
+  if (!t.fired && !t.skipped) return undefined;
+  return `schedules: ${t.fired} slot(s) queued${t.skipped ? `, ${t.skipped} skipped` : ''}`;
 }

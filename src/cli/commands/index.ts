@@ -12,6 +12,7 @@ import { addHelpExamples } from './help-examples.js';
 import { registerMenu } from './menu/index.js';
 import { registerRequest } from './request/index.js';
 import { registerReport } from './report.js';
+import { registerSchedule } from './schedule/index.js';
 import { registerSecret } from './secret/index.js';
 import { registerStats } from './stats.js';
 import { registerTop } from './top.js';
@@ -34,6 +35,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerGc(program, ctx);
   registerDispatcher(program, ctx);
   registerDlq(program, ctx);
+  registerSchedule(program, ctx);
   registerMenu(program, ctx);
   registerCompletion(program, ctx);
   addHelpExamples(program);

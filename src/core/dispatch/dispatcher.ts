@@ -40,6 +40,12 @@ export interface DispatcherOptions {
   signal: AbortSignal;
   /** One line per event worth a log line (leading, standby, attempts' ends). */
   onEvent: (line: string) => void;
+  /**
+   * Work only the leader does, about every `everyMs` while it leads, one run at a time: the
+   * schedules' slots (schedules/fire.ts, passed in by the command: schedules sit above
+   * dispatch). Answers an event line, or nothing.
+   */
+  tick?: { everyMs: number; run: () => Promise<string | undefined> };
 }
 
 export async function runDispatcher(deps: InvokeDeps, o: DispatcherOptions): Promise<void> {
@@ -71,6 +77,7 @@ async function becomeLeader(deps: InvokeDeps, lead: HeldConnection, installation
 class Leader {
   private readonly inflight = new Set<Promise<void>>();
   private readonly stopRunning = new AbortController();
+  private readonly stopTicking = new AbortController();
   private wake: (() => void) | undefined;
   private cap: number | undefined;
   private readonly warm: WarmRoutes;
@@ -100,9 +107,12 @@ class Leader {
     this.o.signal.addEventListener('abort', onStop);
     this.lost.addEventListener('abort', onStop);
     this.o.onEvent(`leading (${this.o.holder})`);
+    let ticking: Promise<void> | undefined;
     try {
       this.cap = await userCap(this.deps.store);
       await this.adopt();
+      // Not an attempt: it takes none of the `parallel` places.
+      if (this.o.tick) ticking = this.ticks(this.o.tick);
       while (!stopped()) {
         const free = this.o.parallel - this.inflight.size;
         const rows = free > 0 ? await this.deps.store.queue.claim(free, CLAIM_LEASE_MS) : [];
@@ -115,9 +125,29 @@ class Leader {
       clearInterval(summary);
       this.o.signal.removeEventListener('abort', onStop);
       this.lost.removeEventListener('abort', onStop);
+      this.stopTicking.abort();
+      await ticking;
       await this.drain();
       this.warm.close();
       this.summarise();
+    }
+  }
+
+  /** The leader's tick until it stops leading; a failed run is an event line, and the next one comes anyway. */
+  private async ticks(tick: NonNullable<DispatcherOptions['tick']>): Promise<void> {
+    const stop = this.stopTicking.signal;
+    while (!stop.aborted && !this.lost.aborted) {
+      const line = await tick.run().catch((err: Error) => `tick failed: ${err.message}`);
+      if (line) this.o.onEvent(line);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, tick.everyMs);
+        stop.addEventListener('abort', done, { once: true });
+        function done() {
+          clearTimeout(timer);
+          stop.removeEventListener('abort', done);
+          resolve();
+        }
+      });
     }
   }
 

@@ -50,7 +50,8 @@ export function checkCron(pattern: string, tz: string): string {
 /** --every: a duration of at least a second, stored in milliseconds. */
 export function checkEvery(text: string): string {
   const ms = parseDuration(text, '--every');
-  if (ms < MIN_PERIOD_MS || ms % 1000 !== 0) throw new UsageError(`invalid --every "${text}": a schedule runs at most once a second, on whole seconds`, { code: 'invalid_every', hint: 'use 1s or more: 30s, 5m, 1h, 1d' });
+  if (ms < MIN_PERIOD_MS || ms % 1000 !== 0)
+    throw new UsageError(`invalid --every "${text}": a schedule runs at most once a second, on whole seconds`, { code: 'invalid_every', hint: 'use 1s or more: 30s, 5m, 1h, 1d' });
   return String(ms);
 }
 
@@ -117,8 +118,7 @@ export function nextSlot(t: Timing, after: Date): Date | null {
 /** The next `n` slots after `after`. */
 export function upcoming(t: Timing, after: Date, n: number): Date[] {
   const out: Date[] = [];
-  let at: Date | null = after;
-  while (out.length < n && (at = nextSlot(t, at))) out.push(at);
+  for (let at = nextSlot(t, after); at && out.length < n; at = nextSlot(t, at)) out.push(at);
   return out;
 }
 

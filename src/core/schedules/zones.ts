@@ -28,7 +28,11 @@ export function checkZone(tz: string): string {
 
 /** The wall clock of `tz` at `date`: "2026-03-29T03:00:00". */
 export function wallClock(date: Date, tz: string): string {
-  const p = Object.fromEntries(formatOf(tz).formatToParts(date).map((x) => [x.type, x.value]));
+  const p = Object.fromEntries(
+    formatOf(tz)
+      .formatToParts(date)
+      .map((x) => [x.type, x.value]),
+  );
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`;
 }
 
