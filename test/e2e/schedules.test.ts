@@ -154,7 +154,7 @@ describe('schedules', () => {
   }, 300_000);
 
   it('after the dispatcher was away: catch-up all runs each missed slot in order, catch-up none records them skipped', async () => {
-    ok(await cli(['fn', 'deploy', file('gap.py', ECHO), '--warm', '1', '--workers', '4']));
+    ok(await cli(['fn', 'deploy', file('gap.py', ECHO), '--warm', '1', '--workers', '2']));
     ok(await cli(['schedule', 'create', 'gap-all', '--fn', 'gap', '--every', '2s', '--catch-up', 'all', '--overlap', 'allow']));
     ok(await cli(['schedule', 'create', 'gap-none', '--fn', 'gap', '--every', '2s', '--catch-up', 'none', '--overlap', 'allow']));
     await waitFor('both schedules fired twice', async () => (await fired('gap-all')) >= 2 && (await fired('gap-none')) >= 2, 60_000);
