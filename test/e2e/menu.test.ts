@@ -9,7 +9,7 @@ import { TmuxSession } from '../helpers/tmux.js';
 const SUM = resolve(import.meta.dirname, '../../examples/sum.py');
 
 /** Numbers of the menu's entries (typing the number and Enter picks one). */
-const PICK = { login: '1', deploy: '6', execute: '9', invoke: '10', bulkExecute: '11', pollOne: '19', pollAll: '20', exit: '22' };
+const PICK = { login: '1', deploy: '6', execute: '9', invoke: '10', bulkExecute: '11', pollOne: '19', pollAll: '20', exit: '23' };
 
 /**
  * `faasctl menu` in a real pseudo-terminal (tmux), on the real Swarm and PostgreSQL:
@@ -37,7 +37,7 @@ describe('faasctl menu in a terminal', () => {
 
   it('logs in, deploys examples/sum.py, executes it, bulk-executes it 5 times, polls the session and exits 0', async () => {
     const t = (term = new TmuxSession(['menu'], env));
-    await t.waitFor(/not logged in[\s\S]*22\. Exit/);
+    await t.waitFor(/not logged in[\s\S]*23\. Exit/);
 
     t.type(PICK.login, 'Enter');
     await t.waitFor(/User name/);
@@ -52,7 +52,7 @@ describe('faasctl menu in a terminal', () => {
     t.type(PICK.deploy, 'Enter');
     await t.waitFor(/Python file/);
     t.keys('C-c');
-    await t.waitFor(/cancelled: back to the menu[\s\S]*22\. Exit/);
+    await t.waitFor(/cancelled: back to the menu[\s\S]*23\. Exit/);
     expect(t.exitStatus()).toBeUndefined();
 
     t.type(PICK.deploy, 'Enter');
@@ -130,9 +130,9 @@ describe('faasctl menu in a terminal', () => {
 
   it('shows an error and comes back; Ctrl-C at the menu exits 130', async () => {
     const t = (term = new TmuxSession(['menu'], isolatedEnv({ FAASCTL_DATABASE_URL: db.url })));
-    await t.waitFor(/22\. Exit/);
+    await t.waitFor(/23\. Exit/);
     t.type(PICK.pollAll, 'Enter');
-    await t.waitFor(/error: not logged in \(context "default"\)\nhint: run faasctl login USER[\s\S]*22\. Exit/);
+    await t.waitFor(/error: not logged in \(context "default"\)\nhint: run faasctl login USER[\s\S]*23\. Exit/);
     t.keys('C-c');
     expect(await t.waitForExit()).toBe(130);
   });

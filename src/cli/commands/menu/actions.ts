@@ -92,9 +92,32 @@ export const MENU: MenuGroup[] = [
       { label: 'Poll one request of this session', old: 14, run: async (ctx, s) => requestRun.runShow(ctx, await pickRequest(ctx, s, 'Request')) },
       { label: 'Poll all requests of this session', old: 14, run: pollAll },
       { label: 'Dead letters (failed async requests): list, redrive one', run: deadLetters },
+      { label: 'Schedules: list, show one with its history, pause or resume it', run: schedules },
     ],
   },
 ];
+
+/** The schedules as `schedule ls` shows them; one picked is shown with its last slots, then paused, resumed or left. */
+async function schedules(ctx: Context): Promise<void> {
+  const run = await import('../schedule/run.js');
+  await run.runScheduleList(ctx);
+  const { actor } = await requireActor(ctx);
+  const { listSchedules } = await import('../../../core/schedules/schedules.js');
+  const rows = await listSchedules({ store: await ctx.store() }, actor);
+  if (!rows.length) return;
+  const none = '';
+  const choices = [{ name: 'none: back to the menu', value: none }, ...rows.map((r) => ({ name: `${r.name}  ${r.functionName}${r.paused ? '  (paused)' : ''}`, value: r.name }))];
+  const name = await ctx.prompter.select('Schedule to show', choices, { pageSize: 12 });
+  if (name === none) return;
+  await run.runScheduleShow(ctx, name);
+  await run.runScheduleHistory(ctx, name, { limit: '10' });
+  const paused = rows.find((r) => r.name === name)?.paused;
+  const change = await ctx.prompter.select('Change it?', [
+    { name: 'no', value: 'no' },
+    { name: paused ? 'resume it' : 'pause it', value: paused ? 'resume' : 'pause' },
+  ]);
+  if (change !== 'no') await run.runSchedulePause(ctx, name, change === 'pause');
+}
 
 /** The dead letters as `dlq list` shows them, then one picked to queue again (or none). */
 async function deadLetters(ctx: Context): Promise<void> {
