@@ -82,7 +82,7 @@ describe('schedules', () => {
   beforeAll(async () => {
     db = await createTestDatabase(inject('databaseUrl'));
     env = isolatedEnv({ FAASCTL_DATABASE_URL: db.url, FAASCTL_BASE_IMAGE: process.env.FAASCTL_BASE_IMAGE ?? 'faasctl/python-base:bookworm' });
-    ok(await runCli(['up'], { env, timeoutMs: 300_000 }));
+    ok(await runCli(['up', '--dispatcher', '--dispatcher-replicas', '2'], { env, timeoutMs: 300_000 }));
     ok(await cli(['user', 'create', 'sched-user', '--password-stdin'], 'sched-user-pass'));
     ok(await cli(['login', 'sched-user', '--password-stdin'], 'sched-user-pass'));
   }, 360_000);
@@ -94,6 +94,7 @@ describe('schedules', () => {
   }, 180_000);
 
   it('refuses a schedule while the installation has no dispatcher, and says how to get one', async () => {
+    ok(await runCli(['up', '--no-dispatcher'], { env, timeoutMs: 120_000 }));
     ok(await cli(['fn', 'deploy', file('early.py', ECHO)]));
     const refused = await cli(['schedule', 'create', 'early', '--fn', 'early', '--every', '2s']);
     expect(refused.code).toBe(2);
@@ -121,6 +122,17 @@ describe('schedules', () => {
     expect((await cli(['schedule', 'create', 'report', '--fn', 'report', '--every', '1m'])).code).toBe(3);
     expect((await cli(['schedule', 'create', 'bad', '--fn', 'report', '--cron', '0 3 * * *', '--tz', 'Mars/Olympus'])).code).toBe(2);
     expect((await cli(['schedule', 'create', 'bad', '--fn', 'nope', '--every', '1m'])).code).toBe(3);
+    const updated = await json(['schedule', 'update', 'report', '--cron', '0 4 * * *', '--data-file', file('in.json', '{"region": "eu"}'), '--overlap', 'queue']);
+    expect(updated).toMatchObject({ expression: '0 4 * * *', tz: 'Europe/Berlin', data: { region: 'eu' }, overlap: 'queue', catchUp: 'last', nextSlotAt: '2030-03-29T03:00:00.000Z' });
+    expect((await json(['schedule', 'pause', 'report'])).paused).toBe(true);
+    expect((await json(['schedule', 'show', 'report'])).upcoming).toEqual([]);
+    expect(await json(['schedule', 'resume', 'report'])).toMatchObject({ paused: false, nextSlotAt: '2030-03-29T03:00:00.000Z' });
+    expect((await json(['schedule', 'ls'])).map((s: { name: string }) => s.name)).toEqual(['report']);
+    expect(await json(['schedule', 'history', 'report'])).toEqual([]);
+    const tzWithEvery = await cli(['schedule', 'update', 'report', '--every', '1m', '--tz', 'UTC']);
+    expect(tzWithEvery.code).toBe(2);
+    expect(tzWithEvery.stderr).toContain('--tz goes with --cron or --at');
+    expect((await cli(['schedule', 'create', 'past', '--fn', 'report', '--at', '2020-01-01T00:00:00Z'])).stderr).toContain('is in the past');
     // Deleting the function deletes its schedules (README "Schedules").
     ok(await cli(['fn', 'delete', 'report']));
     expect(await json(['schedule', 'ls'])).toEqual([]);

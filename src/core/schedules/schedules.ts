@@ -63,7 +63,8 @@ async function resolveFields(deps: ScheduleDeps, actor: Actor, spec: ScheduleSpe
   if (!timings && !before) throw new UsageError('say when: --cron EXPR [--tz ZONE], --every DURATION or --at TIME', { hint: 'faasctl schedule create --help has examples' });
   if (spec.tz !== undefined && (spec.every !== undefined || (!spec.cron && before?.kind === 'every'))) throw new UsageError('--tz goes with --cron or --at (--every counts real time)');
   const fn = spec.fn ? await requireFunction(deps.store, actor, spec.fn) : undefined;
-  const tz = checkZone(spec.tz ?? (timings ? 'UTC' : (before?.tz ?? 'UTC')));
+  // A new timing keeps the schedule's zone unless --tz says another.
+  const tz = checkZone(spec.tz ?? before?.tz ?? 'UTC');
   const kind = spec.cron !== undefined ? 'cron' : spec.every !== undefined ? 'every' : spec.at !== undefined ? 'at' : (before?.kind ?? 'cron');
   const now = await deps.store.schedules.now();
   const startAt = spec.start !== undefined ? parseInstant(spec.start, tz, '--start') : (before?.startAt ?? null);
