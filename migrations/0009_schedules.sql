@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS schedule_slots (
   request_id  uuid REFERENCES requests(id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
   outcome     text NOT NULL CHECK (outcome IN ('fired', 'skipped')),
   reason      text,
-  decided_at  timestamptz NOT NULL DEFAULT now(),
+  -- The moment of the insert (not the transaction's start): after whatever the decision read.
+  decided_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (schedule_id, slot_at)
 );

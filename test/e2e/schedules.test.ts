@@ -173,40 +173,49 @@ describe('schedules', () => {
     await scaleDispatcher(0);
     const [{ stopped }] = (await rows<{ stopped: Date }>(`SELECT now() AS stopped`)) as [{ stopped: Date }];
     // What was decided before the dispatcher went: nothing decides a slot until it is back.
-    const decidedBefore = (await slotsOf('gap-none')).at(-1)!.slot;
-    // Slots pass with no dispatcher: at least four of each schedule's.
+    const allBefore = (await slotsOf('gap-all')).at(-1)!.slot;
+    const noneBefore = (await slotsOf('gap-none')).at(-1)!.slot;
+    // Slots pass with no dispatcher: at least five of each schedule's.
     await waitFor(
       'ten seconds of slots without a dispatcher',
       async () => (await rows<{ n: number }>(`SELECT extract(epoch FROM now() - $1::timestamptz)::float8 AS n`, [stopped]))[0]!.n > 10,
       30_000,
       500,
     );
+    const [{ returned }] = (await rows<{ returned: Date }>(`SELECT now() AS returned`)) as [{ returned: Date }];
     await scaleDispatcher(2);
-    const missedSince = (await slotsOf('gap-none')).length;
-    await waitFor('slots decided after the return', async () => (await fired('gap-none')) >= 4 && (await slotsOf('gap-none')).length > missedSince + 4, 120_000);
+    const decidedPast = async (name: string) => (await slotsOf(name)).at(-1)!.slot > returned;
+    await waitFor('both schedules deciding slots after the return', async () => (await decidedPast('gap-all')) && (await decidedPast('gap-none')), 120_000);
     await settle('gap-all');
     await settle('gap-none');
+    const inGap = (after: Date) => (s: Slot) => s.slot > after && s.slot <= returned;
 
     const all = await slotsOf('gap-all');
     expectEverySlotOnce(all, 2_000);
     expect(all.every((s) => s.outcome === 'fired')).toBe(true);
-    const inGap = (s: Slot) => s.slot > stopped && s.decided_at.getTime() - s.slot.getTime() > 4_000;
-    expect(all.filter(inGap).length, 'slots of gap-all run late, after the return').toBeGreaterThanOrEqual(4);
+    const missedAll = all.filter(inGap(allBefore));
+    expect(missedAll.length, 'slots of gap-all due while no dispatcher ran').toBeGreaterThanOrEqual(5);
+    for (const s of missedAll) expect(s.decided_at >= returned, `${s.slot.toISOString()} run after the return`).toBe(true);
     const allRuns = await runsOf('gap-all');
     expect(allRuns.map((r) => r.slot)).toEqual(all.map((s) => s.slot.toISOString()));
 
     const none = await slotsOf('gap-none');
     expectEverySlotOnce(none, 2_000);
-    const skipped = none.filter((s) => s.outcome === 'skipped');
-    expect(skipped.length).toBeGreaterThanOrEqual(3);
+    const missedNone = none.filter(inGap(noneBefore));
+    expect(missedNone.length, 'slots of gap-none due while no dispatcher ran').toBeGreaterThanOrEqual(5);
+    // All but the latest due when the dispatcher came back (which may still be on time) are skipped.
+    const skipped = missedNone.slice(0, -1);
     for (const s of skipped) {
+      expect(s.outcome).toBe('skipped');
       expect(s.request_id).toBeNull();
       expect(s.reason).toMatch(/^missed: /);
-      expect(s.slot > decidedBefore).toBe(true);
     }
     expect((await runsOf('gap-none')).map((r) => r.slot)).toEqual(none.filter((s) => s.outcome === 'fired').map((s) => s.slot.toISOString()));
     const history = await json(['schedule', 'history', 'gap-none', '--limit', '1000']);
-    expect(history.filter((h: { outcome: string }) => h.outcome === 'skipped').map((h: { reason: string }) => h.reason)).toEqual(skipped.reverse().map((s) => s.reason));
+    const skippedAll = none.filter((s) => s.outcome === 'skipped');
+    expect(history.filter((h: { outcome: string }) => h.outcome === 'skipped').map((h: { slot: string; reason: string }) => [h.slot, h.reason])).toEqual(
+      skippedAll.reverse().map((s) => [s.slot.toISOString(), s.reason]),
+    );
     ok(await cli(['fn', 'delete', 'gap']));
   }, 300_000);
 
