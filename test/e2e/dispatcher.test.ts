@@ -203,22 +203,22 @@ describe('the dispatcher', () => {
     ok(await cli(['fn', 'delete', 'nap']));
   });
 
-  it('answers every line of a 300-line async bulk run exactly once when the leading task is killed mid-way; the standby takes over', async () => {
+  it('answers every line of a 500-line async bulk run exactly once when the leading task is killed mid-way; the standby takes over', async () => {
     ok(await cli(['fn', 'deploy', file('square.py', 'import time\n\ndef main(n):\n    time.sleep(0.05)\n    return n * n\n'), '--warm', '2', '--workers', '2']));
-    const lines = Array.from({ length: 300 }, (_, i) => String(i)).join('\n');
+    const lines = Array.from({ length: 500 }, (_, i) => String(i)).join('\n');
     const queuedRun = ok(await cli(['fn', 'invoke', 'square', '--bulk', '-', '--async'], lines));
     const queued = queuedRun.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { index: number; requestId: string });
-    expect(queued.map((q) => q.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(queued.map((q) => q.index)).toEqual(Array.from({ length: 500 }, (_, i) => i));
     const ids = queued.map((q) => q.requestId);
     const done = async () => (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM requests WHERE id = ANY($1::uuid[]) AND status = 'success'`, [ids]))[0]!.n;
     await waitFor('60 lines answered', async () => (await done()) >= 60, 120_000);
     const leader = await killLeader();
     await waitFor('every line to end', () => ended(ids), 180_000);
     const statuses = await rows<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM requests WHERE id = ANY($1::uuid[]) GROUP BY status`, [ids]);
-    expect(statuses).toEqual([{ status: 'success', n: 300 }]);
+    expect(statuses).toEqual([{ status: 'success', n: 500 }]);
     const results = await rows<{ result: number; idx: string }>(`SELECT result, params->>'bulkIndex' AS idx FROM requests WHERE id = ANY($1::uuid[])`, [ids]);
     for (const r of results) expect(r.result).toBe(Number(r.idx) ** 2);
     // Another task led after the kill.

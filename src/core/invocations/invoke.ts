@@ -109,7 +109,8 @@ export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: Invoke
   }
 }
 
-async function limitsOf(store: InvokeDeps['store'], actor: Actor, fn: CurrentFunction): Promise<Limits> {
+/** The limits an invocation of `fn` by `actor` runs under (the function's and the per-user cap). */
+export async function limitsOf(store: InvokeDeps['store'], actor: Actor, fn: CurrentFunction): Promise<Limits> {
   const [policy, cap] = await Promise.all([store.functions.dispatchPolicy(fn.id), userCap(store)]);
   return { functionId: fn.id, userId: actor.id, ...(policy.maxConcurrency ? { maxConcurrency: policy.maxConcurrency } : {}), ...(cap ? { userCap: cap } : {}) };
 }
