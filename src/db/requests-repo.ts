@@ -106,6 +106,9 @@ const COLUMNS = `id, user_id AS "userId", type, status, params, result, error, o
   duration_ms AS "durationMs", cpu_ms AS "cpuMs", max_rss_kb::float8 AS "maxRssKb",
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", deadline_at AS "deadlineAt"`;
 
+/** Every column of a request row, named as RequestRow (logs-repo.ts reads the same rows). */
+export { COLUMNS as REQUEST_COLUMNS };
+
 export function requestsRepo(db: Queryable) {
   return {
     async insert(r: NewRequest): Promise<void> {

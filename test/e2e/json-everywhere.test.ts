@@ -93,6 +93,9 @@ describe('--json on every command', () => {
         { args: ['request', 'show', '00000000-0000-4000-8000-000000000000'], exit: [3] },
       ],
       'faasctl request wait': [{ args: () => ['request', 'wait', asyncId], exit: [0] }],
+      // It ended above: the refusal is a document too.
+      'faasctl request cancel': [{ args: () => ['request', 'cancel', asyncId], exit: [3] }],
+      'faasctl logs': [{ args: ['logs', 'jsonfn', '--tail', '3'], exit: [0] }],
       'faasctl stats': [{ args: ['stats'], exit: [0] }],
       'faasctl top': [{ args: ['top'], exit: [0] }],
       'faasctl report': [{ args: ['report', '--out', `${dir}/report.html`], exit: [0] }],

@@ -7,6 +7,7 @@ import { registerFunction } from './fn/index.js';
 import { registerCompletion } from './completion.js';
 import { registerGc } from './gc.js';
 import { addHelpExamples } from './help-examples.js';
+import { registerLogs } from './logs.js';
 import { registerMenu } from './menu/index.js';
 import { registerRequest } from './request/index.js';
 import { registerReport } from './report.js';
@@ -26,6 +27,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerFunction(program, ctx);
   registerSecret(program, ctx);
   registerRequest(program, ctx);
+  registerLogs(program, ctx);
   registerStats(program, ctx);
   registerTop(program, ctx);
   registerReport(program, ctx);
