@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import { registerApply } from './apply.js';
 import { registerAuth } from './auth/index.js';
 import { registerContext } from './context/index.js';
 import { registerDoctor } from './doctor.js';
@@ -28,6 +29,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerSecret(program, ctx);
   registerRequest(program, ctx);
   registerLogs(program, ctx);
+  registerApply(program, ctx);
   registerStats(program, ctx);
   registerTop(program, ctx);
   registerReport(program, ctx);
