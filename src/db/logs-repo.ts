@@ -31,6 +31,11 @@ export function logsRepo(db: Queryable) {
       );
       return rows.reverse();
     },
+    /** The user's request ids in [low, high] (a typed prefix's range: the primary key's index answers it). */
+    async idsBetween(userId: string, low: string, high: string, limit: number): Promise<string[]> {
+      const rows = await db.query<{ id: string }>(`SELECT id FROM requests WHERE id BETWEEN $2::uuid AND $3::uuid AND user_id = $1 ORDER BY id LIMIT $4`, [userId, low, high, limit]);
+      return rows.map((r) => r.id);
+    },
     /** For --follow: the function's open invocations, oldest first. */
     async open(q: { userId: string; functionName: string; limit: number }): Promise<RequestRow[]> {
       return db.query<RequestRow & Record<string, unknown>>(
