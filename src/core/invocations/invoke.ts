@@ -119,7 +119,7 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     const notice = warmTruncationNotice(outcome.frame, outcome.completion.output);
     if (notice) req.onOutput?.('stderr', notice);
     // Cancelled while it ran (request cancel): the answer came but the row says how it ended.
-    const closed = recorded ? undefined : await closedElsewhere(deps, requestId);
+    const closed = recorded ? undefined : await closedElsewhere(deps, requestId).catch(() => undefined);
     return { requestId, functionName: fn.name, version: outcome.completion.functionVersion ?? v.version, mode: 'warm', outcome: closed ?? outcome };
   } finally {
     transport.close();
@@ -170,7 +170,8 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   });
   // A cancel (or fn delete --force) removes the service under the watch: the row says why.
   const watched = await watch.catch(async (err: unknown) => {
-    const closed = await closedElsewhere(deps, requestId);
+    // The watch's own error stands unless the row says another process ended it (PostgreSQL may be the one away).
+    const closed = await closedElsewhere(deps, requestId).catch(() => undefined);
     if (!closed) throw err;
     await removeInvocation(deps, requestId, undefined);
     return closed;
@@ -181,7 +182,7 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   const recorded = await finishInvocation(deps, requestId, watched.serviceId, outcome).catch((err: unknown) => {
     throw unrecorded(err, requestId);
   });
-  return { ...invocation, attempt: watched.attempt, outcome: recorded ? outcome : ((await closedElsewhere(deps, requestId)) ?? outcome) };
+  return { ...invocation, attempt: watched.attempt, outcome: recorded ? outcome : ((await closedElsewhere(deps, requestId).catch(() => undefined)) ?? outcome) };
 }
 
 /** PostgreSQL went away before the answer was written: the service keeps it (finishInvocation records first, then removes). */
