@@ -156,6 +156,9 @@ const COLUMN_LIST: Array<[string, string?]> = [
 
 const COLUMNS = requestColumns('requests');
 
+/** Every column of a request row, named as RequestRow (logs-repo.ts reads the same rows). */
+export { COLUMNS as REQUEST_COLUMNS };
+
 export function requestsRepo(db: Queryable) {
   return {
     async insert(r: NewRequest): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from './database.js';
 import { functionsRepo } from './functions-repo.js';
+import { logsRepo } from './logs-repo.js';
 import { metaRepo } from './meta-repo.js';
 import { requestsRepo } from './requests-repo.js';
 import { secretsRepo } from './secrets-repo.js';
@@ -19,6 +20,7 @@ export function repos(db: Queryable) {
     stats: statsRepo(db),
     secrets: secretsRepo(db),
     queue: queueRepo(db),
+    logs: logsRepo(db),
   };
 }
 

@@ -47,6 +47,11 @@ export function registerUp(program: Command, ctx: Context): void {
     .action(async (opts: UpOptions) => {
       const steps = await runUp(ctx, opts);
       if (ctx.io.options.json) return ctx.io.json({ steps });
+      // -q: only what this run created or applied, one step a line.
+      if (ctx.io.options.quiet) {
+        for (const s of steps) if (s.outcome === 'created' || s.outcome === 'applied') ctx.io.out(s.step);
+        return;
+      }
       await ctx.io.table(
         ['step', 'outcome', 'detail'],
         steps.map((s) => [s.step, s.outcome, s.detail]),

@@ -2,8 +2,7 @@ import { REQUEST_STATUSES, type RequestRow, type RequestStatus } from '../../db/
 import type { Store } from '../../db/store.js';
 import { NotFoundError, UsageError } from '../../base/errors.js';
 import type { Actor } from '../users/accounts.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { resolveRequestId } from './request-ids.js';
 
 export interface RequestQuery {
   type?: string;
@@ -23,8 +22,7 @@ export async function listRequests(store: Store, actor: Actor, q: RequestQuery):
 
 /** Another user's request is "not found": its existence is not theirs to learn. */
 export async function showRequest(store: Store, actor: Actor, id: string): Promise<RequestRow> {
-  if (!UUID.test(id)) throw new UsageError(`invalid request id "${id}"`, { hint: 'request ids look like 3f2b8c1e-…; faasctl request list shows yours' });
-  const row = await store.requests.byId(id.toLowerCase(), actor.id);
+  const row = await store.requests.byId(await resolveRequestId(store, actor, id), actor.id);
   if (!row) throw new NotFoundError(`request ${id} not found`, { hint: 'faasctl request list shows your requests' });
   return row;
 }

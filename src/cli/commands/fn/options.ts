@@ -7,6 +7,8 @@ export interface LimitOptions {
   cpus?: string;
   timeout?: string;
   env?: string[];
+  /** `--env-file F` (repeatable): KEY=VALUE lines read before --env. */
+  envFile?: string[];
   /** Secret names: mounted as /run/secrets/NAME (`-NAME` removes one on update). */
   secret?: string[];
   entry?: string;

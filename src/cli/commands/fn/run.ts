@@ -15,6 +15,8 @@ import { setPolicy } from '../../../core/dispatch/policy-change.js';
 import { readFunctionSource } from './source.js';
 import { terminalSafe } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
+import { idCell } from '../../short-ids.js';
+import { timeCell } from '../../relative-time.js';
 
 export async function runDeploy(ctx: Context, path: string, opts: DeployOptions): Promise<void> {
   const source = await readFunctionSource(path, opts);
@@ -89,9 +91,11 @@ export async function runList(ctx: Context): Promise<void> {
     for (const f of rows) ctx.io.out(f.name);
     return;
   }
+  const now = ctx.clock.now();
   await ctx.io.table(
     ['name', 'version', 'format', 'warm', 'sha256', 'updated', 'last invoked'],
-    rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, warmText(f), f.sha256.slice(0, 12), f.updatedAt.toISOString(), f.lastInvokedAt?.toISOString() ?? '-']),
+    rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, warmText(f), idCell(ctx.io, f.sha256), timeCell(ctx.io, f.updatedAt, now), timeCell(ctx.io, f.lastInvokedAt, now)]),
+    { dropFirst: ['format', 'sha256', 'version'] },
   );
 }
 
@@ -165,18 +169,24 @@ export async function runVersions(ctx: Context, name: string): Promise<void> {
       })),
     );
   }
+  if (ctx.io.options.quiet) {
+    for (const v of versions) ctx.io.out(String(v.version));
+    return;
+  }
+  const now = ctx.clock.now();
   await ctx.io.table(
     ['version', 'current', 'sha256', 'entry', 'memory', 'cpus', 'timeout', 'created'],
     versions.map((v) => [
       `v${v.version}`,
       v.version === fn.currentVersion ? '*' : '',
-      v.sha256.slice(0, 12),
+      idCell(ctx.io, v.sha256),
       v.entry,
       formatBytes(v.memoryBytes),
       v.nanoCpus / 1e9,
       `${v.timeoutMs / 1000} s`,
-      v.createdAt.toISOString(),
+      timeCell(ctx.io, v.createdAt, now),
     ]),
+    { dropFirst: ['cpus', 'entry', 'sha256'] },
   );
 }
 

@@ -33,4 +33,13 @@ export function registerRequest(program: Command, ctx: Context): void {
       '\nExits like fn invoke: 0 success, 6 the function failed, 124 still running at --timeout.\n\nExample:\n  id=$(faasctl fn invoke sum --data-file in.json --async) && faasctl request wait "$id" --timeout 2m',
     )
     .action(async (id: string, opts: { timeout: string }) => (await run()).runWait(ctx, id, opts));
+
+  request
+    .command('cancel <id>')
+    .description('stop one of your running invocations and record it as cancelled (system_error, "cancelled by NAME")')
+    .addHelpText(
+      'after',
+      "\nA cold job's service goes at once; a bulk run's replicas too; a warm call's row is closed and the replica finishes it.\nExits 3 when the request already ended or is not yours.\n\nExample:\n  faasctl request cancel 3f2b8c1e-0d4a-4e6b-9a51-2c7d8e9f0a1b",
+    )
+    .action(async (id: string) => (await import('./cancel.js')).runCancel(ctx, id));
 }

@@ -12,6 +12,8 @@ import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { printOutcome } from '../fn/invoke.js';
 import { jsonForTerminal, terminalSafe } from '../../terminal-text.js';
+import { idCell } from '../../short-ids.js';
+import { timeCell } from '../../relative-time.js';
 import type { RequestListOptions } from './options.js';
 
 const ITEM_PAGE = 5000;
@@ -45,7 +47,15 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
   }
   await ctx.io.table(
     ['id', 'type', 'status', 'target', 'duration', 'created'],
-    rows.map((r) => [r.id, r.type, colourStatus(ctx, r.status) + (unchecked(r) ? '*' : ''), target(r), r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`, r.createdAt.toISOString()]),
+    rows.map((r) => [
+      idCell(ctx.io, r.id),
+      r.type,
+      colourStatus(ctx, r.status) + (unchecked(r) ? '*' : ''),
+      target(r),
+      r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`,
+      timeCell(ctx.io, r.createdAt, ctx.clock.now()),
+    ]),
+    { dropFirst: ['duration', 'type'] },
   );
   const notLooked = rows.filter(unchecked).length;
   if (notLooked)
