@@ -197,14 +197,59 @@ export interface ContainerRunSpec {
   onOutput?: (chunk: LogChunk) => void;
 }
 
-export function checkContainerSpec(image: string, code: string, call: { entry?: string; flavor?: string }, filename: string, userId: string, installation: string): ContainerRunSpec {
+/**
+ * The deploy-time import check: the module is imported (and its entry resolved) in the
+ * function's own image, user, read-only root, tmpfs /tmp, memory, CPUs and environment.
+ */
+export interface ImportCheck {
+  timeoutMs: number;
+  memoryBytes: number;
+  nanoCpus: number;
+  env: Record<string, string>;
+}
+
+/** Where the check finds the code: in the files volume, as a read-only root requires. */
+const CHECK_DIR = '/faas';
+
+/** Start-up of the check container itself, beyond the import's own time limit. */
+const CHECK_ALLOWANCE_MS = 60_000;
+
+export function checkContainerSpec(
+  image: string,
+  code: string,
+  call: { entry?: string; flavor?: string },
+  filename: string,
+  userId: string,
+  installation: string,
+  importCheck?: ImportCheck,
+): ContainerRunSpec {
+  const labels = { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId, [LABELS.installation]: installation };
+  const args = [...(call.entry ? ['--entry', call.entry] : []), ...(call.flavor ? ['--flavor', call.flavor] : [])];
+  if (!importCheck) {
+    return {
+      image,
+      cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...args],
+      labels,
+      files: { '/tmp/function.py': code },
+      memoryBytes: 256 * 1024 * 1024,
+      nanoCpus: 1_000_000_000,
+      timeoutMs: CHECK_ALLOWANCE_MS,
+    };
+  }
+  const file = `${CHECK_DIR}/function.py`;
   return {
     image,
-    cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...(call.entry ? ['--entry', call.entry] : []), ...(call.flavor ? ['--flavor', call.flavor] : [])],
-    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId, [LABELS.installation]: installation },
-    files: { '/tmp/function.py': code },
-    memoryBytes: 256 * 1024 * 1024,
-    nanoCpus: 1_000_000_000,
-    timeoutMs: 60_000,
+    cmd: ['check', '--file', file, '--filename', filename, ...args, '--import-timeout-ms', String(importCheck.timeoutMs)],
+    labels,
+    files: { [file]: code },
+    filesVolume: CHECK_DIR,
+    env: userEnvironment(importCheck.env),
+    user: SANDBOXED_CONTAINER.User,
+    readOnlyRoot: true,
+    tmpfs: { '/tmp': TMP_BYTES },
+    memoryBytes: importCheck.memoryBytes,
+    nanoCpus: importCheck.nanoCpus,
+    pidsLimit: PIDS_LIMIT,
+    timeoutMs: importCheck.timeoutMs + CHECK_ALLOWANCE_MS,
   };
 }

@@ -14,7 +14,8 @@ from .protocol import compact_json
 
 
 def parse_check_args(argv):
-    opts = {"file": None, "entry": None, "flavor": None, "filename": "function.py"}
+    opts = {"file": None, "entry": None, "flavor": None, "filename": "function.py",
+            "import-timeout-ms": None, "code-dir": None}
     it = iter(argv)
     for arg in it:
         key = arg[2:] if arg.startswith("--") else None
@@ -234,6 +235,13 @@ def check_mode(argv):
     opts = parse_check_args(argv)
     source = read_check_source(opts["file"])
     verdict = check_source(source, opts["entry"], opts["filename"], opts["flavor"])
+    if verdict["ok"] and opts["import-timeout-ms"] and opts["file"]:
+        # The static verdict's flavour and entry, so the import resolves exactly what was found.
+        from .import_check import run_import_check
+        failure = run_import_check(opts["file"], opts["filename"], verdict["entry"], verdict["format"],
+                                   int(opts["import-timeout-ms"]), opts["code-dir"])
+        if failure:
+            verdict = {"ok": False, "error": failure}
     sys.stdout.write(compact_json(verdict) + "\n")
     sys.stdout.flush()
     return 0

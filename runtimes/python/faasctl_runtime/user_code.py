@@ -33,16 +33,20 @@ class CodeError(Exception):
 
 
 
-def load_function(code_path):
+def load_function(code_path, filename=None):
     """Execute the user's module in a fresh namespace named "function". One dict for
-    globals and locals, so the old format's top-level `global fib` works as before."""
+    globals and locals, so the old format's top-level `global fib` works as before.
+    `filename`: what tracebacks call the file (the deploy's import check: the user's own name)."""
     install_helper_module()
     try:
         with open(code_path, "rb") as handle:
             source = handle.read()
     except OSError as exc:  # a deployment problem, not the user's: no traceback
         raise CodeError("cannot read the function code %s: %s" % (code_path, exc.strerror))
-    code, _notes = compile_function(source, code_path)  # `check` already reported the notes
+    code, _notes = compile_function(source, filename or code_path)  # `check` already reported the notes
+    if filename and filename != code_path:
+        import linecache  # the traceback then quotes the user's lines under their file's name
+        linecache.cache[filename] = (len(source), None, source.decode("utf-8", "replace").splitlines(True), filename)
     module = types.ModuleType("function")
     module.__file__ = code_path
     sys.modules["function"] = module  # lets dataclasses/pickle find the module

@@ -78,7 +78,8 @@ function validateFlags(input: BulkSource): void {
 /** A rejected file records one request row for the whole batch, named by `label`. */
 async function checkOnce(deps: FunctionDeps, actor: Actor, input: BulkSource, type: 'fn.deploy' | 'fn.update', label: string): Promise<CheckedCode> {
   const params = { name: label, bytes: Buffer.byteLength(input.code) };
-  return checkFunctionCode(deps, actor, input, { requestId: deps.newId(), started: deps.clock.now(), type, params });
+  // The import check's sandbox: the flags' limits and env (each item's own are not known yet).
+  return checkFunctionCode(deps, actor, { ...input, limits: resolveLimits(input), env: parseEnv(input.env) }, { requestId: deps.newId(), started: deps.clock.now(), type, params });
 }
 
 /**

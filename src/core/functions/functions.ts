@@ -1,10 +1,10 @@
 import type { Limits } from '../../db/functions-repo.js';
 import type { Store } from '../../db/store.js';
-import { checkCode, type CheckPassed } from './code-check.js';
+import { checkCode, IMPORT_CHECK_MS, type CheckPassed } from './code-check.js';
 import { parseFlavor } from './flavors.js';
 import { type DependencyInput, NO_DEPS, prepareDependencies, type PreparedDeps, versionImage } from './dependencies.js';
 import { ConflictError, NotFoundError, UsageError } from '../../base/errors.js';
-import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
+import { DEFAULT_LIMITS, type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName } from '../../base/names.js';
 import { applySecretFlags, parseSecretNames, requireSecrets } from './secrets.js';
 import type { Actor } from '../users/accounts.js';
@@ -32,6 +32,8 @@ export interface VersionFlags extends LimitFlags {
   /** Names of the user's secrets to mount (`--secret NAME`; for update `-NAME` removes one). */
   secrets?: string[];
   placement?: PlacementFlags;
+  /** `--no-import-check` (false): only compile and find the entry, never import the module at deploy. @default true */
+  importCheck?: boolean;
 }
 
 export interface DeployInput extends VersionFlags {
@@ -134,7 +136,21 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   return publish(
     deps,
     actor,
-    { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, flavor, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared },
+    {
+      name: fn.name,
+      code,
+      filename: input.filename ?? `${fn.name}.py`,
+      entry,
+      flavor,
+      limits,
+      env,
+      secrets,
+      placement,
+      type: 'fn.update',
+      functionId: fn.id,
+      prepared,
+      importCheck: input.importCheck,
+    },
     checked,
     async (tx) => {
       const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
@@ -161,6 +177,7 @@ interface PublishInput {
   dependencies?: DependenciesFlag;
   /** Dependencies already settled (update): not prepared again. */
   prepared?: PreparedDeps;
+  importCheck?: boolean;
 }
 
 type Repos = Parameters<Parameters<Store['transaction']>[0]>[0];
@@ -219,7 +236,18 @@ async function publish(
 export async function checkFunctionCode(
   deps: FunctionDeps,
   actor: Actor,
-  input: { code: string; filename: string; entry?: string; flavor?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps },
+  input: {
+    code: string;
+    filename: string;
+    entry?: string;
+    flavor?: string;
+    dependencies?: DependenciesFlag;
+    prepared?: PreparedDeps;
+    /** The sandbox the import check runs in (default: the default limits, no env). */
+    limits?: Limits;
+    env?: Record<string, string>;
+    importCheck?: boolean;
+  },
   record: CheckRecord,
 ): Promise<CheckedCode> {
   const flavor = parseFlavor(input.flavor);
@@ -231,12 +259,20 @@ export async function checkFunctionCode(
   const image = await versionImage(deps, prepared ?? {});
   deps.progress('checking the code…');
   try {
-    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() }, flavor);
+    const owner = { userId: actor.id, installation: await deps.store.meta.installationId() };
+    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, owner, flavor, { importCheck: importCheckOf(input), signal: deps.interrupt });
     return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked, ...(prepared ? { deps: prepared } : {}) };
   } catch (err) {
     if (err instanceof UsageError) await recordRejected(deps, actor, record, err);
     throw err;
   }
+}
+
+/** The import check's sandbox: the version's memory, CPUs and environment; none with --no-import-check. */
+function importCheckOf(input: { limits?: Limits; env?: Record<string, string>; importCheck?: boolean }) {
+  if (input.importCheck === false) return undefined;
+  const limits = input.limits ?? DEFAULT_LIMITS;
+  return { timeoutMs: IMPORT_CHECK_MS, memoryBytes: limits.memoryBytes, nanoCpus: limits.nanoCpus, env: input.env ?? {} };
 }
 
 async function prepare(deps: FunctionDeps, dependencies: DependencyInput): Promise<PreparedDeps> {

@@ -21,6 +21,8 @@ export interface FunctionDeps {
   files?: LocalFiles;
   /** HOST:PORT: dependency images are pushed there and versions name them by digest. */
   registry?: string;
+  /** Ctrl-C / SIGTERM: a running code check is killed and removed, nothing is stored. */
+  interrupt?: AbortSignal;
 }
 
 export async function requireFunction(store: Store, actor: Actor, name: string): Promise<CurrentFunction> {
