@@ -309,7 +309,7 @@ export class DockerSwarmClient implements SwarmClient {
     return this.call(`config inspect ${name}`, async () => toNamedObject(await this.docker.getConfig(name).inspect()), absent(undefined));
   }
 
-  createConfig(name: string, data: string, labels: Record<string, string>): Promise<string> {
+  createConfig(name: string, data: string | Buffer, labels: Record<string, string>): Promise<string> {
     return this.call(`config create ${name}`, async () => {
       const created = (await this.docker.createConfig({ Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') })) as { id: string };
       return created.id;
@@ -475,7 +475,7 @@ function relative(root: string, path: string): string {
 }
 
 /** A tar archive of the files (absolute paths), for putArchive at `root`. */
-async function tarOf(files: Record<string, string>, root = '/'): Promise<Buffer> {
+async function tarOf(files: Record<string, string | Buffer>, root = '/'): Promise<Buffer> {
   const { pack: createPack } = await importExternal<typeof import('tar-stream')>('tar-stream');
   const pack = createPack();
   for (const [path, content] of Object.entries(files)) pack.entry({ name: relative(root, path), mode: 0o644 }, content);

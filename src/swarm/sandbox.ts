@@ -52,6 +52,8 @@ export interface VersionSettings {
   entry: string;
   /** How the runtime calls the entry (main, lambda, openfaas, madhat); absent: detected when it loads. */
   flavor?: string;
+  /** Code shipped as a zip archive: the entry module's path in it (the runtime unpacks it first). */
+  codeModule?: string | null;
   timeoutMs: number;
   memoryBytes: number;
   nanoCpus: number;
@@ -80,7 +82,7 @@ export function userEnvironment(env: Record<string, string>): string[] {
  * (the same names for both modes), then what only that mode needs (`extra`).
  */
 export function runtimeEnvironment(
-  o: { env: Record<string, string>; entry: string; flavor?: string; timeoutMs: number; outputLimit: number; memoryLimit: number },
+  o: { env: Record<string, string>; entry: string; flavor?: string; codeModule?: string | null; timeoutMs: number; outputLimit: number; memoryLimit: number },
   extra: Record<string, string | number>,
 ): string[] {
   const settings = {
@@ -90,6 +92,7 @@ export function runtimeEnvironment(
     FAASCTL_OUTPUT_LIMIT: o.outputLimit,
     FAASCTL_MEMORY_LIMIT: o.memoryLimit,
     FAASCTL_CODE_FILE: CODE_PATH,
+    ...(o.codeModule ? { FAASCTL_CODE_MODULE: o.codeModule } : {}),
     ...extra,
   };
   return [...userEnvironment(o.env), ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
@@ -177,7 +180,7 @@ export interface ContainerRunSpec {
   cmd: string[];
   labels: Record<string, string>;
   /** Copied into the container before it starts: path → content. */
-  files: Record<string, string>;
+  files: Record<string, string | Buffer>;
   memoryBytes: number;
   nanoCpus: number;
   timeoutMs: number;
@@ -222,6 +225,7 @@ export function checkContainerSpec(
   userId: string,
   installation: string,
   importCheck?: ImportCheck,
+  archive?: { bytes: Buffer; module: string },
 ): ContainerRunSpec {
   const labels = { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId, [LABELS.installation]: installation };
   const args = [...(call.entry ? ['--entry', call.entry] : []), ...(call.flavor ? ['--flavor', call.flavor] : [])];
@@ -237,11 +241,13 @@ export function checkContainerSpec(
     };
   }
   const file = `${CHECK_DIR}/function.py`;
+  const zip = `${CHECK_DIR}/code.zip`;
+  const unpack = archive ? ['--archive', zip, '--module', archive.module] : [];
   return {
     image,
-    cmd: ['check', '--file', file, '--filename', filename, ...args, '--import-timeout-ms', String(importCheck.timeoutMs)],
+    cmd: ['check', '--file', file, '--filename', filename, ...args, '--import-timeout-ms', String(importCheck.timeoutMs), ...unpack],
     labels,
-    files: { [file]: code },
+    files: { [file]: code, ...(archive ? { [zip]: archive.bytes } : {}) },
     filesVolume: CHECK_DIR,
     env: userEnvironment(importCheck.env),
     user: SANDBOXED_CONTAINER.User,

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 
+from .code_archive import CODE_DIR
 from .sandbox import child_environment, runtime_command
 
 # Bytes of the child's stderr kept for a crash report (faulthandler's dump fits easily).
@@ -108,5 +109,5 @@ def user_frames(stderr, filename):
     """faulthandler's dump, cut to the lines naming the user's files (the runtime's own
     frames say nothing to the user); the whole dump when none does."""
     lines = [line for line in stderr.splitlines() if line.strip()]
-    mine = [line.strip() for line in lines if ('File "%s"' % filename) in line or "/faas/code/" in line]
+    mine = [line.strip() for line in lines if ('File "%s"' % filename) in line or ('File "%s/' % CODE_DIR) in line]
     return "\n".join(mine or lines[-20:]) or None

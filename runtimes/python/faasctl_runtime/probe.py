@@ -4,7 +4,6 @@ pipe only its parent reads; the user's prints go nowhere. faulthandler says wher
 was when it crashed, and at the time limit, where it hung (and ends the process)."""
 
 import os
-import sys
 
 from .protocol import compact_json, write_all
 from .sandbox import no_core_files, prefer_oom_victim
@@ -32,9 +31,9 @@ def probe_mode(argv):
 
 
 def probe(opts):
-    if opts.get("code-dir"):
-        sys.path.insert(0, opts["code-dir"])
-    find_entry(load_function(opts["code"], opts.get("filename")), opts.get("entry"), opts.get("flavor"))
+    filename = opts.get("filename")
+    find_entry(load_function(opts["code"], filename if filename != opts["code"] else None, opts.get("code-dir")),
+               opts.get("entry"), opts.get("flavor"))
 
 
 def import_error(exc, opts):
@@ -42,7 +41,8 @@ def import_error(exc, opts):
     if isinstance(exc, EntryError):
         return {"kind": "entry", "message": str(exc), "line": None, "col": None, "text": None, "caret": None}
     error = {"kind": "import", "type": type(exc).__name__, "message": safe_text(lambda: str(exc)),
-             "traceback": safe_text(lambda: user_traceback(exc, filename)), "line": user_line(exc, filename)}
+             "traceback": safe_text(lambda: user_traceback(exc, filename))}
+    error.update(failing_place(exc, filename, opts.get("code-dir")))
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         error["module"] = exc.name
     if isinstance(exc, SystemExit):
@@ -50,12 +50,17 @@ def import_error(exc, opts):
     return error
 
 
-def user_line(exc, filename):
-    """The line of the user's file the import failed at (the innermost one of theirs)."""
-    line = None
+def failing_place(exc, filename, code_dir=None):
+    """{"line", "file"?}: the innermost frame of the user's code, their file or, for code
+    shipped as a directory, any file of it (named relative to it, as the user knows it)."""
+    inside = (code_dir.rstrip("/") + "/") if code_dir else None
+    place = {"line": None}
     tb = exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
+        name = tb.tb_frame.f_code.co_filename
+        if name == filename or (inside and name.startswith(inside)):
+            place = {"line": tb.tb_lineno}
+            if inside and name.startswith(inside):
+                place["file"] = name[len(inside):]
         tb = tb.tb_next
-    return line
+    return place

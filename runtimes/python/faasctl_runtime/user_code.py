@@ -11,6 +11,7 @@ import traceback
 import types
 
 from .checker import compile_function, resolve_entry
+from .code_archive import enter_code_dir
 from .flavors import FLAVORS, arity_error, call_flavor, lambda_error, params_of_callable
 from .helpers import install_helper_module
 from .protocol import compact_json, error_obj
@@ -33,11 +34,14 @@ class CodeError(Exception):
 
 
 
-def load_function(code_path, filename=None):
+def load_function(code_path, filename=None, code_dir=None):
     """Execute the user's module in a fresh namespace named "function". One dict for
     globals and locals, so the old format's top-level `global fib` works as before.
-    `filename`: what tracebacks call the file (the deploy's import check: the user's own name)."""
+    `filename`: what tracebacks call the file (the deploy's import check: the user's own name);
+    `code_dir`: the unpacked directory of code shipped as an archive, entered first."""
     install_helper_module()
+    if code_dir:
+        enter_code_dir(code_dir)
     try:
         with open(code_path, "rb") as handle:
             source = handle.read()

@@ -20,6 +20,8 @@ interface CheckError {
   /** The import check's: the traceback from the user's first frame on, and a missing module's name. */
   traceback?: string | null;
   module?: string;
+  /** The file of the code's directory the import failed in (relative to it), when not the entry module. */
+  file?: string;
 }
 
 /** The import check's time limit: short, and never beyond the function's own timeout. */
@@ -28,6 +30,8 @@ export const IMPORT_CHECK_MS = 10_000;
 export interface CheckOptions {
   /** Import the module and resolve the entry too (deploy, update), in this sandbox. */
   importCheck?: ImportCheck;
+  /** Code shipped as a zip: the import check unpacks it and imports its module from there. */
+  archive?: { bytes: Buffer; module: string };
   /** Ctrl-C: the check container is killed and removed, nothing is stored. */
   signal?: AbortSignal;
 }
@@ -46,7 +50,7 @@ export async function checkCode(
   flavor?: FunctionFormat,
   options: CheckOptions = {},
 ): Promise<CheckPassed> {
-  const spec = checkContainerSpec(image, code, { entry, flavor }, filename, owner.userId, owner.installation, options.importCheck);
+  const spec = checkContainerSpec(image, code, { entry, flavor }, filename, owner.userId, owner.installation, options.importCheck, options.archive);
   const run = await swarm.runContainer({ ...spec, signal: options.signal });
   if (run.cancelled) throw new CancelledError('interrupted during the code check; nothing was stored', { hint: 'run the command again' });
   const line = run.stdout.trim().split('\n').pop() ?? '';
@@ -87,7 +91,7 @@ const SKIP_HINT = '--no-import-check skips this check for a module that needs wh
 
 /** The import check's refusals: one line naming the cause, the user's own frames as detail. */
 export function importFailure(e: CheckError, filename: string): UsageError {
-  const where = e.line ? `${filename}:${e.line}` : filename;
+  const where = e.line ? `${e.file ?? filename}:${e.line}` : filename;
   const detail = e.traceback?.trim() || undefined;
   if (e.module) {
     const pkg = e.module.split('.')[0];

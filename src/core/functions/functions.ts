@@ -1,6 +1,7 @@
 import type { Limits } from '../../db/functions-repo.js';
 import type { Store } from '../../db/store.js';
 import { checkCode, IMPORT_CHECK_MS, type CheckPassed } from './code-check.js';
+import { checkArchiveSize, type CodeArchive } from './code-archive.js';
 import { parseFlavor } from './flavors.js';
 import { type DependencyInput, NO_DEPS, prepareDependencies, type PreparedDeps, versionImage } from './dependencies.js';
 import { ConflictError, NotFoundError, UsageError } from '../../base/errors.js';
@@ -38,7 +39,10 @@ export interface VersionFlags extends LimitFlags {
 
 export interface DeployInput extends VersionFlags {
   name: string;
+  /** The entry module's text (a directory's or zip's: the module `archive.module` names). */
   code: string;
+  /** Code shipped as a directory or a zip (see code-archive.ts); absent: the single file `code`. */
+  archive?: CodeArchive;
   /** Shown in syntax errors: the file the user gave. */
   filename: string;
   dependencies?: DependenciesFlag;
@@ -51,6 +55,8 @@ export interface Deployed {
   sha256: string;
   format: CheckPassed['format'];
   entry: string;
+  /** The entry module's path in the code's archive; null: a single file. */
+  module: string | null;
   limits: Limits;
   env: Record<string, string>;
   secrets: string[];
@@ -85,6 +91,8 @@ export interface UpdateInput extends VersionFlags {
   name: string;
   /** New code, or undefined to keep the current code and change only limits, entry or env. */
   code?: string;
+  /** With new code shipped as a directory or a zip. */
+  archive?: CodeArchive;
   filename?: string;
   dependencies?: DependenciesFlag;
 }
@@ -97,15 +105,19 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   const env = parseEnv(input.env, cur.env);
   const secrets = applySecretFlags(input.secrets, cur.secrets);
   const placement = parsePlacement(input.placement ?? {}) ?? cur.placement ?? NO_PLACEMENT;
-  const code = checked?.code ?? input.code ?? cur.code;
-  const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
-  const flavor = checked?.format ?? parseFlavor(input.flavor) ?? (code === cur.code && entry === cur.entry ? cur.format : undefined);
+  const newCode = checked ?? (input.code !== undefined ? { code: input.code, archive: input.archive } : undefined);
+  const code = newCode?.code ?? cur.code;
+  const archive = newCode ? newCode.archive : await currentArchive(deps, cur);
+  // Code is the same when its hash is: a zip's, or the single file's.
+  const sameCode = !newCode || deps.sha256(newCode.archive?.bytes ?? newCode.code) === cur.sha256;
+  const entry = checked?.entry ?? input.entry ?? (sameCode ? cur.entry : undefined);
+  const flavor = checked?.format ?? parseFlavor(input.flavor) ?? (sameCode && entry === cur.entry ? cur.format : undefined);
   // New requirements build (or reuse) their image first: an identical one leaves the version unchanged.
   const prepared =
     checked?.deps ??
     (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
   const unchanged =
-    code === cur.code &&
+    sameCode &&
     entry === cur.entry &&
     flavor === cur.format &&
     sameLimits(limits, cur) &&
@@ -121,6 +133,7 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
       sha256: cur.sha256,
       format: cur.format,
       entry: cur.entry,
+      module: cur.module ?? null,
       limits,
       env,
       secrets,
@@ -139,7 +152,8 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
     {
       name: fn.name,
       code,
-      filename: input.filename ?? `${fn.name}.py`,
+      archive,
+      filename: input.filename ?? cur.module ?? `${fn.name}.py`,
       entry,
       flavor,
       limits,
@@ -165,6 +179,7 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
 interface PublishInput {
   name: string;
   code: string;
+  archive?: CodeArchive;
   filename: string;
   entry?: string;
   flavor?: string;
@@ -185,6 +200,7 @@ type Repos = Parameters<Parameters<Store['transaction']>[0]>[0];
 /** Code that passed the syntax check: it can be stored under any number of names without another check. */
 export interface CheckedCode {
   code: string;
+  archive?: CodeArchive;
   bytes: number;
   sha256: string;
   format: CheckPassed['format'];
@@ -217,10 +233,11 @@ async function publish(
 ): Promise<Deployed> {
   const started = deps.clock.now();
   const requestId = deps.newId();
-  const record = { requestId, started, type: input.type, params: { name: input.name, bytes: Buffer.byteLength(input.code) }, functionId: input.functionId, functionName: input.name };
+  const bytes = input.archive?.bytes.length ?? Buffer.byteLength(input.code);
+  const record = { requestId, started, type: input.type, params: { name: input.name, bytes }, functionId: input.functionId, functionName: input.name };
   const source = checked ? { ...checked, deps: input.prepared ?? checked.deps } : await checkFunctionCode(deps, actor, input, record);
   deps.progress('publishing the code…');
-  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.code);
+  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.archive?.bytes ?? source.code);
   try {
     return await recordVersion(deps, actor, source, { ...input, functionId: input.functionId ?? deps.newId() }, { requestId, started }, claimVersion);
   } catch (err) {
@@ -238,6 +255,7 @@ export async function checkFunctionCode(
   actor: Actor,
   input: {
     code: string;
+    archive?: CodeArchive;
     filename: string;
     entry?: string;
     flavor?: string;
@@ -251,17 +269,23 @@ export async function checkFunctionCode(
   record: CheckRecord,
 ): Promise<CheckedCode> {
   const flavor = parseFlavor(input.flavor);
-  const bytes = Buffer.byteLength(input.code);
-  if (bytes === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
-  if (bytes > MAX_CODE_BYTES)
+  if (input.archive) checkArchiveSize(input.archive, input.filename);
+  const bytes = input.archive?.bytes.length ?? Buffer.byteLength(input.code);
+  if (Buffer.byteLength(input.code) === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
+  if (!input.archive && bytes > MAX_CODE_BYTES)
     throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
   const prepared = input.prepared ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : undefined);
   const image = await versionImage(deps, prepared ?? {});
   deps.progress('checking the code…');
   try {
     const owner = { userId: actor.id, installation: await deps.store.meta.installationId() };
-    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, owner, flavor, { importCheck: importCheckOf(input), signal: deps.interrupt });
-    return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked, ...(prepared ? { deps: prepared } : {}) };
+    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, owner, flavor, {
+      importCheck: importCheckOf(input),
+      archive: input.archive,
+      signal: deps.interrupt,
+    });
+    const sha256 = deps.sha256(input.archive?.bytes ?? input.code);
+    return { code: input.code, ...(input.archive ? { archive: input.archive } : {}), bytes, sha256, ...checked, ...(prepared ? { deps: prepared } : {}) };
   } catch (err) {
     if (err instanceof UsageError) await recordRejected(deps, actor, record, err);
     throw err;
@@ -273,6 +297,14 @@ function importCheckOf(input: { limits?: Limits; env?: Record<string, string>; i
   if (input.importCheck === false) return undefined;
   const limits = input.limits ?? DEFAULT_LIMITS;
   return { timeoutMs: IMPORT_CHECK_MS, memoryBytes: limits.memoryBytes, nanoCpus: limits.nanoCpus, env: input.env ?? {} };
+}
+
+/** The current version's archive, for a new version of the same code (an update of flags only). */
+async function currentArchive(deps: FunctionDeps, cur: { sha256: string; module?: string | null; code: string }): Promise<CodeArchive | undefined> {
+  if (!cur.module) return undefined;
+  const bytes = await deps.store.functions.archive(cur.sha256);
+  if (!bytes) throw new NotFoundError(`the code archive ${cur.sha256.slice(0, 12)} is gone`, { hint: 'deploy the code again' });
+  return { bytes, module: cur.module, unpackedBytes: 0, files: 0 };
 }
 
 async function prepare(deps: FunctionDeps, dependencies: DependencyInput): Promise<PreparedDeps> {
@@ -299,7 +331,23 @@ async function recordVersion(
     // Locked until commit, so a concurrent `secret rm` cannot slip between check and insert.
     await requireSecrets(tx, actor.id, secrets, true);
     const v = await claimVersion(tx, { functionId });
-    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env, secrets, image, requirements, placement });
+    const module = source.archive?.module ?? null;
+    await tx.functions.insertVersion({
+      functionId,
+      version: v,
+      code: source.code,
+      sha256,
+      entry,
+      format,
+      ...limits,
+      env,
+      secrets,
+      image,
+      requirements,
+      placement,
+      archive: source.archive?.bytes ?? null,
+      module,
+    });
     await tx.requests.insert({
       ...finished(deps, request.requestId, request.started),
       userId: actor.id,
@@ -311,6 +359,7 @@ async function recordVersion(
         bytes,
         entry,
         format,
+        ...(source.archive ? { module: source.archive.module, files: source.archive.files } : {}),
         ...(secrets.length ? { secrets } : {}),
         ...(image ? { image } : {}),
         ...(placement.constraints.length || placement.spread.length ? { placement } : {}),
@@ -321,7 +370,8 @@ async function recordVersion(
     });
     return v;
   });
-  return { id: functionId, name, version, sha256, format, entry, limits, env, secrets, placement, warnings: source.warnings, requestId: request.requestId, image, reused, changed: true };
+  const module = source.archive?.module ?? null;
+  return { id: functionId, name, version, sha256, format, entry, module, limits, env, secrets, placement, warnings: source.warnings, requestId: request.requestId, image, reused, changed: true };
 }
 
 /** The old system stored compile errors as the request's result; so does faasctl. */

@@ -14,7 +14,7 @@ export interface FunctionDeps {
   clock: Clock;
   log: Logger;
   newId: () => string;
-  sha256: (text: string) => string;
+  sha256: (data: string | Buffer) => string;
   runtimeImage: () => Promise<string>;
   progress: (text: string) => void;
   /** Reads the local packages a requirements file names. */

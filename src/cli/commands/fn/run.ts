@@ -28,6 +28,7 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
         ...opts,
         name,
         code: source.code,
+        archive: source.archive,
         filename: source.filename,
         secrets: opts.secret,
         dependencies: source.dependencies,
@@ -53,6 +54,7 @@ export async function runUpdate(ctx: Context, name: string, path: string | undef
         ...opts,
         name,
         code: source?.code,
+        archive: source?.archive,
         filename: source?.filename,
         secrets: opts.secret,
         dependencies: source?.dependencies,
@@ -112,6 +114,8 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       secrets: v.secrets,
       image: v.image ?? null,
       requirements: v.requirements ?? null,
+      // Code shipped as a directory or zip: its entry module (`code` is that module's text).
+      module: v.module ?? null,
       placement: v.placement,
       warm: { replicas: fn.warmReplicas, workers: fn.warmWorkers },
       createdAt: fn.createdAt.toISOString(),
@@ -127,6 +131,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ['version', `v${v.version} (of ${versions})`],
       ['sha256', v.sha256],
       ['entry', describeEntry(v.entry, v.format)],
+      ['code', v.module ? `a directory or zip, run from its directory; entry module ${v.module}` : 'one file'],
       ['limits', formatLimits(v)],
       ['env', Object.keys(v.env).join(', ') || '-'],
       ['secrets', v.secrets.map((s) => `/run/secrets/${s}`).join(', ') || '-'],
@@ -138,7 +143,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
     ],
   );
-  if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version} ---\n${terminalSafe(v.code)}`);
+  if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version}${v.module ? ` ${v.module}` : ''} ---\n${terminalSafe(v.code)}`);
 }
 
 export async function runVersions(ctx: Context, name: string): Promise<void> {
@@ -245,5 +250,6 @@ function report(ctx: Context, d: Deployed, verb: string): void {
     return;
   }
   ctx.io.info(`${verb} ${d.name} v${d.version} (entry ${describeEntry(d.entry, d.format)}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
+  if (d.module) ctx.io.info(`${d.name}: code shipped whole (a directory or zip), run from its directory; entry module ${d.module}`);
   if (d.image) ctx.io.info(`${d.name}: requirements in ${d.image}${d.reused === null ? '' : d.reused ? ' (reused, no build)' : ' (built)'}`);
 }
