@@ -24,6 +24,8 @@ export interface VersionRow extends Limits {
   image: string | null;
   /** requirements.txt as given, when it has dependencies. */
   requirements: string | null;
+  /** Debian packages in its image, one a line; null: none. */
+  apt?: string | null;
   /** Where its tasks may run (Swarm constraints and spread preferences). */
   placement: Placement;
   /** Code shipped as a zip archive (a directory, a zip): the entry module's path in it; null: a single file. */
@@ -61,7 +63,7 @@ export type NewVersion = Omit<VersionRow, 'createdAt'> & { archive?: Buffer | nu
 const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas", f.warm_workers AS "warmWorkers",
   f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
 const VERSION = `v.function_id AS "functionId", v.version, v.code, v.sha256, v.entry, v.format, v.memory_bytes::float8 AS "memoryBytes",
-  v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.secrets, v.image, v.requirements, v.placement, v.module, v.created_at AS "createdAt"`;
+  v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.secrets, v.image, v.requirements, v.apt, v.placement, v.module, v.created_at AS "createdAt"`;
 
 /** Every query is scoped by owner where a user names a function: another user's is "absent". */
 export function functionsRepo(db: Queryable) {
@@ -71,8 +73,8 @@ export function functionsRepo(db: Queryable) {
     },
     async insertVersion(v: NewVersion): Promise<void> {
       await db.query(
-        `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env, secrets, image, requirements, placement, archive, module)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+        `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env, secrets, image, requirements, placement, archive, module, apt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
         [
           v.functionId,
           v.version,
@@ -90,6 +92,7 @@ export function functionsRepo(db: Queryable) {
           JSON.stringify(v.placement ?? NO_PLACEMENT),
           v.archive ?? null,
           v.module ?? null,
+          v.apt ?? null,
         ],
       );
     },

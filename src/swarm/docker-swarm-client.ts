@@ -160,17 +160,27 @@ export class DockerSwarmClient implements SwarmClient {
 
   /** Relays a build's output lines; rejects with the builder's error. */
   private followBuild(stream: NodeJS.ReadableStream, onLine?: (line: string) => void): Promise<void> {
+    // The builder sends a step's output in chunks that may end mid-line: whole lines only, so
+    // an installer's error line is read as one (a split "E: Unable to locate pack|age" was not).
+    let partial = '';
+    const emit = (line: string) => {
+      if (line.trim()) onLine?.(line);
+    };
     return new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
         (err: Error | null, events: Array<{ error?: string }>) => {
+          emit(partial);
+          partial = '';
           const failed = events.find((e) => e.error);
           if (err) reject(err);
           else if (failed) reject(new Error(`image build failed: ${failed.error}`));
           else resolve();
         },
         (event: { stream?: string }) => {
-          for (const line of event.stream?.split('\n') ?? []) if (line.trim()) onLine?.(line);
+          const lines = (partial + (event.stream ?? '')).split('\n');
+          partial = lines.pop() ?? '';
+          lines.forEach(emit);
         },
       );
     });

@@ -29,8 +29,11 @@ def run_import_check(code_path, filename, entry, flavor, timeout_ms, code_dir=No
     """None when the module imports and its entry resolves; else the error dict `check`
     reports (kind import | import_timeout | import_crash)."""
     outcome_r, outcome_w = os.pipe()
+    started = time.monotonic()
+    # One deadline for both (CLOCK_MONOTONIC is the machine's): the child's start-up counts.
+    deadline = started + timeout_ms / 1000.0
     argv = runtime_command("probe") + ["--outcome-fd", str(outcome_w), "--code", code_path,
-                                       "--filename", filename, "--timeout-ms", str(timeout_ms)]
+                                       "--filename", filename, "--deadline", repr(deadline)]
     for key, value in (("entry", entry), ("flavor", flavor), ("code-dir", code_dir)):
         if value:
             argv += ["--" + key, value]
@@ -41,8 +44,7 @@ def run_import_check(code_path, filename, entry, flavor, timeout_ms, code_dir=No
                                 cwd=code_dir or None)
     finally:
         os.close(outcome_w)
-    started = time.monotonic()
-    outcome, stderr = supervise(proc, outcome_r, proc.stderr.fileno(), timeout_ms / 1000.0 + KILL_GRACE_SECONDS)
+    outcome, stderr = supervise(proc, outcome_r, proc.stderr.fileno(), deadline + KILL_GRACE_SECONDS)
     elapsed = time.monotonic() - started
     os.close(outcome_r)
     proc.stderr.close()
@@ -59,7 +61,7 @@ def run_import_check(code_path, filename, entry, flavor, timeout_ms, code_dir=No
             "traceback": user_frames(stderr, filename)}
 
 
-def supervise(proc, outcome_r, stderr_r, limit):
+def supervise(proc, outcome_r, stderr_r, deadline):
     """(outcome bytes, stderr tail): pumps both pipes until they close (the child and
     whatever it started have exited) or the limit passes; the child's process group dies
     either way."""
@@ -67,7 +69,6 @@ def supervise(proc, outcome_r, stderr_r, limit):
     for fd in (outcome_r, stderr_r):
         selector.register(fd, selectors.EVENT_READ)
     outcome, stderr = bytearray(), bytearray()
-    deadline = time.monotonic() + limit
     exited = False
     while selector.get_map():
         left = deadline - time.monotonic()

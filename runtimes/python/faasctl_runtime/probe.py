@@ -4,6 +4,7 @@ pipe only its parent reads; the user's prints go nowhere. faulthandler says wher
 was when it crashed, and at the time limit, where it hung (and ends the process)."""
 
 import os
+import time
 
 from .protocol import compact_json, write_all
 from .sandbox import no_core_files, prefer_oom_victim
@@ -18,8 +19,7 @@ def probe_mode(argv):
     no_core_files()
     import faulthandler
     faulthandler.enable()  # a crash in C code still says where
-    limit = int(opts["timeout-ms"]) / 1000.0
-    faulthandler.dump_traceback_later(limit, exit=True)
+    faulthandler.dump_traceback_later(max(0.001, float(opts["deadline"]) - time.monotonic()), exit=True)
     report = {"ok": True}
     try:
         probe(opts)

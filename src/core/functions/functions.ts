@@ -115,7 +115,11 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   // New requirements build (or reuse) their image first: an identical one leaves the version unchanged.
   const prepared =
     checked?.deps ??
-    (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
+    (input.dependencies
+      ? await prepare(deps, input.dependencies)
+      : input.dependencies === null
+        ? NO_DEPS
+        : { image: cur.image ?? null, requirements: cur.requirements ?? null, apt: cur.apt ?? null, reused: null });
   const unchanged =
     sameCode &&
     entry === cur.entry &&
@@ -326,7 +330,7 @@ async function recordVersion(
 ): Promise<Deployed> {
   const { functionId, name, limits, env, secrets, placement } = target;
   const { sha256, entry, format, bytes } = source;
-  const { image, requirements, reused } = source.deps ?? NO_DEPS;
+  const { image, requirements, apt, reused } = source.deps ?? NO_DEPS;
   const version = await deps.store.transaction(async (tx) => {
     // Locked until commit, so a concurrent `secret rm` cannot slip between check and insert.
     await requireSecrets(tx, actor.id, secrets, true);
@@ -344,6 +348,7 @@ async function recordVersion(
       secrets,
       image,
       requirements,
+      apt: apt ?? null,
       placement,
       archive: source.archive?.bytes ?? null,
       module,

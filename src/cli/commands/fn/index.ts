@@ -14,7 +14,8 @@ function limitOptions(cmd: Command): Command {
     .addOption(new Option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)').argParser(collect))
     .addOption(new Option('--secret <name>', 'mount your secret NAME as /run/secrets/NAME (repeatable; on update -NAME removes it)').argParser(collect))
     .option('--requirements <file>', "pip requirements to install into the function's image (default: DIR/requirements.txt)")
-    .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)");
+    .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)")
+    .addOption(new Option('--apt <package>', "Debian package to install into the function's image, e.g. python3-six (repeatable; besides a DIR's apt.txt)").argParser(collect));
 }
 
 /** Deploy and update import the module at deploy; `fn run` imports it anyway, at once. */

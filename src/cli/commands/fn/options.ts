@@ -12,6 +12,8 @@ export interface LimitOptions {
   entry?: string;
   /** `--flavor main|lambda|openfaas|madhat`: how the entry is called (default: from its signature). */
   flavor?: string;
+  /** `--apt NAME` (repeatable): Debian packages for the function's image. */
+  apt?: string[];
   /** `--no-import-check`: false. */
   importCheck?: boolean;
   /** requirements.txt to install into the function's image (a directory's own is found by itself). */

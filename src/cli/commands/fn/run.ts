@@ -43,7 +43,7 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
 }
 
 export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions): Promise<void> {
-  if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined))
+  if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined || opts.apt !== undefined))
     throw new UsageError('--requirements and --pip-index-url go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
   const source = path === undefined ? undefined : await readFunctionSource(path, { ...opts, name });
   const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
@@ -114,6 +114,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       secrets: v.secrets,
       image: v.image ?? null,
       requirements: v.requirements ?? null,
+      apt: v.apt ? v.apt.split('\n') : [],
       // Code shipped as a directory or zip: its entry module (`code` is that module's text).
       module: v.module ?? null,
       placement: v.placement,
@@ -138,6 +139,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ['image', v.image ?? 'the runtime image (no requirements)'],
       ['placement', describePlacement(v.placement)],
       ['requirements', v.requirements == null ? '-' : firstLines(v.requirements, 8)],
+      ['apt', v.apt ? v.apt.split('\n').join(' ') : '-'],
       ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
       ['created', fn.createdAt.toISOString()],
       ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],

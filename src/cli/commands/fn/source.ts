@@ -4,6 +4,7 @@ import type { DependencyInput, LocalFiles } from '../../../core/functions/depend
 import { UsageError } from '../../../base/errors.js';
 import { textOf } from '../../text-input.js';
 import type { CodeArchive } from '../../../core/functions/code-archive.js';
+import { aptFlagPackages, parseAptPackages } from '../../../core/functions/apt-packages.js';
 import { BESIDE_CODE, directoryFiles, isZip, readZip, zipDirectory } from './code-archive.js';
 
 /** What `fn deploy|update|run PATH` names: a Python file, or a directory holding one (and maybe requirements.txt). */
@@ -25,6 +26,8 @@ export interface FunctionSource {
 export interface SourceFlags {
   name?: string;
   requirements?: string;
+  /** `--apt NAME`: Debian packages, besides a directory's apt.txt. */
+  apt?: string[];
   pipIndexUrl?: string;
 }
 
@@ -37,6 +40,7 @@ export async function readFunctionSource(path: string, flags: SourceFlags): Prom
   const kind = await kindOf(path);
   let file = path;
   let requirementsFile = flags.requirements;
+  let aptFile: string | undefined;
   let defaultName: string;
   if (kind === 'dir') {
     defaultName = toName(basename(resolve(path)));
@@ -45,6 +49,7 @@ export async function readFunctionSource(path: string, flags: SourceFlags): Prom
     if (!found) throw new UsageError(`${path} has no function file: none of ${candidates.join(', ')}`, { code: 'bad_file', hint: 'put the function in one of them, or give the file itself' });
     file = found;
     if (requirementsFile === undefined && (await kindOf(join(path, 'requirements.txt'))) === 'file') requirementsFile = join(path, 'requirements.txt');
+    if ((await kindOf(join(path, 'apt.txt'))) === 'file') aptFile = join(path, 'apt.txt');
   } else {
     defaultName = toName(basename(path).replace(/\.(py|zip)$/i, ''));
   }
@@ -62,7 +67,9 @@ export async function readFunctionSource(path: string, flags: SourceFlags): Prom
   if (flags.pipIndexUrl !== undefined && requirementsFile === undefined) {
     throw new UsageError('--pip-index-url goes with requirements', { code: 'bad_flags', hint: 'give --requirements FILE, or a directory holding requirements.txt' });
   }
-  const dependencies = requirementsFile === undefined ? (kind === 'dir' ? null : undefined) : await readDependencies(requirementsFile, flags.pipIndexUrl);
+  const apt = [...(aptFile ? parseAptPackages(await readText(aptFile, 'give Debian package names, one or more a line', 'apt.txt is text'), aptFile) : []), ...aptFlagPackages(flags.apt)];
+  let dependencies: DependencyInput | null | undefined = requirementsFile === undefined ? (kind === 'dir' ? null : undefined) : await readDependencies(requirementsFile, flags.pipIndexUrl);
+  if (apt.length) dependencies = { ...(dependencies ?? { requirements: '', source: aptFile ?? '--apt', baseDir: resolve(kind === 'dir' ? path : dirname(path)) }), apt };
   return { code, ...(archive ? { archive } : {}), filename, file, defaultName, dependencies };
 }
 
