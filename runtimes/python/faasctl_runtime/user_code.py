@@ -6,13 +6,14 @@ whatever it raised into the error the user reads (traceback from their own code 
 Used by the cold child and by warm workers alike, so both answer the same way."""
 
 import json
+import os
 import sys
 import traceback
 import types
 
 from .checker import compile_function, resolve_entry
 from .code_archive import enter_code_dir
-from .flavors import FLAVORS, arity_error, call_flavor, lambda_error, params_of_callable
+from .flavors import FLAVORS, arity_error, call_flavor, invocation_environment, lambda_error, params_of_callable
 from .helpers import install_helper_module
 from .protocol import compact_json, error_obj
 
@@ -86,12 +87,33 @@ def call_entry(fmt, func, raw, limit, state, info):
     """Parse the input, call the entry as its flavour calls it, encode the result. `state`
     keeps the 2016 format's output_data, so a failure can still report it."""
     data = parse_input_bytes(raw)
-    if fmt == "madhat":
-        input_data, output_data = madhat_args(data)
-        state["output_data"] = output_data
-        await_if_needed(func(input_data, output_data))
-        return encode_result(output_data, limit)
-    return encode_result(await_if_needed(call_flavor(fmt, func, data, raw, info)), limit)
+    with environment(invocation_environment(fmt, data, info or {})):
+        if fmt == "madhat":
+            input_data, output_data = madhat_args(data)
+            state["output_data"] = output_data
+            await_if_needed(func(input_data, output_data))
+            return encode_result(output_data, limit)
+        return encode_result(await_if_needed(call_flavor(fmt, func, data, raw, info)), limit)
+
+
+class environment:
+    """These variables for one call, the process's own afterwards: a warm worker's next call
+    must not see the last one's request id or headers."""
+
+    def __init__(self, values):
+        self.values, self.saved = values, {}
+
+    def __enter__(self):
+        self.saved = {key: os.environ.get(key) for key in self.values}
+        os.environ.update(self.values)
+
+    def __exit__(self, *_exc):
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        return False
 
 
 def await_if_needed(value):
