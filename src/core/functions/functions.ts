@@ -283,11 +283,8 @@ export async function checkFunctionCode(
   deps.progress('checking the code…');
   try {
     const owner = { userId: actor.id, installation: await deps.store.meta.installationId() };
-    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, owner, flavor, {
-      importCheck: importCheckOf(input),
-      archive: input.archive,
-      signal: deps.interrupt,
-    });
+    const check = (signal?: AbortSignal) => checkCode(deps.swarm, image, input.code, input.entry, input.filename, owner, flavor, { importCheck: importCheckOf(input), archive: input.archive, signal });
+    const checked = await (deps.interruptible ? deps.interruptible(check) : check());
     const sha256 = deps.sha256(input.archive?.bytes ?? input.code);
     return { code: input.code, ...(input.archive ? { archive: input.archive } : {}), bytes, sha256, ...checked, ...(prepared ? { deps: prepared } : {}) };
   } catch (err) {

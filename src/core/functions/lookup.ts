@@ -21,8 +21,11 @@ export interface FunctionDeps {
   files?: LocalFiles;
   /** HOST:PORT: dependency images are pushed there and versions name them by digest. */
   registry?: string;
-  /** Ctrl-C / SIGTERM: a running code check is killed and removed, nothing is stored. */
-  interrupt?: AbortSignal;
+  /**
+   * Runs `fn` with Ctrl-C / SIGTERM as its abort signal (elsewhere they end the CLI as
+   * always): a running code check is killed and removed, and nothing is stored.
+   */
+  interruptible?: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 export async function requireFunction(store: Store, actor: Actor, name: string): Promise<CurrentFunction> {

@@ -79,7 +79,17 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
 }
 
 function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> & { secrets?: string[]; placement: PlacementFlags } {
-  return { entry: opts.entry, flavor: opts.flavor, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env, secrets: opts.secret, placement: placementFlags(opts) };
+  return {
+    entry: opts.entry,
+    flavor: opts.flavor,
+    memory: opts.memory,
+    cpus: opts.cpus,
+    timeout: opts.timeout,
+    env: opts.env,
+    importCheck: opts.importCheck,
+    secrets: opts.secret,
+    placement: placementFlags(opts),
+  };
 }
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {

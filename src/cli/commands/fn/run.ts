@@ -7,7 +7,7 @@ import { describeEntry } from '../../../core/functions/flavors.js';
 import { formatBytes, formatLimits } from '../../../core/functions/limits.js';
 import { parseReplicas, parseWorkers, rollWarm, scaleFunction } from '../../../core/functions/warm-replicas.js';
 import type { Context } from '../../context.js';
-import { functionDeps, withInterrupt } from '../../deps.js';
+import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { placementFlags, type DeployOptions, type LimitOptions } from './options.js';
 import { readFunctionSource } from './source.js';
@@ -23,18 +23,16 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
   const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const d = await withInterrupt((interrupt) =>
-      deployFunction({ ...deps, interrupt }, actor, {
-        ...opts,
-        name,
-        code: source.code,
-        archive: source.archive,
-        filename: source.filename,
-        secrets: opts.secret,
-        dependencies: source.dependencies,
-        placement: placementFlags(opts),
-      }),
-    );
+    const d = await deployFunction(deps, actor, {
+      ...opts,
+      name,
+      code: source.code,
+      archive: source.archive,
+      filename: source.filename,
+      secrets: opts.secret,
+      dependencies: source.dependencies,
+      placement: placementFlags(opts),
+    });
     if (warm) await scaleFunction(deps, actor, d.name, warm, workers);
     return d;
   });
@@ -44,23 +42,21 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
 
 export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions): Promise<void> {
   if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined || opts.apt !== undefined))
-    throw new UsageError('--requirements and --pip-index-url go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
+    throw new UsageError('--requirements, --pip-index-url and --apt go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
   const source = path === undefined ? undefined : await readFunctionSource(path, { ...opts, name });
   const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
-    const u = await withInterrupt((interrupt) =>
-      updateFunction({ ...deps, interrupt }, actor, {
-        ...opts,
-        name,
-        code: source?.code,
-        archive: source?.archive,
-        filename: source?.filename,
-        secrets: opts.secret,
-        dependencies: source?.dependencies,
-        placement: placementFlags(opts),
-      }),
-    );
+    const u = await updateFunction(deps, actor, {
+      ...opts,
+      name,
+      code: source?.code,
+      archive: source?.archive,
+      filename: source?.filename,
+      secrets: opts.secret,
+      dependencies: source?.dependencies,
+      placement: placementFlags(opts),
+    });
     if (u.changed) await rollWarm(deps, actor, u.name);
     return u;
   });
