@@ -293,11 +293,15 @@ export async function checkFunctionCode(
   }
 }
 
-/** The import check's sandbox: the version's memory, CPUs and environment; none with --no-import-check. */
+const ONE_CPU = 1_000_000_000;
+
+/** The import check's sandbox: the version's memory, CPUs (up to one) and environment; none with --no-import-check. */
 function importCheckOf(input: { limits?: Limits; env?: Record<string, string>; importCheck?: boolean }) {
   if (input.importCheck === false) return undefined;
   const limits = input.limits ?? DEFAULT_LIMITS;
-  return { timeoutMs: IMPORT_CHECK_MS, memoryBytes: limits.memoryBytes, nanoCpus: limits.nanoCpus, env: input.env ?? {} };
+  // At most one CPU: the engine refuses a container more CPUs than this node has, while the
+  // version may ask for more (another node runs it); the CPUs only pace the check.
+  return { timeoutMs: IMPORT_CHECK_MS, memoryBytes: limits.memoryBytes, nanoCpus: Math.min(limits.nanoCpus, ONE_CPU), env: input.env ?? {} };
 }
 
 /** The current version's archive, for a new version of the same code (an update of flags only). */
