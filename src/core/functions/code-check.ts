@@ -97,7 +97,7 @@ export function importFailure(e: CheckError, filename: string): UsageError {
     const pkg = e.module.split('.')[0];
     return new UsageError(`${where}: no module named '${e.module}'`, {
       code: 'module_missing',
-      hint: `add the package that provides ${pkg} to requirements.txt beside the code (or --requirements FILE); ${SKIP_HINT}`,
+      hint: `add the package that provides ${pkg} to requirements.txt beside the code (or --requirements FILE), or its Debian package to apt.txt (--apt); ${SKIP_HINT}`,
     });
   }
   if (e.kind === 'import_timeout') return new UsageError(`${filename}: ${e.message}`, { code: 'import_timeout', hint: `do less at import time; ${SKIP_HINT}`, detail });
