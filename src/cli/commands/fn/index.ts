@@ -15,7 +15,13 @@ function limitOptions(cmd: Command): Command {
     .addOption(new Option('--env-file <file>', "KEY=VALUE lines (docker's env-file format; # comments) read before --env, which wins (repeatable)").argParser(collect))
     .addOption(new Option('--secret <name>', 'mount your secret NAME as /run/secrets/NAME (repeatable; on update -NAME removes it)').argParser(collect))
     .option('--requirements <file>', "pip requirements to install into the function's image (default: DIR/requirements.txt)")
-    .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)");
+    .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)")
+    .addOption(new Option('--apt <package>', "Debian package to install into the function's image, e.g. python3-six (repeatable; besides a DIR's apt.txt)").argParser(collect));
+}
+
+/** Deploy and update import the module at deploy; `fn run` imports it anyway, at once. */
+function importCheckOption(cmd: Command): Command {
+  return cmd.option('--no-import-check', 'do not import the module at deploy (for modules with side effects at import, or that need secrets or the network then)');
 }
 
 /** How the dispatcher runs the function (also `fn policy`). */
@@ -51,8 +57,13 @@ export function registerFunction(program: Command, ctx: Context): void {
   const invoke = () => import('./invoke.js');
   const bulk = () => import('./bulk.js');
 
-  policyOptions(placementOptions(limitOptions(fn.command('deploy <path>'))))
-    .description('syntax-check a Python file (or a directory with its requirements) and store it as a new function (version 1)')
+  policyOptions(
+    placementOptions(
+      importCheckOption(limitOptions(fn.command('deploy <path>'))).description(
+        'syntax-check a Python file (or a directory with its requirements), import it in its sandbox and store it as a new function (version 1)',
+      ),
+    ),
+  )
     .option('--name <name>', 'function name (default: the file name without .py, or the directory name)')
     .option('--warm <n>', 'keep N warm replicas running (see fn scale)')
     .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
@@ -60,7 +71,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--prefix <prefix>', 'name prefix for --bulk')
     .addHelpText(
       'after',
-      '\nThe file defines main(data), returning any JSON value, an AWS Lambda handler(event, context),\nan OpenFaaS handle(req), or the 2016 format madhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple',
+      '\nThe file defines main(data), returning any JSON value, an AWS Lambda handler(event, context),\nan OpenFaaS handle(req), or the 2016 format madhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nThe module is then imported in its sandbox (10 s at most): a missing module, an import that raises, hangs\nor crashes is refused (exit 2); --no-import-check skips that.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple',
     )
     .addHelpText('after', '  faasctl fn deploy examples/sum.py --bulk 20 --prefix load')
     .action(async (file: string, given: BulkDeployOptions) => {
@@ -68,7 +79,7 @@ export function registerFunction(program: Command, ctx: Context): void {
       return opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts);
     });
 
-  policyOptions(placementOptions(limitOptions(fn.command('update <name> [path]')), true))
+  policyOptions(placementOptions(importCheckOption(limitOptions(fn.command('update <name> [path]'))), true))
     .description('make a new version: new code and/or new limits, entry, env or requirements')
     .addHelpText(
       'after',

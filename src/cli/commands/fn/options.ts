@@ -14,6 +14,10 @@ export interface LimitOptions {
   entry?: string;
   /** `--flavor main|lambda|openfaas|madhat`: how the entry is called (default: from its signature). */
   flavor?: string;
+  /** `--apt NAME` (repeatable): Debian packages for the function's image. */
+  apt?: string[];
+  /** `--no-import-check`: false. */
+  importCheck?: boolean;
   /** requirements.txt to install into the function's image (a directory's own is found by itself). */
   requirements?: string;
   pipIndexUrl?: string;
