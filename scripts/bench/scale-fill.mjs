@@ -10,10 +10,7 @@ export async function createOwners(pool, benchUser) {
   for (const name of OTHER_USERS) {
     await pool.query(`INSERT INTO users (id, name, password_hash) VALUES (gen_random_uuid(), $1, 'scrypt$bench$unusable') ON CONFLICT (name) DO NOTHING`, [name]);
   }
-  for (const [user, names] of [
-    [benchUser, ['load-a', 'load-b', 'load-c', 'load-d', 'load-e']],
-    ...OTHER_USERS.map((u) => [u, [`${u}-f1`, `${u}-f2`]]),
-  ]) {
+  for (const [user, names] of [[benchUser, ['load-a', 'load-b', 'load-c', 'load-d', 'load-e']], ...OTHER_USERS.map((u) => [u, [`${u}-f1`, `${u}-f2`]])]) {
     for (const name of names) await createFunction(pool, user, name);
   }
 }

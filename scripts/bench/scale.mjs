@@ -60,8 +60,8 @@ export async function benchScale({ scaleMax } = {}) {
       await pool.query('VACUUM ANALYZE');
       console.error(`scale: ${size} rows in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       for (const [name, args] of READS) record(results, name, size, await timeRead(pool, env, typeof args === 'function' ? args(dir) : args));
-      record(results, 'fn delete (5% of rows)', size, await timeDeletes(pool, size, (i) => victimFunction(pool, env, size, i)));
-      record(results, 'user delete --force (5%)', size, await timeDeletes(pool, size, (i) => victimUser(pool, dir, size, i)));
+      record(results, 'fn delete (5% of rows)', size, await timeDeletes(pool, (i) => victimFunction(pool, env, size, i)));
+      record(results, 'user delete --force (5%)', size, await timeDeletes(pool, (i) => victimUser(pool, dir, size, i)));
     }
     return summarise(results, sizes);
   } finally {
@@ -108,7 +108,7 @@ async function timeRead(pool, env, args) {
 }
 
 /** Each delete gets its own victim holding 5% of the size in requests, made before the timing. */
-async function timeDeletes(pool, size, makeVictim) {
+async function timeDeletes(pool, makeVictim) {
   const walls = [],
     dbs = [];
   for (let i = 0; i < DELETES; i++) {
