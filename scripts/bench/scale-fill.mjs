@@ -1,7 +1,8 @@
 // Generated request history for the scale bench, written by PostgreSQL itself (generate_series):
 // several users and functions, 100 days of history, ~10% failed invocations, a few hundred
 // bytes of params, result and output per row, 2% bulk runs of 10 answers each, 10% other
-// operations (deploys, updates, scales, user and secret changes).
+// operations (deploys, updates, scales, secrets) and, rarely (1 in 20,000), a user's own change,
+// so `request list --type user` has to look far back, as it would in a real log.
 
 const OTHER_USERS = ['load-u1', 'load-u2', 'load-u3'];
 
@@ -43,7 +44,8 @@ WITH fns AS (
 ), gen AS (
   SELECT g, fns.ids[1 + g % fns.n] AS function_id, fns.names[1 + g % fns.n] AS function_name, fns.users[1 + g % fns.n] AS user_id,
          CASE WHEN g % 50 = 7 THEN 'fn.invoke.bulk'
-              WHEN g % 10 = 3 THEN (ARRAY['fn.deploy', 'fn.update', 'fn.scale', 'user.update', 'secret.create'])[1 + (g / 10) % 5]
+              WHEN g % 20000 = 13 THEN 'user.update'
+              WHEN g % 10 = 3 THEN (ARRAY['fn.deploy', 'fn.update', 'fn.scale', 'secret.create'])[1 + (g / 10) % 4]
               ELSE 'fn.invoke' END AS type,
          random() AS r1, random() AS r2, random() AS r3,
          now() - random() * interval '100 days' AS at

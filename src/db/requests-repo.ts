@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { rollupUpsert } from './rollups-sql.js';
 import { storableJson, storableText } from './storable-text.js';
 
 export type RequestStatus = 'pending' | 'running' | 'success' | 'application_error' | 'developer_error' | 'system_error';
@@ -166,11 +167,16 @@ export function requestsRepo(db: Queryable) {
       const result = storableJson(c.result);
       const error = storableText(c.error);
       const output = storableText(c.output);
+      // The invocation's rollup is written by the same statement (issue 24): never one without the other.
       const rows = await db.query(
-        `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
-                cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
-                sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL
-          WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
+        `WITH done AS (
+           UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
+                  cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
+                  sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL
+            WHERE id = $1 AND status IN ('pending', 'running')
+           RETURNING id, type, user_id, function_name, status, mode, duration_ms, cpu_ms, max_rss_kb, created_at
+         ), rolled AS (${rollupUpsert("(SELECT * FROM done WHERE type = 'fn.invoke')")})
+         SELECT id FROM done`,
         [
           id,
           c.status,
@@ -221,9 +227,15 @@ export function requestsRepo(db: Queryable) {
       const stored = items.map((i) => ({ i, result: storableJson(i.result), error: storableText(i.error), output: storableText(i.output) }));
       const col = <T>(pick: (s: (typeof stored)[number]) => T) => stored.map(pick);
       await db.query(
-        `INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version, sanitized)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[])
-         ON CONFLICT (request_id, idx) DO NOTHING`,
+        // Only the answers this call stored are rolled up (a repeated batch adds nothing), in the same statement.
+        `WITH stored AS (
+           INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version, sanitized)
+           SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[])
+           ON CONFLICT (request_id, idx) DO NOTHING
+           RETURNING status, duration_ms, cpu_ms, max_rss_kb
+         ), rolled AS (${rollupUpsert(`(SELECT r.user_id, r.function_name, i.status, r.mode, i.duration_ms, i.cpu_ms, i.max_rss_kb, r.created_at
+                                          FROM stored i JOIN requests r ON r.id = $1 AND r.type = 'fn.invoke.bulk')`)})
+         SELECT 1`,
         [
           requestId,
           col((s) => s.i.index),
