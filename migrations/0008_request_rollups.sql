@@ -66,3 +66,11 @@ SELECT user_id, function_name, grain, bucket_start, sum(invocations), sum(succee
        COALESCE(jsonb_object_agg(b::text, invocations) FILTER (WHERE b IS NOT NULL), '{}'::jsonb)
   FROM by_latency GROUP BY 1, 2, 3, 4
 ON CONFLICT DO NOTHING;
+
+-- Indexes for the filters of `request list` (issue 24), each leading with the user and ending
+-- with the time, so a page of a rare kind is found without reading the user's whole history:
+-- --type (a type or its group, the word before the dot), --status, --function (by name: the
+-- rows keep it after the function is deleted). Time alone: requests_user_created_idx.
+CREATE INDEX IF NOT EXISTS requests_user_type_group_idx ON requests (user_id, split_part(type, '.', 1), created_at DESC);
+CREATE INDEX IF NOT EXISTS requests_user_status_idx ON requests (user_id, status, created_at DESC);
+CREATE INDEX IF NOT EXISTS requests_user_function_name_idx ON requests (user_id, function_name, created_at DESC);

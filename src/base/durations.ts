@@ -10,9 +10,9 @@ export function parseDuration(text: string, what = 'duration'): number {
 }
 
 /** `--since`: a duration back from now ("1h") or an ISO date/time. */
-export function parseSince(text: string, now: Date): Date {
-  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(text.trim())) return new Date(now.getTime() - parseDuration(text, '--since'));
+export function parseSince(text: string, now: Date, flag = '--since'): Date {
+  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(text.trim())) return new Date(now.getTime() - parseDuration(text, flag));
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`invalid --since "${text}"`, { hint: 'use a duration such as 1h or 2d, or an ISO time such as 2026-11-24T10:00:00Z' });
+  if (Number.isNaN(date.getTime())) throw new UsageError(`invalid ${flag} "${text}"`, { hint: 'use a duration such as 1h or 2d, or an ISO time such as 2026-11-24T10:00:00Z' });
   return date;
 }

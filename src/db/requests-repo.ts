@@ -94,10 +94,15 @@ export interface RequestItem {
 
 export interface RequestFilter {
   userId: string;
+  /** A type (fn.invoke) or a group of them (fn, user): the words before a dot. */
   type?: string;
   functionId?: string;
+  /** The name the rows carry: it outlives the function (fn delete keeps its history). */
+  functionName?: string;
   status?: RequestStatus;
   since?: Date;
+  /** Keyset cursor: only rows listed after this one of the user's (older in (created_at, id) order), or older than this time. */
+  before?: { id: string } | { time: Date };
   limit: number;
 }
 
@@ -283,14 +288,34 @@ export function requestsRepo(db: Queryable) {
       const [row] = await db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE id = $1 AND user_id = $2`, [id, userId]);
       return row;
     },
+    /**
+     * Newest first, in (created_at, id) order so that `before` pages through without gaps (the cursor row's
+     * own created_at, to the microsecond, is compared in SQL: a JavaScript Date holds milliseconds). The
+     * type's first word ($7) matches requests_user_type_group_idx, so a rare group (user) is found
+     * without reading the user's whole history; status and function name have their own indexes.
+     */
     async list(f: RequestFilter): Promise<RequestRow[]> {
       return db.query<RequestRow & Record<string, unknown>>(
         `SELECT ${COLUMNS} FROM requests
-          WHERE user_id = $1 AND ($2::text IS NULL OR type = $2 OR type LIKE $2 || '.%')
+          WHERE user_id = $1 AND ($2::text IS NULL OR (split_part(type, '.', 1) = $7 AND (type = $2 OR type LIKE $2 || '.%')))
             AND ($3::text IS NULL OR status = $3) AND ($4::timestamptz IS NULL OR created_at >= $4)
-            AND ($6::uuid IS NULL OR function_id = $6)
-          ORDER BY created_at DESC, id LIMIT $5`,
-        [f.userId, f.type ?? null, f.status ?? null, f.since ?? null, f.limit, f.functionId ?? null],
+            AND ($6::uuid IS NULL OR function_id = $6) AND ($8::text IS NULL OR function_name = $8)
+            AND ($9::timestamptz IS NULL OR created_at < $9)
+            AND ($10::uuid IS NULL OR (created_at <= (SELECT created_at FROM requests WHERE id = $10)
+                                       AND (created_at, id) < (SELECT created_at, id FROM requests WHERE id = $10)))
+          ORDER BY created_at DESC, id DESC LIMIT $5`,
+        [
+          f.userId,
+          f.type ?? null,
+          f.status ?? null,
+          f.since ?? null,
+          f.limit,
+          f.functionId ?? null,
+          f.type?.split('.')[0] ?? null,
+          f.functionName ?? null,
+          f.before && 'time' in f.before ? f.before.time : null,
+          f.before && 'id' in f.before ? f.before.id : null,
+        ],
       );
     },
   };

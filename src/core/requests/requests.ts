@@ -1,24 +1,37 @@
 import { REQUEST_STATUSES, type RequestRow, type RequestStatus } from '../../db/requests-repo.js';
 import type { Store } from '../../db/store.js';
 import { NotFoundError, UsageError } from '../../base/errors.js';
+import { validateFunctionName } from '../../base/names.js';
 import type { Actor } from '../users/accounts.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface RequestQuery {
   type?: string;
   status?: string;
   since?: Date;
+  /** A function's name: its rows, also those from before it was deleted or re-created. */
+  function?: string;
+  /** Rows listed after this request id (the last one of the previous page), or older than this time. */
+  before?: { id: string } | { time: Date };
   limit?: number;
 }
+
+/** A page holds at most this many rows; `before` reaches the older ones. */
+export const LIST_LIMIT_MAX = 10_000;
 
 export async function listRequests(store: Store, actor: Actor, q: RequestQuery): Promise<RequestRow[]> {
   if (q.status !== undefined && !REQUEST_STATUSES.includes(q.status as RequestStatus)) {
     throw new UsageError(`invalid status "${q.status}"`, { hint: `use one of: ${REQUEST_STATUSES.join(', ')}` });
   }
   const limit = q.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UsageError(`invalid --limit ${q.limit}`, { hint: 'use a whole number from 1 to 10000' });
-  return store.requests.list({ userId: actor.id, type: q.type, status: q.status as RequestStatus | undefined, since: q.since, limit });
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) {
+    throw new UsageError(`invalid --limit ${q.limit}`, { hint: `use a whole number from 1 to ${LIST_LIMIT_MAX}; --before ID (the last one listed) shows the next page` });
+  }
+  if (q.before && 'id' in q.before) await showRequest(store, actor, q.before.id); // the cursor must be one of the caller's requests
+  const functionName = q.function === undefined ? undefined : validateFunctionName(q.function);
+  const before = q.before && 'id' in q.before ? { id: q.before.id.toLowerCase() } : q.before;
+  return store.requests.list({ userId: actor.id, type: q.type, status: q.status as RequestStatus | undefined, since: q.since, functionName, before, limit });
 }
 
 /** Another user's request is "not found": its existence is not theirs to learn. */

@@ -4,5 +4,7 @@ export interface RequestListOptions {
   type?: string;
   status?: string;
   since?: string;
+  function?: string;
+  before?: string;
   limit: string;
 }
