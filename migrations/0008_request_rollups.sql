@@ -74,3 +74,23 @@ ON CONFLICT DO NOTHING;
 CREATE INDEX IF NOT EXISTS requests_user_type_group_idx ON requests (user_id, split_part(type, '.', 1), created_at DESC);
 CREATE INDEX IF NOT EXISTS requests_user_status_idx ON requests (user_id, status, created_at DESC);
 CREATE INDEX IF NOT EXISTS requests_user_function_name_idx ON requests (user_id, function_name, created_at DESC);
+
+-- Deletes that cost the same whatever the history (issue 24). The request log keeps its user
+-- and function as plain ids: `ON DELETE SET NULL` on function_id rewrote a function's whole
+-- history inside `fn delete`'s transaction (5 s and 615 MB of WAL at 120k rows), and the
+-- cascade from users deleted a user's whole history inside `user delete`'s. A deleted user's
+-- rows are now pruned afterwards, in batches, by gc (core/requests/prune.ts), which reads the
+-- users still to prune here; a deleted function's rows stay in its owner's history (by name).
+-- `user.delete` records (user_id NULL) are listed by `request list --deleted-users`.
+ALTER TABLE requests DROP CONSTRAINT IF EXISTS requests_user_id_fkey;
+ALTER TABLE requests DROP CONSTRAINT IF EXISTS requests_function_id_fkey;
+CREATE TABLE IF NOT EXISTS deleted_users (
+  user_id    uuid PRIMARY KEY,
+  name       text NOT NULL,
+  deleted_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Retention (issue 24): gc prunes the oldest closed rows first, and clears output text older
+-- than its own retention; these find them without reading the rest of the log.
+CREATE INDEX IF NOT EXISTS requests_created_idx ON requests (created_at);
+CREATE INDEX IF NOT EXISTS requests_with_output_idx ON requests (created_at) WHERE output IS NOT NULL;

@@ -16,3 +16,16 @@ export function parseSince(text: string, now: Date, flag = '--since'): Date {
   if (Number.isNaN(date.getTime())) throw new UsageError(`invalid ${flag} "${text}"`, { hint: 'use a duration such as 1h or 2d, or an ISO time such as 2026-11-24T10:00:00Z' });
   return date;
 }
+
+/** A duration in the largest unit that divides it (30d, 12h, 90s), as parseDuration reads it back. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['w', 7 * 86_400_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

@@ -94,6 +94,8 @@ export interface RequestItem {
 
 export interface RequestFilter {
   userId: string;
+  /** Instead of the user's rows: those of no user (the user.delete records of deleted users). */
+  unowned?: boolean;
   /** A type (fn.invoke) or a group of them (fn, user): the words before a dot. */
   type?: string;
   functionId?: string;
@@ -283,6 +285,10 @@ export function requestsRepo(db: Queryable) {
         [scope.userId ?? null, scope.functionId ?? null, limit],
       );
     },
+    /** A deleted user's history is left to gc to prune in batches (core/requests/prune.ts). */
+    async markOwnerDeleted(userId: string, name: string): Promise<void> {
+      await db.query('INSERT INTO deleted_users (user_id, name) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [userId, name]);
+    },
     /** Only the owner's requests: another user's id answers undefined, like a missing one. */
     async byId(id: string, userId: string): Promise<RequestRow | undefined> {
       const [row] = await db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE id = $1 AND user_id = $2`, [id, userId]);
@@ -297,7 +303,7 @@ export function requestsRepo(db: Queryable) {
     async list(f: RequestFilter): Promise<RequestRow[]> {
       return db.query<RequestRow & Record<string, unknown>>(
         `SELECT ${COLUMNS} FROM requests
-          WHERE user_id = $1 AND ($2::text IS NULL OR (split_part(type, '.', 1) = $7 AND (type = $2 OR type LIKE $2 || '.%')))
+          WHERE (CASE WHEN $11::boolean THEN user_id IS NULL ELSE user_id = $1 END) AND ($2::text IS NULL OR (split_part(type, '.', 1) = $7 AND (type = $2 OR type LIKE $2 || '.%')))
             AND ($3::text IS NULL OR status = $3) AND ($4::timestamptz IS NULL OR created_at >= $4)
             AND ($6::uuid IS NULL OR function_id = $6) AND ($8::text IS NULL OR function_name = $8)
             AND ($9::timestamptz IS NULL OR created_at < $9)
@@ -315,6 +321,7 @@ export function requestsRepo(db: Queryable) {
           f.functionName ?? null,
           f.before && 'time' in f.before ? f.before.time : null,
           f.before && 'id' in f.before ? f.before.id : null,
+          f.unowned ?? false,
         ],
       );
     },

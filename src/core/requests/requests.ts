@@ -12,6 +12,8 @@ export interface RequestQuery {
   since?: Date;
   /** A function's name: its rows, also those from before it was deleted or re-created. */
   function?: string;
+  /** The user.delete records, which outlive their user (user_id NULL): the operator's audit view. */
+  deletedUsers?: boolean;
   /** Rows listed after this request id (the last one of the previous page), or older than this time. */
   before?: { id: string } | { time: Date };
   limit?: number;
@@ -28,10 +30,17 @@ export async function listRequests(store: Store, actor: Actor, q: RequestQuery):
   if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT_MAX) {
     throw new UsageError(`invalid --limit ${q.limit}`, { hint: `use a whole number from 1 to ${LIST_LIMIT_MAX}; --before ID (the last one listed) shows the next page` });
   }
-  if (q.before && 'id' in q.before) await showRequest(store, actor, q.before.id); // the cursor must be one of the caller's requests
+  if (q.before && 'id' in q.before) await cursorRow(store, actor, q.before.id, Boolean(q.deletedUsers));
   const functionName = q.function === undefined ? undefined : validateFunctionName(q.function);
   const before = q.before && 'id' in q.before ? { id: q.before.id.toLowerCase() } : q.before;
-  return store.requests.list({ userId: actor.id, type: q.type, status: q.status as RequestStatus | undefined, since: q.since, functionName, before, limit });
+  return store.requests.list({ userId: actor.id, unowned: q.deletedUsers, type: q.type, status: q.status as RequestStatus | undefined, since: q.since, functionName, before, limit });
+}
+
+/** The cursor must be a row of the listing's own kind: the caller's, or one of no user's. */
+async function cursorRow(store: Store, actor: Actor, id: string, unowned: boolean): Promise<void> {
+  if (!unowned) return void (await showRequest(store, actor, id));
+  const row = UUID.test(id) ? await store.requests.byIdAnyUser(id.toLowerCase()) : undefined;
+  if (!row || row.userId !== null) throw new NotFoundError(`request ${id} is not a record of a deleted user`, { hint: 'faasctl request list --deleted-users shows them' });
 }
 
 /** Another user's request is "not found": its existence is not theirs to learn. */

@@ -13,6 +13,7 @@ export function registerRequest(program: Command, ctx: Context): void {
     .option('--type <type>', 'e.g. user.create, fn.invoke, or a group such as user')
     .option('--status <status>', 'pending, running, success, application_error, developer_error or system_error')
     .option('--since <when>', 'a duration back from now (1h, 2d) or an ISO time')
+    .option('--deleted-users', "instead of yours: the records of deleted users (user.delete), which outlive them; the operator's audit view")
     .option('--function <name>', "one function's requests (also from before it was deleted)")
     .option('--before <id|when>', 'older than this request (the last one listed: the next page), a duration back from now (2d) or an ISO time')
     .option('--limit <n>', 'at most this many (up to 10000; --before pages further)', '50')

@@ -5,6 +5,7 @@ export interface RequestListOptions {
   status?: string;
   since?: string;
   function?: string;
+  deletedUsers?: boolean;
   before?: string;
   limit: string;
 }

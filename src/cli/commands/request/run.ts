@@ -28,7 +28,7 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
   const engine = once(() => functionDeps(ctx));
   await closeExpiredRequests({ store, clock: ctx.clock, log: ctx.log, engine }, { userId: actor.id });
   const before = opts.before === undefined ? undefined : UUID.test(opts.before) ? { id: opts.before } : { time: parseSince(opts.before, ctx.clock.now(), '--before') };
-  const query = { type: opts.type, status: opts.status, since, function: opts.function, before, limit: Number(opts.limit) };
+  const query = { type: opts.type, status: opts.status, since, function: opts.function, deletedUsers: opts.deletedUsers, before, limit: Number(opts.limit) };
   let rows = await listRequests(store, actor, query);
   let checked = new Set<string>();
   if (rows.some(isOpenColdJob)) {
