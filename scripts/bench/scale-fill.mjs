@@ -30,11 +30,21 @@ export async function createFunction(pool, userName, name) {
  * evenly over those functions and uniformly over the last 100 days; in batches, so no statement
  * holds a whole million rows.
  */
-export async function fillRequests(pool, from, to, pattern = 'load-%') {
+export async function fillRequests(pool, from, to, pattern, rollupUpsert) {
   const batch = 100_000;
   for (let start = from; start < to; start += batch) {
-    await pool.query(FILL, [start, Math.min(to, start + batch) - 1, pattern]);
+    await pool.query(fillSql(rollupUpsert), [start, Math.min(to, start + batch) - 1, pattern]);
   }
+}
+
+/** With rollups (rollupUpsert: src/db/rollups-sql.ts), written in the same statement, as faasctl does. */
+function fillSql(rollupUpsert) {
+  if (!rollupUpsert) return `${FILL} SELECT 1`;
+  const source = `(SELECT user_id, function_name, status, mode, duration_ms, cpu_ms, max_rss_kb, created_at FROM ins WHERE type = 'fn.invoke'
+                   UNION ALL
+                   SELECT ins.user_id, ins.function_name, it.status, ins.mode, it.duration_ms, it.cpu_ms, it.max_rss_kb, ins.created_at
+                     FROM items it JOIN ins ON ins.id = it.request_id)`;
+  return `${FILL}, rolled AS (${rollupUpsert(source)}) SELECT 1`;
 }
 
 const FILL = `
@@ -68,9 +78,11 @@ WITH fns AS (
          CASE WHEN type LIKE 'fn.invoke%' THEN mode END, CASE WHEN type LIKE 'fn.invoke%' THEN 'node-1' END,
          duration, duration * 0.6, 20000 + (r3 * 100000)::bigint, at, at, at + duration * interval '1 millisecond'
     FROM rows
-  RETURNING id, type, created_at
-)
-INSERT INTO request_items (request_id, idx, status, result, output, duration_ms, cpu_ms, max_rss_kb, version)
-SELECT ins.id, i, CASE WHEN random() < 0.9 THEN 'success' ELSE 'application_error' END, jsonb_build_object('total', i, 'lines', repeat('r', 60)),
-       'item ' || i || ' done\n', exp(ln(5) + random() * 4), 3, 30000, 1
-  FROM ins, generate_series(0, 9) i WHERE ins.type = 'fn.invoke.bulk'`;
+  RETURNING id, type, user_id, function_name, status, mode, duration_ms, cpu_ms, max_rss_kb, created_at
+), items AS (
+  INSERT INTO request_items (request_id, idx, status, result, output, duration_ms, cpu_ms, max_rss_kb, version)
+  SELECT ins.id, i, CASE WHEN random() < 0.9 THEN 'success' ELSE 'application_error' END, jsonb_build_object('total', i, 'lines', repeat('r', 60)),
+         'item ' || i || ' done\n', exp(ln(5) + random() * 4), 3, 30000, 1
+    FROM ins, generate_series(0, 9) i WHERE ins.type = 'fn.invoke.bulk'
+  RETURNING request_id, status, duration_ms, cpu_ms, max_rss_kb
+)`;

@@ -46,7 +46,8 @@ export async function benchScale({ scaleMax } = {}) {
   const pool = new pg.Pool({ connectionString: server.url, max: 2 });
   try {
     await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-    await applySchema(pool, root);
+    const { rollupUpsert } = await applySchema(pool, root);
+    const fill = (from, to, pattern = 'load-%') => fillRequests(pool, from, to, pattern, rollupUpsert);
     const env = cliEnv(join(dir, 'config.json'));
     cli(env, ['context', 'add', 'bench', '--db', server.url, '--use']);
     await loginAs(env, 'bench');
@@ -55,13 +56,13 @@ export async function benchScale({ scaleMax } = {}) {
     let filled = 0;
     for (const size of sizes) {
       const t0 = Date.now();
-      await fillRequests(pool, filled, size);
+      await fill(filled, size);
       filled = size;
       await pool.query('VACUUM ANALYZE');
       console.error(`scale: ${size} rows in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       for (const [name, args] of READS) record(results, name, size, await timeRead(pool, env, typeof args === 'function' ? args(dir) : args));
-      record(results, 'fn delete (5% of rows)', size, await timeDeletes(pool, (i) => victimFunction(pool, env, size, i)));
-      record(results, 'user delete --force (5%)', size, await timeDeletes(pool, (i) => victimUser(pool, dir, size, i)));
+      record(results, 'fn delete (5% of rows)', size, await timeDeletes(pool, (i) => victimFunction(fill, pool, env, size, i)));
+      record(results, 'user delete --force (5%)', size, await timeDeletes(pool, (i) => victimUser(fill, pool, dir, size, i)));
     }
     return summarise(results, sizes);
   } finally {
@@ -124,22 +125,22 @@ async function timeDeletes(pool, makeVictim) {
 }
 
 let victimRows = 1e9; // the generated rows' numbers (g) stay distinct across fills
-async function victimFunction(pool, env, size, i) {
+async function victimFunction(fill, pool, env, size, i) {
   const name = `victim-f${size}-${i}`;
   await createFunction(pool, 'bench', name);
-  await fillRequests(pool, victimRows, victimRows + size / 20, name);
+  await fill(victimRows, victimRows + size / 20, name);
   victimRows += size / 20;
   return { env, args: ['fn', 'delete', name, '--json'] };
 }
 
-async function victimUser(pool, dir, size, i) {
+async function victimUser(fill, pool, dir, size, i) {
   const name = `victim-u${size}-${i}`;
   const config = join(dir, `${name}.json`);
   copyFileSync(join(dir, 'config.json'), config);
   const env = cliEnv(config);
   await loginAs(env, name);
   await createFunction(pool, name, `${name}-fn`);
-  await fillRequests(pool, victimRows, victimRows + size / 20, `${name}-fn`);
+  await fill(victimRows, victimRows + size / 20, `${name}-fn`);
   victimRows += size / 20;
   return { env, args: ['user', 'delete', '--force', '--yes', '--json'] };
 }
