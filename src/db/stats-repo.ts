@@ -56,8 +56,12 @@ export interface SlotFigures {
   cpuMsSum: number;
   cpuMsCount: number;
   peakRssKb: number | null;
-  /** {"bucket index": count}: see core/monitoring/latency-histogram.ts. */
-  latency: Record<string, number>;
+  /**
+   * The slot's latency histograms ({"bucket index": count}, see core/monitoring/latency-histogram.ts),
+   * one per rollup or raw row, left for the caller to add up: PostgreSQL spent ~2 µs per bucket
+   * expanding and regrouping them (0.35 s for a year at 1M rows), JavaScript a fraction of that.
+   */
+  latencies: Array<Record<string, number>>;
 }
 
 /** Where each part of the window is read: see core/monitoring/stats-coverage.ts. */
@@ -143,13 +147,11 @@ export function statsRepo(db: Queryable) {
          ), counts AS (
            SELECT name, slot, sum(invocations)::int AS invocations, sum(succeeded)::int AS succeeded, sum(application_errors)::int AS "applicationErrors",
                   sum(developer_errors)::int AS "developerErrors", sum(system_errors)::int AS "systemErrors", sum(cold)::int AS cold, sum(warm)::int AS warm,
-                  sum(cpu_ms_sum)::float8 AS "cpuMsSum", sum(cpu_ms_count)::int AS "cpuMsCount", max(peak_rss_kb)::float8 AS "peakRssKb"
+                  sum(cpu_ms_sum)::float8 AS "cpuMsSum", sum(cpu_ms_count)::int AS "cpuMsCount", max(peak_rss_kb)::float8 AS "peakRssKb",
+                  COALESCE(jsonb_agg(latency) FILTER (WHERE latency <> '{}'::jsonb), '[]'::jsonb) AS latencies
              FROM slotted GROUP BY 1, 2
-         ), hist AS (
-           SELECT name, slot, jsonb_object_agg(k, n) AS latency
-             FROM (SELECT name, slot, k, sum(v::bigint) AS n FROM slotted, jsonb_each_text(latency) e(k, v) GROUP BY 1, 2, 3) x GROUP BY 1, 2
          )
-         SELECT c.*, COALESCE(h.latency, '{}'::jsonb) AS latency FROM counts c LEFT JOIN hist h USING (name, slot) ORDER BY c.name, c.slot`,
+         SELECT * FROM counts ORDER BY name, slot`,
         params,
       );
     },

@@ -88,7 +88,8 @@ function fromSlots(slots: SlotFigures[]): Array<{ row: FunctionStatsRow; points:
   return names.map((name) => {
     const mine = slots.filter((s) => s.name === name);
     const sum = (pick: (s: SlotFigures) => number) => mine.reduce((total, s) => total + pick(s), 0);
-    const latency = mine.reduce<LatencyHistogram>((h, s) => mergeHistograms(h, s.latency), {});
+    const perSlot = mine.map((s) => s.latencies.reduce<LatencyHistogram>((h, l) => mergeHistograms(h, l), {}));
+    const latency = perSlot.reduce<LatencyHistogram>((h, l) => mergeHistograms(h, l), {});
     const cpuMsCount = sum((s) => s.cpuMsCount);
     const peaks = mine.map((s) => s.peakRssKb).filter((v): v is number => v != null);
     const row: FunctionStatsRow = {
@@ -106,7 +107,7 @@ function fromSlots(slots: SlotFigures[]): Array<{ row: FunctionStatsRow; points:
       cold: sum((s) => s.cold),
       warm: sum((s) => s.warm),
     };
-    const points = mine.map((s) => ({ bucket: s.slot, invocations: s.invocations, errors: s.invocations - s.succeeded, p50Ms: histogramPercentile(s.latency, 0.5) }));
+    const points = mine.map((s, i) => ({ bucket: s.slot, invocations: s.invocations, errors: s.invocations - s.succeeded, p50Ms: histogramPercentile(perSlot[i]!, 0.5) }));
     return { row, points };
   });
 }
