@@ -69,21 +69,15 @@ export async function startBenchPostgres() {
 
 /**
  * The real migrations, applied by faasctl's own migrate module (bundled from src/ on the fly,
- * so the bench needs no extra build step and records them as `faasctl up` would). Answers the
- * statement faasctl adds rollups with, so generated rows get theirs as ended rows do.
+ * so the bench needs no extra build step and records them as `faasctl up` would).
  */
 export async function applySchema(pool, root) {
   const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'faasctl-bench-mig-'));
   const out = join(dir, 'migrate.mjs');
-  const contents = [
-    "export { applyMigrations } from './src/db/migrate.ts';",
-    "export { loadMigrations } from './src/db/migrations.ts';",
-    // Absent before issue 24's rollups: the bench then measures a build without them.
-    ...(existsSync(join(root, 'src/db/rollups-sql.ts')) ? ["export { rollupUpsert } from './src/db/rollups-sql.ts';"] : []),
-  ].join('\n');
+  const contents = ["export { applyMigrations } from './src/db/migrate.ts';", "export { loadMigrations } from './src/db/migrations.ts';"].join('\n');
   await build({ stdin: { contents, resolveDir: root, loader: 'ts' }, outfile: out, bundle: true, platform: 'node', format: 'esm', external: ['pg'], logLevel: 'error' });
-  const { applyMigrations, loadMigrations, rollupUpsert } = await import(out);
+  const { applyMigrations, loadMigrations } = await import(out);
   rmSync(dir, { recursive: true, force: true });
   const db = {
     where: 'bench',
@@ -103,8 +97,7 @@ export async function applySchema(pool, root) {
       }
     },
   };
-  await applyMigrations(db, await loadMigrations(join(root, 'migrations')));
-  return { rollupUpsert };
+  return applyMigrations(db, await loadMigrations(join(root, 'migrations')));
 }
 
 /** Milliseconds PostgreSQL spent executing statements since the last reset, the bench's own excepted. */

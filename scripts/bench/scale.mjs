@@ -7,12 +7,12 @@
 //   npm run bench -- scale                     10k, 100k, 1M (~5 min)
 //   npm run bench -- scale --scale-max 100k    the inner loop (~30 s)
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applySchema, databaseMs, resetStatements, startBenchPostgres } from './scale-db.mjs';
-import { createFunction, createOwners, fillRequests } from './scale-fill.mjs';
+import { createFunction, createOwners, fillRequests, rebuildRollups } from './scale-fill.mjs';
 import { median, ms } from './stats.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,8 +46,10 @@ export async function benchScale({ scaleMax } = {}) {
   const pool = new pg.Pool({ connectionString: server.url, max: 2 });
   try {
     await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-    const { rollupUpsert } = await applySchema(pool, root);
-    const fill = (from, to, pattern = 'load-%') => fillRequests(pool, from, to, pattern, rollupUpsert);
+    await applySchema(pool, root);
+    const fill = (from, to, pattern = 'load-%') => fillRequests(pool, from, to, pattern);
+    const rollupsMigration = readdirSync(join(root, 'migrations')).find((f) => f.includes('request_rollups'));
+    const migrationSql = rollupsMigration ? readFileSync(join(root, 'migrations', rollupsMigration), 'utf8') : '';
     const env = cliEnv(join(dir, 'config.json'));
     cli(env, ['context', 'add', 'bench', '--db', server.url, '--use']);
     await loginAs(env, 'bench');
@@ -57,6 +59,7 @@ export async function benchScale({ scaleMax } = {}) {
     for (const size of sizes) {
       const t0 = Date.now();
       await fill(filled, size);
+      await rebuildRollups(pool, migrationSql);
       filled = size;
       await pool.query('VACUUM ANALYZE');
       console.error(`scale: ${size} rows in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
