@@ -31,7 +31,7 @@ export interface InvokeDeps extends InvocationDeps, RouteDeps {
 }
 
 /** Where a fault test may stop a cold invocation: after its row exists (no service yet), and after its answer was read but before it is written. */
-export type FailPoint = 'invoke:row-written' | 'invoke:answer-read' | 'user-delete:committed';
+export type FailPoint = 'invoke:row-written' | 'invoke:answer-read' | 'user-delete:committed' | 'user-delete:in-transaction' | 'fn-delete:in-transaction';
 
 export interface InvokeRequest {
   name: string;
