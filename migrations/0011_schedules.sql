@@ -43,3 +43,6 @@ CREATE TABLE IF NOT EXISTS schedule_slots (
   decided_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (schedule_id, slot_at)
 );
+-- Pruning the request log (gc) sets a pruned request's slots' request_id to NULL: this index keeps
+-- each pruned batch from scanning every slot.
+CREATE INDEX IF NOT EXISTS schedule_slots_request_idx ON schedule_slots (request_id) WHERE request_id IS NOT NULL;

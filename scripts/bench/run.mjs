@@ -2,11 +2,13 @@
 // the same run. Results also go to .bench/results.json. Select with: npm run bench -- startup
 // (the others need the engine in Swarm mode; invoke takes ~20 s, warm and throughput about
 // a minute each, bulk about a minute and a half, dispatch about a minute; ssh-api and ssh-invoke need the test bed's
-// sshd, ~5 s and ~30 s)
+// sshd, ~5 s and ~30 s; scale, the request log at 10k/100k/1M rows, ~5 min, or with
+// --scale-max 100k for the inner loop; see scale.mjs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchBulk } from './bulk.mjs';
 import { benchDispatch } from './dispatch.mjs';
 import { benchInvoke } from './invoke.mjs';
+import { benchScale, parseSize } from './scale.mjs';
 import { benchSshApi, benchSshInvoke } from './ssh.mjs';
 import { benchStartup } from './startup.mjs';
 import { benchThroughput, benchWarm } from './warm.mjs';
@@ -20,8 +22,12 @@ const suites = {
   dispatch: () => benchDispatch(),
   'ssh-api': () => benchSshApi(),
   'ssh-invoke': () => benchSshInvoke(),
+  scale: () => benchScale({ scaleMax }),
 };
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(suites);
+const args = process.argv.slice(2);
+const maxAt = args.indexOf('--scale-max');
+const scaleMax = maxAt >= 0 ? parseSize(args.splice(maxAt, 2)[1]) : undefined;
+const wanted = args.length ? args : Object.keys(suites);
 
 const rows = [];
 for (const name of wanted) {
@@ -33,7 +39,7 @@ const width = Math.max(...rows.map((r) => r.name.length));
 // `target`: a bound on the ratio; `goal`: an absolute one ({ text, met }).
 const verdict = (text, met) => `  (target ${text}: ${met ? 'met' : 'MISSED'})`;
 for (const r of rows) {
-  const target = r.target ? verdict(`<= ${r.target}x`, r.ratio <= r.target) : r.goal ? verdict(r.goal.text, r.goal.met) : '';
+  const target = (r.target ? verdict(`<= ${r.target}x`, r.ratio <= r.target) : '') + (r.goal ? verdict(r.goal.text, r.goal.met) : '');
   console.log(`${r.name.padEnd(width)}  ${r.display.padStart(10)}  ${r.ratio.toFixed(2)}x${target}`);
 }
 mkdirSync('.bench', { recursive: true });

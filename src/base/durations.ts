@@ -10,9 +10,22 @@ export function parseDuration(text: string, what = 'duration'): number {
 }
 
 /** `--since`: a duration back from now ("1h") or an ISO date/time. */
-export function parseSince(text: string, now: Date): Date {
-  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(text.trim())) return new Date(now.getTime() - parseDuration(text, '--since'));
+export function parseSince(text: string, now: Date, flag = '--since'): Date {
+  if (/^\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(text.trim())) return new Date(now.getTime() - parseDuration(text, flag));
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`invalid --since "${text}"`, { hint: 'use a duration such as 1h or 2d, or an ISO time such as 2026-11-24T10:00:00Z' });
+  if (Number.isNaN(date.getTime())) throw new UsageError(`invalid ${flag} "${text}"`, { hint: 'use a duration such as 1h or 2d, or an ISO time such as 2026-11-24T10:00:00Z' });
   return date;
+}
+
+/** A duration in the largest unit that divides it (30d, 12h, 90s), as parseDuration reads it back. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['w', 7 * 86_400_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const)
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }

@@ -112,7 +112,7 @@ export class Context {
       if (!cfg.databaseUrl.value) {
         throw new UsageError(`no database is configured for context "${cfg.contextName.value}"`, {
           code: 'no_database',
-          hint: 'run faasctl up to deploy one, or pass --db / set FAASCTL_DATABASE_URL / faasctl context add NAME --db URL',
+          hint: 'a new installation: faasctl up deploys one; joining an existing one: faasctl context add NAME --host ENGINE --db URL --use (or --db / FAASCTL_DATABASE_URL)',
         });
       }
       const dial = await this.databaseDialer();

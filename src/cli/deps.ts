@@ -39,6 +39,7 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
     replicaTransport: (maxSockets) => new HttpReplicaTransport(maxSockets, dialer),
     monotonic: () => performance.now(),
     failpoint: failpointFromEnv(ctx.env, ctx.io),
+    interruptible: withInterrupt,
   };
 }
 

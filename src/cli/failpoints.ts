@@ -8,11 +8,12 @@ import type { IO } from './io.js';
  * SIGKILL it exactly there, e.g. after the request row exists but before the service does
  * (`invoke:row-written`), or after a job's answer was read but before it is written
  * (`invoke:answer-read`), or after a user delete's rows are gone but before its engine
- * clean-up (`user-delete:committed`). Read here, in the CLI layer, and
+ * clean-up (`user-delete:committed`), or inside a user or function delete's open transaction
+ * (`user-delete:in-transaction`, `fn-delete:in-transaction`: what it locks, the test sees). Read here, in the CLI layer, and
  * passed down as a hook; core never reads the environment. Unset (always, outside tests) it
  * costs nothing.
  */
-const POINTS: readonly FailPoint[] = ['invoke:row-written', 'invoke:answer-read', 'user-delete:committed'];
+const POINTS: readonly FailPoint[] = ['invoke:row-written', 'invoke:answer-read', 'user-delete:committed', 'user-delete:in-transaction', 'fn-delete:in-transaction'];
 const HOLD_MS = 10 * 60_000;
 
 export function failpointFromEnv(env: Env, io: IO): ((point: FailPoint) => Promise<void>) | undefined {

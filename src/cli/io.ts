@@ -99,9 +99,13 @@ export class IO {
     this.out(jsonForTerminal(JSON.stringify(value, null, this.stdoutIsTTY ? 2 : undefined)));
   }
 
-  /** A table for a terminal; tab-separated lines without a header when piped. */
-  async table(head: string[], rows: Array<Array<string | number | undefined>>): Promise<void> {
-    const cells = rows.map((r) => r.map((v) => (v === undefined ? '' : String(v))));
+  /**
+   * A table for a terminal; tab-separated lines without a header when piped. `dropFirst`: the
+   * columns (by heading) that give way, in that order, while the table is wider than the terminal.
+   */
+  async table(head: string[], rows: Array<Array<string | number | undefined>>, options: { dropFirst?: string[] } = {}): Promise<void> {
+    let cells = rows.map((r) => r.map((v) => (v === undefined ? '' : String(v))));
+    if (this.stdoutIsTTY && options.dropFirst) ({ head, cells } = fitted(head, cells, options.dropFirst, (this.streams.stdout as { columns?: number }).columns));
     if (!this.stdoutIsTTY) {
       // For scripts: no escape codes even when colour is forced (a status cell may be coloured).
       for (const row of cells) this.out(row.map((v) => stripVTControlCharacters(v).replace(/[\t\n]/g, ' ')).join('\t'));
@@ -163,4 +167,20 @@ export class IO {
       },
     };
   }
+}
+
+/** Columns dropped (in the order given) until the table fits the terminal's width, when known. */
+function fitted(head: string[], cells: string[][], dropFirst: string[], columns: number | undefined): { head: string[]; cells: string[][] } {
+  if (!columns) return { head, cells };
+  const width = (h: string[], c: string[][]) =>
+    // cli-table3 pads each cell by one space on either side; columns are joined by two spaces.
+    h.reduce((sum, name, i) => sum + 2 + Math.max(name.length, ...c.map((r) => stripVTControlCharacters(r[i] ?? '').length)), 0) + 2 * Math.max(0, h.length - 1);
+  for (const name of dropFirst) {
+    if (width(head, cells) <= columns) break;
+    const i = head.indexOf(name);
+    if (i < 0) continue;
+    head = head.filter((_, j) => j !== i);
+    cells = cells.map((r) => r.filter((_, j) => j !== i));
+  }
+  return { head, cells };
 }

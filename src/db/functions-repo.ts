@@ -24,8 +24,12 @@ export interface VersionRow extends Limits {
   image: string | null;
   /** requirements.txt as given, when it has dependencies. */
   requirements: string | null;
+  /** Debian packages in its image, one a line; null: none. */
+  apt?: string | null;
   /** Where its tasks may run (Swarm constraints and spread preferences). */
   placement: Placement;
+  /** Code shipped as a zip archive (a directory, a zip): the entry module's path in it; null: a single file. */
+  module: string | null;
   createdAt: Date;
 }
 
@@ -61,12 +65,13 @@ export interface StoredDispatchPolicy {
   maxConcurrency: number | null;
 }
 
-export type NewVersion = Omit<VersionRow, 'createdAt'>;
+/** A new version; `archive` (the zip itself) goes with `module`, and is read back only by archive(). */
+export type NewVersion = Omit<VersionRow, 'createdAt'> & { archive?: Buffer | null };
 
 const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas", f.warm_workers AS "warmWorkers",
   f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
 const VERSION = `v.function_id AS "functionId", v.version, v.code, v.sha256, v.entry, v.format, v.memory_bytes::float8 AS "memoryBytes",
-  v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.secrets, v.image, v.requirements, v.placement, v.created_at AS "createdAt"`;
+  v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.secrets, v.image, v.requirements, v.apt, v.placement, v.module, v.created_at AS "createdAt"`;
 
 /** Every query is scoped by owner where a user names a function: another user's is "absent". */
 export function functionsRepo(db: Queryable) {
@@ -76,8 +81,8 @@ export function functionsRepo(db: Queryable) {
     },
     async insertVersion(v: NewVersion): Promise<void> {
       await db.query(
-        `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env, secrets, image, requirements, placement)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        `INSERT INTO function_versions (function_id, version, code, sha256, entry, format, memory_bytes, nano_cpus, timeout_ms, env, secrets, image, requirements, placement, archive, module, apt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
         [
           v.functionId,
           v.version,
@@ -93,6 +98,9 @@ export function functionsRepo(db: Queryable) {
           v.image ?? null,
           v.requirements ?? null,
           JSON.stringify(v.placement ?? NO_PLACEMENT),
+          v.archive ?? null,
+          v.module ?? null,
+          v.apt ?? null,
         ],
       );
     },
@@ -130,6 +138,11 @@ export function functionsRepo(db: Queryable) {
     async version(functionId: string, version: number): Promise<VersionRow | undefined> {
       const [row] = await db.query<VersionRow & Record<string, unknown>>(`SELECT ${VERSION} FROM function_versions v WHERE v.function_id = $1 AND v.version = $2`, [functionId, version]);
       return row;
+    },
+    /** The zip archive of code shipped as one (named by its sha256); undefined for a single file. */
+    async archive(sha256: string): Promise<Buffer | undefined> {
+      const [row] = await db.query<{ archive: Buffer }>('SELECT archive FROM function_versions WHERE sha256 = $1 AND archive IS NOT NULL LIMIT 1', [sha256]);
+      return row?.archive;
     },
     async maxVersion(functionId: string): Promise<number> {
       const [row] = await db.query<{ max: number }>('SELECT COALESCE(max(version), 0)::int AS max FROM function_versions WHERE function_id = $1', [functionId]);

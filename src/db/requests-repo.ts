@@ -1,4 +1,5 @@
 import type { Queryable } from './database.js';
+import { rollupUpsert } from './rollups-sql.js';
 import { storableJson, storableText } from './storable-text.js';
 
 export type RequestStatus = 'pending' | 'running' | 'success' | 'application_error' | 'developer_error' | 'system_error';
@@ -109,10 +110,17 @@ export interface RequestItem {
 
 export interface RequestFilter {
   userId: string;
+  /** Instead of the user's rows: those of no user (the user.delete records of deleted users). */
+  unowned?: boolean;
+  /** A type (fn.invoke) or a group of them (fn, user): the words before a dot. */
   type?: string;
   functionId?: string;
+  /** The name the rows carry: it outlives the function (fn delete keeps its history). */
+  functionName?: string;
   status?: RequestStatus;
   since?: Date;
+  /** Keyset cursor: only rows listed after this one of the user's (older in (created_at, id) order), or older than this time. */
+  before?: { id: string } | { time: Date };
   limit: number;
 }
 
@@ -155,6 +163,9 @@ const COLUMN_LIST: Array<[string, string?]> = [
 ];
 
 const COLUMNS = requestColumns('requests');
+
+/** Every column of a request row, named as RequestRow (logs-repo.ts reads the same rows). */
+export { COLUMNS as REQUEST_COLUMNS };
 
 export function requestsRepo(db: Queryable) {
   return {
@@ -223,12 +234,17 @@ export function requestsRepo(db: Queryable) {
       const result = storableJson(c.result);
       const error = storableText(c.error);
       const output = storableText(c.output);
+      // The invocation's rollup is written by the same statement (issue 24): never one without the other.
       const rows = await db.query(
-        `UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
-                cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
-                sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL,
-                next_attempt_at = NULL, input = CASE WHEN $2 = 'success' THEN NULL ELSE input END, mode = COALESCE($15, mode)
-          WHERE id = $1 AND status IN ('pending', 'running') RETURNING id`,
+        `WITH done AS (
+           UPDATE requests SET status = $2, result = $3, error = $4, output = $5, output_truncated = $6, duration_ms = $7,
+                  cpu_ms = $8, max_rss_kb = $9, node = COALESCE($10, node), finished_at = $11, function_version = COALESCE($12, function_version),
+                  sanitized = sanitized OR $13, started_at = COALESCE($14, started_at), deadline_at = NULL,
+                  next_attempt_at = NULL, input = CASE WHEN $2 = 'success' THEN NULL ELSE input END, mode = COALESCE($15, mode)
+            WHERE id = $1 AND status IN ('pending', 'running')
+           RETURNING id, type, user_id, function_name, status, mode, duration_ms, cpu_ms, max_rss_kb, created_at
+         ), rolled AS (${rollupUpsert("(SELECT * FROM done WHERE type = 'fn.invoke')")})
+         SELECT id FROM done`,
         [
           id,
           c.status,
@@ -280,9 +296,15 @@ export function requestsRepo(db: Queryable) {
       const stored = items.map((i) => ({ i, result: storableJson(i.result), error: storableText(i.error), output: storableText(i.output) }));
       const col = <T>(pick: (s: (typeof stored)[number]) => T) => stored.map(pick);
       await db.query(
-        `INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version, sanitized)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[])
-         ON CONFLICT (request_id, idx) DO NOTHING`,
+        // Only the answers this call stored are rolled up (a repeated batch adds nothing), in the same statement.
+        `WITH stored AS (
+           INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version, sanitized)
+           SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[])
+           ON CONFLICT (request_id, idx) DO NOTHING
+           RETURNING status, duration_ms, cpu_ms, max_rss_kb
+         ), rolled AS (${rollupUpsert(`(SELECT r.user_id, r.function_name, i.status, r.mode, i.duration_ms, i.cpu_ms, i.max_rss_kb, r.created_at
+                                          FROM stored i JOIN requests r ON r.id = $1 AND r.type = 'fn.invoke.bulk')`)})
+         SELECT 1`,
         [
           requestId,
           col((s) => s.i.index),
@@ -325,19 +347,44 @@ export function requestsRepo(db: Queryable) {
         [scope.userId ?? null, scope.functionId ?? null, limit],
       );
     },
+    /** A deleted user's history is left to gc to prune in batches (core/requests/prune.ts). */
+    async markOwnerDeleted(userId: string, name: string): Promise<void> {
+      await db.query('INSERT INTO deleted_users (user_id, name) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [userId, name]);
+    },
     /** Only the owner's requests: another user's id answers undefined, like a missing one. */
     async byId(id: string, userId: string): Promise<RequestRow | undefined> {
       const [row] = await db.query<RequestRow & Record<string, unknown>>(`SELECT ${COLUMNS} FROM requests WHERE id = $1 AND user_id = $2`, [id, userId]);
       return row;
     },
+    /**
+     * Newest first, in (created_at, id) order so that `before` pages through without gaps (the cursor row's
+     * own created_at, to the microsecond, is compared in SQL: a JavaScript Date holds milliseconds). The
+     * type's first word ($7) matches requests_user_type_group_idx, so a rare group (user) is found
+     * without reading the user's whole history; status and function name have their own indexes.
+     */
     async list(f: RequestFilter): Promise<RequestRow[]> {
       return db.query<RequestRow & Record<string, unknown>>(
         `SELECT ${COLUMNS} FROM requests
-          WHERE user_id = $1 AND ($2::text IS NULL OR type = $2 OR type LIKE $2 || '.%')
+          WHERE (CASE WHEN $11::boolean THEN user_id IS NULL ELSE user_id = $1 END) AND ($2::text IS NULL OR (split_part(type, '.', 1) = $7 AND (type = $2 OR type LIKE $2 || '.%')))
             AND ($3::text IS NULL OR status = $3) AND ($4::timestamptz IS NULL OR created_at >= $4)
-            AND ($6::uuid IS NULL OR function_id = $6)
-          ORDER BY created_at DESC, id LIMIT $5`,
-        [f.userId, f.type ?? null, f.status ?? null, f.since ?? null, f.limit, f.functionId ?? null],
+            AND ($6::uuid IS NULL OR function_id = $6) AND ($8::text IS NULL OR function_name = $8)
+            AND ($9::timestamptz IS NULL OR created_at < $9)
+            AND ($10::uuid IS NULL OR (created_at <= (SELECT created_at FROM requests WHERE id = $10)
+                                       AND (created_at, id) < (SELECT created_at, id FROM requests WHERE id = $10)))
+          ORDER BY created_at DESC, id DESC LIMIT $5`,
+        [
+          f.userId,
+          f.type ?? null,
+          f.status ?? null,
+          f.since ?? null,
+          f.limit,
+          f.functionId ?? null,
+          f.type?.split('.')[0] ?? null,
+          f.functionName ?? null,
+          f.before && 'time' in f.before ? f.before.time : null,
+          f.before && 'id' in f.before ? f.before.id : null,
+          f.unowned ?? false,
+        ],
       );
     },
   };

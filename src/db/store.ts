@@ -1,6 +1,8 @@
 import type { Database, Queryable } from './database.js';
 import { functionsRepo } from './functions-repo.js';
+import { logsRepo } from './logs-repo.js';
 import { metaRepo } from './meta-repo.js';
+import { pruneRepo } from './prune-repo.js';
 import { requestsRepo } from './requests-repo.js';
 import { secretsRepo } from './secrets-repo.js';
 import { sessionsRepo } from './sessions-repo.js';
@@ -21,6 +23,8 @@ export function repos(db: Queryable) {
     secrets: secretsRepo(db),
     queue: queueRepo(db),
     schedules: schedulesRepo(db),
+    logs: logsRepo(db),
+    prune: pruneRepo(db),
   };
 }
 

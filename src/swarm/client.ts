@@ -65,7 +65,7 @@ export interface SwarmClient {
   /** The config with exactly this name, or undefined. */
   findConfig(name: string): Promise<NamedObject | undefined>;
   /** Creates a config; ConflictError when the name exists. Returns its ID. */
-  createConfig(name: string, data: string, labels: Record<string, string>): Promise<string>;
+  createConfig(name: string, data: string | Buffer, labels: Record<string, string>): Promise<string>;
   listConfigs(labels: string[]): Promise<NamedObject[]>;
   /** Throws ConflictError while a service still uses the config; false when it was already gone. */
   removeConfig(id: string): Promise<boolean>;

@@ -160,17 +160,27 @@ export class DockerSwarmClient implements SwarmClient {
 
   /** Relays a build's output lines; rejects with the builder's error. */
   private followBuild(stream: NodeJS.ReadableStream, onLine?: (line: string) => void): Promise<void> {
+    // The builder sends a step's output in chunks that may end mid-line: whole lines only, so
+    // an installer's error line is read as one (a split "E: Unable to locate pack|age" was not).
+    let partial = '';
+    const emit = (line: string) => {
+      if (line.trim()) onLine?.(line);
+    };
     return new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
         stream,
         (err: Error | null, events: Array<{ error?: string }>) => {
+          emit(partial);
+          partial = '';
           const failed = events.find((e) => e.error);
           if (err) reject(err);
           else if (failed) reject(new Error(`image build failed: ${failed.error}`));
           else resolve();
         },
         (event: { stream?: string }) => {
-          for (const line of event.stream?.split('\n') ?? []) if (line.trim()) onLine?.(line);
+          const lines = (partial + (event.stream ?? '')).split('\n');
+          partial = lines.pop() ?? '';
+          lines.forEach(emit);
         },
       );
     });
@@ -309,7 +319,7 @@ export class DockerSwarmClient implements SwarmClient {
     return this.call(`config inspect ${name}`, async () => toNamedObject(await this.docker.getConfig(name).inspect()), absent(undefined));
   }
 
-  createConfig(name: string, data: string, labels: Record<string, string>): Promise<string> {
+  createConfig(name: string, data: string | Buffer, labels: Record<string, string>): Promise<string> {
     return this.call(`config create ${name}`, async () => {
       const created = (await this.docker.createConfig({ Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') })) as { id: string };
       return created.id;
@@ -475,7 +485,7 @@ function relative(root: string, path: string): string {
 }
 
 /** A tar archive of the files (absolute paths), for putArchive at `root`. */
-async function tarOf(files: Record<string, string>, root = '/'): Promise<Buffer> {
+async function tarOf(files: Record<string, string | Buffer>, root = '/'): Promise<Buffer> {
   const { pack: createPack } = await importExternal<typeof import('tar-stream')>('tar-stream');
   const pack = createPack();
   for (const [path, content] of Object.entries(files)) pack.entry({ name: relative(root, path), mode: 0o644 }, content);

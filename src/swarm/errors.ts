@@ -16,7 +16,7 @@ export function mapDockerError(err: unknown, endpoint: string, what: string): Er
   if (e.code && UNREACHABLE.has(e.code)) {
     return new ConnectionError(`cannot reach the Docker engine at ${endpoint} (${e.code})`, {
       cause: err,
-      hint: 'start dockerd (or bash scripts/testbed.sh), or point --host / DOCKER_HOST at a running engine',
+      hint: 'start the Docker engine (systemctl start docker, or dockerd &), or point --host / DOCKER_HOST at a running engine',
     });
   }
   if (isTlsError(e)) {

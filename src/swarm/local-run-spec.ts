@@ -9,7 +9,8 @@ export interface LocalRunSpecInput extends VersionSettings {
   nonce: string;
   /** The runtime's own timeout plus start-up: after this the container is killed. */
   killAfterMs: number;
-  code: string;
+  /** The code: a file's text, or a zip (with `codeModule`). */
+  code: string | Buffer;
   input: string;
   /** What a Lambda handler's context calls the function: the file's name. */
   functionName?: string;

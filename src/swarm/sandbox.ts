@@ -52,6 +52,8 @@ export interface VersionSettings {
   entry: string;
   /** How the runtime calls the entry (main, lambda, openfaas, madhat); absent: detected when it loads. */
   flavor?: string;
+  /** Code shipped as a zip archive: the entry module's path in it (the runtime unpacks it first). */
+  codeModule?: string | null;
   timeoutMs: number;
   memoryBytes: number;
   nanoCpus: number;
@@ -80,7 +82,7 @@ export function userEnvironment(env: Record<string, string>): string[] {
  * (the same names for both modes), then what only that mode needs (`extra`).
  */
 export function runtimeEnvironment(
-  o: { env: Record<string, string>; entry: string; flavor?: string; timeoutMs: number; outputLimit: number; memoryLimit: number },
+  o: { env: Record<string, string>; entry: string; flavor?: string; codeModule?: string | null; timeoutMs: number; outputLimit: number; memoryLimit: number },
   extra: Record<string, string | number>,
 ): string[] {
   const settings = {
@@ -90,6 +92,7 @@ export function runtimeEnvironment(
     FAASCTL_OUTPUT_LIMIT: o.outputLimit,
     FAASCTL_MEMORY_LIMIT: o.memoryLimit,
     FAASCTL_CODE_FILE: CODE_PATH,
+    ...(o.codeModule ? { FAASCTL_CODE_MODULE: o.codeModule } : {}),
     ...extra,
   };
   return [...userEnvironment(o.env), ...Object.entries(settings).map(([k, v]) => `${k}=${v}`)];
@@ -177,7 +180,7 @@ export interface ContainerRunSpec {
   cmd: string[];
   labels: Record<string, string>;
   /** Copied into the container before it starts: path → content. */
-  files: Record<string, string>;
+  files: Record<string, string | Buffer>;
   memoryBytes: number;
   nanoCpus: number;
   timeoutMs: number;
@@ -197,14 +200,62 @@ export interface ContainerRunSpec {
   onOutput?: (chunk: LogChunk) => void;
 }
 
-export function checkContainerSpec(image: string, code: string, call: { entry?: string; flavor?: string }, filename: string, userId: string, installation: string): ContainerRunSpec {
+/**
+ * The deploy-time import check: the module is imported (and its entry resolved) in the
+ * function's own image, user, read-only root, tmpfs /tmp, memory, CPUs and environment.
+ */
+export interface ImportCheck {
+  timeoutMs: number;
+  memoryBytes: number;
+  nanoCpus: number;
+  env: Record<string, string>;
+}
+
+/** Where the check finds the code: in the files volume, as a read-only root requires. */
+const CHECK_DIR = '/faas';
+
+/** Start-up of the check container itself, beyond the import's own time limit. */
+const CHECK_ALLOWANCE_MS = 60_000;
+
+export function checkContainerSpec(
+  image: string,
+  code: string,
+  call: { entry?: string; flavor?: string },
+  filename: string,
+  userId: string,
+  installation: string,
+  importCheck?: ImportCheck,
+  archive?: { bytes: Buffer; module: string },
+): ContainerRunSpec {
+  const labels = { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId, [LABELS.installation]: installation };
+  const args = [...(call.entry ? ['--entry', call.entry] : []), ...(call.flavor ? ['--flavor', call.flavor] : [])];
+  if (!importCheck) {
+    return {
+      image,
+      cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...args],
+      labels,
+      files: { '/tmp/function.py': code },
+      memoryBytes: 256 * 1024 * 1024,
+      nanoCpus: 1_000_000_000,
+      timeoutMs: CHECK_ALLOWANCE_MS,
+    };
+  }
+  const file = `${CHECK_DIR}/function.py`;
+  const zip = `${CHECK_DIR}/code.zip`;
+  const unpack = archive ? ['--archive', zip, '--module', archive.module] : [];
   return {
     image,
-    cmd: ['check', '--file', '/tmp/function.py', '--filename', filename, ...(call.entry ? ['--entry', call.entry] : []), ...(call.flavor ? ['--flavor', call.flavor] : [])],
-    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: 'check', [LABELS.user]: userId, [LABELS.installation]: installation },
-    files: { '/tmp/function.py': code },
-    memoryBytes: 256 * 1024 * 1024,
-    nanoCpus: 1_000_000_000,
-    timeoutMs: 60_000,
+    cmd: ['check', '--file', file, '--filename', filename, ...args, '--import-timeout-ms', String(importCheck.timeoutMs), ...unpack],
+    labels,
+    files: { [file]: code, ...(archive ? { [zip]: archive.bytes } : {}) },
+    filesVolume: CHECK_DIR,
+    env: userEnvironment(importCheck.env),
+    user: SANDBOXED_CONTAINER.User,
+    readOnlyRoot: true,
+    tmpfs: { '/tmp': TMP_BYTES },
+    memoryBytes: importCheck.memoryBytes,
+    nanoCpus: importCheck.nanoCpus,
+    pidsLimit: PIDS_LIMIT,
+    timeoutMs: importCheck.timeoutMs + CHECK_ALLOWANCE_MS,
   };
 }

@@ -131,7 +131,7 @@ describe('dependencies through the binary', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
-    expect(lines[0]).toBe('error: requirements failed to install: ERROR: No matching distribution found for nosuchpkg==1.0');
+    expect(lines[0]).toBe('error: requirements failed to install: no such package: nosuchpkg==1.0 (pip found no version of it)');
     expect(lines.slice(1)).toEqual(["hint: run with --debug to see pip's output; nothing was stored"]);
     expect(await query(db.url, "SELECT 1 FROM functions WHERE name = 'broken'")).toEqual([]);
     expect(await query(db.url, 'SELECT id FROM requests')).toEqual(requests);
@@ -143,7 +143,7 @@ describe('dependencies through the binary', () => {
     expect(debug.code).toBe(2);
     expect(debug.stderr).toMatch(/debug: build: Processing \.\/local\/0-mylib\n/);
     expect(debug.stderr).toMatch(/debug: build: ERROR: No matching distribution found for nosuchpkg==1\.0/);
-    expect(debug.stderr).toMatch(/\nerror: requirements failed to install: ERROR: No matching distribution found for nosuchpkg==1\.0\n/);
+    expect(debug.stderr).toMatch(/\nerror: requirements failed to install: no such package: nosuchpkg==1\.0 \(pip found no version of it\)\n/);
     expect(await depsImages()).toEqual(images);
 
     // A local path that does not exist: a usage error before any build.

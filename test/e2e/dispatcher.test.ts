@@ -33,6 +33,13 @@ def main(args):
     return args
 `;
 
+const NAP = `import time
+
+def main(args):
+    time.sleep(4)
+    return "rested"
+`;
+
 const ECHO = `def main(args):
     return args
 `;
@@ -52,6 +59,15 @@ describe('the dispatcher', () => {
   };
   const json = async (args: string[], input?: string) => JSON.parse(ok(await cli(['--json', ...args], input)).stdout);
   const rows = <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => query<T>(db.url, sql, params);
+  const leaderName = async () => JSON.parse((await rows<{ value: string }>(`SELECT value FROM faasctl_meta WHERE key = 'dispatcher_leader'`))[0]!.value).holder as string;
+  /** SIGKILL of the leading task's container (its Swarm task name is its holder name); answers that name. */
+  const killLeader = async () => {
+    const leader = await leaderName();
+    const [container] = await docker.listContainers({ filters: JSON.stringify({ name: [leader] }) });
+    expect(container, `the leader's container (${leader})`).toBeDefined();
+    await docker.getContainer(container!.Id).kill();
+    return leader;
+  };
   const ended = async (ids: string[]) => {
     const open = await rows<{ n: number }>(`SELECT count(*)::int AS n FROM requests WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'running')`, [ids]);
     return open[0]!.n === 0;
@@ -171,29 +187,42 @@ describe('the dispatcher', () => {
     ok(await cli(['fn', 'delete', 'echo']));
   });
 
-  it('answers every line of a 300-line async bulk run exactly once when the leading task is killed mid-way; the standby takes over', async () => {
+  it('adopts a cold attempt whose service still runs when the leader is killed: recorded once, not run again', async () => {
+    ok(await cli(['fn', 'deploy', file('nap.py', NAP)]));
+    const { requestId } = await json(['fn', 'invoke', 'nap', '--async']);
+    const running = async () => {
+      const [service] = await docker.listServices({ filters: JSON.stringify({ label: [`io.faasctl.request=${requestId}`] }) } as object);
+      if (!service) return false;
+      const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [service.ID] }) } as object);
+      return tasks.some((t) => t.Status?.State === 'running');
+    };
+    await waitFor('the attempt to run', running, 60_000);
+    await killLeader();
+    expect(await json(['request', 'wait', requestId])).toMatchObject({ status: 'success', result: 'rested', attempt: 1 });
+    expect(await json(['request', 'show', requestId])).toMatchObject({ attempt: 1, attempts: [] });
+    ok(await cli(['fn', 'delete', 'nap']));
+  });
+
+  it('answers every line of a 500-line async bulk run exactly once when the leading task is killed mid-way; the standby takes over', async () => {
     ok(await cli(['fn', 'deploy', file('square.py', 'import time\n\ndef main(n):\n    time.sleep(0.05)\n    return n * n\n'), '--warm', '2', '--workers', '2']));
-    const lines = Array.from({ length: 300 }, (_, i) => String(i)).join('\n');
+    const lines = Array.from({ length: 500 }, (_, i) => String(i)).join('\n');
     const queuedRun = ok(await cli(['fn', 'invoke', 'square', '--bulk', '-', '--async'], lines));
     const queued = queuedRun.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { index: number; requestId: string });
-    expect(queued.map((q) => q.index)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(queued.map((q) => q.index)).toEqual(Array.from({ length: 500 }, (_, i) => i));
     const ids = queued.map((q) => q.requestId);
     const done = async () => (await rows<{ n: number }>(`SELECT count(*)::int AS n FROM requests WHERE id = ANY($1::uuid[]) AND status = 'success'`, [ids]))[0]!.n;
     await waitFor('60 lines answered', async () => (await done()) >= 60, 120_000);
-    const leader = JSON.parse((await rows<{ value: string }>(`SELECT value FROM faasctl_meta WHERE key = 'dispatcher_leader'`))[0]!.value).holder as string;
-    const [container] = await docker.listContainers({ filters: JSON.stringify({ name: [leader] }) });
-    expect(container, `the leader's container (${leader})`).toBeDefined();
-    await docker.getContainer(container!.Id).kill();
+    const leader = await killLeader();
     await waitFor('every line to end', () => ended(ids), 180_000);
     const statuses = await rows<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM requests WHERE id = ANY($1::uuid[]) GROUP BY status`, [ids]);
-    expect(statuses).toEqual([{ status: 'success', n: 300 }]);
+    expect(statuses).toEqual([{ status: 'success', n: 500 }]);
     const results = await rows<{ result: number; idx: string }>(`SELECT result, params->>'bulkIndex' AS idx FROM requests WHERE id = ANY($1::uuid[])`, [ids]);
     for (const r of results) expect(r.result).toBe(Number(r.idx) ** 2);
     // Another task led after the kill.
-    await waitFor('a new leader', async () => JSON.parse((await rows<{ value: string }>(`SELECT value FROM faasctl_meta WHERE key = 'dispatcher_leader'`))[0]!.value).holder !== leader, 30_000);
+    await waitFor('a new leader', async () => (await leaderName()) !== leader, 30_000);
     ok(await cli(['fn', 'delete', 'square']));
   });
 });

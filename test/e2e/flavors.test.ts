@@ -37,6 +37,15 @@ def handle(req):
     return "%s, %s (%d characters)" % (greeting, req, len(req))
 `;
 
+/** OpenFaaS classic reading the watchdog's variables, and OpenWhisk's, as those platforms set them. */
+const OPENFAAS_HEADERS = `import os
+
+def handle(req):
+    seen = {k: v for k, v in os.environ.items() if k.startswith("Http_")}
+    return {"body": req, "http": seen, "activation": os.environ.get("__OW_ACTIVATION_ID"),
+            "action": os.environ.get("__OW_ACTION_NAME"), "deadline": int(os.environ.get("__OW_DEADLINE", "0"))}
+`;
+
 /** Prints at import; returns right after writing to both streams without a newline. */
 const MID_LINE = `import sys
 print("importing")
@@ -201,5 +210,30 @@ describe('handler flavours through the binary', () => {
     expect(JSON.parse(local.stdout)).toEqual({ args: { k: 1 } });
     exact(local.stderr);
     ok(await cli(['fn', 'delete', 'midline']));
+  });
+
+  it("gives an OpenFaaS handler an HTTP-shaped input's headers as Http_* and its body as req, and every call OpenWhisk's __OW_* variables, cold and warm", async () => {
+    ok(await cli(['fn', 'deploy', file('hooks.py', OPENFAAS_HEADERS), '--timeout', '20s']));
+    const request = { headers: { 'Content-Type': 'application/json', 'x-github-event': 'push' }, body: { ref: 'main' }, method: 'POST', path: '/hooks', query: { dry: '1' } };
+    const check = (answer: { requestId: string; result: Record<string, any> }, before: number) => {
+      expect(answer.result).toMatchObject({
+        body: '{"ref": "main"}',
+        http: { Http_Content_Type: 'application/json', Http_X_Github_Event: 'push', Http_Method: 'POST', Http_Path: '/hooks', Http_Query: 'dry=1' },
+        activation: answer.requestId,
+        action: '/_/hooks',
+      });
+      // The deadline is the call's own: after it started, within its 20 s timeout.
+      expect(answer.result.deadline).toBeGreaterThan(before);
+      expect(answer.result.deadline).toBeLessThanOrEqual(Date.now() + 20_000);
+    };
+    let before = Date.now();
+    check(await json(['fn', 'invoke', 'hooks', '--data', JSON.stringify(request)]), before);
+    ok(await cli(['fn', 'scale', 'hooks', '1', '--workers', '1']));
+    before = Date.now();
+    check(await json(['fn', 'invoke', 'hooks', '--data', JSON.stringify(request)]), before);
+    // The same worker's next call, without headers, sees none of the last call's variables.
+    const plain = await json(['fn', 'invoke', 'hooks', '--data', '"just text"']);
+    expect(plain).toMatchObject({ mode: 'warm', result: { body: 'just text', http: {}, activation: plain.requestId } });
+    ok(await cli(['fn', 'delete', 'hooks']));
   });
 });

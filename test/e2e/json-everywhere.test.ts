@@ -55,6 +55,7 @@ describe('--json on every command', () => {
     const code = file('jsonfn.py', 'def main(data):\n    print("working")\n    return {"n": data.get("n", 0) * 2}\n');
     const v2 = file('jsonfn2.py', 'def main(data):\n    return {"n": data.get("n", 0) * 3}\n');
     const bulk = file('inputs.jsonl', '{"n": 1}\n{"n": 2}\n');
+    const manifest = file('fns.yaml', 'functions:\n  jsonapply:\n    source: "def main(d): return 1"\n');
     let asyncId = '';
     const forms: Record<string, Form[]> = {
       'faasctl up': [{ args: ['up'], exit: [0] }],
@@ -109,6 +110,11 @@ describe('--json on every command', () => {
         { args: ['request', 'show', '00000000-0000-4000-8000-000000000000'], exit: [3] },
       ],
       'faasctl request wait': [{ args: () => ['request', 'wait', asyncId], exit: [0] }],
+      // It ended above: the refusal is a document too.
+      'faasctl request cancel': [{ args: () => ['request', 'cancel', asyncId], exit: [3] }],
+      'faasctl logs': [{ args: ['logs', 'jsonfn', '--tail', '3'], exit: [0] }],
+      'faasctl export': [{ args: ['export', 'jsonfn'], exit: [0] }],
+      'faasctl apply': [{ args: ['apply', '-f', manifest, '--dry-run'], exit: [0] }],
       'faasctl stats': [{ args: ['stats'], exit: [0] }],
       'faasctl top': [{ args: ['top'], exit: [0] }],
       'faasctl report': [{ args: ['report', '--out', `${dir}/report.html`], exit: [0] }],

@@ -96,13 +96,60 @@ describe('deletes leave nothing; gc has a scope and one plan', () => {
     expect(await objects(`io.faasctl.user=${doomed.id}`)).toEqual(NOTHING);
     expect(await codeConfigs(shas)).toBe(0);
     expect(await inputConfigs([running, unread])).toBe(0);
-    // Their rows went with them (requests cascade with their user); none was left open meanwhile.
-    expect(await query(db.url, 'SELECT id FROM requests WHERE id = ANY($1::uuid[]) OR user_id = $2', [[running, unread], doomed.id])).toEqual([]);
+    // Their rows stay until gc prunes them (issue 24: a delete costs the same whatever the history), none left open.
+    const theirs = await query<{ status: string }>(db.url, 'SELECT status FROM requests WHERE id = ANY($1::uuid[]) OR user_id = $2', [[running, unread], doomed.id]);
+    expect(theirs.length).toBeGreaterThan(2);
+    expect(theirs.filter((r) => ['pending', 'running'].includes(r.status))).toEqual([]);
     const [log] = await query<{ params: { stopped: number } }>(db.url, "SELECT params FROM requests WHERE type = 'user.delete' AND params->>'userId' = $1", [doomed.id]);
     expect(log?.params.stopped).toBe(2);
-    // And gc has nothing of theirs left to do.
+    // And gc has nothing of theirs left to do on the engine; in the log, it prunes their rows.
     const gc = JSON.parse(ok(await cli(['--json', 'gc', '--dry-run'])).stdout) as Record<string, unknown>;
-    expect(gc).toMatchObject({ servicesRemoved: 0, secretsRemoved: 0, configsRemoved: 0 });
+    expect(gc).toMatchObject({ servicesRemoved: 0, secretsRemoved: 0, configsRemoved: 0, requestsPruned: theirs.length });
+    ok(await cli(['gc']));
+    expect(await query(db.url, 'SELECT id FROM requests WHERE user_id = $1', [doomed.id])).toEqual([]);
+  });
+
+  it("user delete and fn delete lock no history: another user's invocation runs to its end while their transaction is still open", async () => {
+    const big = await newUser('bighistory');
+    // Code of their own: a code config shared with a later test's functions would outlive them.
+    const OWN = 'def main(data):\n    return "history"\n';
+    ok(await run(big.env, ['fn', 'deploy', file('bigfn.py', OWN)]));
+    const [fn] = await query<{ id: string }>(db.url, "SELECT id FROM functions WHERE name = 'bigfn'");
+    await query(
+      db.url,
+      `INSERT INTO requests (id, user_id, type, status, function_id, function_name, duration_ms, created_at)
+       SELECT gen_random_uuid(), $1, 'fn.invoke', 'success', $2, 'bigfn', 5, now() - g * interval '1 second' FROM generate_series(1, 20000) g`,
+      [big.id, fn!.id],
+    );
+    const history = async () => (await query<{ n: number }>(db.url, "SELECT count(*)::int AS n FROM requests WHERE user_id = $1 AND function_id = $2 AND type = 'fn.invoke'", [big.id, fn!.id]))[0]!.n;
+    const other = await newUser('unblocked');
+    ok(await run(other.env, ['fn', 'deploy', file('otherfn.py', OWN)]));
+
+    for (const [args, point] of [
+      [['fn', 'delete', 'bigfn'], 'fn-delete:in-transaction'],
+      [['user', 'delete', '--force', '--yes'], 'user-delete:in-transaction'],
+    ] as const) {
+      const held = startCli([...args], { ...big.env, FAASCTL_FAILPOINT: point });
+      await waitFor(`${point} to be reached`, () => held.stderr().includes(`failpoint ${point} reached`));
+      // Every history row can be locked without waiting: the delete's transaction holds none of them.
+      await query(db.url, 'SELECT count(*) FROM (SELECT id FROM requests WHERE user_id = $1 FOR UPDATE NOWAIT) locked', [big.id]);
+      // Another user's invocation, from its row to its end, meanwhile...
+      ok(await run(other.env, ['fn', 'invoke', 'otherfn']));
+      // ...while the delete's transaction is still open.
+      expect(held.exited()).toBe(false);
+      const open = await query(db.url, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'faasctl' AND state = 'idle in transaction'");
+      expect(open).toHaveLength(1);
+      held.signal('SIGKILL');
+      await held.done;
+    }
+    // For real now: the history stays as plain ids (not rewritten), until gc prunes the deleted user's.
+    ok(await run(big.env, ['fn', 'delete', 'bigfn']));
+    expect(await history()).toBe(20_000);
+    ok(await run(big.env, ['user', 'delete', '--force', '--yes']));
+    expect(await history()).toBe(20_000);
+    expect(JSON.parse(ok(await cli(['--json', 'gc'])).stdout).requestsPruned).toBeGreaterThan(20_000);
+    expect(await history()).toBe(0);
+    ok(await run(other.env, ['user', 'delete', '--force', '--yes']));
   });
 
   it('user delete --prefix P --force: each user goes the same way, nothing of theirs left right after the command', async () => {

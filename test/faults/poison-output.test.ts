@@ -186,6 +186,10 @@ describe('poisonous output and binary input', () => {
   });
 
   it('binary code and input are refused with exit 2 and nothing stored', async () => {
+    // A file without a zip's signature is read as Python source, byte by byte.
+    const binary = join(dir, 'x.py');
+    writeFileSync(binary, Buffer.from([0x64, 0x65, 0x66, 0x20, 0x66, 0x00, 0x00, 0x00, 0x08, 0x00, 0xff, 0xfe]));
+    // One with the signature is read as an archive (issue 19): a truncated one is refused by the zip reader.
     const zip = join(dir, 'x.zip');
     writeFileSync(zip, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x08, 0x00, 0xff, 0xfe]));
     const binDir = join(dir, 'bindir');
@@ -194,18 +198,19 @@ describe('poisonous output and binary input', () => {
     const data = join(dir, 'in.bin');
     writeFileSync(data, Buffer.from([0x7b, 0x7d, 0xff, 0x00]));
     const before = await counts();
-    const refused = async (args: string[], message: RegExp, input?: string) => {
+    const refused = async (args: string[], message: RegExp, input?: string, errorCode = 'not_text') => {
       const r = exits(await cli(args, input), 2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/internal error/);
       const j = exits(await cli(['--json', ...args], input), 2);
-      expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: 'not_text', exitCode: 2 } });
+      expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: errorCode, exitCode: 2 } });
     };
     const code = /is not a UTF-8 text file \(byte 0x[0-9a-f]{2} at offset \d+\); a function is Python source/;
-    await refused(['fn', 'deploy', zip], /^error: .*x\.zip is not a UTF-8 text file \(byte 0x00 at offset 5\); a function is Python source[^\n]*\nhint: /m);
+    await refused(['fn', 'deploy', binary], /^error: .*x\.py is not a UTF-8 text file \(byte 0x00 at offset 5\); a function is Python source[^\n]*\nhint: /m);
+    await refused(['fn', 'deploy', zip], /^error: .*x\.zip is not a zip archive faasctl can read: [^\n]+\nhint: make it with zip -r/m, undefined, 'bad_file');
     await refused(['fn', 'deploy', binDir], code);
-    await refused(['fn', 'update', 'poison', zip], code);
-    await refused(['fn', 'run', zip], code);
+    await refused(['fn', 'update', 'poison', binary], code);
+    await refused(['fn', 'run', binary], code);
     await refused(['fn', 'invoke', 'poison', '--data-file', data], /in\.bin is not a UTF-8 text file \(byte 0xff at offset 2\); the input is one JSON document/);
     await refused(['fn', 'invoke', 'poison'], /stdin is not a UTF-8 text file \(byte 0x00 at offset 7\)/, '{"a": "\u0000"}');
     await refused(['fn', 'invoke', 'poison', '--bulk', data], /--bulk takes JSON lines/);

@@ -93,6 +93,21 @@ export class TmuxSession {
     throw new Error(`screen never matched ${pattern}:\n${screen}`);
   }
 
+  /**
+   * Does `act` (keys typed) and waits for one more match of `pattern` than there was before it:
+   * a prompt that an earlier step already left in the scrollback does not count.
+   */
+  async after(act: () => void, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const before = this.count(pattern);
+    act();
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      if (this.count(pattern) > before) return this.screen();
+      await sleep(100);
+    }
+    throw new Error(`screen never showed another ${pattern}:\n${this.screen()}`);
+  }
+
   /** Number of matches of the pattern on the screen so far. */
   count(pattern: RegExp): number {
     return (this.screen().match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`)) ?? []).length;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkCode, checkFailure } from '../../src/core/functions/code-check.js';
-import { PlatformError, UsageError } from '../../src/base/errors.js';
+import { checkCode, checkFailure, importFailure } from '../../src/core/functions/code-check.js';
+import { CancelledError, PlatformError, UsageError } from '../../src/base/errors.js';
 import type { ContainerRunSpec } from '../../src/swarm/sandbox.js';
 import { FakeSwarm } from '../helpers/fake-swarm.js';
 
@@ -95,5 +95,38 @@ describe('checkCode', () => {
       message: 'the syntax check in img:1 timed out without a verdict',
       detail: undefined,
     });
+  });
+});
+
+/** A swarm whose check container answers `run`. */
+function answering(run: { exitCode?: number; stdout?: string; cancelled?: boolean }) {
+  return new FakeSwarm({ runContainer: async () => ({ exitCode: 0, stdout: '', stderr: '', timedOut: false, ...run }) });
+}
+
+describe('importFailure', () => {
+  it('names a missing module in one line with the hint to add it, without the traceback', () => {
+    const e = importFailure({ kind: 'import', type: 'ModuleNotFoundError', message: "No module named 'yaml'", module: 'yaml.constructor', line: 2, traceback: 'Traceback…' }, 'r.py');
+    expect(e).toMatchObject({ code: 'module_missing', exitCode: 2, message: "r.py:2: no module named 'yaml.constructor'", detail: undefined });
+    expect(e.hint).toMatch(/^add the package that provides yaml to requirements\.txt/);
+  });
+
+  it('gives a raising, hanging or crashing import its own code, the traceback as detail', () => {
+    expect(importFailure({ kind: 'import', type: 'KeyError', message: "'x'", line: 4, traceback: 'T' }, 'm.py')).toMatchObject({
+      code: 'import_failed',
+      message: "m.py:4: the import raised KeyError: 'x'",
+      detail: 'T',
+    });
+    expect(importFailure({ kind: 'import_timeout', message: 'the import did not finish within 10000 ms', traceback: 'File "m.py", line 7 in <module>' }, 'm.py')).toMatchObject({
+      code: 'import_timeout',
+      message: 'm.py: the import did not finish within 10000 ms',
+      detail: 'File "m.py", line 7 in <module>',
+    });
+    expect(importFailure({ kind: 'import_crash', message: 'the import crashed: killed by SIGSEGV', traceback: null }, 'm.py')).toMatchObject({ code: 'import_crashed', detail: undefined });
+  });
+
+  it('is what checkCode throws for an import verdict; a cancelled check is an interruption', async () => {
+    const verdict = JSON.stringify({ ok: false, error: { kind: 'import', type: 'ValueError', message: 'no', line: 1, traceback: 'T' } });
+    await expect(checkCode(answering({ stdout: `${verdict}\n` }), 'img:1', 'x', undefined, 'f.py', { userId: 'u', installation: 'i' })).rejects.toMatchObject({ code: 'import_failed' });
+    await expect(checkCode(answering({ exitCode: 137, cancelled: true }), 'img:1', 'x', undefined, 'f.py', { userId: 'u', installation: 'i' })).rejects.toBeInstanceOf(CancelledError);
   });
 });

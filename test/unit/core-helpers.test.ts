@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bulkExitCode, bulkNames, runBulk } from '../../src/base/bulk.js';
-import { parseDuration, parseSince } from '../../src/base/durations.js';
+import { formatDuration, parseDuration, parseSince } from '../../src/base/durations.js';
 import { ConflictError, UsageError } from '../../src/base/errors.js';
 import { validateFunctionName, validatePassword, validatePrefix, validateUserName } from '../../src/base/names.js';
 import { hashPassword, verifyPassword } from '../../src/core/users/passwords.js';
@@ -30,6 +30,19 @@ describe('durations', () => {
     expect(parseSince('2h', now).toISOString()).toBe('2026-11-24T10:00:00.000Z');
     expect(parseSince('2026-11-01T00:00:00Z', now).toISOString()).toBe('2026-11-01T00:00:00.000Z');
     expect(() => parseSince('yesterday', now)).toThrow(UsageError);
+    expect(() => parseSince('yesterday', now, '--before')).toThrow(/invalid --before "yesterday"/);
+  });
+  it('formats a duration in the largest unit that divides it, as parseDuration reads it back', () => {
+    for (const [ms, text] of [
+      [30 * 86_400_000, '30d'],
+      [14 * 86_400_000, '2w'],
+      [36 * 3_600_000, '36h'],
+      [90_000, '90s'],
+      [1500, '1500ms'],
+    ] as const) {
+      expect(formatDuration(ms)).toBe(text);
+      expect(parseDuration(text)).toBe(ms);
+    }
   });
 });
 

@@ -114,10 +114,16 @@ describe('the build', () => {
     expect(text).toMatch(/USER 10001:10001\nLABEL io\.faasctl\.deps=h1\n$/);
   });
 
-  it("reports pip's last ERROR line, or the lack of pip", () => {
+  it("reports the real cause from pip's output, or the lack of pip", () => {
     expect(
-      buildFailureMessage(['Step 4/6 : RUN …', 'ERROR: Could not find a version that satisfies the requirement nosuchpkg==1.0', 'ERROR: No matching distribution found for nosuchpkg==1.0', '']),
-    ).toEqual({ noPip: false, message: 'requirements failed to install: ERROR: No matching distribution found for nosuchpkg==1.0' });
+      buildFailureMessage([
+        'Step 4/6 : RUN …',
+        'ERROR: Could not find a version that satisfies the requirement nosuchpkg==1.0 (from versions: none)',
+        'ERROR: No matching distribution found for nosuchpkg==1.0',
+        '',
+      ]),
+    ).toEqual({ noPip: false, installer: 'pip', message: 'requirements failed to install: no such package: nosuchpkg==1.0 (pip found no version of it)' });
+    expect(buildFailureMessage(['ERROR: Invalid requirement: "x y"'])).toEqual({ noPip: false, installer: 'pip', message: 'requirements failed to install: ERROR: Invalid requirement: "x y"' });
     expect(buildFailureMessage([`Step 4/6 : RUN … echo '${NO_PIP_MARKER}'`, NO_PIP_MARKER])).toEqual({ noPip: true, message: NO_PIP_MARKER });
     expect(buildFailureMessage([`Step 4/6 : RUN … echo '${NO_PIP_MARKER}'`])).toBeUndefined();
   });

@@ -168,6 +168,33 @@ describe.concurrent('python runtime: flavours at run', { timeout: 15_000 }, () =
     expect((await run(OPENFAAS, '', env)).frame.result).toBe('got str: ');
   });
 
+  it('takes an input with headers as an HTTP request for OpenFaaS: Http_* variables, the body as req; anything else stays a body', async ({ expect }) => {
+    const env = { FAASCTL_FLAVOR: 'openfaas', FAASCTL_ENTRY: 'handle', FAASCTL_FUNCTION_NAME: 'hook', FAASCTL_REQUEST_ID: 'req-3' };
+    const source = 'import os\ndef handle(req):\n    return [req, sorted((k, v) for k, v in os.environ.items() if k.startswith(("Http_", "__OW_A")))]\n';
+    const http = '{"headers": {"content-type": "text/csv", "X-API-KEY": "k"}, "body": "a,b", "method": "PUT", "query": "x=1&y=2"}';
+    expect((await run(source, http, env)).frame.result).toEqual([
+      'a,b',
+      [
+        ['Http_Content_Type', 'text/csv'],
+        ['Http_Method', 'PUT'],
+        ['Http_Query', 'x=1&y=2'],
+        ['Http_X_Api_Key', 'k'],
+        ['__OW_ACTION_NAME', '/_/hook'],
+        ['__OW_ACTIVATION_ID', 'req-3'],
+      ],
+    ]);
+    // Another key beside them, or headers that are not all strings: an ordinary body.
+    const other = '{"headers": {"a": "b"}, "user": 1}';
+    expect((await run(source, other, env)).frame.result).toEqual([
+      other,
+      [
+        ['__OW_ACTION_NAME', '/_/hook'],
+        ['__OW_ACTIVATION_ID', 'req-3'],
+      ],
+    ]);
+    expect((await run(source, '{"headers": {"n": 1}}', env)).frame.result[0]).toBe('{"headers": {"n": 1}}');
+  });
+
   it('detects the flavour when the container was not told (an older spec)', async ({ expect }) => {
     expect((await run('def handler(event, context):\n    return [event, context.aws_request_id]\n', '5')).frame.result).toEqual([5, '']);
   });

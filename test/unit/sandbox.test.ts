@@ -146,4 +146,26 @@ describe('checkContainerSpec', () => {
     expect(checkContainerSpec('img:1', '', { entry: '' }, 'f.py', 'u', INSTALLATION).cmd).not.toContain('--entry');
     expect(checkContainerSpec('img:1', '', { entry: 'h', flavor: 'lambda' }, 'f.py', 'u', INSTALLATION).cmd.slice(-4)).toEqual(['--entry', 'h', '--flavor', 'lambda']);
   });
+
+  it("with the import check: the version's sandbox (uid, read-only root, tmpfs, its memory, CPUs and env), the code in the files volume", () => {
+    const spec = checkContainerSpec('img:1', 'x', { flavor: 'lambda' }, 'f.py', 'u', INSTALLATION, {
+      timeoutMs: 10_000,
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 500_000_000,
+      env: { MODE: 'full', FAASCTL_NONCE: 'never' },
+    });
+    expect(spec).toMatchObject({
+      cmd: ['check', '--file', '/faas/function.py', '--filename', 'f.py', '--flavor', 'lambda', '--import-timeout-ms', '10000'],
+      files: { '/faas/function.py': 'x' },
+      filesVolume: '/faas',
+      env: ['MODE=full'],
+      user: '10001:10001',
+      readOnlyRoot: true,
+      tmpfs: { '/tmp': 64 * 1024 * 1024 },
+      memoryBytes: 64 * 1024 * 1024,
+      nanoCpus: 500_000_000,
+      pidsLimit: 128,
+      timeoutMs: 70_000,
+    });
+  });
 });

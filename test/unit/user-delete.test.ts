@@ -12,7 +12,12 @@ function fakeStore(writes: string[]): Store {
     users: { functionCount: async () => 1, remove: async () => (writes.push('user removed'), true) },
     meta: { installationId: async () => 'inst0000000000000000' },
     functions: { ownedBy: async () => ({ shas: [], images: [] }) },
-    requests: { openOf: async () => [], complete: async () => true, insert: async () => void writes.push('delete row') },
+    requests: {
+      openOf: async () => [],
+      complete: async () => true,
+      markOwnerDeleted: async () => void writes.push('history left to gc'),
+      insert: async () => void writes.push('delete row'),
+    },
   };
   return { ...repos, transaction: async (fn: (tx: unknown) => Promise<unknown>) => fn(repos) } as unknown as Store;
 }
@@ -43,7 +48,7 @@ describe('user delete', () => {
     };
     const writes: string[] = [];
     const err = await deleteUser(deps(swarm, writes), USER, { force: true }).catch((e: unknown) => e as { message: string; hint: string; code: string; exitCode: number });
-    expect(writes).toEqual(['user removed', 'delete row']);
+    expect(writes).toEqual(['user removed', 'history left to gc', 'delete row']);
     expect(err).toMatchObject({ code: 'cleanup_incomplete', exitCode: EXIT.connection, hint: expect.stringMatching(/faasctl gc finishes it/) });
     expect(err.message).toMatch(/^user alice was deleted, but removing their objects from the engine failed: the engine went away$/);
   });

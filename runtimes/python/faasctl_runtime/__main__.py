@@ -17,6 +17,7 @@ import sys
 
 MODES = {
     "check": ("checker", "check_mode"),
+    "probe": ("probe", "probe_mode"),
     "run": ("cold", "run_mode"),
     "child": ("cold_child", "child_mode"),
     "serve": ("warm_server", "serve_mode"),

@@ -14,7 +14,8 @@ from .protocol import compact_json
 
 
 def parse_check_args(argv):
-    opts = {"file": None, "entry": None, "flavor": None, "filename": "function.py"}
+    opts = {"file": None, "entry": None, "flavor": None, "filename": "function.py",
+            "import-timeout-ms": None, "archive": None, "module": None}
     it = iter(argv)
     for arg in it:
         key = arg[2:] if arg.startswith("--") else None
@@ -230,10 +231,29 @@ def check_source(source, entry, filename, flavor=None):
     return verdict
 
 
+def import_verdict(verdict, opts):
+    """The static verdict, or the import check's refusal. It resolves the flavour and entry
+    the static check found. Code shipped as an archive is unpacked as a runner unpacks it
+    and imported from there, under its real paths."""
+    from .code_archive import ArchiveError, unpack
+    from .import_check import run_import_check
+    code, filename, code_dir = opts["file"], opts["filename"], None
+    if opts["archive"]:
+        try:
+            code, code_dir = unpack(opts["archive"], opts["module"] or filename)
+        except ArchiveError as exc:
+            return {"ok": False, "error": {"kind": "import", "type": "ArchiveError", "message": str(exc)}}
+        filename = code
+    failure = run_import_check(code, filename, verdict["entry"], verdict["format"], int(opts["import-timeout-ms"]), code_dir)
+    return {"ok": False, "error": failure} if failure else verdict
+
+
 def check_mode(argv):
     opts = parse_check_args(argv)
     source = read_check_source(opts["file"])
     verdict = check_source(source, opts["entry"], opts["filename"], opts["flavor"])
+    if verdict["ok"] and opts["import-timeout-ms"] and opts["file"]:
+        verdict = import_verdict(verdict, opts)
     sys.stdout.write(compact_json(verdict) + "\n")
     sys.stdout.flush()
     return 0

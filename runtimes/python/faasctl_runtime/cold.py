@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 
+from .code_archive import ArchiveError, unpack
 from .cgroups import cgroup_oom_kills, cgroup_pids_state, process_limit_note
 from .config import KILL_GRACE_SECONDS, UsageError, invocation_info, load_run_config
 from .protocol import build_frame, emit_frame, error_obj, mib, write_all
@@ -68,9 +69,9 @@ def spawn_child(config, stdin, outcome_w, environ, deadline):
     argv = runtime_command("child") + [
         "--outcome-fd", str(outcome_w), "--code", config["code_file"],
         "--result-limit", str(config["result_limit"]), "--info", invocation_info(config, deadline)]
-    for key in ("entry", "flavor"):
+    for key in ("entry", "flavor", "code_dir"):
         if config[key]:
-            argv += ["--" + key, config[key]]
+            argv += ["--" + key.replace("_", "-"), config[key]]
     return subprocess.Popen(
         argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         pass_fds=(outcome_w,), close_fds=True, start_new_session=True,
@@ -315,6 +316,11 @@ def run_mode(argv):
         config = load_run_config(environ)
     except ValueError as exc:
         return failed_before_start(nonce, error_obj("ConfigError", str(exc)))
+    if config["code_module"]:
+        try:
+            config["code_file"], config["code_dir"] = unpack(config["code_file"], config["code_module"])
+        except ArchiveError as exc:
+            return failed_before_start(nonce, error_obj("CodeError", str(exc)))
     oom_before, pids_before = cgroup_oom_kills(), cgroup_pids_state()
     started = time.monotonic()  # the timeout includes interpreter start-up
     try:

@@ -15,7 +15,8 @@ from .user_code import call_entry, error_from_exception, find_entry, load_functi
 
 
 def parse_child_args(argv):
-    opts = {"outcome-fd": None, "code": None, "entry": None, "flavor": None, "result-limit": None, "info": None}
+    opts = {"outcome-fd": None, "code": None, "code-dir": None, "entry": None, "flavor": None, "result-limit": None,
+            "info": None}
     for key, value in zip(argv[::2], argv[1::2]):
         if not key.startswith("--") or key[2:] not in opts:
             raise UsageError("unknown child argument %s" % key)
@@ -33,7 +34,7 @@ def invoke(opts, state):
     report can still include the old format's partially mutated output_data. No input at
     all is main(None); the old format gets empty dicts; a Lambda handler gets {}."""
     raw = sys.stdin.buffer.read()
-    fmt, func = find_entry(load_function(opts["code"]), opts["entry"], opts["flavor"])
+    fmt, func = find_entry(load_function(opts["code"], code_dir=opts["code-dir"]), opts["entry"], opts["flavor"])
     state["format"] = fmt
     return call_entry(fmt, func, raw, opts["result-limit"], state, opts["info"])
 

@@ -52,6 +52,9 @@ def load_run_config(environ):
     """Everything `run` needs from the environment; ValueError on a bad value."""
     return {
         "code_file": environ.get("FAASCTL_CODE_FILE") or DEFAULT_CODE_FILE,
+        # Set for code shipped as an archive: the entry module's path in it (see code_archive).
+        "code_module": environ.get("FAASCTL_CODE_MODULE") or None,
+        "code_dir": None,
         "input_file": environ.get("FAASCTL_INPUT_FILE") or None,
         "entry": environ.get("FAASCTL_ENTRY") or None,
         "flavor": environ.get("FAASCTL_FLAVOR") or None,

@@ -147,11 +147,65 @@ def openfaas_request(data, raw):
     return text.strip() if data is not None else ""
 
 
+# The keys of an input that stands for an HTTP request (headers required), as a gateway would send it.
+HTTP_INPUT_KEYS = frozenset(("headers", "body", "method", "path", "query"))
+
+
+def http_input(data):
+    """The input when it carries an HTTP request's parts: an object with a `headers` object
+    of strings and nothing but body, method, path and query besides; else None."""
+    if not isinstance(data, dict) or not isinstance(data.get("headers"), dict) or not set(data) <= HTTP_INPUT_KEYS:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in data["headers"].items()):
+        return None
+    return data
+
+
+def watchdog_variable(header):
+    """`x-request-id` -> `Http_X_Request_Id`: the classic watchdog's name (Go's canonical
+    header key, dashes as underscores)."""
+    return "Http_" + "_".join(part[:1].upper() + part[1:].lower() for part in header.split("-"))
+
+
+def http_environment(request):
+    """The classic watchdog's Http_* variables for an HTTP-shaped input."""
+    env = {watchdog_variable(name): value for name, value in request["headers"].items() if name}
+    for key, name in (("method", "Http_Method"), ("path", "Http_Path")):
+        if isinstance(request.get(key), str):
+            env[name] = request[key]
+    query = request.get("query")
+    if isinstance(query, dict):
+        from urllib.parse import urlencode
+        query = urlencode(query, doseq=True)
+    if isinstance(query, str):
+        env["Http_Query"] = query
+    return env
+
+
+def invocation_environment(flavor, data, info):
+    """Variables the platforms' own runtimes set for each call: OpenWhisk's __OW_* for every
+    flavour (main is OpenWhisk's), and for an OpenFaaS handler given an HTTP-shaped input,
+    the watchdog's Http_*."""
+    env = {"__OW_ACTION_NAME": "/_/%s" % (info.get("functionName") or "function"),
+           "__OW_ACTIVATION_ID": info.get("requestId") or "", "__OW_NAMESPACE": "_"}
+    deadline = info.get("deadline")
+    if isinstance(deadline, (int, float)):
+        env["__OW_DEADLINE"] = str(int((time.time() + deadline - time.monotonic()) * 1000))
+    request = http_input(data) if flavor == "openfaas" else None
+    if request is not None:
+        env.update(http_environment(request))
+    return env
+
+
 def call_flavor(flavor, func, data, raw, info):
     """The entry called as its flavour calls it (the 2016 format is user_code's)."""
     if flavor == "lambda":
         return func({} if data is None else data, LambdaContext(info))
     if flavor == "openfaas":
+        request = http_input(data)
+        if request is not None:  # the body alone, as the watchdog pipes it
+            body = request.get("body")
+            return func(body if isinstance(body, str) else "" if body is None else json.dumps(body))
         return func(openfaas_request(data, raw))
     return func(data)
 

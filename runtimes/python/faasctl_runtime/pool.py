@@ -31,9 +31,9 @@ class Worker:
         argv = runtime_command("worker") + [
             "--in-fd", str(to_r), "--out-fd", str(from_w), "--code", config["code_file"],
             "--result-limit", str(config["result_limit"]), "--output-limit", str(config["output_limit"])]
-        for key in ("entry", "flavor"):
+        for key in ("entry", "flavor", "code_dir"):
             if config[key]:
-                argv += ["--" + key, config[key]]
+                argv += ["--" + key.replace("_", "-"), config[key]]
         try:
             # Own session: a timeout kills the worker with everything it started.
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, pass_fds=(to_r, from_w),

@@ -6,12 +6,14 @@ whatever it raised into the error the user reads (traceback from their own code 
 Used by the cold child and by warm workers alike, so both answer the same way."""
 
 import json
+import os
 import sys
 import traceback
 import types
 
 from .checker import compile_function, resolve_entry
-from .flavors import FLAVORS, arity_error, call_flavor, lambda_error, params_of_callable
+from .code_archive import enter_code_dir
+from .flavors import FLAVORS, arity_error, call_flavor, invocation_environment, lambda_error, params_of_callable
 from .helpers import install_helper_module
 from .protocol import compact_json, error_obj
 
@@ -33,16 +35,23 @@ class CodeError(Exception):
 
 
 
-def load_function(code_path):
+def load_function(code_path, filename=None, code_dir=None):
     """Execute the user's module in a fresh namespace named "function". One dict for
-    globals and locals, so the old format's top-level `global fib` works as before."""
+    globals and locals, so the old format's top-level `global fib` works as before.
+    `filename`: what tracebacks call the file (the deploy's import check: the user's own name);
+    `code_dir`: the unpacked directory of code shipped as an archive, entered first."""
     install_helper_module()
+    if code_dir:
+        enter_code_dir(code_dir)
     try:
         with open(code_path, "rb") as handle:
             source = handle.read()
     except OSError as exc:  # a deployment problem, not the user's: no traceback
         raise CodeError("cannot read the function code %s: %s" % (code_path, exc.strerror))
-    code, _notes = compile_function(source, code_path)  # `check` already reported the notes
+    code, _notes = compile_function(source, filename or code_path)  # `check` already reported the notes
+    if filename and filename != code_path:
+        import linecache  # the traceback then quotes the user's lines under their file's name
+        linecache.cache[filename] = (len(source), None, source.decode("utf-8", "replace").splitlines(True), filename)
     module = types.ModuleType("function")
     module.__file__ = code_path
     sys.modules["function"] = module  # lets dataclasses/pickle find the module
@@ -78,12 +87,33 @@ def call_entry(fmt, func, raw, limit, state, info):
     """Parse the input, call the entry as its flavour calls it, encode the result. `state`
     keeps the 2016 format's output_data, so a failure can still report it."""
     data = parse_input_bytes(raw)
-    if fmt == "madhat":
-        input_data, output_data = madhat_args(data)
-        state["output_data"] = output_data
-        await_if_needed(func(input_data, output_data))
-        return encode_result(output_data, limit)
-    return encode_result(await_if_needed(call_flavor(fmt, func, data, raw, info)), limit)
+    with environment(invocation_environment(fmt, data, info or {})):
+        if fmt == "madhat":
+            input_data, output_data = madhat_args(data)
+            state["output_data"] = output_data
+            await_if_needed(func(input_data, output_data))
+            return encode_result(output_data, limit)
+        return encode_result(await_if_needed(call_flavor(fmt, func, data, raw, info)), limit)
+
+
+class environment:
+    """These variables for one call, the process's own afterwards: a warm worker's next call
+    must not see the last one's request id or headers."""
+
+    def __init__(self, values):
+        self.values, self.saved = values, {}
+
+    def __enter__(self):
+        self.saved = {key: os.environ.get(key) for key in self.values}
+        os.environ.update(self.values)
+
+    def __exit__(self, *_exc):
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        return False
 
 
 def await_if_needed(value):

@@ -23,6 +23,7 @@ import sys
 import time
 
 from .cgroups import cgroup_cpu_usec, cgroup_memory_current
+from .code_archive import ArchiveError, unpack
 from .config import UsageError, int_setting, load_run_config
 from .pool import WorkerPool, invoke_on_pool
 from .protocol import compact_json
@@ -269,6 +270,11 @@ def serve_mode(argv):
         config = load_serve_config(environ)
     except ValueError as exc:
         raise UsageError(str(exc))
+    if config["code_module"]:  # unpacked once, before any worker loads it
+        try:
+            config["code_file"], config["code_dir"] = unpack(config["code_file"], config["code_module"])
+        except ArchiveError as exc:
+            raise UsageError(str(exc))
     token = read_token(config["token_file"])
     set_no_new_privs()  # before spawning: the workers and all they exec inherit it
     pool = WorkerPool(config, environ)

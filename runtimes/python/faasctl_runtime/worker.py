@@ -88,7 +88,7 @@ class LoadedFunction:
     handed to this worker's first answer: a cold run shows it with every invocation, and a
     warm replica must not lose it into the container's log (issue 19)."""
 
-    def __init__(self, code_path, entry, flavor, output_limit):
+    def __init__(self, code_path, entry, flavor, output_limit, code_dir=None):
         self.code_path = code_path
         self.format = flavor or ("madhat" if entry == MADHAT_ENTRY else "main")
         self.func = None
@@ -97,7 +97,7 @@ class LoadedFunction:
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = self.load_output.sink(True), self.load_output.sink(False)
         try:
-            self.format, self.func = find_entry(load_function(code_path), entry, flavor)
+            self.format, self.func = find_entry(load_function(code_path, code_dir=code_dir), entry, flavor)
         except BaseException as exc:  # reported with every request, like a cold run would
             self.error = error_from_exception(exc, code_path, self.format)
         finally:
@@ -165,7 +165,7 @@ def worker_mode(argv):
     prefer_oom_victim()
     no_core_files()
     owner = os.getpid()
-    loaded = LoadedFunction(code_path, entry, flavor, limits["output"])
+    loaded = LoadedFunction(code_path, entry, flavor, limits["output"], opts.get("--code-dir"))
     if os.getpid() != owner:
         os._exit(0)  # a fork made at import time returned here
     write_all(out_fd, length_prefixed(b"ready"))

@@ -29,6 +29,8 @@ export function registerDoctor(program: Command, ctx: Context): void {
       spinner.stop();
       const exitCode = doctorExitCode(checks);
       if (ctx.io.options.json) ctx.io.json({ ok: exitCode === EXIT.ok, context: cfg.contextName.value, checks });
+      // -q: only the checks that did not pass (none: no output), for scripts that want the reason.
+      else if (ctx.io.options.quiet) for (const ch of checks.filter((x) => x.status === 'fail' || x.status === 'warn')) ctx.io.out(ch.name);
       else await printChecks(ctx, checks);
       if (exitCode !== EXIT.ok) throw new AlreadyReported(exitCode);
     });

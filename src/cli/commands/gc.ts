@@ -13,7 +13,9 @@ Running invocations are never touched. Safe to run at any time, e.g. from cron.
 Without --mine or --user, gc cleans the whole installation. With one, only that user's
 invocation services, rows, input configs, warm and bulk services and token secrets; what
 belongs to nobody in particular (code configs no version uses, check containers, fn run
-leftovers, dependency images, secrets of deleted users) is left to the unscoped gc.
+leftovers, dependency images, secrets of deleted users) is left to the unscoped gc, as is
+pruning the request log: deleted users' history, and rows, output text and rollups older than
+the retention set by faasctl up --retention (in batches of 5000, each its own statement).
 
 Examples:
   faasctl gc --dry-run
@@ -38,7 +40,7 @@ export function registerGc(program: Command, ctx: Context): void {
       const [remove, recover, close, rerun] = opts.dryRun ? ['would remove', 'would recover', 'close', 'run again'] : ['removed', 'recovered', 'closed', 'ran again'];
       const whose = report.scope === 'all' ? '' : ` (${report.scope.user}'s work only)`;
       ctx.io.info(
-        `${remove} ${report.servicesRemoved} service(s), ${report.configsRemoved} config(s), ${report.containersRemoved} container(s), ${report.secretsRemoved} secret(s), ${report.imagesRemoved} image tag(s); ${recover} ${report.requestsRecovered} result(s), ${close} ${report.requestsLost} lost request(s), ${rerun} ${report.requestsRerun} on a live node${whose}`,
+        `${remove} ${report.servicesRemoved} service(s), ${report.configsRemoved} config(s), ${report.containersRemoved} container(s), ${report.secretsRemoved} secret(s), ${report.imagesRemoved} image tag(s); ${recover} ${report.requestsRecovered} result(s), ${close} ${report.requestsLost} lost request(s), ${rerun} ${report.requestsRerun} on a live node; ${opts.dryRun ? 'would prune' : 'pruned'} ${report.requestsPruned} request row(s), ${report.outputsCleared} output(s), ${report.rollupsPruned} rollup(s)${whose}`,
       );
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
+import { registerApply } from './apply.js';
 import { registerAuth } from './auth/index.js';
 import { registerContext } from './context/index.js';
 import { registerDoctor } from './doctor.js';
@@ -9,6 +10,7 @@ import { registerFunction } from './fn/index.js';
 import { registerCompletion } from './completion.js';
 import { registerGc } from './gc.js';
 import { addHelpExamples } from './help-examples.js';
+import { registerLogs } from './logs.js';
 import { registerMenu } from './menu/index.js';
 import { registerRequest } from './request/index.js';
 import { registerReport } from './report.js';
@@ -29,6 +31,8 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerFunction(program, ctx);
   registerSecret(program, ctx);
   registerRequest(program, ctx);
+  registerLogs(program, ctx);
+  registerApply(program, ctx);
   registerStats(program, ctx);
   registerTop(program, ctx);
   registerReport(program, ctx);

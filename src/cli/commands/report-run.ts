@@ -19,5 +19,6 @@ export async function runReport(ctx: Context, opts: { out: string; since: string
   }
   const invocations = report.functions.reduce((n, f) => n + f.invocations, 0);
   if (ctx.io.options.json) return ctx.io.json({ out: opts.out, bytes: Buffer.byteLength(html), functions: report.functions.length, invocations });
+  if (ctx.io.options.quiet) return ctx.io.out(opts.out);
   ctx.io.info(`wrote ${opts.out} (${report.functions.length} functions, ${invocations} invocations, ${Math.round(Buffer.byteLength(html) / 1024)} KiB)`);
 }

@@ -21,9 +21,13 @@ export async function runStats(ctx: Context, name: string | undefined, opts: { s
     ctx.io.info(`no invocations since ${since.toISOString()}${name ? ` for ${name}` : ''}`);
     return;
   }
+  if (ctx.io.options.quiet) {
+    for (const f of report.functions) ctx.io.out(f.name);
+    return;
+  }
   const ms = (v: number | null) => (v == null ? '-' : v < 10 ? `${v.toFixed(2)} ms` : v < 10_000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
   await ctx.io.table(
-    ['function', 'invocations', 'errors', 'p50', 'p95', 'p99', 'mean CPU', 'peak memory', 'cold/warm', `activity (${opts.since})`],
+    ['function', 'calls', 'errors', 'p50', 'p95', 'p99', 'mean cpu', 'peak mem', 'cold/warm', `activity (${opts.since})`],
     report.functions.map((f) => [
       f.name,
       f.invocations,
@@ -36,5 +40,6 @@ export async function runStats(ctx: Context, name: string | undefined, opts: { s
       `${f.cold}/${f.warm}`,
       sparkline(f.timeline.map((p) => p.invocations)),
     ]),
+    { dropFirst: ['p95', 'mean cpu', 'cold/warm', 'peak mem', `activity (${opts.since})`, 'p99'] },
   );
 }

@@ -10,9 +10,11 @@ import { ensureDispatcher, removeDispatcher, setUserCap } from '../../core/platf
 import { faasctlImageFiles, faasctlImageRef } from '../../runtime/faasctl-image.js';
 import { wholeNumber } from '../../base/numbers.js';
 import { UsageError } from '../../base/errors.js';
+import { retentionFromFlags, type RetentionFlags } from '../../core/requests/prune.js';
+import { formatDuration } from '../../base/durations.js';
 import { databaseStep, postgresSettings, type PostgresFlags } from './up-database.js';
 
-interface UpOptions extends PostgresFlags {
+interface UpOptions extends PostgresFlags, RetentionFlags {
   swarmInit?: boolean;
   advertiseAddr: string;
   baseImage?: string;
@@ -35,6 +37,9 @@ export function registerUp(program: Command, ctx: Context): void {
     .option('--registry <host:port>', 'registry every node pulls from (multi-node Swarm): faasctl pushes its images there and saves it in the context')
     .option('--postgres-image <image>', `PostgreSQL image, when no database is configured and faasctl deploys one (env FAASCTL_POSTGRES_IMAGE; default ${DEFAULT_POSTGRES_IMAGE})`)
     .option('--postgres-port <port>', 'port the deployed PostgreSQL publishes on the manager node (host mode)', String(DEFAULT_POSTGRES_PORT))
+    .option('--retention <duration>', 'keep request rows this long (e.g. 90d), or forever (the default); gc prunes older ones in batches')
+    .option('--output-retention <duration>', "clear invocations' output text sooner than their rows (e.g. 14d)")
+    .option('--rollup-retention <duration>', "keep the statistics rollups this long (default: 400d, or the rows' retention if longer)")
     .option('--postgres-name <name>', 'service name of the deployed PostgreSQL; its secret and volume are NAME-password and NAME-data', DEFAULT_POSTGRES_NAME)
     .option('--dispatcher', 'run the dispatcher as a Swarm service: queued async work, retries, dead letters (see faasctl dispatcher)')
     .option('--no-dispatcher', 'remove the dispatcher: async invocations run as jobs of the invoking CLI')
@@ -47,6 +52,11 @@ export function registerUp(program: Command, ctx: Context): void {
     .action(async (opts: UpOptions) => {
       const steps = await runUp(ctx, opts);
       if (ctx.io.options.json) return ctx.io.json({ steps });
+      // -q: only what this run created or applied, one step a line.
+      if (ctx.io.options.quiet) {
+        for (const s of steps) if (s.outcome === 'created' || s.outcome === 'applied') ctx.io.out(s.step);
+        return;
+      }
       await ctx.io.table(
         ['step', 'outcome', 'detail'],
         steps.map((s) => [s.step, s.outcome, s.detail]),
@@ -72,6 +82,7 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
     steps.push(await databaseStep(ctx, swarm, postgres, progress));
     spinner.update('applying the database schema…');
     steps.push(await schemaStep(ctx));
+    steps.push(await retentionStep(ctx, opts));
     steps.push(...(await dispatcherSteps(ctx, opts, { ...deps, store: await ctx.store() }, baseImage, registry)));
     spinner.stop();
     return steps;
@@ -86,6 +97,18 @@ async function saveRegistry(ctx: Context, registry: string): Promise<void> {
   const cfg = await ctx.config();
   const file = await ctx.configFile();
   await ctx.saveConfig(updateContext(file.data, cfg.contextName.value, (e) => ({ ...e, registry })));
+}
+
+/** The request log's retention, stored in the database (gc and the dispatcher read it there). */
+async function retentionStep(ctx: Context, flags: RetentionFlags): Promise<UpStep> {
+  const store = await ctx.store();
+  const current = await store.prune.retention();
+  const wanted = retentionFromFlags(flags, current);
+  const changed = JSON.stringify(wanted) !== JSON.stringify(current);
+  if (changed) await store.prune.setRetention(wanted);
+  const text = (ms: number | null) => (ms === null ? 'forever' : formatDuration(ms));
+  const detail = `rows ${text(wanted.requestsMs)}, output ${wanted.outputMs === null ? 'as its row' : text(wanted.outputMs)}, rollups ${text(wanted.rollupsMs)}`;
+  return { step: 'retention', outcome: changed ? 'changed' : 'exists', detail };
 }
 
 /** Applies the migrations the database has not recorded; `exists` says there were none. */

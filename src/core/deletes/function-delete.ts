@@ -7,11 +7,13 @@ import { requireFunction } from '../functions/lookup.js';
 import { removeInvocation, type InvocationDeps } from '../invocations/invocation.js';
 import { settleOpenRequests, stopRequests } from './open-requests.js';
 import type { Actor } from '../users/accounts.js';
+import type { FailPoint } from '../invocations/invoke.js';
 import { makeCold } from '../functions/warm-replicas.js';
 
 /**
  * `fn delete`: the function, its versions, and every object of it on the engine (warm and bulk
  * replicas, token secrets, invocation services, code configs no other version uses), at once.
+ * Its request history is not rewritten: the rows keep its id and name (issue 24).
  * An invocation that ended unread is recorded first; one still running makes it refuse before
  * anything changed, unless `force`, which stops it (its row says so).
  */
@@ -25,7 +27,12 @@ export interface DeletedFunction {
   requestId: string;
 }
 
-export async function deleteFunction(deps: InvocationDeps & { newId: () => string }, actor: Actor, name: string, options: { force: boolean } = { force: false }): Promise<DeletedFunction> {
+export async function deleteFunction(
+  deps: InvocationDeps & { newId: () => string; failpoint?: (point: FailPoint) => Promise<void> },
+  actor: Actor,
+  name: string,
+  options: { force: boolean } = { force: false },
+): Promise<DeletedFunction> {
   const fn = await requireFunction(deps.store, actor, name);
   const running = await settleOpenRequests(deps, { functionId: fn.id });
   if (running.length && !options.force) throw stillRunning(fn.name, running);
@@ -43,6 +50,7 @@ export async function deleteFunction(deps: InvocationDeps & { newId: () => strin
       params: { name: fn.name, versions: fn.currentVersion, ...(running.length ? { stopped: running.map((r) => r.id) } : {}) },
       functionName: fn.name,
     });
+    await deps.failpoint?.('fn-delete:in-transaction');
     return removed;
   });
   const labels = [`${LABELS.function}=${fn.id}`, ...labelList(installationLabel(await deps.store.meta.installationId()))];

@@ -9,8 +9,8 @@ import { stopped } from './open-requests.js';
 import type { Actor } from '../users/accounts.js';
 
 /**
- * `user delete`: the user and, with force, everything they own, at once: their rows (functions,
- * versions and requests cascade), then every object on the engine labelled with them (running
+ * `user delete`: the user and, with force, everything they own, at once: their rows (functions
+ * and versions cascade; their request history stays, unowned, for gc to prune in batches), then every object on the engine labelled with them (running
  * invocations stopped, warm and bulk replicas, token and user secrets, input configs), the code
  * configs and dependency image tags no one else uses. It reads the engine before it changes
  * anything, so an engine it cannot reach refuses the delete; an engine step that fails after
@@ -50,13 +50,16 @@ export async function deleteUser(deps: UserDeleteDeps, target: Actor, options: {
     // Closed before they cascade away with the user: nothing reads them as running meanwhile.
     for (const row of open) await tx.requests.complete(row.id, stopped(started, `stopped: its user ${target.name} was deleted (user delete --force)`));
     if (!(await tx.users.remove(target.id))) throw new NotFoundError(`user "${target.name}" not found`);
-    // The row outlives the user (user_id NULL), so the log still shows who was deleted.
+    // Their history is not touched here (its cost would grow with it): gc prunes it in batches.
+    await tx.requests.markOwnerDeleted(target.id, target.name);
+    // The row outlives the user (user_id NULL), so the log still shows who was deleted: request list --deleted-users.
     await tx.requests.insert({
       ...finished(deps, requestId, started),
       userId: null,
       type: 'user.delete',
       params: { userId: target.id, name: target.name, functions, ...(open.length ? { stopped: open.length } : {}) },
     });
+    await deps.failpoint?.('user-delete:in-transaction');
   });
   await deps.failpoint?.('user-delete:committed');
   try {

@@ -7,6 +7,7 @@ import { listFunctions } from './queries.js';
 import { ensureCodeConfig, removeUnusedCodeConfigs } from './code-configs.js';
 import type { FunctionDeps } from './lookup.js';
 import type { DependencyInput } from './dependencies.js';
+import type { CodeArchive } from './code-archive.js';
 import { parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName, validatePrefix } from '../../base/names.js';
 import type { Actor } from '../users/accounts.js';
@@ -23,6 +24,8 @@ export interface BulkOptions {
 
 export interface BulkSource extends VersionFlags {
   code: string;
+  /** Code shipped as a directory or a zip. */
+  archive?: CodeArchive;
   /** Shown in syntax errors: the file the user gave. */
   filename: string;
   /** Installed once into one image that every item's version runs in; undefined keeps each one's (update). */
@@ -78,7 +81,8 @@ function validateFlags(input: BulkSource): void {
 /** A rejected file records one request row for the whole batch, named by `label`. */
 async function checkOnce(deps: FunctionDeps, actor: Actor, input: BulkSource, type: 'fn.deploy' | 'fn.update', label: string): Promise<CheckedCode> {
   const params = { name: label, bytes: Buffer.byteLength(input.code) };
-  return checkFunctionCode(deps, actor, input, { requestId: deps.newId(), started: deps.clock.now(), type, params });
+  // The import check's sandbox: the flags' limits and env (each item's own are not known yet).
+  return checkFunctionCode(deps, actor, { ...input, limits: resolveLimits(input), env: parseEnv(input.env) }, { requestId: deps.newId(), started: deps.clock.now(), type, params });
 }
 
 /**
@@ -86,7 +90,7 @@ async function checkOnce(deps: FunctionDeps, actor: Actor, input: BulkSource, ty
  * existing, so if no item stored a version the config is removed here.
  */
 async function publishAll(deps: FunctionDeps, source: CheckedCode, names: string[], one: (name: string) => Promise<Deployed>, options: BulkOptions): Promise<BulkPublished> {
-  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.code);
+  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.archive?.bytes ?? source.code);
   const items = await runBulk(
     names,
     (n) => n,

@@ -1,7 +1,7 @@
 import type { FunctionFormat } from '../../db/functions-repo.js';
 import type { SwarmClient } from '../../swarm/client.js';
-import { checkContainerSpec } from '../../swarm/sandbox.js';
-import { PlatformError, UsageError } from '../../base/errors.js';
+import { checkContainerSpec, type ImportCheck } from '../../swarm/sandbox.js';
+import { CancelledError, PlatformError, UsageError } from '../../base/errors.js';
 
 export interface CheckPassed {
   format: FunctionFormat;
@@ -10,13 +10,30 @@ export interface CheckPassed {
 }
 
 interface CheckError {
-  kind: 'syntax' | 'entry' | 'signature';
+  kind: 'syntax' | 'entry' | 'signature' | 'import' | 'import_timeout' | 'import_crash';
   type?: string;
   message: string;
   line?: number | null;
   col?: number | null;
   text?: string | null;
   caret?: string | null;
+  /** The import check's: the traceback from the user's first frame on, and a missing module's name. */
+  traceback?: string | null;
+  module?: string;
+  /** The file of the code's directory the import failed in (relative to it), when not the entry module. */
+  file?: string;
+}
+
+/** The import check's time limit: short, and never beyond the function's own timeout. */
+export const IMPORT_CHECK_MS = 10_000;
+
+export interface CheckOptions {
+  /** Import the module and resolve the entry too (deploy, update), in this sandbox. */
+  importCheck?: ImportCheck;
+  /** Code shipped as a zip: the import check unpacks it and imports its module from there. */
+  archive?: { bytes: Buffer; module: string };
+  /** Ctrl-C: the check container is killed and removed, nothing is stored. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -31,8 +48,11 @@ export async function checkCode(
   filename: string,
   owner: { userId: string; installation: string },
   flavor?: FunctionFormat,
+  options: CheckOptions = {},
 ): Promise<CheckPassed> {
-  const run = await swarm.runContainer(checkContainerSpec(image, code, { entry, flavor }, filename, owner.userId, owner.installation));
+  const spec = checkContainerSpec(image, code, { entry, flavor }, filename, owner.userId, owner.installation, options.importCheck, options.archive);
+  const run = await swarm.runContainer({ ...spec, signal: options.signal });
+  if (run.cancelled) throw new CancelledError('interrupted during the code check; nothing was stored', { hint: 'run the command again' });
   const line = run.stdout.trim().split('\n').pop() ?? '';
   let verdict: { ok: boolean; format?: FunctionFormat; entry?: string; warnings?: CheckPassed['warnings']; error?: CheckError };
   try {
@@ -57,6 +77,7 @@ export function checkFailure(e: CheckError, filename: string): UsageError {
   if (e.kind === 'signature') {
     return new UsageError(e.message, { code: 'signature_mismatch', hint: 'change the parameters, or name the flavour with --flavor main|lambda|openfaas|madhat' });
   }
+  if (e.kind === 'import' || e.kind === 'import_timeout' || e.kind === 'import_crash') return importFailure(e, filename);
   const where = [filename, e.line, e.line && e.col ? e.col : undefined].filter((p) => p !== undefined && p !== null).join(':');
   const detail = e.text != null ? [`    ${e.text}`, e.caret ? `    ${e.caret}` : undefined].filter(Boolean).join('\n') : undefined;
   return new UsageError(`${where}: ${e.type ?? 'SyntaxError'}: ${e.message}`, {
@@ -64,4 +85,22 @@ export function checkFailure(e: CheckError, filename: string): UsageError {
     hint: 'fix the code and run the command again; nothing was stored or run',
     detail,
   });
+}
+
+const SKIP_HINT = '--no-import-check skips this check for a module that needs what only an invocation has (secrets, network)';
+
+/** The import check's refusals: one line naming the cause, the user's own frames as detail. */
+export function importFailure(e: CheckError, filename: string): UsageError {
+  const where = e.line ? `${e.file ?? filename}:${e.line}` : filename;
+  const detail = e.traceback?.trim() || undefined;
+  if (e.module) {
+    const pkg = e.module.split('.')[0];
+    return new UsageError(`${where}: no module named '${e.module}'`, {
+      code: 'module_missing',
+      hint: `add the package that provides ${pkg} to requirements.txt beside the code (or --requirements FILE), or its Debian package to apt.txt (--apt); ${SKIP_HINT}`,
+    });
+  }
+  if (e.kind === 'import_timeout') return new UsageError(`${filename}: ${e.message}`, { code: 'import_timeout', hint: `do less at import time; ${SKIP_HINT}`, detail });
+  if (e.kind === 'import_crash') return new UsageError(`${filename}: ${e.message}`, { code: 'import_crashed', hint: `raise --memory if it ran out; ${SKIP_HINT}`, detail });
+  return new UsageError(`${where}: the import raised ${e.type ?? 'an exception'}: ${e.message}`, { code: 'import_failed', hint: `fix the module-level code; ${SKIP_HINT}`, detail });
 }

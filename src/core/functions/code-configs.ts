@@ -10,7 +10,7 @@ import type { FunctionDeps } from './lookup.js';
 export const MAX_CODE_BYTES = 500 * 1024;
 
 /** Creates the code's config unless it exists; answers whether this call created it. */
-export async function ensureCodeConfig(swarm: SwarmClient, installation: string, sha256: string, code: string): Promise<boolean> {
+export async function ensureCodeConfig(swarm: SwarmClient, installation: string, sha256: string, code: string | Buffer): Promise<boolean> {
   const name = codeConfigName(installation, sha256);
   if (await swarm.findConfig(name)) return false;
   try {

@@ -69,3 +69,24 @@ function limitReached(l: Limits, name: string): string {
   const parts = [l.maxConcurrency ? `${name} runs at most ${l.maxConcurrency} at once` : '', l.userCap ? `a user runs at most ${l.userCap} at once` : ''].filter(Boolean);
   return `concurrency limit reached (${parts.join('; ')})`;
 }
+
+/**
+ * For a bulk run: one set of slots waited for in line, then as many more as are free now, up to
+ * `most`; the run's concurrency becomes the number held. Undefined when no limit applies.
+ */
+export async function waitForSlotsUpTo(store: Store, l: Limits, name: string, most: number, o: WaitOptions): Promise<{ release(): void; count: number } | undefined> {
+  if (!semaphores(l).length) return undefined;
+  const cap = Math.min(most, l.maxConcurrency ?? most, l.userCap ?? most);
+  const held = [await waitForSlots(store, l, name, o)];
+  while (held.length < cap) {
+    const more = await trySlots(store, l);
+    if (!more) break;
+    held.push(more);
+  }
+  return {
+    count: held.length,
+    release: () => {
+      for (const h of held) h.release();
+    },
+  };
+}

@@ -4,6 +4,7 @@ import type { SwarmClient } from '../../swarm/client.js';
 import { PlatformError, UsageError } from '../../base/errors.js';
 import type { Logger } from '../../base/ports.js';
 import { DEPS_LABEL } from '../../swarm/labels.js';
+import { aptFailure, pipFailure } from './install-failures.js';
 
 /**
  * A function's Python dependencies: requirements.txt parsed, its local paths (source packages,
@@ -23,8 +24,10 @@ export interface LocalFiles {
 
 /** The requirements as the user gave them. */
 export interface DependencyInput {
-  /** The text of requirements.txt. */
+  /** The text of requirements.txt ('' with Debian packages alone). */
   requirements: string;
+  /** Debian packages (`apt.txt`, `--apt`), installed with apt-get before the requirements. */
+  apt?: string[];
   /** Shown in errors: the path the user gave. */
   source: string;
   /** Relative local paths in the requirements resolve against this (the requirements file's directory). */
@@ -40,6 +43,9 @@ export const SITE_DIR = '/opt/faasctl/site';
 /** The exit code of the build step when the runtime image has no pip. */
 export const NO_PIP_EXIT = 97;
 export const NO_PIP_MARKER = 'faasctl: no pip in the runtime image';
+export const NO_APT_MARKER = 'faasctl: no apt-get in the runtime image';
+/** Printed by each install step first, so a failure is read from its own installer's lines. */
+export const STEP_MARKER = 'faasctl-step:';
 
 type Line = { kind: 'keep'; text: string } | { kind: 'local'; option?: string; path: string; suffix: string; dirOnly: boolean; line: number };
 
@@ -111,10 +117,13 @@ function skipped(name: string, depth: number): boolean {
 export interface DependencyPlan {
   /** The requirements as given, kept on the version for `fn show`. */
   requirements: string;
+  /** The Debian packages, in the order given, each once. */
+  apt: string[];
   /** Content hash: runtime image, rewritten requirements, index URL and every local file. */
   hash: string;
   /** `[registry/]faasctl/python-deps:<hash>` */
   tag: string;
+  indexUrl?: string;
   /** The build context: Dockerfile, requirements.txt and the local files, by path. */
   context: Map<string, Buffer>;
 }
@@ -148,10 +157,11 @@ export async function planDependencies(input: DependencyInput, files: LocalFiles
     rewritten.push(line.option ? `${line.option} ${inContext}${line.suffix ? ` ${line.suffix}` : ''}` : `${inContext}${line.suffix.startsWith('[') ? '' : line.suffix ? ' ' : ''}${line.suffix}`);
   }
   const requirementsTxt = `${rewritten.join('\n')}\n`;
-  const hash = dependencyHash(runtime.id, requirementsTxt, input.indexUrl, context);
+  const apt = [...new Set(input.apt ?? [])];
+  const hash = dependencyHash(runtime.id, requirementsTxt, input.indexUrl, context, apt);
   context.set('requirements.txt', Buffer.from(requirementsTxt));
-  context.set('Dockerfile', Buffer.from(dependencyDockerfile(runtime.ref, hash, input.indexUrl)));
-  return { requirements: input.requirements, hash, tag: `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${DEPS_REPO}:${hash.slice(0, 24)}`, context };
+  context.set('Dockerfile', Buffer.from(dependencyDockerfile(runtime.ref, hash, input.indexUrl, apt, rewritten.length > 0)));
+  return { requirements: input.requirements, apt, indexUrl: input.indexUrl, hash, tag: `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${DEPS_REPO}:${hash.slice(0, 24)}`, context };
 }
 
 /** A source directory's files, skipping caches and build outputs; a find-links directory's top level only. */
@@ -171,13 +181,15 @@ async function readTree(files: LocalFiles, dir: string, topOnly: boolean): Promi
 }
 
 /** Stable over file order; sensitive to every path and byte. */
-export function dependencyHash(runtimeId: string, requirementsTxt: string, indexUrl: string | undefined, context: Map<string, Buffer>): string {
+export function dependencyHash(runtimeId: string, requirementsTxt: string, indexUrl: string | undefined, context: Map<string, Buffer>, apt: string[] = []): string {
   const h = createHash('sha256');
   const field = (value: string | Buffer) => h.update(`${Buffer.byteLength(value)}:`).update(value);
   field('faasctl-deps-v1');
   field(runtimeId);
   field(requirementsTxt);
   field(indexUrl ?? '');
+  // Only when there are some: images of requirements alone keep the hashes they had.
+  if (apt.length) field(`apt:${[...apt].sort().join(' ')}`);
   for (const path of [...context.keys()].sort()) {
     field(path);
     field(context.get(path)!);
@@ -197,10 +209,10 @@ function validateIndexUrl(url: string): void {
  * runtime starts the function's interpreter with -I, which ignores it. The context is removed
  * in the same step, so no layer keeps it; the build runs as root, the image as uid 10001.
  */
-export function dependencyDockerfile(runtimeRef: string, hash: string, indexUrl?: string): string {
+export function dependencyDockerfile(runtimeRef: string, hash: string, indexUrl?: string, apt: string[] = [], pipStep = true): string {
   const pth = `import sys; p = "${SITE_DIR}"; i = next((n for n, e in enumerate(sys.path) if e.endswith("-packages")), len(sys.path)); p in sys.path or sys.path.insert(i, p)`;
   const pip = [
-    'python3 -m pip install --no-cache-dir --disable-pip-version-check --no-warn-script-location --no-input --progress-bar off',
+    'python3 -m pip install --no-cache-dir --disable-pip-version-check --no-warn-script-location --no-input --progress-bar off --retries 1 --timeout 5',
     '$isolation',
     `--target ${SITE_DIR}`,
     ...(indexUrl ? [`--index-url '${indexUrl}'`] : []),
@@ -210,28 +222,62 @@ export function dependencyDockerfile(runtimeRef: string, hash: string, indexUrl?
     `FROM ${runtimeRef}`,
     'USER 0:0',
     `COPY . ${BUILD_DIR}`,
-    // The warning about pip as root is moot in a build step (env, not --root-user-action: old pips reject unknown flags).
-    `RUN set -e; cd ${BUILD_DIR}; export PIP_ROOT_USER_ACTION=ignore; \\`,
-    `    python3 -m pip --version >/dev/null 2>&1 || { echo '${NO_PIP_MARKER}' >&2; exit ${NO_PIP_EXIT}; }; \\`,
-    // Debian's and most images' setuptools+wheel build local source packages without an index.
-    "    isolation=; if python3 -c 'import setuptools, wheel' >/dev/null 2>&1; then isolation=--no-build-isolation; fi; \\",
-    `    ${pip}; \\`,
-    `    site=$(python3 -c 'import site; print(site.getsitepackages()[0])'); mkdir -p "$site"; \\`,
-    `    printf '%s\\n' '${pth}' > "$site/faasctl-deps.pth"; \\`,
-    `    cd /; rm -rf ${BUILD_DIR}; chmod -R a+rX ${SITE_DIR} "$site/faasctl-deps.pth"; \\`,
-    '    find / -xdev -perm /6000 -type f -exec chmod a-s {} +',
+    ...(apt.length ? aptStep(apt) : []),
+    ...(pipStep ? pipRun(pip, pth) : []),
+    `RUN rm -rf ${BUILD_DIR}; find / -xdev -perm /6000 -type f -exec chmod a-s {} +`,
     'USER 10001:10001',
     `LABEL ${DEPS_LABEL}=${hash}`,
     '',
   ].join('\n');
 }
 
-/** The one line a failed build is reported with: pip's last ERROR line, or the lack of pip. */
-export function buildFailureMessage(lines: string[]): { noPip: boolean; message: string } | undefined {
-  // Whole lines only: the builder also echoes the step's command, marker included.
+/**
+ * apt-get with no retry and a 10 s timeout, failing on any index it cannot fetch (else an
+ * unreachable mirror shows up later as "Unable to locate package"); the image's own apt
+ * sources, which name its Debian mirror. Package lists are removed in the same step.
+ */
+function aptStep(apt: string[]): string[] {
+  const opts = '-o Acquire::Retries=0 -o Acquire::http::Timeout=10 -o Acquire::https::Timeout=10';
+  return [
+    `RUN set -e; echo '${STEP_MARKER} apt'; export DEBIAN_FRONTEND=noninteractive; \\`,
+    `    command -v apt-get >/dev/null 2>&1 || { echo '${NO_APT_MARKER}' >&2; exit ${NO_PIP_EXIT}; }; \\`,
+    `    apt-get update --error-on=any ${opts}; \\`,
+    `    apt-get install -y --no-install-recommends ${opts} ${apt.join(' ')}; \\`,
+    '    rm -rf /var/lib/apt/lists/*',
+  ];
+}
+
+/** pip with one retry (which prints why the index could not be reached) and a 5 s timeout. */
+function pipRun(pip: string, pth: string): string[] {
+  return [
+    // The warning about pip as root is moot in a build step (env, not --root-user-action: old pips reject unknown flags).
+    `RUN set -e; echo '${STEP_MARKER} pip'; cd ${BUILD_DIR}; export PIP_ROOT_USER_ACTION=ignore; \\`,
+    `    python3 -m pip --version >/dev/null 2>&1 || { echo '${NO_PIP_MARKER}' >&2; exit ${NO_PIP_EXIT}; }; \\`,
+    // Debian's and most images' setuptools+wheel build local source packages without an index.
+    "    isolation=; if python3 -c 'import setuptools, wheel' >/dev/null 2>&1; then isolation=--no-build-isolation; fi; \\",
+    `    ${pip}; \\`,
+    `    site=$(python3 -c 'import site; print(site.getsitepackages()[0])'); mkdir -p "$site"; \\`,
+    `    printf '%s\\n' '${pth}' > "$site/faasctl-deps.pth"; \\`,
+    `    chmod -R a+rX ${SITE_DIR} "$site/faasctl-deps.pth"`,
+  ];
+}
+
+/** The one line a failed build is reported with: the real cause from the failed step's installer, or the lack of it. */
+export function buildFailureMessage(lines: string[], indexUrl?: string): { noPip: boolean; message: string; installer?: 'pip' | 'apt' } | undefined {
+  // Whole lines only: the builder also echoes the step's command, markers included.
   if (lines.some((l) => l.trim() === NO_PIP_MARKER)) return { noPip: true, message: NO_PIP_MARKER };
-  const error = [...lines].reverse().find((l) => /^\s*ERROR:/.test(l));
-  return error ? { noPip: false, message: `requirements failed to install: ${error.trim()}` } : undefined;
+  if (lines.some((l) => l.trim() === NO_APT_MARKER)) return { noPip: true, message: NO_APT_MARKER, installer: 'apt' };
+  const step = lines.map((l) => l.trim()).lastIndexOf(`${STEP_MARKER} apt`);
+  const pipAt = lines.map((l) => l.trim()).lastIndexOf(`${STEP_MARKER} pip`);
+  if (step >= 0 && step > pipAt) {
+    const failure = aptFailure(lines.slice(step));
+    return failure && { noPip: false, installer: 'apt', message: `Debian packages failed to install: ${failure.message}` };
+  }
+  const failure = pipFailure(pipAt >= 0 ? lines.slice(pipAt) : lines, indexUrl);
+  if (failure) return { noPip: false, installer: 'pip', message: `requirements failed to install: ${failure.message}` };
+  // No step marker seen (a builder that dropped it): apt's own error lines still say it.
+  const apt = pipAt < 0 ? aptFailure(lines) : undefined;
+  return apt && { noPip: false, installer: 'apt', message: `Debian packages failed to install: ${apt.message}` };
 }
 
 /** What a version runs in: its dependency image, or the runtime image. */
@@ -239,6 +285,8 @@ export interface PreparedDeps {
   /** null: the runtime image itself. */
   image: string | null;
   requirements: string | null;
+  /** The Debian packages in it, one a line; null: none. */
+  apt?: string | null;
   /** true when an image of the same dependencies existed and was used as is; null without dependencies. */
   reused: boolean | null;
 }
@@ -268,21 +316,22 @@ export async function prepareDependencies(deps: DependencyDeps, input: Dependenc
   if (reused) {
     deps.log.debug(`dependencies: ${plan.tag} exists, reused (no build)`);
   } else {
-    deps.progress(`installing the requirements into ${plan.tag}…`);
+    deps.progress(`installing the ${plan.apt.length ? 'Debian packages and ' : ''}requirements into ${plan.tag}…`);
     await buildDependencyImage(deps, plan);
   }
   // An installation's own tag on the shared image: what its versions name, and what its gc
   // may remove without touching another installation's (or a `fn run`'s) use of the image.
   const tag = installation ? installationTag(plan.tag, installation) : plan.tag;
   if (tag !== plan.tag) await deps.swarm.tagImage(plan.tag, tag);
-  if (!registry) return { image: tag, requirements: plan.requirements, reused };
+  const apt = plan.apt.length ? plan.apt.join('\n') : null;
+  if (!registry) return { image: tag, requirements: plan.requirements, apt, reused };
   let pinned = await deps.swarm.pushedDigest(tag);
   if (!pinned) {
     deps.progress(`pushing ${tag}…`);
     pinned = await deps.swarm.pushImage(tag, (l) => deps.log.debug(`push: ${l}`));
   }
   if (!reused) reused = false;
-  return { image: pinned, requirements: plan.requirements, reused };
+  return { image: pinned, requirements: plan.requirements, apt, reused };
 }
 
 /** `[registry/]faasctl/python-deps:<hash>` → `…:<hash>-<installation>`. */
@@ -319,14 +368,18 @@ async function buildDependencyImage(deps: DependencyDeps, plan: DependencyPlan):
       deps.log.debug(`build: ${line}`);
     });
   } catch (err) {
-    const failure = buildFailureMessage(lines);
+    const failure = buildFailureMessage(lines, plan.indexUrl);
     if (!failure) throw err;
+    if (failure.noPip && failure.installer === 'apt') {
+      throw new PlatformError(`${failure.message}: Debian packages cannot be installed`, { code: 'no_apt', hint: 'faasctl up --base-image IMAGE with a Debian-based IMAGE' });
+    }
     if (failure.noPip) {
       throw new PlatformError(`${failure.message}: requirements cannot be installed`, {
         code: 'no_pip',
         hint: 'faasctl up --base-image IMAGE with an IMAGE whose python3 has pip (python:3.12-slim has it; on Debian, apt-get install python3-pip)',
       });
     }
+    if (failure.installer === 'apt') throw new UsageError(failure.message, { code: 'apt_failed', hint: "run with --debug to see apt-get's output; nothing was stored" });
     throw new UsageError(failure.message, { code: 'requirements_failed', hint: "run with --debug to see pip's output; nothing was stored" });
   }
 }

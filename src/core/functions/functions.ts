@@ -1,10 +1,11 @@
 import type { Limits } from '../../db/functions-repo.js';
 import type { Store } from '../../db/store.js';
-import { checkCode, type CheckPassed } from './code-check.js';
+import { checkCode, IMPORT_CHECK_MS, type CheckPassed } from './code-check.js';
+import { checkArchiveSize, type CodeArchive } from './code-archive.js';
 import { parseFlavor } from './flavors.js';
 import { type DependencyInput, NO_DEPS, prepareDependencies, type PreparedDeps, versionImage } from './dependencies.js';
 import { ConflictError, NotFoundError, UsageError } from '../../base/errors.js';
-import { type LimitFlags, parseEnv, resolveLimits } from './limits.js';
+import { DEFAULT_LIMITS, type LimitFlags, parseEnv, resolveLimits } from './limits.js';
 import { validateFunctionName } from '../../base/names.js';
 import { applySecretFlags, parseSecretNames, requireSecrets } from './secrets.js';
 import type { Actor } from '../users/accounts.js';
@@ -32,11 +33,16 @@ export interface VersionFlags extends LimitFlags {
   /** Names of the user's secrets to mount (`--secret NAME`; for update `-NAME` removes one). */
   secrets?: string[];
   placement?: PlacementFlags;
+  /** `--no-import-check` (false): only compile and find the entry, never import the module at deploy. @default true */
+  importCheck?: boolean;
 }
 
 export interface DeployInput extends VersionFlags {
   name: string;
+  /** The entry module's text (a directory's or zip's: the module `archive.module` names). */
   code: string;
+  /** Code shipped as a directory or a zip (see code-archive.ts); absent: the single file `code`. */
+  archive?: CodeArchive;
   /** Shown in syntax errors: the file the user gave. */
   filename: string;
   dependencies?: DependenciesFlag;
@@ -49,6 +55,8 @@ export interface Deployed {
   sha256: string;
   format: CheckPassed['format'];
   entry: string;
+  /** The entry module's path in the code's archive; null: a single file. */
+  module: string | null;
   limits: Limits;
   env: Record<string, string>;
   secrets: string[];
@@ -83,6 +91,8 @@ export interface UpdateInput extends VersionFlags {
   name: string;
   /** New code, or undefined to keep the current code and change only limits, entry or env. */
   code?: string;
+  /** With new code shipped as a directory or a zip. */
+  archive?: CodeArchive;
   filename?: string;
   dependencies?: DependenciesFlag;
 }
@@ -95,15 +105,23 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   const env = parseEnv(input.env, cur.env);
   const secrets = applySecretFlags(input.secrets, cur.secrets);
   const placement = parsePlacement(input.placement ?? {}) ?? cur.placement ?? NO_PLACEMENT;
-  const code = checked?.code ?? input.code ?? cur.code;
-  const entry = checked?.entry ?? input.entry ?? (code === cur.code ? cur.entry : undefined);
-  const flavor = checked?.format ?? parseFlavor(input.flavor) ?? (code === cur.code && entry === cur.entry ? cur.format : undefined);
+  const newCode = checked ?? (input.code !== undefined ? { code: input.code, archive: input.archive } : undefined);
+  const code = newCode?.code ?? cur.code;
+  const archive = newCode ? newCode.archive : await currentArchive(deps, cur);
+  // Code is the same when its hash is: a zip's, or the single file's.
+  const sameCode = !newCode || deps.sha256(newCode.archive?.bytes ?? newCode.code) === cur.sha256;
+  const entry = checked?.entry ?? input.entry ?? (sameCode ? cur.entry : undefined);
+  const flavor = checked?.format ?? parseFlavor(input.flavor) ?? (sameCode && entry === cur.entry ? cur.format : undefined);
   // New requirements build (or reuse) their image first: an identical one leaves the version unchanged.
   const prepared =
     checked?.deps ??
-    (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : { image: cur.image ?? null, requirements: cur.requirements ?? null, reused: null });
+    (input.dependencies
+      ? await prepare(deps, input.dependencies)
+      : input.dependencies === null
+        ? NO_DEPS
+        : { image: cur.image ?? null, requirements: cur.requirements ?? null, apt: cur.apt ?? null, reused: null });
   const unchanged =
-    code === cur.code &&
+    sameCode &&
     entry === cur.entry &&
     flavor === cur.format &&
     sameLimits(limits, cur) &&
@@ -119,6 +137,7 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
       sha256: cur.sha256,
       format: cur.format,
       entry: cur.entry,
+      module: cur.module ?? null,
       limits,
       env,
       secrets,
@@ -134,7 +153,22 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
   return publish(
     deps,
     actor,
-    { name: fn.name, code, filename: input.filename ?? `${fn.name}.py`, entry, flavor, limits, env, secrets, placement, type: 'fn.update', functionId: fn.id, prepared },
+    {
+      name: fn.name,
+      code,
+      archive,
+      filename: input.filename ?? cur.module ?? `${fn.name}.py`,
+      entry,
+      flavor,
+      limits,
+      env,
+      secrets,
+      placement,
+      type: 'fn.update',
+      functionId: fn.id,
+      prepared,
+      importCheck: input.importCheck,
+    },
     checked,
     async (tx) => {
       const locked = await tx.functions.byNameForUpdate(actor.id, fn.name);
@@ -149,6 +183,7 @@ export async function updateFunction(deps: FunctionDeps, actor: Actor, input: Up
 interface PublishInput {
   name: string;
   code: string;
+  archive?: CodeArchive;
   filename: string;
   entry?: string;
   flavor?: string;
@@ -161,6 +196,7 @@ interface PublishInput {
   dependencies?: DependenciesFlag;
   /** Dependencies already settled (update): not prepared again. */
   prepared?: PreparedDeps;
+  importCheck?: boolean;
 }
 
 type Repos = Parameters<Parameters<Store['transaction']>[0]>[0];
@@ -168,6 +204,7 @@ type Repos = Parameters<Parameters<Store['transaction']>[0]>[0];
 /** Code that passed the syntax check: it can be stored under any number of names without another check. */
 export interface CheckedCode {
   code: string;
+  archive?: CodeArchive;
   bytes: number;
   sha256: string;
   format: CheckPassed['format'];
@@ -200,10 +237,11 @@ async function publish(
 ): Promise<Deployed> {
   const started = deps.clock.now();
   const requestId = deps.newId();
-  const record = { requestId, started, type: input.type, params: { name: input.name, bytes: Buffer.byteLength(input.code) }, functionId: input.functionId, functionName: input.name };
+  const bytes = input.archive?.bytes.length ?? Buffer.byteLength(input.code);
+  const record = { requestId, started, type: input.type, params: { name: input.name, bytes }, functionId: input.functionId, functionName: input.name };
   const source = checked ? { ...checked, deps: input.prepared ?? checked.deps } : await checkFunctionCode(deps, actor, input, record);
   deps.progress('publishing the code…');
-  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.code);
+  const created = await ensureCodeConfig(deps.swarm, await deps.store.meta.installationId(), source.sha256, source.archive?.bytes ?? source.code);
   try {
     return await recordVersion(deps, actor, source, { ...input, functionId: input.functionId ?? deps.newId() }, { requestId, started }, claimVersion);
   } catch (err) {
@@ -219,24 +257,59 @@ async function publish(
 export async function checkFunctionCode(
   deps: FunctionDeps,
   actor: Actor,
-  input: { code: string; filename: string; entry?: string; flavor?: string; dependencies?: DependenciesFlag; prepared?: PreparedDeps },
+  input: {
+    code: string;
+    archive?: CodeArchive;
+    filename: string;
+    entry?: string;
+    flavor?: string;
+    dependencies?: DependenciesFlag;
+    prepared?: PreparedDeps;
+    /** The sandbox the import check runs in (default: the default limits, no env). */
+    limits?: Limits;
+    env?: Record<string, string>;
+    importCheck?: boolean;
+  },
   record: CheckRecord,
 ): Promise<CheckedCode> {
   const flavor = parseFlavor(input.flavor);
-  const bytes = Buffer.byteLength(input.code);
-  if (bytes === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
-  if (bytes > MAX_CODE_BYTES)
+  if (input.archive) checkArchiveSize(input.archive, input.filename);
+  const bytes = input.archive?.bytes.length ?? Buffer.byteLength(input.code);
+  if (Buffer.byteLength(input.code) === 0) throw new UsageError(`${input.filename} is empty`, { hint: 'a function file defines main(data)' });
+  if (!input.archive && bytes > MAX_CODE_BYTES)
     throw new UsageError(`${input.filename} is ${bytes} bytes; the limit is ${MAX_CODE_BYTES}`, { code: 'code_too_large', hint: 'move data out of the code and pass it as input' });
   const prepared = input.prepared ?? (input.dependencies ? await prepare(deps, input.dependencies) : input.dependencies === null ? NO_DEPS : undefined);
   const image = await versionImage(deps, prepared ?? {});
   deps.progress('checking the code…');
   try {
-    const checked = await checkCode(deps.swarm, image, input.code, input.entry, input.filename, { userId: actor.id, installation: await deps.store.meta.installationId() }, flavor);
-    return { code: input.code, bytes, sha256: deps.sha256(input.code), ...checked, ...(prepared ? { deps: prepared } : {}) };
+    const owner = { userId: actor.id, installation: await deps.store.meta.installationId() };
+    const check = (signal?: AbortSignal) => checkCode(deps.swarm, image, input.code, input.entry, input.filename, owner, flavor, { importCheck: importCheckOf(input), archive: input.archive, signal });
+    const checked = await (deps.interruptible ? deps.interruptible(check) : check());
+    const sha256 = deps.sha256(input.archive?.bytes ?? input.code);
+    return { code: input.code, ...(input.archive ? { archive: input.archive } : {}), bytes, sha256, ...checked, ...(prepared ? { deps: prepared } : {}) };
   } catch (err) {
     if (err instanceof UsageError) await recordRejected(deps, actor, record, err);
     throw err;
   }
+}
+
+const ONE_CPU = 1_000_000_000;
+
+/** The import check's sandbox: the version's memory, CPUs (up to one) and environment; none with --no-import-check. */
+function importCheckOf(input: { limits?: Limits; env?: Record<string, string>; importCheck?: boolean }) {
+  if (input.importCheck === false) return undefined;
+  const limits = input.limits ?? DEFAULT_LIMITS;
+  // At most one CPU: the engine refuses a container more CPUs than this node has, while the
+  // version may ask for more (another node runs it); the CPUs only pace the check.
+  return { timeoutMs: IMPORT_CHECK_MS, memoryBytes: limits.memoryBytes, nanoCpus: Math.min(limits.nanoCpus, ONE_CPU), env: input.env ?? {} };
+}
+
+/** The current version's archive, for a new version of the same code (an update of flags only). */
+async function currentArchive(deps: FunctionDeps, cur: { sha256: string; module?: string | null; code: string }): Promise<CodeArchive | undefined> {
+  if (!cur.module) return undefined;
+  const bytes = await deps.store.functions.archive(cur.sha256);
+  if (!bytes) throw new NotFoundError(`the code archive ${cur.sha256.slice(0, 12)} is gone`, { hint: 'deploy the code again' });
+  return { bytes, module: cur.module, unpackedBytes: 0, files: 0 };
 }
 
 async function prepare(deps: FunctionDeps, dependencies: DependencyInput): Promise<PreparedDeps> {
@@ -258,12 +331,29 @@ async function recordVersion(
 ): Promise<Deployed> {
   const { functionId, name, limits, env, secrets, placement } = target;
   const { sha256, entry, format, bytes } = source;
-  const { image, requirements, reused } = source.deps ?? NO_DEPS;
+  const { image, requirements, apt, reused } = source.deps ?? NO_DEPS;
   const version = await deps.store.transaction(async (tx) => {
     // Locked until commit, so a concurrent `secret rm` cannot slip between check and insert.
     await requireSecrets(tx, actor.id, secrets, true);
     const v = await claimVersion(tx, { functionId });
-    await tx.functions.insertVersion({ functionId, version: v, code: source.code, sha256, entry, format, ...limits, env, secrets, image, requirements, placement });
+    const module = source.archive?.module ?? null;
+    await tx.functions.insertVersion({
+      functionId,
+      version: v,
+      code: source.code,
+      sha256,
+      entry,
+      format,
+      ...limits,
+      env,
+      secrets,
+      image,
+      requirements,
+      apt: apt ?? null,
+      placement,
+      archive: source.archive?.bytes ?? null,
+      module,
+    });
     await tx.requests.insert({
       ...finished(deps, request.requestId, request.started),
       userId: actor.id,
@@ -275,6 +365,7 @@ async function recordVersion(
         bytes,
         entry,
         format,
+        ...(source.archive ? { module: source.archive.module, files: source.archive.files } : {}),
         ...(secrets.length ? { secrets } : {}),
         ...(image ? { image } : {}),
         ...(placement.constraints.length || placement.spread.length ? { placement } : {}),
@@ -285,7 +376,8 @@ async function recordVersion(
     });
     return v;
   });
-  return { id: functionId, name, version, sha256, format, entry, limits, env, secrets, placement, warnings: source.warnings, requestId: request.requestId, image, reused, changed: true };
+  const module = source.archive?.module ?? null;
+  return { id: functionId, name, version, sha256, format, entry, module, limits, env, secrets, placement, warnings: source.warnings, requestId: request.requestId, image, reused, changed: true };
 }
 
 /** The old system stored compile errors as the request's result; so does faasctl. */

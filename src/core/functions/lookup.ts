@@ -14,13 +14,18 @@ export interface FunctionDeps {
   clock: Clock;
   log: Logger;
   newId: () => string;
-  sha256: (text: string) => string;
+  sha256: (data: string | Buffer) => string;
   runtimeImage: () => Promise<string>;
   progress: (text: string) => void;
   /** Reads the local packages a requirements file names. */
   files?: LocalFiles;
   /** HOST:PORT: dependency images are pushed there and versions name them by digest. */
   registry?: string;
+  /**
+   * Runs `fn` with Ctrl-C / SIGTERM as its abort signal (elsewhere they end the CLI as
+   * always): a running code check is killed and removed, and nothing is stored.
+   */
+  interruptible?: <T>(fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 export async function requireFunction(store: Store, actor: Actor, name: string): Promise<CurrentFunction> {

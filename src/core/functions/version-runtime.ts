@@ -21,12 +21,18 @@ export interface VersionRuntime extends Omit<VersionSettings, 'image' | 'outputL
  */
 export async function versionRuntime(deps: Pick<FunctionDeps, 'store'> & { swarm: SwarmClient }, fn: CurrentFunction, installation: string): Promise<VersionRuntime> {
   const v = fn.current;
-  await ensureCodeConfig(deps.swarm, installation, v.sha256, v.code);
-  const code = await deps.swarm.findConfig(codeConfigName(installation, v.sha256));
+  let code = await deps.swarm.findConfig(codeConfigName(installation, v.sha256));
+  if (!code) {
+    // Published again (gc removed it, or another installation's engine): a zip from its row.
+    const archive = v.module ? await deps.store.functions.archive(v.sha256) : undefined;
+    await ensureCodeConfig(deps.swarm, installation, v.sha256, archive ?? v.code);
+    code = await deps.swarm.findConfig(codeConfigName(installation, v.sha256));
+  }
   if (!code) throw new NotFoundError(`the code config of ${fn.name} v${v.version} vanished`, { hint: 'run the command again' });
   return {
     entry: v.entry,
     flavor: v.format,
+    codeModule: v.module ?? null,
     timeoutMs: v.timeoutMs,
     memoryBytes: v.memoryBytes,
     nanoCpus: v.nanoCpus,

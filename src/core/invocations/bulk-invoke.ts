@@ -1,3 +1,5 @@
+import { waitForSlotsUpTo } from '../functions/concurrency.js';
+import { limitsOf } from './invoke.js';
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { Completion, RequestItem } from '../../db/requests-repo.js';
 import { EXIT, PlatformError, type ExitCode } from '../../base/errors.js';
@@ -80,6 +82,16 @@ interface Route {
 export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest): Promise<BulkRun> {
   const fn = await requireFunction(deps.store, actor, req.name);
   await closeExpiredOf(deps, fn.id);
+  // A concurrency limit holds here too: the run feeds as many inputs at once as it got slots.
+  const slots = await waitForSlotsUpTo(deps.store, await limitsOf(deps.store, actor, fn), fn.name, req.concurrency ?? 1024, { signal: req.signal, sleep: deps.sleep });
+  try {
+    return await runBulk(deps, actor, slots ? { ...req, concurrency: slots.count } : req, fn);
+  } finally {
+    slots?.release();
+  }
+}
+
+async function runBulk(deps: BulkDeps, actor: Actor, req: BulkRequest, fn: CurrentFunction): Promise<BulkRun> {
   const requestId = deps.newId();
   const startedAt = deps.clock.now();
   const started = deps.monotonic();

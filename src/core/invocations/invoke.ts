@@ -3,10 +3,11 @@ import type { LogStream } from '../../swarm/log-demux.js';
 import { ConnectionError, UsageError } from '../../base/errors.js';
 import { MAX_CODE_BYTES } from '../functions/code-configs.js';
 import { requireFunction } from '../functions/lookup.js';
-import { finishInvocation, outcomeOf, type InvocationDeps, type Outcome } from './invocation.js';
+import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
 import { watchWithReruns } from './reruns.js';
 import { startService } from './cold-service.js';
 import { type Limits, userCap, waitForSlots } from '../functions/concurrency.js';
+import { closedElsewhere } from './closed-elsewhere.js';
 import { deadlineBudgetMs, START_ALLOWANCE_MS } from '../requests/deadlines.js';
 import { closeExpiredOf } from './expired-requests.js';
 import { versionImage } from '../functions/dependencies.js';
@@ -30,7 +31,7 @@ export interface InvokeDeps extends InvocationDeps, RouteDeps {
 }
 
 /** Where a fault test may stop a cold invocation: after its row exists (no service yet), and after its answer was read but before it is written. */
-export type FailPoint = 'invoke:row-written' | 'invoke:answer-read' | 'user-delete:committed';
+export type FailPoint = 'invoke:row-written' | 'invoke:answer-read' | 'user-delete:committed' | 'user-delete:in-transaction' | 'fn-delete:in-transaction';
 
 export interface InvokeRequest {
   name: string;
@@ -109,7 +110,8 @@ export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: Invoke
   }
 }
 
-async function limitsOf(store: InvokeDeps['store'], actor: Actor, fn: CurrentFunction): Promise<Limits> {
+/** The limits an invocation of `fn` by `actor` runs under (the function's and the per-user cap). */
+export async function limitsOf(store: InvokeDeps['store'], actor: Actor, fn: CurrentFunction): Promise<Limits> {
   const [policy, cap] = await Promise.all([store.functions.dispatchPolicy(fn.id), userCap(store)]);
   return { functionId: fn.id, userId: actor.id, ...(policy.maxConcurrency ? { maxConcurrency: policy.maxConcurrency } : {}), ...(cap ? { userCap: cap } : {}) };
 }
@@ -128,11 +130,13 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
     const { outcome, latencyMs } = await callWarm({ monotonic: deps.monotonic, now: () => deps.clock.now() }, router, v, input, req.signal, requestId);
     // The row's duration is the caller's view, as for a cold invocation: the round trip.
     outcome.completion.durationMs = latencyMs;
-    await deps.store.requests.complete(requestId, outcome.completion);
+    const recorded = await deps.store.requests.complete(requestId, outcome.completion);
     if (outcome.completion.output) req.onOutput?.('stderr', outcome.completion.output);
     const notice = warmTruncationNotice(outcome.frame, outcome.completion.output);
     if (notice) req.onOutput?.('stderr', notice);
-    return { requestId, functionName: fn.name, version: outcome.completion.functionVersion ?? v.version, mode: 'warm', outcome };
+    // Cancelled while it ran (request cancel): the answer came but the row says how it ended.
+    const closed = recorded ? undefined : await closedElsewhere(deps, requestId).catch(() => undefined);
+    return { requestId, functionName: fn.name, version: outcome.completion.functionVersion ?? v.version, mode: 'warm', outcome: closed ?? outcome };
   } finally {
     transport.close();
   }
@@ -169,7 +173,7 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
   if (req.async) return invocation;
 
   const runMs = v.timeoutMs + START_ALLOWANCE_MS;
-  const watched = await watchWithReruns(deps, {
+  const watch = watchWithReruns(deps, {
     requestId,
     serviceId,
     attempt: 1,
@@ -181,12 +185,21 @@ async function invokeCold(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, r
     onRerun: req.onRerun,
     onEngineAway: req.onEngineAway,
   });
+  // A cancel (or fn delete --force) removes the service under the watch: the row says why.
+  const watched = await watch.catch(async (err: unknown) => {
+    // The watch's own error stands unless the row says another process ended it (PostgreSQL may be the one away).
+    const closed = await closedElsewhere(deps, requestId).catch(() => undefined);
+    if (!closed) throw err;
+    await removeInvocation(deps, requestId, undefined);
+    return closed;
+  });
+  if (!('reason' in watched)) return { ...invocation, outcome: watched };
   const outcome = outcomeOf(watched, startedAt, deps.clock.now(), v);
   await deps.failpoint?.('invoke:answer-read');
-  await finishInvocation(deps, requestId, watched.serviceId, outcome).catch((err: unknown) => {
+  const recorded = await finishInvocation(deps, requestId, watched.serviceId, outcome).catch((err: unknown) => {
     throw unrecorded(err, requestId);
   });
-  return { ...invocation, attempt: watched.attempt, outcome };
+  return { ...invocation, attempt: watched.attempt, outcome: recorded ? outcome : ((await closedElsewhere(deps, requestId).catch(() => undefined)) ?? outcome) };
 }
 
 /** PostgreSQL went away before the answer was written: the service keeps it (finishInvocation records first, then removes). */

@@ -1,4 +1,5 @@
 import type { SwarmClient } from '../../swarm/client.js';
+import { checkArchiveSize, type CodeArchive } from '../functions/code-archive.js';
 import type { LogStream } from '../../swarm/log-demux.js';
 import { localRunSpec } from '../../swarm/local-run-spec.js';
 import { checkCode } from '../functions/code-check.js';
@@ -31,6 +32,8 @@ export interface LocalRunDeps {
 
 export interface LocalRunRequest {
   code: string;
+  /** Code shipped as a directory or a zip: run from its unpacked directory, as a deployed version. */
+  archive?: CodeArchive;
   /** Shown in syntax errors: file:line:col. */
   filename: string;
   /** JSON text; undefined or blank means None. */
@@ -58,6 +61,7 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
   const limits = resolveLimits(req.limits);
   const env = parseEnv(req.env);
   const input = validateInput(req.input);
+  if (req.archive) checkArchiveSize(req.archive, req.filename);
   const image = req.dependencies ? (await prepareDependencies({ ...deps, files: deps.files!, progress: deps.progress ?? (() => {}) }, req.dependencies)).image! : await deps.runtimeImage();
   const startedAt = deps.clock.now();
   const refused = (err: unknown): LocalRun => {
@@ -88,7 +92,8 @@ export async function runLocally(deps: LocalRunDeps, req: LocalRunRequest): Prom
     outputLimit: RUNTIME_OUTPUT_LIMIT,
     killAfterMs: limits.timeoutMs + START_ALLOWANCE_MS,
     env,
-    code: req.code,
+    code: req.archive?.bytes ?? req.code,
+    codeModule: req.archive?.module ?? null,
     input,
   });
   deps.log.debug(`fn run ${req.filename}: container for run ${runId}`);

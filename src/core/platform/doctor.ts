@@ -33,7 +33,7 @@ async function engineChecks(deps: DoctorDeps): Promise<Check[]> {
     return [engine, ...rest];
   } catch (err) {
     const skipped = ['swarm', 'nodes', 'runtime image'].map((name) => skip(name, 'engine unreachable'));
-    return [fail('engine', err, 'start dockerd (bash scripts/testbed.sh), or point --host / DOCKER_HOST at a Swarm manager'), ...skipped];
+    return [fail('engine', err, 'start the Docker engine (systemctl start docker, or dockerd &), or point --host / DOCKER_HOST at a Swarm manager'), ...skipped];
   }
 }
 

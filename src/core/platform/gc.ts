@@ -2,6 +2,7 @@ import { applyGcPlan } from './gc-apply.js';
 import { readGcFacts } from './gc-facts.js';
 import { countPlan, planGc, type GcCounts, type GcScope } from './gc-plan.js';
 import type { InvocationDeps } from '../invocations/invocation.js';
+import { NO_PRUNE, pruneAll, prunePending, type PruneCounts } from '../requests/prune.js';
 
 export type { GcScope } from './gc-plan.js';
 
@@ -17,8 +18,10 @@ export type { GcScope } from './gc-plan.js';
  * Running invocations are left alone, but for those on a node Swarm reports Down: they are
  * started again on a live node (at-least-once), as `fn invoke` does for the ones it watches.
  * It reads first and plans (gc-plan.ts); a dry run reports the plan, a real run applies it.
+ * Unscoped, it then prunes the request log in batches (core/requests/prune.ts): deleted users'
+ * history, and what is past the retention `up --retention` set.
  */
-export interface GcReport extends GcCounts {
+export interface GcReport extends GcCounts, PruneCounts {
   /** `"all"`, or the one user whose work was collected (`--mine`, `--user NAME`). */
   scope: 'all' | { user: string };
 }
@@ -27,5 +30,6 @@ export async function collectGarbage(deps: InvocationDeps, options: { dryRun: bo
   const scope = options.scope ?? { kind: 'all' };
   const plan = planGc(await readGcFacts(deps, scope));
   const counts = options.dryRun ? countPlan(plan) : await applyGcPlan(deps, plan);
-  return { scope: scope.kind === 'all' ? 'all' : { user: scope.name }, ...counts };
+  const pruned = scope.kind !== 'all' ? NO_PRUNE : options.dryRun ? await prunePending(deps.store) : await pruneAll(deps.store);
+  return { scope: scope.kind === 'all' ? 'all' : { user: scope.name }, ...counts, ...pruned };
 }

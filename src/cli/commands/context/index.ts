@@ -80,6 +80,7 @@ export function registerContext(program: Command, ctx: Context): void {
       if (opts.use) next = useContext(next, name);
       await ctx.saveConfig(next);
       if (ctx.io.options.json) return ctx.io.json({ name, current: Boolean(opts.use) });
+      if (ctx.io.options.quiet) return ctx.io.out(name);
       ctx.io.info(`context "${name}" added${opts.use ? ' and in use' : ''}`);
     });
 

@@ -34,7 +34,7 @@ export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeploy
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const progress = await progressReporter(ctx, `deploying ${count} functions`);
-  const input = { ...limits(opts), names, code: source.code, filename: source.filename, dependencies: source.dependencies };
+  const input = { ...limits(opts), names, code: source.code, archive: source.archive, filename: source.filename, dependencies: source.dependencies };
   const result = await deployFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update }).finally(progress.done);
   reportPublished(ctx, 'deployed', result);
 }
@@ -47,7 +47,7 @@ export async function runBulkUpdate(ctx: Context, file: string, extra: string | 
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const progress = await progressReporter(ctx, `updating the functions named ${prefix}*`);
-  const input = { ...limits(opts), prefix, code: source.code, filename: source.filename, dependencies: source.dependencies };
+  const input = { ...limits(opts), prefix, code: source.code, archive: source.archive, filename: source.filename, dependencies: source.dependencies };
   // As for a single update: a warm function's replicas roll to the new version.
   const afterEach = (d: Deployed) => (d.changed ? rollWarm(deps, actor, d.name) : Promise.resolve(false));
   const result = await updateFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update, afterEach }).finally(progress.done);
@@ -82,7 +82,17 @@ export async function runBulkDelete(ctx: Context, name: string | undefined, opts
 }
 
 function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> & { secrets?: string[]; placement: PlacementFlags } {
-  return { entry: opts.entry, flavor: opts.flavor, memory: opts.memory, cpus: opts.cpus, timeout: opts.timeout, env: opts.env, secrets: opts.secret, placement: placementFlags(opts) };
+  return {
+    entry: opts.entry,
+    flavor: opts.flavor,
+    memory: opts.memory,
+    cpus: opts.cpus,
+    timeout: opts.timeout,
+    env: opts.env,
+    importCheck: opts.importCheck,
+    secrets: opts.secret,
+    placement: placementFlags(opts),
+  };
 }
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {

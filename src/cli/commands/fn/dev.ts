@@ -56,6 +56,7 @@ export async function runLocal(ctx: Context, path: string, opts: FnRunOptions): 
   const run = await withInterrupt((signal) =>
     runLocally(deps, {
       code,
+      archive: source.archive,
       filename: source.filename,
       input,
       entry: opts.entry,

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { Context } from '../../context.js';
-import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions, FnNewOptions, FnRunOptions, InvokeOptions } from './options.js';
+import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions, FnNewOptions, FnRunOptions, InvokeOptions, LimitOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -12,9 +12,16 @@ function limitOptions(cmd: Command): Command {
     .option('--cpus <n>', 'CPU limit, e.g. 0.5 (default 1)')
     .option('--timeout <duration>', 'run-time limit, e.g. 10s, 2m (default 30s)')
     .addOption(new Option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)').argParser(collect))
+    .addOption(new Option('--env-file <file>', "KEY=VALUE lines (docker's env-file format; # comments) read before --env, which wins (repeatable)").argParser(collect))
     .addOption(new Option('--secret <name>', 'mount your secret NAME as /run/secrets/NAME (repeatable; on update -NAME removes it)').argParser(collect))
     .option('--requirements <file>', "pip requirements to install into the function's image (default: DIR/requirements.txt)")
-    .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)");
+    .option('--pip-index-url <url>', "pip's package index for the requirements (default: pip's own)")
+    .addOption(new Option('--apt <package>', "Debian package to install into the function's image, e.g. python3-six (repeatable; besides a DIR's apt.txt)").argParser(collect));
+}
+
+/** Deploy and update import the module at deploy; `fn run` imports it anyway, at once. */
+function importCheckOption(cmd: Command): Command {
+  return cmd.option('--no-import-check', 'do not import the module at deploy (for modules with side effects at import, or that need secrets or the network then)');
 }
 
 /** How the dispatcher runs the function (also `fn policy`). */
@@ -25,6 +32,15 @@ function policyOptions(cmd: Command): Command {
     .option('--no-retry-on-error', 'retry only platform faults and timeouts (the default)')
     .option('--max-event-age <duration>', 'an async request older than this is not tried again (default 6h)')
     .option('--max-concurrency <n>', 'invocations of the function at once, on every path; excess waits in line (0: no limit)');
+}
+
+/** --env-file's pairs first, then --env's: a later pair wins, so a flag overrides its file. */
+async function withEnvFiles<T extends LimitOptions>(opts: T): Promise<T> {
+  if (!opts.envFile?.length) return opts;
+  const { readEnvFile } = await import('../../env-file.js');
+  const fromFiles: string[] = [];
+  for (const file of opts.envFile) fromFiles.push(...(await readEnvFile(file)));
+  return { ...opts, env: [...fromFiles, ...(opts.env ?? [])] };
 }
 
 /** Where the function's tasks may run; Swarm's own syntax, as docker service create takes it. */
@@ -41,8 +57,13 @@ export function registerFunction(program: Command, ctx: Context): void {
   const invoke = () => import('./invoke.js');
   const bulk = () => import('./bulk.js');
 
-  policyOptions(placementOptions(limitOptions(fn.command('deploy <path>'))))
-    .description('syntax-check a Python file (or a directory with its requirements) and store it as a new function (version 1)')
+  policyOptions(
+    placementOptions(
+      importCheckOption(limitOptions(fn.command('deploy <path>'))).description(
+        'syntax-check a Python file (or a directory with its requirements), import it in its sandbox and store it as a new function (version 1)',
+      ),
+    ),
+  )
     .option('--name <name>', 'function name (default: the file name without .py, or the directory name)')
     .option('--warm <n>', 'keep N warm replicas running (see fn scale)')
     .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
@@ -50,14 +71,15 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--prefix <prefix>', 'name prefix for --bulk')
     .addHelpText(
       'after',
-      '\nThe file defines main(data), returning any JSON value, an AWS Lambda handler(event, context),\nan OpenFaaS handle(req), or the 2016 format madhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple',
+      '\nThe file defines main(data), returning any JSON value, an AWS Lambda handler(event, context),\nan OpenFaaS handle(req), or the 2016 format madhat_func(input_data, output_data). A syntax error is reported with file:line:col and stores nothing.\nThe module is then imported in its sandbox (10 s at most): a missing module, an import that raises, hangs\nor crashes is refused (exit 2); --no-import-check skips that.\nA directory holds NAME.py, handler.py or main.py, and optionally requirements.txt (local packages\nwelcome: ./mylib, ./wheels/x.whl, -f ./wheels), installed into an image shared by equal requirements.\n\nExamples:\n  faasctl fn deploy examples/sum.py\n  faasctl fn deploy job.py --name nightly --memory 512m --timeout 5m --env MODE=full\n  faasctl fn deploy ./myfn --pip-index-url http://10.0.0.5:3141/simple',
     )
     .addHelpText('after', '  faasctl fn deploy examples/sum.py --bulk 20 --prefix load')
-    .action(async (file: string, opts: BulkDeployOptions) =>
-      opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts),
-    );
+    .action(async (file: string, given: BulkDeployOptions) => {
+      const opts = await withEnvFiles(given);
+      return opts.bulk !== undefined || opts.prefix !== undefined ? (await bulk()).runBulkDeploy(ctx, file, opts) : (await run()).runDeploy(ctx, file, opts);
+    });
 
-  policyOptions(placementOptions(limitOptions(fn.command('update <name> [path]')), true))
+  policyOptions(placementOptions(importCheckOption(limitOptions(fn.command('update <name> [path]'))), true))
     .description('make a new version: new code and/or new limits, entry, env or requirements')
     .addHelpText(
       'after',
@@ -65,9 +87,10 @@ export function registerFunction(program: Command, ctx: Context): void {
     )
     .option('--prefix <prefix>', 'bulk: update every function whose name starts with this; the argument is then the FILE')
     .addHelpText('after', '  faasctl fn update examples/sum.py --prefix load')
-    .action(async (name: string, file: string | undefined, opts: BulkUpdateOptions) =>
-      opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, name, file, opts) : (await run()).runUpdate(ctx, name, file, opts),
-    );
+    .action(async (name: string, file: string | undefined, given: BulkUpdateOptions) => {
+      const opts = await withEnvFiles(given);
+      return opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, name, file, opts) : (await run()).runUpdate(ctx, name, file, opts);
+    });
 
   fn.command('invoke <name>')
     .description('run a function on JSON input; its prints stream to stderr, the result JSON goes to stdout')
@@ -104,7 +127,7 @@ export function registerFunction(program: Command, ctx: Context): void {
       'after',
       '\nThe same syntax check, sandbox, output and exit codes as fn deploy + fn invoke (0, 2, 6, 124, 8);\nnothing is stored. Without --data or --data-file, input is read from stdin when it is not a terminal.\n\nExamples:\n  faasctl fn run examples/sum.py --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn run job.py --data-file job.input.json --timeout 5s --env MODE=test --json',
     )
-    .action(async (file: string, opts: FnRunOptions) => (await dev()).runLocal(ctx, file, opts));
+    .action(async (file: string, opts: FnRunOptions) => (await dev()).runLocal(ctx, file, await withEnvFiles(opts)));
 
   fn.command('scale <name> <replicas>')
     .description('keep N warm replicas of a function running (0 = cold again); a new version rolls them')

@@ -7,11 +7,17 @@ export interface LimitOptions {
   cpus?: string;
   timeout?: string;
   env?: string[];
+  /** `--env-file F` (repeatable): KEY=VALUE lines read before --env. */
+  envFile?: string[];
   /** Secret names: mounted as /run/secrets/NAME (`-NAME` removes one on update). */
   secret?: string[];
   entry?: string;
   /** `--flavor main|lambda|openfaas|madhat`: how the entry is called (default: from its signature). */
   flavor?: string;
+  /** `--apt NAME` (repeatable): Debian packages for the function's image. */
+  apt?: string[];
+  /** `--no-import-check`: false. */
+  importCheck?: boolean;
   /** requirements.txt to install into the function's image (a directory's own is found by itself). */
   requirements?: string;
   pipIndexUrl?: string;

@@ -15,6 +15,8 @@ import { setPolicy } from '../../../core/dispatch/policy-change.js';
 import { readFunctionSource } from './source.js';
 import { terminalSafe } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
+import { idCell } from '../../short-ids.js';
+import { timeCell } from '../../relative-time.js';
 
 export async function runDeploy(ctx: Context, path: string, opts: DeployOptions): Promise<void> {
   const source = await readFunctionSource(path, opts);
@@ -30,6 +32,7 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
       ...opts,
       name,
       code: source.code,
+      archive: source.archive,
       filename: source.filename,
       secrets: opts.secret,
       dependencies: source.dependencies,
@@ -45,8 +48,8 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
 
 export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions & PolicyOptions): Promise<void> {
   const policy = policyChange(opts);
-  if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined))
-    throw new UsageError('--requirements and --pip-index-url go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
+  if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined || opts.apt !== undefined))
+    throw new UsageError('--requirements, --pip-index-url and --apt go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
   const source = path === undefined ? undefined : await readFunctionSource(path, { ...opts, name });
   const updated = await withSpinner(ctx, `updating ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
@@ -55,6 +58,7 @@ export async function runUpdate(ctx: Context, name: string, path: string | undef
       ...opts,
       name,
       code: source?.code,
+      archive: source?.archive,
       filename: source?.filename,
       secrets: opts.secret,
       dependencies: source?.dependencies,
@@ -89,9 +93,11 @@ export async function runList(ctx: Context): Promise<void> {
     for (const f of rows) ctx.io.out(f.name);
     return;
   }
+  const now = ctx.clock.now();
   await ctx.io.table(
     ['name', 'version', 'format', 'warm', 'sha256', 'updated', 'last invoked'],
-    rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, warmText(f), f.sha256.slice(0, 12), f.updatedAt.toISOString(), f.lastInvokedAt?.toISOString() ?? '-']),
+    rows.map((f) => [f.name, `v${f.currentVersion} of ${f.versions}`, f.format, warmText(f), idCell(ctx.io, f.sha256), timeCell(ctx.io, f.updatedAt, now), timeCell(ctx.io, f.lastInvokedAt, now)]),
+    { dropFirst: ['format', 'sha256', 'version'] },
   );
 }
 
@@ -114,6 +120,9 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       secrets: v.secrets,
       image: v.image ?? null,
       requirements: v.requirements ?? null,
+      apt: v.apt ? v.apt.split('\n') : [],
+      // Code shipped as a directory or zip: its entry module (`code` is that module's text).
+      module: v.module ?? null,
       placement: v.placement,
       warm: { replicas: fn.warmReplicas, workers: fn.warmWorkers },
       policy: { retries: policy.retries, retryOnError: policy.retryOnError, maxEventAgeMs: policy.maxEventAgeMs, maxConcurrency: policy.maxConcurrency ?? null },
@@ -130,12 +139,14 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ['version', `v${v.version} (of ${versions})`],
       ['sha256', v.sha256],
       ['entry', describeEntry(v.entry, v.format)],
+      ['code', v.module ? `a directory or zip, run from its directory; entry module ${v.module}` : 'one file'],
       ['limits', formatLimits(v)],
       ['env', Object.keys(v.env).join(', ') || '-'],
       ['secrets', v.secrets.map((s) => `/run/secrets/${s}`).join(', ') || '-'],
       ['image', v.image ?? 'the runtime image (no requirements)'],
       ['placement', describePlacement(v.placement)],
       ['requirements', v.requirements == null ? '-' : firstLines(v.requirements, 8)],
+      ['apt', v.apt ? v.apt.split('\n').join(' ') : '-'],
       ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
       ['async retries', `${policy.retries}${policy.retryOnError ? ' (also when it raises)' : ''}; max event age ${Math.round(policy.maxEventAgeMs / 1000)} s`],
       ['concurrency', policy.maxConcurrency ? `at most ${policy.maxConcurrency} at once` : 'no limit'],
@@ -143,7 +154,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
     ],
   );
-  if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version} ---\n${terminalSafe(v.code)}`);
+  if (opts.code) ctx.io.err(`--- ${fn.name} v${v.version}${v.module ? ` ${v.module}` : ''} ---\n${terminalSafe(v.code)}`);
 }
 
 export async function runVersions(ctx: Context, name: string): Promise<void> {
@@ -165,18 +176,24 @@ export async function runVersions(ctx: Context, name: string): Promise<void> {
       })),
     );
   }
+  if (ctx.io.options.quiet) {
+    for (const v of versions) ctx.io.out(String(v.version));
+    return;
+  }
+  const now = ctx.clock.now();
   await ctx.io.table(
     ['version', 'current', 'sha256', 'entry', 'memory', 'cpus', 'timeout', 'created'],
     versions.map((v) => [
       `v${v.version}`,
       v.version === fn.currentVersion ? '*' : '',
-      v.sha256.slice(0, 12),
+      idCell(ctx.io, v.sha256),
       v.entry,
       formatBytes(v.memoryBytes),
       v.nanoCpus / 1e9,
       `${v.timeoutMs / 1000} s`,
-      v.createdAt.toISOString(),
+      timeCell(ctx.io, v.createdAt, now),
     ]),
+    { dropFirst: ['cpus', 'entry', 'sha256'] },
   );
 }
 
@@ -250,5 +267,6 @@ function report(ctx: Context, d: Deployed, verb: string): void {
     return;
   }
   ctx.io.info(`${verb} ${d.name} v${d.version} (entry ${describeEntry(d.entry, d.format)}; ${formatLimits(d.limits)}; sha256 ${d.sha256.slice(0, 12)})`);
+  if (d.module) ctx.io.info(`${d.name}: code shipped whole (a directory or zip), run from its directory; entry module ${d.module}`);
   if (d.image) ctx.io.info(`${d.name}: requirements in ${d.image}${d.reused === null ? '' : d.reused ? ' (reused, no build)' : ' (built)'}`);
 }

@@ -13,8 +13,11 @@ export function registerRequest(program: Command, ctx: Context): void {
     .option('--type <type>', 'e.g. user.create, fn.invoke, or a group such as user')
     .option('--status <status>', 'pending, running, success, application_error, developer_error or system_error')
     .option('--since <when>', 'a duration back from now (1h, 2d) or an ISO time')
-    .option('--limit <n>', 'at most this many', '50')
-    .addHelpText('after', '\nExample:\n  faasctl request list --type user --since 1h --json')
+    .option('--deleted-users', "instead of yours: the records of deleted users (user.delete), which outlive them; the operator's audit view")
+    .option('--function <name>', "one function's requests (also from before it was deleted)")
+    .option('--before <id|when>', 'older than this request (the last one listed: the next page), a duration back from now (2d) or an ISO time')
+    .option('--limit <n>', 'at most this many (up to 10000; --before pages further)', '50')
+    .addHelpText('after', '\nExamples:\n  faasctl request list --type user --since 1h --json\n  faasctl request list --function sum --limit 100 --before 3f2b8c1e-0d4a-4e6b-9a51-2c7d8e9f0a1b')
     .action(async (opts: RequestListOptions) => (await run()).runList(ctx, opts));
 
   request
@@ -33,4 +36,13 @@ export function registerRequest(program: Command, ctx: Context): void {
       '\nExits like fn invoke: 0 success, 6 the function failed, 124 still running at --timeout.\n\nExample:\n  id=$(faasctl fn invoke sum --data-file in.json --async) && faasctl request wait "$id" --timeout 2m',
     )
     .action(async (id: string, opts: { timeout: string }) => (await run()).runWait(ctx, id, opts));
+
+  request
+    .command('cancel <id>')
+    .description('stop one of your running invocations and record it as cancelled (system_error, "cancelled by NAME")')
+    .addHelpText(
+      'after',
+      "\nA cold job's service goes at once; a bulk run's replicas too; a warm call's row is closed and the replica finishes it.\nExits 3 when the request already ended or is not yours.\n\nExample:\n  faasctl request cancel 3f2b8c1e-0d4a-4e6b-9a51-2c7d8e9f0a1b",
+    )
+    .action(async (id: string) => (await import('./cancel.js')).runCancel(ctx, id));
 }

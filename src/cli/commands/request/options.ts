@@ -4,5 +4,8 @@ export interface RequestListOptions {
   type?: string;
   status?: string;
   since?: string;
+  function?: string;
+  deletedUsers?: boolean;
+  before?: string;
   limit: string;
 }

@@ -2,7 +2,7 @@ import { recordedOutcome } from '../../../core/dispatch/recorded-outcome.js';
 import { parseDuration, parseSince } from '../../../base/durations.js';
 import { EXIT, UsageError, AlreadyReported } from '../../../base/errors.js';
 import { isOpen, reconcileInvocation } from '../../../core/invocations/reconcile.js';
-import { listRequests, showRequest } from '../../../core/requests/requests.js';
+import { listRequests, showRequest, UUID } from '../../../core/requests/requests.js';
 import { closeExpiredRequests } from '../../../core/invocations/expired-requests.js';
 import { isOpenColdJob, LIST_RECONCILE_MAX, reconcileListed } from '../../../core/invocations/listed-requests.js';
 import { waitForRow } from '../../../core/invocations/request-wait.js';
@@ -12,6 +12,8 @@ import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { printOutcome } from '../fn/invoke.js';
 import { jsonForTerminal, terminalSafe } from '../../terminal-text.js';
+import { idCell } from '../../short-ids.js';
+import { timeCell } from '../../relative-time.js';
 import type { RequestListOptions } from './options.js';
 
 const ITEM_PAGE = 5000;
@@ -27,7 +29,8 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
   const store = await ctx.store();
   const engine = once(() => functionDeps(ctx));
   await closeExpiredRequests({ store, clock: ctx.clock, log: ctx.log, engine }, { userId: actor.id });
-  const query = { type: opts.type, status: opts.status, since, limit: Number(opts.limit) };
+  const before = opts.before === undefined ? undefined : UUID.test(opts.before) ? { id: opts.before } : { time: parseSince(opts.before, ctx.clock.now(), '--before') };
+  const query = { type: opts.type, status: opts.status, since, function: opts.function, deletedUsers: opts.deletedUsers, before, limit: Number(opts.limit) };
   let rows = await listRequests(store, actor, query);
   let checked = new Set<string>();
   if (rows.some(isOpenColdJob)) {
@@ -45,7 +48,15 @@ export async function runList(ctx: Context, opts: RequestListOptions): Promise<v
   }
   await ctx.io.table(
     ['id', 'type', 'status', 'target', 'duration', 'created'],
-    rows.map((r) => [r.id, r.type, colourStatus(ctx, r.status) + (unchecked(r) ? '*' : ''), target(r), r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`, r.createdAt.toISOString()]),
+    rows.map((r) => [
+      idCell(ctx.io, r.id),
+      r.type,
+      colourStatus(ctx, r.status) + (unchecked(r) ? '*' : ''),
+      target(r),
+      r.durationMs == null ? '-' : `${Math.round(r.durationMs)} ms`,
+      timeCell(ctx.io, r.createdAt, ctx.clock.now()),
+    ]),
+    { dropFirst: ['duration', 'type'] },
   );
   const notLooked = rows.filter(unchecked).length;
   if (notLooked)

@@ -1,0 +1,31 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { requireFunction } from '../../core/functions/lookup.js';
+import { listFunctions } from '../../core/functions/queries.js';
+import { exportManifest } from '../manifest/write.js';
+import type { Context } from '../context.js';
+import { requireActor } from '../session.js';
+import type { ExportOptions } from './apply-options.js';
+
+export const MANIFEST_NAME = 'faasctl.yaml';
+
+export async function runExport(ctx: Context, names: string[], opts: ExportOptions): Promise<void> {
+  const { actor } = await requireActor(ctx);
+  const store = await ctx.store();
+  const wanted = names.length ? [...new Set(names)] : (await listFunctions(store, actor)).map((f) => f.name);
+  const fns = [];
+  for (const name of wanted) fns.push(await requireFunction(store, actor, name));
+  const { yaml, files } = await exportManifest(fns, { files: opts.dir !== undefined });
+  if (opts.dir === undefined) {
+    if (ctx.io.options.json) return ctx.io.json({ dir: null, functions: fns.map((f) => f.name).sort(), files: [], yaml });
+    ctx.io.streams.stdout.write(yaml);
+    return;
+  }
+  await mkdir(opts.dir, { recursive: true });
+  const written = [join(opts.dir, MANIFEST_NAME), ...files.map((f) => join(opts.dir!, f.path))];
+  await writeFile(written[0]!, yaml);
+  for (const f of files) await writeFile(join(opts.dir, f.path), f.text);
+  if (ctx.io.options.json) return ctx.io.json({ dir: opts.dir, functions: fns.map((f) => f.name).sort(), files: written });
+  for (const path of written) ctx.io.out(path);
+  ctx.io.info(`exported ${fns.length} function${fns.length === 1 ? '' : 's'}: faasctl apply -f ${written[0]} recreates them`);
+}
