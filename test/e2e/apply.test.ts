@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { isolatedEnv, runCli, scratchDir } from '../helpers/cli.js';
@@ -112,9 +112,10 @@ describe('apply and export', () => {
         { name: 'two', action: 'unchanged', fields: [] },
         { name: 'stray', action: 'delete', fields: [] },
       ],
+      schedules: [],
       applied: [
-        { name: 'one', action: 'update', version: 2 },
-        { name: 'stray', action: 'delete' },
+        { kind: 'function', name: 'one', action: 'update', version: 2 },
+        { kind: 'function', name: 'stray', action: 'delete' },
       ],
     });
     expect(await versions()).toEqual({ one: 2, two: 1 });
@@ -126,6 +127,40 @@ describe('apply and export', () => {
     for (const n of ['one', 'two']) await ok(['fn', 'delete', n]);
   });
 
+  it('round-trips a directory function as its zip and the dispatch policy; a policy change makes no version', async () => {
+    const pkg = join(dir, 'pkg');
+    mkdirSync(join(pkg, 'lib'), { recursive: true });
+    writeFileSync(join(pkg, 'main.py'), 'from lib.helper import double\ndef main(data):\n    return double(data["n"])\n');
+    writeFileSync(join(pkg, 'lib', '__init__.py'), '');
+    writeFileSync(join(pkg, 'lib', 'helper.py'), 'def double(n):\n    return 2 * n\n');
+    await ok(['fn', 'deploy', pkg]);
+    await ok(['fn', 'policy', 'pkg', '--retries', '4', '--max-concurrency', '3', '--max-event-age', '1h']);
+
+    const inline = await cli(['--json', 'export', 'pkg']);
+    expect(inline.code).toBe(2);
+    expect(JSON.parse(inline.stdout)).toMatchObject({ error: { code: 'needs_dir' } });
+    const bytesOf = (d: string) => Object.fromEntries(readdirSync(d).map((f) => [f, readFileSync(join(d, f)).toString('base64')]));
+    const first = join(dir, 'zipped1');
+    await ok(['export', '--dir', first, 'pkg']);
+    const yaml = readFileSync(join(first, 'faasctl.yaml'), 'utf8');
+    expect(yaml).toMatch(/code: pkg\.zip\n/);
+    expect(yaml).toMatch(/retries: 4\n\s+maxEventAge: 1h\n\s+maxConcurrency: 3\n/);
+    expect((await ok(['apply', '-f', join(first, 'faasctl.yaml')])).stdout).toBe('= pkg (unchanged)\n');
+
+    await ok(['fn', 'delete', 'pkg']);
+    expect((await ok(['apply', '-f', join(first, 'faasctl.yaml')])).stdout).toMatch(/^\+ pkg: 256 MiB, 1 CPU, 30 s, retries default → 4, maxEventAge default → 1h, maxConcurrency default → 3\n$/);
+    const second = join(dir, 'zipped2');
+    await ok(['export', '--dir', second, 'pkg']);
+    expect(bytesOf(second)).toEqual(bytesOf(first));
+    expect(JSON.parse((await ok(['fn', 'invoke', 'pkg', '--data', '{"n": 21}'])).stdout)).toBe(42);
+
+    writeFileSync(join(first, 'faasctl.yaml'), yaml.replace('retries: 4', 'retries: 1').replace(/\s+maxConcurrency: 3\n/, '\n'));
+    expect((await ok(['apply', '-f', join(first, 'faasctl.yaml')])).stdout).toBe('~ pkg: retries 4 → 1, maxConcurrency 3 → default\n');
+    expect(await versions()).toEqual({ pkg: 1 });
+    expect(JSON.parse((await ok(['--json', 'fn', 'policy', 'pkg'])).stdout)).toMatchObject({ retries: 1, maxConcurrency: null });
+    await ok(['fn', 'delete', 'pkg']);
+  });
+
   it('names file:line:col for YAML, schema and value errors, and changes nothing', async () => {
     const cases: Array<[string, RegExp]> = [
       ['functions:\n  one:\n    source: "x\n', /^error: \S+bad\.yaml:4:1: Missing closing "quote/],
@@ -135,6 +170,10 @@ describe('apply and export', () => {
       ['functions:\n  one:\n    source: |\n      def main(d): return 1\n    warm:\n      replicas: -1\n', /^error: \S+bad\.yaml:6:17: functions\.one\.warm\.replicas: /],
       ['functions:\n  Bad_Name:\n    source: "def main(d): return 1"\n', /^error: \S+bad\.yaml:2:3: /],
       ['functions:\n  one:\n    code: missing.py\n', /^error: \S+bad\.yaml:3:11: cannot read /],
+      ['functions:\n  one:\n    source: "def main(d): return 1"\n    retries: 11\n', /^error: \S+bad\.yaml:4:14: functions\.one\.retries: /],
+      ['functions: {}\nschedules:\n  s1:\n    function: one\n    cron: "61 * * * *"\n', /^error: \S+bad\.yaml:5:11: invalid --cron "61 \* \* \* \*"/],
+      ['functions: {}\nschedules:\n  s1:\n    function: one\n    every: 1h\n    at: 2030-01-01T00:00Z\n', /^error: \S+bad\.yaml:4:5: schedules\.s1: give exactly one of cron, every or at/],
+      ['functions: {}\nschedules:\n  s1:\n    function: one\n    cron: "0 3 * * *"\n', /^error: schedule "s1" runs function "one", which the file does not define and you have not deployed/],
       ['functions:\n  one:\n    source: "def main(d): return 1"\n    envFiles: [bad.env]\n', /^error: \S+bad\.yaml:4:16: \S+bad\.env:2:1: expected KEY=VALUE/],
     ];
     file('bad.env', 'OK=1\nnot a pair\n');

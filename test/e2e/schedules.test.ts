@@ -236,4 +236,41 @@ describe('schedules', () => {
     for (const s of slots.filter((x) => x.outcome === 'skipped')) expect(s.reason).toMatch(/^overlap: the run of the slot at .* \(request [0-9a-f-]{36}\) had not ended$/);
     ok(await cli(['fn', 'delete', 'slow']));
   }, 240_000);
+  it('apply and export hold schedules: a round trip gives the same file, a change goes through schedule update, --prune deletes what left', async () => {
+    const yaml = (data: string, extra = '') =>
+      file(
+        'sched.yaml',
+        `functions:\n  nightly:\n    source: |\n      def main(args):\n          return args\nschedules:\n  at3:\n    function: nightly\n    cron: "0 3 * * *"\n    tz: Europe/Paris\n    data: ${data}\n    catchUp: last\n  hourly:\n    function: nightly\n    every: 1h\n    overlap: queue\n    paused: true\n${extra}`,
+      );
+    const created = ok(await cli(['apply', '-f', yaml('{a: 1}')]));
+    expect(created.stdout).toBe('+ nightly: 256 MiB, 1 CPU, 30 s\n+ schedule at3: nightly, cron "0 3 * * *"\n+ schedule hourly: nightly, every 1h\n');
+    expect(await json(['schedule', 'show', 'at3'])).toMatchObject({ tz: 'Europe/Paris', catchUp: 'last', data: { a: 1 } });
+    expect(await json(['schedule', 'show', 'hourly'])).toMatchObject({ paused: true, overlap: 'queue' });
+    const exported = ok(await cli(['export', 'nightly'])).stdout;
+    expect(exported).toContain('schedules:\n  at3:\n    function: nightly\n    cron: 0 3 * * *\n    tz: Europe/Paris\n    data:\n      a: 1\n    catchUp: last\n');
+    expect(ok(await cli(['apply', '-f', file('exported.yaml', exported)])).stdout).toBe('= nightly (unchanged)\n= schedule at3 (unchanged)\n= schedule hourly (unchanged)\n');
+
+    // A new input only: the same schedule (its history kept), updated in place.
+    const [before] = await rows<{ id: string; next_slot_at: Date }>(`SELECT id, next_slot_at FROM schedules WHERE name = 'at3'`);
+    expect(ok(await cli(['apply', '-f', yaml('{a: 2}')])).stdout).toBe('= nightly (unchanged)\n~ schedule at3: data\n= schedule hourly (unchanged)\n');
+    const [after] = await rows<{ id: string; next_slot_at: Date; data: string }>(`SELECT id, next_slot_at, data FROM schedules WHERE name = 'at3'`);
+    expect(after).toMatchObject({ id: before!.id, next_slot_at: before!.next_slot_at, data: '{"a":2}' });
+
+    ok(await cli(['schedule', 'create', 'stray', '--fn', 'nightly', '--every', '1h']));
+    const pruned = JSON.parse(ok(await cli(['--json', 'apply', '-f', yaml('{a: 2}'), '--prune', '--yes'])).stdout);
+    expect(pruned.schedules).toEqual([
+      { name: 'at3', action: 'unchanged', fields: [] },
+      { name: 'hourly', action: 'unchanged', fields: [] },
+      { name: 'stray', action: 'delete', fields: [] },
+    ]);
+    expect((await json(['schedule', 'list'])).map((x: { name: string }) => x.name).sort()).toEqual(['at3', 'hourly']);
+
+    // Deleted and applied again from the export: the same file comes back.
+    const again = ok(await cli(['export', 'nightly'])).stdout;
+    ok(await cli(['fn', 'delete', 'nightly']));
+    expect(await json(['schedule', 'list'])).toEqual([]);
+    ok(await cli(['apply', '-f', file('again.yaml', again)]));
+    expect(ok(await cli(['export', 'nightly'])).stdout).toBe(again);
+    ok(await cli(['fn', 'delete', 'nightly']));
+  }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type * as Yaml from 'yaml';
@@ -14,7 +15,14 @@ import { NO_PLACEMENT } from '../../base/placement.js';
 import { readEnvFile } from '../env-file.js';
 import { textOf } from '../text-input.js';
 import { readFunctionSource } from '../commands/fn/source.js';
-import { manifestSchema, type ManifestFunction } from './schema.js';
+import { parseDuration } from '../../base/durations.js';
+import { aptFlagPackages } from '../../core/functions/apt-packages.js';
+import type { DependencyInput } from '../../core/functions/dependencies.js';
+import { MAX_WARM_INPUT_BYTES, validateInput } from '../../core/invocations/invoke.js';
+import { canonicalJson, type ScheduleFileSpec } from '../../core/schedules/manifest.js';
+import { checkCron, checkEvery } from '../../core/schedules/slots.js';
+import { checkZone, parseInstant } from '../../core/schedules/zones.js';
+import { manifestSchema, type ManifestFunction, type ManifestSchedule } from './schema.js';
 
 /**
  * Reads a functions file: YAML (the `yaml` package, with its line counter), its shape checked by
@@ -24,7 +32,12 @@ import { manifestSchema, type ManifestFunction } from './schema.js';
 
 type Path = Array<string | number>;
 
-export async function readManifest(file: string): Promise<FunctionSpec[]> {
+export interface Manifest {
+  functions: FunctionSpec[];
+  schedules: ScheduleFileSpec[];
+}
+
+export async function readManifest(file: string): Promise<Manifest> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -60,32 +73,53 @@ export async function readManifest(file: string): Promise<FunctionSpec[]> {
     throw manifestError(`${unknown === undefined ? at(path) : where(unknown)}: ${path.length ? `${path.join('.')}: ` : ''}${issue.message}`);
   }
   const base = dirname(resolve(file));
-  const specs: FunctionSpec[] = [];
-  for (const [name, f] of Object.entries(parsed.data.functions)) {
-    const checked = async <T>(key: string | Path, fn: () => T | Promise<T>): Promise<T> => {
-      const path = ['functions', name, ...(Array.isArray(key) ? key : [key])];
+  /** Runs a value's own parser; its usage error is the manifest's, at the value's line. */
+  const checkedIn =
+    (section: string, name: string): Checked =>
+    async (key, fn) => {
+      const path = [section, name, ...(Array.isArray(key) ? key : [key])];
       try {
         return await fn();
       } catch (err) {
-        const nameKey = path.length === 2 ? keyAt(doc, ['functions'], name) : undefined;
+        const nameKey = path.length === 2 ? keyAt(doc, [section], name) : undefined;
         if (isFaasctlError(err) && err.exitCode === 2) throw manifestError(`${nameKey === undefined ? at(path) : where(nameKey)}: ${err.message}`, err.hint);
         throw err;
       }
     };
-    specs.push(await functionSpec(name, f, base, file, checked));
-  }
-  return specs;
+  const functions: FunctionSpec[] = [];
+  for (const [name, f] of Object.entries(parsed.data.functions)) functions.push(await functionSpec(name, f, base, file, checkedIn('functions', name)));
+  const schedules: ScheduleFileSpec[] = [];
+  for (const [name, s] of Object.entries(parsed.data.schedules ?? {})) schedules.push(await scheduleSpec(name, s, checkedIn('schedules', name)));
+  return { functions, schedules };
 }
 
 type Checked = <T>(key: string | Path, fn: () => T | Promise<T>) => Promise<T>;
+
+/** A schedule as stored: each value through the parsers `schedule create` uses. */
+async function scheduleSpec(name: string, s: ManifestSchedule, checked: Checked): Promise<ScheduleFileSpec> {
+  const tz = await checked('tz', () => checkZone(s.tz ?? 'UTC'));
+  const timing = await checked(s.cron !== undefined ? 'cron' : s.every !== undefined ? 'every' : 'at', () =>
+    s.cron !== undefined
+      ? { kind: 'cron' as const, expression: checkCron(s.cron, tz) }
+      : s.every !== undefined
+        ? { kind: 'every' as const, expression: checkEvery(s.every) }
+        : { kind: 'at' as const, expression: parseInstant(s.at!, tz, 'at').toISOString() },
+  );
+  if (timing.kind === 'every' && s.tz !== undefined) await checked('tz', () => Promise.reject(new UsageError('tz goes with cron or at (every counts real time)')));
+  const data = await checked('data', () => canonicalJson(validateInput(JSON.stringify(s.data ?? null), MAX_WARM_INPUT_BYTES)));
+  const startAt = s.start === undefined ? null : await checked('start', () => parseInstant(s.start!, tz, 'start'));
+  const endAt = s.end === undefined ? null : await checked('end', () => parseInstant(s.end!, tz, 'end'));
+  if (startAt && endAt && endAt <= startAt) await checked('end', () => Promise.reject(new UsageError('end must come after start')));
+  return { name, fn: s.function, ...timing, tz, data, startAt, endAt, overlap: s.overlap ?? 'skip', catchUp: s.catchUp ?? 'none', paused: s.paused ?? false };
+}
 
 async function functionSpec(name: string, f: ManifestFunction, base: string, file: string, checked: Checked): Promise<FunctionSpec> {
   await checked([], () => validateFunctionName(name));
   const path = (p: string) => resolve(base, p);
   const source =
     f.code !== undefined
-      ? await checked('code', () => readFunctionSource(path(f.code!), { name, requirements: f.requirements && path(f.requirements), pipIndexUrl: f.pipIndexUrl }))
-      : { code: f.source!, filename: `${basename(file)}:${name}`, dependencies: undefined };
+      ? await checked('code', () => readFunctionSource(path(f.code!), { name, requirements: f.requirements && path(f.requirements), apt: f.apt, pipIndexUrl: f.pipIndexUrl }))
+      : { code: f.source!, filename: `${basename(file)}:${name}`, dependencies: undefined, archive: undefined };
   const inlineRequirements =
     f.requirementsText === undefined
       ? undefined
@@ -99,18 +133,29 @@ async function functionSpec(name: string, f: ManifestFunction, base: string, fil
   );
   const placement = await checked('placement', () => parsePlacement({ constraint: f.placement?.constraints, placementPref: (f.placement?.spread ?? []).map((s) => `spread=${s}`) }) ?? NO_PLACEMENT);
   const warm = await checked('warm', () => ({ replicas: parseReplicas(f.warm?.replicas ?? 0, 'warm.replicas'), workers: parseWorkers(f.warm?.workers) ?? DEFAULT_WARM.workers }));
+  // Code from a path has its apt.txt and the file's apt list merged by readFunctionSource; inline code has only the list.
+  const apt = f.code !== undefined ? (source.dependencies?.apt ?? []) : await checked('apt', () => aptFlagPackages(f.apt));
+  const requirements: DependencyInput | null = inlineRequirements ?? source.dependencies ?? null;
+  const dependencies: DependencyInput | null = apt.length ? { ...(requirements ?? { requirements: '', source: `${file} (${name}.apt)`, baseDir: base }), apt } : requirements;
+  const maxEventAgeMs = f.maxEventAge === undefined ? null : await checked('maxEventAge', () => parseDuration(f.maxEventAge!, 'maxEventAge'));
   return {
     name,
     code: source.code,
+    ...(source.archive ? { archive: source.archive } : {}),
+    sha256: createHash('sha256')
+      .update(source.archive?.bytes ?? source.code)
+      .digest('hex'),
     filename: source.filename,
     entry: f.entry,
     flavor: f.flavor,
     limits,
     env,
     secrets: await checked('secrets', () => parseSecretNames(f.secrets)),
-    dependencies: inlineRequirements ?? source.dependencies ?? null,
+    dependencies,
     placement,
     warm,
+    apt: [...new Set(dependencies?.apt ?? [])].sort(),
+    policy: { retries: f.retries ?? null, retryOnError: f.retryOnError ?? false, maxEventAgeMs, maxConcurrency: f.maxConcurrency ?? null },
   };
 }
 

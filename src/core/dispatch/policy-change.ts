@@ -1,6 +1,7 @@
 import { UsageError } from '../../base/errors.js';
 import { effectivePolicy, MAX_RETRIES, type DispatchPolicy } from '../functions/dispatch-policy.js';
 import { requireFunction } from '../functions/lookup.js';
+import type { StoredDispatchPolicy } from '../../db/functions-repo.js';
 import type { InvokeDeps } from '../invocations/invoke.js';
 import type { Actor } from '../users/accounts.js';
 
@@ -24,4 +25,12 @@ export async function setPolicy(deps: Pick<InvokeDeps, 'store'>, actor: Actor, n
     ...(change.maxConcurrency !== undefined ? { maxConcurrency: change.maxConcurrency === 0 ? null : change.maxConcurrency } : {}),
   });
   return effectivePolicy(await deps.store.functions.dispatchPolicy(fn.id));
+}
+
+/** `apply`: the function's stored policy made exactly `stored` (null fields back to the default). */
+export async function replacePolicy(deps: Pick<InvokeDeps, 'store'>, actor: Actor, name: string, stored: StoredDispatchPolicy): Promise<void> {
+  const fn = await requireFunction(deps.store, actor, name);
+  if (stored.retries !== null && (stored.retries < 0 || stored.retries > MAX_RETRIES))
+    throw new UsageError(`invalid retries ${stored.retries} for ${name}`, { hint: `a whole number from 0 to ${MAX_RETRIES}` });
+  await deps.store.functions.setDispatchPolicy(fn.id, stored);
 }

@@ -1,4 +1,5 @@
-import type { CurrentFunction, Limits } from '../../db/functions-repo.js';
+import type { CurrentFunction, Limits, StoredDispatchPolicy } from '../../db/functions-repo.js';
+import type { CodeArchive } from './code-archive.js';
 import type { Placement } from '../../base/placement.js';
 import type { DependencyInput } from './dependencies.js';
 import type { Flavor } from './flavors.js';
@@ -16,6 +17,10 @@ import { DEFAULT_WORKERS } from './warm-replicas.js';
 export interface FunctionSpec {
   name: string;
   code: string;
+  /** Code given as a directory or a zip: the whole of it (deterministic bytes, so an unchanged directory diffs equal). */
+  archive?: CodeArchive;
+  /** What names the code: the archive's sha256, else the single file's (as a version's sha256). */
+  sha256: string;
   /** Shown in syntax errors: the file the code came from. */
   filename: string;
   entry?: string;
@@ -28,7 +33,13 @@ export interface FunctionSpec {
   dependencies: DependencyInput | null;
   placement: Placement;
   warm: { replicas: number; workers: number };
+  /** Debian packages in its image (sorted). */
+  apt: string[];
+  /** The dispatcher's policy; a key the file leaves out is the platform default (null). */
+  policy: StoredDispatchPolicy;
 }
+
+export const DEFAULT_STORED_POLICY: StoredDispatchPolicy = { retries: null, retryOnError: false, maxEventAgeMs: null, maxConcurrency: null };
 
 export type ChangeAction = 'create' | 'update' | 'delete' | 'unchanged';
 
@@ -41,11 +52,12 @@ export interface Change {
   newVersion: boolean;
 }
 
-export function diffFunction(spec: FunctionSpec, fn: CurrentFunction | undefined): Change {
+/** `policy`: the function's stored policy (the defaults when not given). */
+export function diffFunction(spec: FunctionSpec, fn: CurrentFunction | undefined, policy: StoredDispatchPolicy = DEFAULT_STORED_POLICY): Change {
   if (!fn) return { name: spec.name, action: 'create', fields: describeNew(spec), newVersion: true };
   const cur = fn.current;
   const fields: string[] = [];
-  if (spec.code !== cur.code) fields.push('code');
+  if (spec.sha256 !== cur.sha256) fields.push('code');
   if (spec.entry !== undefined && spec.entry !== cur.entry) fields.push(`entry ${cur.entry} → ${spec.entry}`);
   if (spec.flavor !== undefined && spec.flavor !== cur.format) fields.push(`flavor ${cur.format} → ${spec.flavor}`);
   if (spec.limits.memoryBytes !== cur.memoryBytes) fields.push(`memory ${formatBytes(cur.memoryBytes)} → ${formatBytes(spec.limits.memoryBytes)}`);
@@ -56,11 +68,34 @@ export function diffFunction(spec: FunctionSpec, fn: CurrentFunction | undefined
   const secrets = setChanges(cur.secrets ?? [], spec.secrets);
   if (secrets) fields.push(`secrets ${secrets}`);
   if (normalised(spec.dependencies?.requirements) !== normalised(cur.requirements)) fields.push('requirements');
+  const apt = setChanges(aptList(cur.apt), spec.apt);
+  if (apt) fields.push(`apt ${apt}`);
   if (placementKey(spec.placement) !== placementKey(cur.placement)) fields.push('placement');
   const newVersion = fields.length > 0;
   if (spec.warm.replicas !== fn.warmReplicas) fields.push(`warm ${fn.warmReplicas} → ${spec.warm.replicas}`);
   else if (spec.warm.replicas > 0 && spec.warm.workers !== fn.warmWorkers) fields.push(`workers ${fn.warmWorkers} → ${spec.warm.workers}`);
+  fields.push(...policyChanges(policy, spec.policy));
   return { name: spec.name, action: fields.length ? 'update' : 'unchanged', fields, newVersion };
+}
+
+/** Each policy field that differs, in a few words; null reads as "default". */
+export function policyChanges(from: StoredDispatchPolicy, to: StoredDispatchPolicy): string[] {
+  const text = (v: number | null, unit = (n: number) => String(n)) => (v === null ? 'default' : unit(v));
+  const out: string[] = [];
+  if (from.retries !== to.retries) out.push(`retries ${text(from.retries)} → ${text(to.retries)}`);
+  if (from.retryOnError !== to.retryOnError) out.push(`retryOnError ${from.retryOnError} → ${to.retryOnError}`);
+  if (from.maxEventAgeMs !== to.maxEventAgeMs) out.push(`maxEventAge ${text(from.maxEventAgeMs, durationText)} → ${text(to.maxEventAgeMs, durationText)}`);
+  if (from.maxConcurrency !== to.maxConcurrency) out.push(`maxConcurrency ${text(from.maxConcurrency)} → ${text(to.maxConcurrency)}`);
+  return out;
+}
+
+/** A version's `apt` column (one a line) as a sorted list. */
+export function aptList(apt: string | null | undefined): string[] {
+  return (apt ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .sort();
 }
 
 /** The update that makes the current version the spec's: every field spelled out, removals included. */
@@ -68,10 +103,11 @@ export function updateInput(spec: FunctionSpec, fn: CurrentFunction): UpdateInpu
   const cur = fn.current;
   const removedEnv = Object.keys(cur.env).filter((k) => !(k in spec.env));
   const removedSecrets = (cur.secrets ?? []).filter((s) => !spec.secrets.includes(s)).map((s) => `-${s}`);
-  const sameRequirements = normalised(spec.dependencies?.requirements) === normalised(cur.requirements);
+  const sameRequirements = normalised(spec.dependencies?.requirements) === normalised(cur.requirements) && !setChanges(aptList(cur.apt), spec.apt);
   return {
     name: spec.name,
     code: spec.code,
+    ...(spec.archive ? { archive: spec.archive } : {}),
     filename: spec.filename,
     entry: spec.entry,
     flavor: spec.flavor,
@@ -79,7 +115,7 @@ export function updateInput(spec: FunctionSpec, fn: CurrentFunction): UpdateInpu
     env: [...removedEnv, ...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`)],
     secrets: [...spec.secrets, ...removedSecrets],
     placement: placementFlags(spec.placement),
-    // The same requirements keep the current image (no rebuild, no new version for it).
+    // The same requirements and packages keep the current image (no rebuild, no new version for it).
     dependencies: sameRequirements ? undefined : spec.dependencies,
   };
 }
@@ -123,7 +159,9 @@ function describeNew(spec: FunctionSpec): string[] {
     `${formatBytes(l.memoryBytes)}, ${l.nanoCpus / 1e9} CPU, ${l.timeoutMs / 1000} s`,
     ...(Object.keys(spec.env).length ? [`env ${Object.keys(spec.env).join(' ')}`] : []),
     ...(spec.secrets.length ? [`secrets ${spec.secrets.join(' ')}`] : []),
-    ...(spec.dependencies ? ['requirements'] : []),
+    ...(spec.dependencies?.requirements ? ['requirements'] : []),
+    ...(spec.apt.length ? [`apt ${spec.apt.join(' ')}`] : []),
+    ...policyChanges(DEFAULT_STORED_POLICY, spec.policy),
     ...(spec.warm.replicas ? [`warm ${spec.warm.replicas}`] : []),
   ];
 }

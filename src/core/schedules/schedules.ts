@@ -29,8 +29,9 @@ export interface ScheduleSpec {
   at?: string;
   /** The input each run gets, JSON text. */
   data?: string;
-  start?: string;
-  end?: string;
+  /** null: none (a functions file that leaves start or end out). */
+  start?: string | null;
+  end?: string | null;
   overlap?: Overlap;
   catchUp?: CatchUp;
 }
@@ -67,8 +68,8 @@ async function resolveFields(deps: ScheduleDeps, actor: Actor, spec: ScheduleSpe
   const tz = checkZone(spec.tz ?? before?.tz ?? 'UTC');
   const kind = spec.cron !== undefined ? 'cron' : spec.every !== undefined ? 'every' : spec.at !== undefined ? 'at' : (before?.kind ?? 'cron');
   const now = await deps.store.schedules.now();
-  const startAt = spec.start !== undefined ? parseInstant(spec.start, tz, '--start') : (before?.startAt ?? null);
-  const endAt = spec.end !== undefined ? parseInstant(spec.end, tz, '--end') : (before?.endAt ?? null);
+  const startAt = spec.start === null ? null : spec.start !== undefined ? parseInstant(spec.start, tz, '--start') : (before?.startAt ?? null);
+  const endAt = spec.end === null ? null : spec.end !== undefined ? parseInstant(spec.end, tz, '--end') : (before?.endAt ?? null);
   if (startAt && endAt && endAt <= startAt) throw new UsageError('--end must come after --start');
   const expression =
     spec.cron !== undefined ? checkCron(spec.cron, tz) : spec.every !== undefined ? checkEvery(spec.every) : spec.at !== undefined ? atInstant(spec.at, tz, now) : (before?.expression as string);
