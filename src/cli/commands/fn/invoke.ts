@@ -12,6 +12,11 @@ import type { InvokeOptions } from './options.js';
 
 export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
   const input = await readInput(ctx, opts);
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx)) {
+    if (opts.idempotencyKey || opts.cold || opts.queue === false) throw new UsageError('--idempotency-key, --cold and --no-queue are not taken over the API');
+    return api.invokeOverApi(ctx, name, input, Boolean(opts.async));
+  }
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const relay = (_stream: 'stdout' | 'stderr', text: string) => {

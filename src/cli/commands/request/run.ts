@@ -24,6 +24,8 @@ const ITEM_PAGE = 5000;
  * in JSON), so a listing never passes off the log's last word as the cluster's.
  */
 export async function runList(ctx: Context, opts: RequestListOptions): Promise<void> {
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx)) return api.listOverApi(ctx, { function: opts.function, status: opts.status, since: opts.since, limit: opts.limit === undefined ? undefined : String(opts.limit), type: opts.type, before: opts.before });
   const { actor } = await requireActor(ctx);
   const since = opts.since ? parseSince(opts.since, ctx.clock.now()) : undefined;
   const store = await ctx.store();
@@ -72,6 +74,8 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
 }
 
 export async function runShow(ctx: Context, id: string, opts: { items?: boolean } = {}): Promise<void> {
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx)) return api.showOverApi(ctx, id);
   const { actor } = await requireActor(ctx);
   const store = await ctx.store();
   let row = await showRequest(store, actor, id);
@@ -116,6 +120,8 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
 }
 
 export async function runWait(ctx: Context, id: string, opts: { timeout: string }): Promise<void> {
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx)) return api.waitOverApi(ctx, id, opts.timeout);
   const deadline = ctx.clock.now().getTime() + parseDuration(opts.timeout, '--timeout');
   const { actor } = await requireActor(ctx);
   const store = await ctx.store();
