@@ -59,8 +59,14 @@ function printInvocation(ctx: Context, what: string, doc: InvocationDoc, exitCod
     if (exitCode) throw new AlreadyReported(exitCode);
     return;
   }
-  if (!('result' in doc)) return ctx.io.out(doc.requestId);
-  if (!exitCode) return ctx.io.out(jsonForTerminal(JSON.stringify(doc.result ?? null)));
+  if (!('result' in doc)) {
+    ctx.io.out(doc.requestId);
+    return;
+  }
+  if (!exitCode) {
+    ctx.io.out(jsonForTerminal(JSON.stringify(doc.result ?? null)));
+    return;
+  }
   throw new FaasctlError(`${what}: ${terminalSafe(doc.error?.message ?? doc.status)} (request ${doc.requestId})`, {
     code: doc.status,
     exitCode,

@@ -112,7 +112,7 @@ export class Context {
     if (!cfg.context?.api || !missing) return;
     throw new ForbiddenError(`${this.commandName} needs ${what}, and context "${cfg.contextName.value}" holds only an API token`, {
       code: 'credential_missing',
-      hint: 'a token can run fn invoke, request show|wait|list and logs; for the rest use a context with --host and --db (an operator\'s)',
+      hint: "a token can run fn invoke, request show|wait|list and logs; for the rest use a context with --host and --db (an operator's)",
     });
   }
 

@@ -50,10 +50,10 @@ export function tokensRepo(db: Queryable) {
     /** By id or by name, the user's own only. */
     async find(userId: string, idOrName: string): Promise<TokenRow | undefined> {
       const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
-      const [row] = await db.query<TokenRow>(
-        `SELECT ${COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.user_id = $1 AND (t.name = $2 ${isUuid ? 'OR t.id = $2::uuid' : ''})`,
-        [userId, idOrName],
-      );
+      const [row] = await db.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.user_id = $1 AND (t.name = $2 ${isUuid ? 'OR t.id = $2::uuid' : ''})`, [
+        userId,
+        idOrName,
+      ]);
       return row;
     },
     async revoke(id: string): Promise<Date | undefined> {

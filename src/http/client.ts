@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Logger } from '../base/ports.js';
 import { ConnectionError, UsageError } from '../base/errors.js';
 
@@ -22,7 +24,7 @@ export interface ApiReply {
 export async function callApi(t: ApiTarget, method: string, path: string, log: Logger, body?: string, signal?: AbortSignal): Promise<ApiReply> {
   const url = new URL(path, t.url.endsWith('/') ? t.url : `${t.url}/`);
   const https = url.protocol === 'https:';
-  const { request } = https ? await import('node:https') : await import('node:http');
+  const request = https ? httpsRequest : httpRequest;
   const ca = t.ca ? readCa(t.ca) : undefined;
   const started = performance.now();
   log.debug(`api: ${method} ${url.origin}${url.pathname}`);
@@ -55,7 +57,7 @@ export async function callApi(t: ApiTarget, method: string, path: string, log: L
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.name === 'AbortError') return reject(err);
-      reject(new ConnectionError(`cannot reach the faasctl API at ${url.origin}: ${err.code ?? err.message}`, { hint: 'check the context\'s --api URL (faasctl context show) and, for TLS, its --ca' }));
+      reject(new ConnectionError(`cannot reach the faasctl API at ${url.origin}: ${err.code ?? err.message}`, { hint: "check the context's --api URL (faasctl context show) and, for TLS, its --ca" }));
     });
     req.end(body);
   });

@@ -1,4 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Logger } from '../base/ports.js';
 
 /**
@@ -31,19 +32,15 @@ export interface ApiServerOptions {
   maxBodyBytes: number;
 }
 
-export async function startApiServer(o: ApiServerOptions, handle: (call: ServedCall) => Promise<ServedAnswer>, log: Logger): Promise<Server> {
+export function startApiServer(o: ApiServerOptions, handle: (call: ServedCall) => Promise<ServedAnswer>, log: Logger): Server {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     serve(o, req, res, handle).catch((err: Error) => {
       log.debug(`api: ${err.message}`);
       if (!res.headersSent) send(res, { status: 500, body: { error: { code: 'internal', message: 'internal error', exitCode: 1 } } });
     });
   };
-  if (o.tls) {
-    const { createServer } = await import('node:https');
-    return createServer({ cert: o.tls.cert, key: o.tls.key }, onRequest);
-  }
-  const { createServer } = await import('node:http');
-  return createServer(onRequest);
+  if (o.tls) return createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, onRequest);
+  return createHttpServer(onRequest);
 }
 
 /**
@@ -75,7 +72,11 @@ async function serve(o: ApiServerOptions, req: IncomingMessage, res: ServerRespo
   if (body === 'too large') {
     const message = `the body is larger than ${o.maxBodyBytes} bytes`;
     // Connection: close, so the rest of an oversized body is never read.
-    send(res, { status: 413, body: { error: { code: 'body_too_large', message, hint: 'send a smaller input (or pass a reference to the data)', exitCode: 2 } }, headers: { 'x-faasctl-exit-code': '2', connection: 'close' } });
+    send(res, {
+      status: 413,
+      body: { error: { code: 'body_too_large', message, hint: 'send a smaller input (or pass a reference to the data)', exitCode: 2 } },
+      headers: { 'x-faasctl-exit-code': '2', connection: 'close' },
+    });
     return;
   }
   const url = new URL(req.url ?? '/', 'http://api');

@@ -44,7 +44,7 @@ export async function startDispatcherApi(
   const limiter = new RateLimiter({ perSecond, burst: 2 * perSecond, now: () => performance.now() });
   const apiDeps = { ...deps, limiter, webhookKey, access: onEvent };
   const o = { port, host: tls ? '0.0.0.0' : '127.0.0.1', tls, maxBodyBytes: API_MAX_BODY_BYTES };
-  const server = await startApiServer(o, (call) => handleApiCall(apiDeps, call), ctx.log);
+  const server = startApiServer(o, (call) => handleApiCall(apiDeps, call), ctx.log);
   // Listening must not hold up the queue: a replica waiting for the port still dispatches.
   void listenWhenFree(server, o, signal, onEvent)
     .then((ok) => ok && onEvent(`api: serving ${tls ? 'https' : 'http'}://${o.host}:${port} (${tls ? 'TLS' : 'plain HTTP, loopback only'})${webhookKey ? ', webhooks on' : ''}`))

@@ -26,8 +26,8 @@ export function registerDispatcher(program: Command, ctx: Context): void {
     .description('run queued requests, with retries and concurrency limits (faasctl up runs it as a Swarm service)')
     .option('--parallel <n>', 'attempts running at once (default 8)')
     .option('--api-port <port>', 'also serve the HTTP API on this port (README "The HTTP API")')
-    .option('--api-tls-cert <file>', 'the API\'s TLS certificate (PEM); without it the API listens on 127.0.0.1 only')
-    .option('--api-tls-key <file>', 'the API\'s TLS private key (PEM)')
+    .option('--api-tls-cert <file>', "the API's TLS certificate (PEM); without it the API listens on 127.0.0.1 only")
+    .option('--api-tls-key <file>', "the API's TLS private key (PEM)")
     .option('--api-rate <n>', 'calls per second per token (bursts of twice that; default 10)')
     .addHelpText('after', HELP)
     .action(async (opts: DispatcherOptions) => {

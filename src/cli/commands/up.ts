@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { applyMigrations } from '../../db/migrate.js';
 import { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from '../../core/platform/postgres-service.js';
@@ -151,7 +152,6 @@ async function apiOption(opts: UpOptions): Promise<{ port: number; tls?: { cert:
   const port = wholeNumber(opts.apiPort, '--api-port', 1, 65535);
   if (Boolean(opts.apiTlsCert) !== Boolean(opts.apiTlsKey)) throw new UsageError('TLS needs both --api-tls-cert and --api-tls-key');
   if (!opts.apiTlsCert || !opts.apiTlsKey) return { port };
-  const { readFile } = await import('node:fs/promises');
   const read = (f: string) =>
     readFile(f, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read ${f}: ${err.code ?? err.message}`, { code: 'bad_file' });

@@ -82,7 +82,10 @@ async function route(deps: ApiDeps, call: ApiCall, identify: (who: string) => vo
   if (call.method === 'GET' && a === 'requests' && parts.length === 2) return list(deps, grant, actor, call.query);
   if (call.method === 'GET' && a === 'requests' && b && parts.length === 3) return { status: 200, body: await shown(deps, grant, actor, b) };
   if (call.method === 'GET' && a === 'requests' && b && c === 'wait' && parts.length === 4) return wait(deps, grant, actor, b, call);
-  throw new NotFoundError(`no such API route: ${call.method} ${routeName(call.path)}`, { code: 'no_route', hint: 'a token can invoke, and read requests and logs; anything else needs the CLI with the cluster credentials' });
+  throw new NotFoundError(`no such API route: ${call.method} ${routeName(call.path)}`, {
+    code: 'no_route',
+    hint: 'a token can invoke, and read requests and logs; anything else needs the CLI with the cluster credentials',
+  });
 }
 
 function admit(deps: ApiDeps, key: string): void {
@@ -118,7 +121,8 @@ export function invocationAnswer(i: Awaited<ReturnType<typeof submitInvocation>>
 /** A row of the owner's that the token may see, else "not found" (its existence is not the token's to learn). */
 async function readable(deps: ApiDeps, grant: Grant, actor: Actor, id: string): Promise<RequestRow> {
   const row = await showRequest(deps.store, actor, id);
-  if (!mayRead(grant, row.functionName) || row.type !== 'fn.invoke') throw new NotFoundError(`request ${id} not found`, { hint: `token "${grant.name}" sees the requests of: ${grant.functions.join(', ')}` });
+  if (!mayRead(grant, row.functionName) || row.type !== 'fn.invoke')
+    throw new NotFoundError(`request ${id} not found`, { hint: `token "${grant.name}" sees the requests of: ${grant.functions.join(', ')}` });
   return row;
 }
 
@@ -132,7 +136,8 @@ async function wait(deps: ApiDeps, grant: Grant, actor: Actor, id: string, call:
   const row = await readable(deps, grant, actor, id);
   const timeout = Math.min(MAX_WAIT_MS, parseDuration(call.query.get('timeout') ?? '10m', 'timeout'));
   const { row: final, outcome } = await followRequest(deps, actor, row.id, { deadline: deps.clock.now().getTime() + timeout, signal: call.signal });
-  if (isOpen(final)) return { status: 504, body: { ...requestDocument(final), error: { code: 'timeout', message: `request ${final.id} is still ${final.status}`, exitCode: 124 } }, headers: exitHeader(124) };
+  if (isOpen(final))
+    return { status: 504, body: { ...requestDocument(final), error: { code: 'timeout', message: `request ${final.id} is still ${final.status}`, exitCode: 124 } }, headers: exitHeader(124) };
   const o = outcome ?? recordedOutcome(final);
   const about = { mode: final.mode, version: final.functionVersion, node: final.node, attempt: final.attempt };
   return { status: httpStatus(o.exitCode), body: outcomeDocument(final.id, o, about), headers: exitHeader(o.exitCode) };

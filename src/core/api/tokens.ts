@@ -35,11 +35,7 @@ export interface TokenView {
   state: 'active' | 'expired' | 'revoked';
 }
 
-export async function createToken(
-  deps: TokenDeps,
-  actor: Actor,
-  o: { functions: string[]; scope: TokenScope; ttlMs: number; name?: string },
-): Promise<TokenView & { token: string }> {
+export async function createToken(deps: TokenDeps, actor: Actor, o: { functions: string[]; scope: TokenScope; ttlMs: number; name?: string }): Promise<TokenView & { token: string }> {
   if (!o.functions.length) throw new UsageError('a token needs at least one function: --fn NAME', { code: 'usage' });
   if (o.ttlMs <= 0 || o.ttlMs > MAX_TOKEN_TTL_MS) throw new UsageError('--expires must be between 1s and 366d', { code: 'usage' });
   const functions = [...new Set(o.functions.map((f) => validateFunctionName(f)))];
@@ -74,9 +70,11 @@ export async function authenticateToken(deps: Pick<TokenDeps, 'store' | 'clock'>
   if (!value) throw new AuthError('no token: send Authorization: Bearer TOKEN', { code: 'token_missing', hint: 'faasctl token create --fn NAME makes one' });
   const prefix = tokenPrefix(value);
   const row = prefix ? await deps.store.tokens.byPrefix(prefix) : undefined;
-  if (!row || !sameDigest(row.sha256, tokenSha256(value))) throw new AuthError('the token is not valid', { code: 'token_invalid', hint: 'check for a copy mistake, or create a new one: faasctl token create' });
+  if (!row || !sameDigest(row.sha256, tokenSha256(value)))
+    throw new AuthError('the token is not valid', { code: 'token_invalid', hint: 'check for a copy mistake, or create a new one: faasctl token create' });
   if (row.revokedAt) throw new AuthError(`token "${row.name}" was revoked at ${row.revokedAt.toISOString()}`, { code: 'token_revoked', hint: 'ask its owner for a new one (faasctl token create)' });
-  if (row.expiresAt <= deps.clock.now()) throw new AuthError(`token "${row.name}" expired at ${row.expiresAt.toISOString()}`, { code: 'token_expired', hint: 'ask its owner for a new one (faasctl token create --expires 30d)' });
+  if (row.expiresAt <= deps.clock.now())
+    throw new AuthError(`token "${row.name}" expired at ${row.expiresAt.toISOString()}`, { code: 'token_expired', hint: 'ask its owner for a new one (faasctl token create --expires 30d)' });
   return { id: row.id, name: row.name, userId: row.userId, userName: row.userName, scope: row.scope, functions: row.functions };
 }
 

@@ -17,7 +17,7 @@ export const WEBHOOK_KEY = 'webhook_public_key';
 const refused = () =>
   new AuthError('the webhook signature does not verify', {
     code: 'bad_signature',
-    hint: 'send X-Faasctl-Signature: sha256=HEX, the HMAC-SHA256 of the raw body under the function\'s webhook secret',
+    hint: "send X-Faasctl-Signature: sha256=HEX, the HMAC-SHA256 of the raw body under the function's webhook secret",
   });
 
 export async function callWebhook(

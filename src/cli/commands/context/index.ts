@@ -131,7 +131,10 @@ export function registerContext(program: Command, ctx: Context): void {
         'ssh known_hosts': cfg.ssh.knownHosts,
         user: { value: cfg.context?.session?.userName, source: cfg.context?.session ? `context:${cfg.contextName.value}` : 'default' },
         // The token itself is never shown: only that there is one, and its public prefix.
-        api: { value: cfg.context?.api ? `${cfg.context.api.url} (token ${cfg.context.api.token.split('_').slice(0, 2).join('_')}…${cfg.context.api.ca ? `, CA ${cfg.context.api.ca}` : ''})` : undefined, source: cfg.context?.api ? `context:${cfg.contextName.value}` : 'default' },
+        api: {
+          value: cfg.context?.api ? `${cfg.context.api.url} (token ${cfg.context.api.token.split('_').slice(0, 2).join('_')}…${cfg.context.api.ca ? `, CA ${cfg.context.api.ca}` : ''})` : undefined,
+          source: cfg.context?.api ? `context:${cfg.contextName.value}` : 'default',
+        },
       };
       if (ctx.io.options.json) return ctx.io.json({ configFile: path, ...rows });
       await ctx.io.table(
@@ -144,7 +147,8 @@ export function registerContext(program: Command, ctx: Context): void {
 
 /** --api URL --token-stdin [--ca FILE]: checked here, so a typo fails now rather than at the first call. */
 async function apiAccess(ctx: Context, opts: AddOptions): Promise<ApiAccess> {
-  if (!opts.api || !opts.tokenStdin) throw new UsageError('a token context needs both --api URL and --token-stdin', { hint: 'faasctl token create --fn NAME -q | faasctl context add ci --api https://HOST:PORT --token-stdin' });
+  if (!opts.api || !opts.tokenStdin)
+    throw new UsageError('a token context needs both --api URL and --token-stdin', { hint: 'faasctl token create --fn NAME -q | faasctl context add ci --api https://HOST:PORT --token-stdin' });
   let url: URL;
   try {
     url = new URL(opts.api);

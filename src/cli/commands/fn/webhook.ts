@@ -17,10 +17,15 @@ export async function runWebhook(ctx: Context, name: string, flags: WebhookFlags
   if (flags.webhookSecretStdin && flags.webhook === false) throw new UsageError('give --webhook-secret-stdin or --no-webhook, not both');
   let secret: string | null = null;
   if (flags.webhookSecretStdin) {
-    if (ctx.io.stdinIsTTY) throw new UsageError('--webhook-secret-stdin reads the secret from stdin, which is a terminal', { hint: 'openssl rand -hex 32 | tee hook.secret | faasctl fn update NAME --webhook-secret-stdin' });
+    if (ctx.io.stdinIsTTY)
+      throw new UsageError('--webhook-secret-stdin reads the secret from stdin, which is a terminal', {
+        hint: 'openssl rand -hex 32 | tee hook.secret | faasctl fn update NAME --webhook-secret-stdin',
+      });
     const chunks: Buffer[] = [];
     for await (const chunk of ctx.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
-    secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    secret = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   const { actor } = await requireActor(ctx);
   const set = await setWebhookSecret(await ctx.store(), actor, name, secret);

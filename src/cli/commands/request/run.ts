@@ -25,7 +25,15 @@ const ITEM_PAGE = 5000;
  */
 export async function runList(ctx: Context, opts: RequestListOptions): Promise<void> {
   const api = await import('../../api-client.js');
-  if (await api.overApi(ctx)) return api.listOverApi(ctx, { function: opts.function, status: opts.status, since: opts.since, limit: opts.limit === undefined ? undefined : String(opts.limit), type: opts.type, before: opts.before });
+  if (await api.overApi(ctx))
+    return api.listOverApi(ctx, {
+      function: opts.function,
+      status: opts.status,
+      since: opts.since,
+      limit: opts.limit === undefined ? undefined : String(opts.limit),
+      type: opts.type,
+      before: opts.before,
+    });
   const { actor } = await requireActor(ctx);
   const since = opts.since ? parseSince(opts.since, ctx.clock.now()) : undefined;
   const store = await ctx.store();

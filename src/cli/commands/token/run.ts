@@ -15,8 +15,7 @@ export async function runTokenCreate(ctx: Context, opts: TokenCreateOptions): Pr
   if (ctx.io.options.json) return ctx.io.json(created);
   // -q: the token alone, for a pipe into `context add --token-stdin`.
   ctx.io.out(created.token);
-  if (!ctx.io.options.quiet)
-    ctx.io.info(`token "${created.name}" (${created.scope}: ${created.functions.join(', ')}) until ${created.expiresAt}; shown once, faasctl keeps only its hash`);
+  if (!ctx.io.options.quiet) ctx.io.info(`token "${created.name}" (${created.scope}: ${created.functions.join(', ')}) until ${created.expiresAt}; shown once, faasctl keeps only its hash`);
 }
 
 export async function runTokenList(ctx: Context): Promise<void> {
