@@ -91,8 +91,12 @@ describe('tokens and the HTTP API', () => {
   }, 180_000);
 
   it('invokes its function over HTTP and through a token-only context, and is refused elsewhere', async () => {
-    const t = await token(['--fn', 'echo', '--name', 'ci-echo']);
+    const made = ok(await cli(['--json', '--debug', 'token', 'create', '--fn', 'echo', '--name', 'ci-echo']));
+    const t = JSON.parse(made.stdout) as { token: string; id: string };
     expect(t.token).toMatch(/^fct_[0-9a-f]{12}_/);
+    // Printed once on stdout; never in --debug (SQL is logged without its parameters).
+    expect(made.stderr).not.toContain(t.token.split('_')[2]);
+    expect(made.stderr).not.toContain(createHash('sha256').update(t.token).digest('hex'));
     const called = await http('POST', '/v1/functions/echo/invoke', { token: t.token, body: '{"n": 1}' });
     expect(called.status).toBe(200);
     expect(called.body).toMatchObject({ status: 'success', result: { echo: { n: 1 } } });
@@ -104,6 +108,9 @@ describe('tokens and the HTTP API', () => {
     // A context with no engine and no database at all: only the API and the token.
     const ciEnv = isolatedEnv({ DOCKER_HOST: undefined, DATABASE_URL: undefined, FAASCTL_DATABASE_URL: undefined, FAASCTL_HOST: undefined });
     ok(await cli(['context', 'add', 'ci', '--api', base, '--token-stdin', '--ca', CA, '--use'], t.token, ciEnv));
+    const described = ok(await cli(['--json', 'context', 'show'], undefined, ciEnv)).stdout + ok(await cli(['--json', 'context', 'ls'], undefined, ciEnv)).stdout;
+    expect(described).toContain(base);
+    expect(described).not.toContain(t.token.split('_')[2]);
     const viaCtx = await cli(['--json', '--debug', 'fn', 'invoke', 'echo', '--data', '{"n": 3}'], undefined, ciEnv);
     expect(viaCtx.code, viaCtx.stderr).toBe(0);
     expect(JSON.parse(viaCtx.stdout)).toMatchObject({ status: 'success', result: { echo: { n: 3 } } });

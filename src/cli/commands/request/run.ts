@@ -1,4 +1,5 @@
 import { recordedOutcome } from '../../../core/dispatch/recorded-outcome.js';
+import { requestDocument } from '../../../core/api/documents.js';
 import { parseDuration, parseSince } from '../../../base/durations.js';
 import { EXIT, UsageError, AlreadyReported } from '../../../base/errors.js';
 import { isOpen, reconcileInvocation } from '../../../core/invocations/reconcile.js';
@@ -108,6 +109,7 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
     ['result', row.result === null ? '-' : jsonForTerminal(JSON.stringify(row.result))],
     ['error', row.error === null ? '-' : terminalSafe(row.error)],
     ['created', row.createdAt.toISOString()],
+    ...(row.via ? ([['via', row.tokenName ? `token ${row.tokenName}` : row.via]] as Array<[string, string]>) : []),
     ['duration', row.durationMs == null ? '-' : `${row.durationMs.toFixed(1)} ms`],
     ...(row.type.startsWith('fn.invoke')
       ? ([
@@ -175,9 +177,7 @@ async function printItems(ctx: Context, row: RequestRow): Promise<void> {
   }
 }
 
-function toJson(r: RequestRow) {
-  return { ...r, createdAt: r.createdAt.toISOString(), startedAt: r.startedAt?.toISOString() ?? null, finishedAt: r.finishedAt?.toISOString() ?? null };
-}
+const toJson = requestDocument;
 
 function target(r: RequestRow): string {
   if (r.functionName) return `${r.functionName}${r.functionVersion ? `@v${r.functionVersion}` : ''}`;
