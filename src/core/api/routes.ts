@@ -69,8 +69,8 @@ async function route(deps: ApiDeps, call: ApiCall, identify: (who: string) => vo
   if (call.method === 'GET' && a === 'health' && parts.length === 2) return { status: 200, body: { ok: true } };
   if (call.method === 'POST' && a === 'hooks' && b && c && parts.length === 4) {
     identify(`webhook:${b}/${c}`);
-    admit(deps, `webhook:${b}/${c}`);
-    return invocationAnswer(await callWebhook(deps, { user: b, fn: c, body: call.body, signature: call.signature, async: wantsAsync(call), signal: call.signal }));
+    const signed = { user: b, fn: c, body: call.body, signature: call.signature, async: wantsAsync(call), signal: call.signal };
+    return invocationAnswer(await callWebhook(deps, signed, () => admit(deps, `webhook:${b}/${c}`)));
   }
   const grant = await authenticateToken(deps, call.bearer);
   identify(`token:${grant.name}`);

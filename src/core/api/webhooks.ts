@@ -23,24 +23,45 @@ const refused = () =>
 export async function callWebhook(
   deps: InvokeDeps & { webhookKey?: string },
   o: { user: string; fn: string; body: Buffer; signature?: string; async: boolean; signal?: AbortSignal },
+  /** The rate limit, taken only once the signature verified: unsigned junk cannot use up the sender's allowance. */
+  admit: () => void,
 ): Promise<Submitted> {
   const hook = await deps.store.functions.webhookOf(o.user, o.fn);
   if (!hook || !deps.webhookKey) throw refused();
-  let secret: string;
-  try {
-    secret = openSecret(deps.webhookKey, hook.sealed);
-  } catch {
+  const secret = opened(deps.webhookKey, hook.sealed);
+  if (secret === undefined) {
     // Sealed under an earlier key (the dispatcher's key was made anew): the owner sets it again.
     deps.log.debug(`webhook ${o.user}/${o.fn}: its secret was sealed under another key`);
     throw refused();
   }
   if (!signatureMatches(secret, o.body, o.signature)) throw refused();
+  admit();
   const actor: Actor = { id: hook.userId, name: hook.userName, via: { kind: 'webhook' } };
   const input = o.body.length ? o.body.toString('utf8') : undefined;
   const noRepeat = async (): Promise<never> => {
     throw new UsageError('idempotency keys are not taken by webhooks');
   };
   return submitInvocation(deps, actor, { name: o.fn, input, async: o.async, signal: o.signal }, noRepeat);
+}
+
+/**
+ * Opened secrets, by their sealed bytes: an RSA private-key operation costs about a millisecond,
+ * so a flood of unsigned calls must not pay it each time (a changed secret is new sealed bytes).
+ */
+const openedSecrets = new Map<string, string>();
+
+function opened(key: string, sealed: Buffer): string | undefined {
+  const id = sealed.toString('base64');
+  let secret = openedSecrets.get(id);
+  if (secret !== undefined) return secret;
+  try {
+    secret = openSecret(key, sealed);
+  } catch {
+    return undefined;
+  }
+  if (openedSecrets.size >= 1000) openedSecrets.clear();
+  openedSecrets.set(id, secret);
+  return secret;
 }
 
 /** `fn update NAME --webhook-secret-stdin` / `--no-webhook`: seal it with the dispatcher's public key, or drop it. */

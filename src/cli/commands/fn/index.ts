@@ -1,7 +1,6 @@
 import { type Command, Option } from 'commander';
-import type { WebhookFlags } from './webhook.js';
 import type { Context } from '../../context.js';
-import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions, FnNewOptions, FnRunOptions, InvokeOptions, LimitOptions } from './options.js';
+import type { WebhookFlags, BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions, FnNewOptions, FnRunOptions, InvokeOptions, LimitOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

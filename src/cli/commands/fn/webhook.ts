@@ -2,12 +2,7 @@ import { UsageError } from '../../../base/errors.js';
 import { setWebhookSecret } from '../../../core/api/webhooks.js';
 import type { Context } from '../../context.js';
 import { requireActor } from '../../session.js';
-
-export interface WebhookFlags {
-  webhookSecretStdin?: boolean;
-  /** false with --no-webhook. */
-  webhook?: boolean;
-}
+import type { WebhookFlags } from './options.js';
 
 /**
  * `fn update NAME --webhook-secret-stdin` / `--no-webhook`: the secret is read from stdin (never
