@@ -22,6 +22,8 @@ export const EXIT = {
   platform: 8,
   /** A concurrency limit is reached and --no-queue said not to wait. */
   busy: 9,
+  /** Not allowed: the token does not cover this function or verb, or the context holds only an API token. */
+  forbidden: 10,
   /** A wait or an invocation ran past its timeout. */
   timeout: 124,
   /** Interrupted by Ctrl-C or a cancelled prompt. */
@@ -77,6 +79,7 @@ export class FunctionFailedError extends subclass('function_failed', EXIT.functi
 export class AuthError extends subclass('auth', EXIT.auth) {}
 export class PlatformError extends subclass('platform', EXIT.platform) {}
 export class BusyError extends subclass('busy', EXIT.busy) {}
+export class ForbiddenError extends subclass('forbidden', EXIT.forbidden) {}
 export class TimeoutError extends subclass('timeout', EXIT.timeout) {}
 export class CancelledError extends subclass('interrupted', EXIT.interrupted) {}
 

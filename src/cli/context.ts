@@ -3,8 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { configPath, readConfigFile, writeConfigFile } from '../config/file.js';
 import { type ConfigFlags, resolveConfig, type Env, type ResolvedConfig } from '../config/resolve.js';
-import type { ConfigFile } from '../config/types.js';
-import { UsageError } from '../base/errors.js';
+import type { ApiAccess, ConfigFile } from '../config/types.js';
+import { ForbiddenError, UsageError } from '../base/errors.js';
 import { systemClock, type Clock, type Logger } from '../base/ports.js';
 import type { Database, DatabaseDialer } from '../db/database.js';
 import { waitLine } from './wait-line.js';
@@ -46,6 +46,8 @@ export class Context {
   readonly log: Logger;
   readonly prompter: Prompter;
   globals: GlobalOptions = {};
+  /** The command being run (`fn deploy`), for messages that name it; set before its action. */
+  commandName = 'this command';
   private file?: { path: string; data: ConfigFile };
   private resolved?: ResolvedConfig;
   private swarmClient?: Promise<SwarmClient>;
@@ -96,9 +98,28 @@ export class Context {
     return this.resolved;
   }
 
+  /** The context's HTTP API and token, when it has them: the commands that can, go there. */
+  async api(): Promise<ApiAccess | undefined> {
+    return (await this.config()).context?.api;
+  }
+
+  /**
+   * A token-only context lacks the Docker API and the database: a command that needs them says
+   * which, in one line (exit 10), rather than dialling a default socket that is not there.
+   */
+  async refuseTokenOnly(what: 'the Docker API' | 'the database' | 'a logged-in user', missing: boolean): Promise<void> {
+    const cfg = await this.config();
+    if (!cfg.context?.api || !missing) return;
+    throw new ForbiddenError(`${this.commandName} needs ${what}, and context "${cfg.contextName.value}" holds only an API token`, {
+      code: 'credential_missing',
+      hint: "a token can run fn invoke, request show|wait|list and logs; for the rest use a context with --host and --db (an operator's)",
+    });
+  }
+
   swarm(): Promise<SwarmClient> {
     this.swarmClient ??= (async () => {
       const cfg = await this.config();
+      await this.refuseTokenOnly('the Docker API', cfg.host.source === 'default');
       const tunnel = isSshHost(cfg.host.value) ? await this.sshTunnel() : undefined;
       const { connectSwarm } = await import('../swarm/docker-swarm-client.js');
       return connectSwarm(cfg.host.value, cfg.tls.value, this.log, tunnel);
@@ -109,6 +130,7 @@ export class Context {
   db(): Promise<Database> {
     this.database ??= (async () => {
       const cfg = await this.config();
+      await this.refuseTokenOnly('the database', !cfg.databaseUrl.value);
       if (!cfg.databaseUrl.value) {
         throw new UsageError(`no database is configured for context "${cfg.contextName.value}"`, {
           code: 'no_database',

@@ -29,6 +29,9 @@ export function buildProgram(ctx: Context): Command {
 
   program.hook('preAction', (_root, action) => {
     ctx.setGlobals(action.optsWithGlobals<GlobalOptions>());
+    const path: string[] = [];
+    for (let c: Command | null = action; c?.parent; c = c.parent) path.unshift(c.name());
+    ctx.commandName = path.join(' ');
   });
 
   registerCommands(program, ctx);

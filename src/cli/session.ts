@@ -18,6 +18,7 @@ export async function currentSession(ctx: Context): Promise<Session | undefined>
 export async function requireActor(ctx: Context): Promise<{ actor: Actor; token: string }> {
   const session = await currentSession(ctx);
   const contextName = (await ctx.config()).contextName.value;
+  await ctx.refuseTokenOnly('a logged-in user', !session);
   if (!session) throw new AuthError(`not logged in (context "${contextName}")`, { code: 'not_logged_in', hint: 'run faasctl login USER' });
   if (new Date(session.expiresAt) <= ctx.clock.now()) {
     throw new AuthError(`your session expired at ${session.expiresAt}`, { code: 'session_expired', hint: 'run faasctl login USER' });

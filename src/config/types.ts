@@ -44,6 +44,17 @@ export interface ContextEntry {
   /** HOST:PORT of a registry every node can pull from (multi-node clusters). */
   registry?: string;
   session?: Session;
+  /** The HTTP API and an invoke token (issue 25): `fn invoke`, `request show|wait|list` and `logs` go there. */
+  api?: ApiAccess;
+}
+
+/** A token-only connection: no Docker API, no database. The token is a secret: never shown. */
+export interface ApiAccess {
+  /** https://HOST:PORT (or http://127.0.0.1:PORT on a trusted host). */
+  url: string;
+  token: string;
+  /** CA certificate file that signed the API's certificate (a private CA). */
+  ca?: string;
 }
 
 export interface ConfigFile {

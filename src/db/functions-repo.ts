@@ -104,6 +104,18 @@ export function functionsRepo(db: Queryable) {
         ],
       );
     },
+    /** A function's sealed webhook secret (issue 25), by its owner's name and its own; undefined when none is set. */
+    async webhookOf(userName: string, name: string): Promise<{ userId: string; userName: string; sealed: Buffer } | undefined> {
+      const [row] = await db.query<{ userId: string; userName: string; sealed: Buffer }>(
+        `SELECT u.id AS "userId", u.name AS "userName", f.webhook_secret AS sealed FROM functions f JOIN users u ON u.id = f.user_id
+          WHERE u.name = $1 AND f.name = $2 AND f.webhook_secret IS NOT NULL`,
+        [userName, name],
+      );
+      return row;
+    },
+    async setWebhookSecret(functionId: string, sealed: Buffer | null): Promise<void> {
+      await db.query('UPDATE functions SET webhook_secret = $2 WHERE id = $1', [functionId, sealed]);
+    },
     /** Locks the function row until the transaction ends, so concurrent updates number versions in turn. */
     async byNameForUpdate(userId: string, name: string): Promise<FunctionRow | undefined> {
       const [row] = await db.query<FunctionRow & Record<string, unknown>>(`SELECT ${FN} FROM functions f WHERE f.user_id = $1 AND f.name = $2 FOR UPDATE`, [userId, name]);

@@ -42,6 +42,11 @@ export interface RequestRow {
   deadAt: Date | null;
   redriveOf: string | null;
   redrivenAs: string | null;
+  /** The invoke token the request came with (issue 25): its id and its name at the time. */
+  tokenId: string | null;
+  tokenName: string | null;
+  /** How it came in: `api` (a token), `webhook` (a signed call), null (the CLI with a session). */
+  via: 'api' | 'webhook' | null;
 }
 
 export interface NewRequest {
@@ -66,6 +71,9 @@ export interface NewRequest {
   idempotencyKey?: string;
   inputSha256?: string;
   redriveOf?: string;
+  tokenId?: string;
+  tokenName?: string;
+  via?: 'api' | 'webhook';
 }
 
 /** What an invocation's end writes into its row. */
@@ -160,6 +168,9 @@ const COLUMN_LIST: Array<[string, string?]> = [
   ['dead_at', 'deadAt'],
   ['redrive_of', 'redriveOf'],
   ['redriven_as', 'redrivenAs'],
+  ['token_id', 'tokenId'],
+  ['token_name', 'tokenName'],
+  ['via'],
 ];
 
 const COLUMNS = requestColumns('requests');
@@ -180,9 +191,9 @@ export function requestsRepo(db: Queryable) {
       await db.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms,
                                function_id, function_name, function_version, mode, sanitized, deadline_at,
-                               queued, input, next_attempt_at, idempotency_key, input_sha256, redrive_of, queue_seq)
+                               queued, input, next_attempt_at, idempotency_key, input_sha256, redrive_of, queue_seq, token_id, token_name, via)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + $16::float8 * interval '1 millisecond',
-                 $17, $18, CASE WHEN $17 THEN now() END, $19, $20, $21, CASE WHEN $17 THEN nextval('requests_queue_seq') END)`,
+                 $17, $18, CASE WHEN $17 THEN now() END, $19, $20, $21, CASE WHEN $17 THEN nextval('requests_queue_seq') END, $22, $23, $24)`,
         [
           r.id,
           r.userId,
@@ -205,6 +216,9 @@ export function requestsRepo(db: Queryable) {
           r.idempotencyKey ?? null,
           r.inputSha256 ?? null,
           r.redriveOf ?? null,
+          r.tokenId ?? null,
+          r.tokenName ?? null,
+          r.via ?? null,
         ],
       );
     },

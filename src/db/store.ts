@@ -10,6 +10,7 @@ import { statsRepo } from './stats-repo.js';
 import { usersRepo } from './users-repo.js';
 import { queueRepo } from './queue-repo.js';
 import { schedulesRepo } from './schedules-repo.js';
+import { tokensRepo } from './tokens-repo.js';
 import { advisoryLocks, type AdvisoryLocks } from './locks.js';
 
 export function repos(db: Queryable) {
@@ -23,6 +24,7 @@ export function repos(db: Queryable) {
     secrets: secretsRepo(db),
     queue: queueRepo(db),
     schedules: schedulesRepo(db),
+    tokens: tokensRepo(db),
     logs: logsRepo(db),
     prune: pruneRepo(db),
   };

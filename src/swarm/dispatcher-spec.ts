@@ -10,6 +10,10 @@ export interface DispatcherServiceOptions {
   secretName: string;
   replicas: number;
   registry?: string;
+  /** More secrets as files, each named to the process by an environment variable (TLS, the webhook key). */
+  files?: Array<{ secretId: string; secretName: string; env: string }>;
+  /** Further environment (the API's port and rate). */
+  env?: string[];
 }
 
 const SOCKET = '/var/run/docker.sock';
@@ -33,11 +37,23 @@ export function buildDispatcherServiceSpec(o: DispatcherServiceOptions): Service
         Image: o.image,
         // The image's entrypoint is node + faasctl; the shell only moves the secret into the environment.
         Args: ['dispatcher'],
-        Env: [`FAASCTL_HOST=unix://${SOCKET}`, 'FAASCTL_HOLDER={{.Task.Name}}', `FAASCTL_DATABASE_URL_FILE=${secretFile}`, 'HOME=/tmp', ...(o.registry ? [`FAASCTL_REGISTRY=${o.registry}`] : [])],
+        Env: [
+          `FAASCTL_HOST=unix://${SOCKET}`,
+          'FAASCTL_HOLDER={{.Task.Name}}',
+          `FAASCTL_DATABASE_URL_FILE=${secretFile}`,
+          'HOME=/tmp',
+          ...(o.registry ? [`FAASCTL_REGISTRY=${o.registry}`] : []),
+          ...(o.files ?? []).map((f) => `${f.env}=/run/secrets/${f.secretName}`),
+          ...(o.env ?? []),
+        ],
         Labels: labels,
         Init: true,
         Mounts: [{ Type: 'bind', Source: SOCKET, Target: SOCKET }],
-        Secrets: [{ SecretID: o.secretId, SecretName: o.secretName, File: { Name: o.secretName, UID: '0', GID: '0', Mode: 0o400 } }],
+        Secrets: [{ secretId: o.secretId, secretName: o.secretName }, ...(o.files ?? [])].map((f) => ({
+          SecretID: f.secretId,
+          SecretName: f.secretName,
+          File: { Name: f.secretName, UID: '0', GID: '0', Mode: 0o400 },
+        })),
         // Running attempts get a few seconds to end; the rest are adopted by the next leader.
         StopGracePeriod: 8_000_000_000,
       },

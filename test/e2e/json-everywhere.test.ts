@@ -80,6 +80,9 @@ describe('--json on every command', () => {
       'faasctl fn update': [{ args: ['fn', 'update', 'jsonfn', v2], exit: [0] }],
       'faasctl fn rollback': [{ args: ['fn', 'rollback', 'jsonfn'], exit: [0] }],
       'faasctl fn versions': [{ args: ['fn', 'versions', 'jsonfn'], exit: [0] }],
+      'faasctl token create': [{ args: ['token', 'create', '--fn', 'jsonfn', '--name', 'json-token'], exit: [0] }],
+      'faasctl token list': [{ args: ['token', 'list'], exit: [0] }],
+      'faasctl token revoke': [{ args: ['token', 'revoke', 'json-token'], exit: [0] }],
       'faasctl fn list': [{ args: ['fn', 'list'], exit: [0] }],
       'faasctl fn show': [{ args: ['fn', 'show', 'jsonfn'], exit: [0] }],
       'faasctl fn invoke': [

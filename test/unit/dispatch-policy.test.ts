@@ -56,3 +56,29 @@ describe('the dispatcher service spec', () => {
     expect(spec.Labels).toMatchObject({ 'io.faasctl.component': 'dispatcher', 'io.faasctl.installation': 'abc' });
   });
 });
+
+describe('the dispatcher service spec with the HTTP API (issue 25)', () => {
+  const spec = buildDispatcherServiceSpec({
+    name: 'faasctl-dispatcher-abc',
+    image: 'faasctl/faasctl:123',
+    installation: 'abc',
+    secretId: 's1',
+    secretName: 'db-url',
+    replicas: 1,
+    files: [
+      { secretId: 's2', secretName: 'tls-cert', env: 'FAASCTL_API_TLS_CERT_FILE' },
+      { secretId: 's3', secretName: 'hookkey', env: 'FAASCTL_WEBHOOK_KEY_FILE' },
+    ],
+    env: ['FAASCTL_API_PORT=8443'],
+  });
+
+  it('mounts the TLS material and the webhook key as 0400 secret files named by environment variables, never their content', () => {
+    const c = spec.TaskTemplate.ContainerSpec;
+    expect(c.Env).toEqual(expect.arrayContaining(['FAASCTL_API_PORT=8443', 'FAASCTL_API_TLS_CERT_FILE=/run/secrets/tls-cert', 'FAASCTL_WEBHOOK_KEY_FILE=/run/secrets/hookkey']));
+    expect(c.Secrets?.map((x) => [x.SecretName, x.File.Mode])).toEqual([
+      ['db-url', 0o400],
+      ['tls-cert', 0o400],
+      ['hookkey', 0o400],
+    ]);
+  });
+});

@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { PlatformError } from '../../base/errors.js';
 import type { Context } from '../context.js';
 import { wholeNumber } from '../../base/numbers.js';
+import { startDispatcherApi, type DispatcherApiOptions } from './dispatcher-api.js';
 
-interface DispatcherOptions {
+interface DispatcherOptions extends DispatcherApiOptions {
   parallel?: string;
 }
 
@@ -24,6 +25,10 @@ export function registerDispatcher(program: Command, ctx: Context): void {
     .command('dispatcher')
     .description('run queued requests, with retries and concurrency limits (faasctl up runs it as a Swarm service)')
     .option('--parallel <n>', 'attempts running at once (default 8)')
+    .option('--api-port <port>', 'also serve the HTTP API on this port (README "The HTTP API")')
+    .option('--api-tls-cert <file>', "the API's TLS certificate (PEM); without it the API listens on 127.0.0.1 only")
+    .option('--api-tls-key <file>', "the API's TLS private key (PEM)")
+    .option('--api-rate <n>', 'calls per second per token (bursts of twice that; default 10)')
     .addHelpText('after', HELP)
     .action(async (opts: DispatcherOptions) => {
       const parallel = opts.parallel === undefined ? 8 : wholeNumber(opts.parallel, '--parallel', 1, 64);
@@ -43,7 +48,15 @@ export function registerDispatcher(program: Command, ctx: Context): void {
       try {
         // The leader decides the schedules' due slots about once a second (issue 21).
         const tick = { everyMs: 1000, run: async () => scheduleEvent(await fireDueSchedules(deps)) };
-        await withInterrupt((signal) => runDispatcher(deps, { holder, parallel, pollMs: 1000, signal, onEvent, tick }));
+        await withInterrupt(async (signal) => {
+          const api = await startDispatcherApi(ctx, deps, opts, signal, onEvent);
+          try {
+            await runDispatcher(deps, { holder, parallel, pollMs: 1000, signal, onEvent, tick });
+          } finally {
+            api?.closeAllConnections();
+            api?.close();
+          }
+        });
       } catch (err) {
         throw new PlatformError(`dispatcher stopped: ${(err as Error).message}`, { hint: 'Swarm starts it again; see faasctl doctor' });
       }

@@ -16,6 +16,7 @@ import { registerRequest } from './request/index.js';
 import { registerReport } from './report.js';
 import { registerSchedule } from './schedule/index.js';
 import { registerSecret } from './secret/index.js';
+import { registerToken } from './token/index.js';
 import { registerStats } from './stats.js';
 import { registerTop } from './top.js';
 import { registerUp } from './up.js';
@@ -30,6 +31,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerUser(program, ctx);
   registerFunction(program, ctx);
   registerSecret(program, ctx);
+  registerToken(program, ctx);
   registerRequest(program, ctx);
   registerLogs(program, ctx);
   registerApply(program, ctx);

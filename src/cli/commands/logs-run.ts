@@ -10,6 +10,13 @@ import { shortId } from '../short-ids.js';
 import type { LogsOptions } from './logs-options.js';
 
 export async function runLogs(ctx: Context, name: string, opts: LogsOptions): Promise<void> {
+  const api = await import('../api-client.js');
+  if (await api.overApi(ctx)) {
+    const printer = new LogPrinter(ctx);
+    return api.logsOverApi(ctx, name, { tail: opts.tail === undefined ? undefined : String(opts.tail), since: opts.since, status: opts.status, follow: opts.follow }, (row) =>
+      printer.print({ kind: 'request', row, streamed: false }),
+    );
+  }
   const { actor } = await requireActor(ctx);
   const query: LogsQuery = { functionName: name, status: opts.status, since: opts.since ? parseSince(opts.since, ctx.clock.now()) : undefined, tail: Number(opts.tail) };
   const printer = new LogPrinter(ctx);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { applyMigrations } from '../../db/migrate.js';
 import { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from '../../core/platform/postgres-service.js';
@@ -23,6 +24,11 @@ interface UpOptions extends PostgresFlags, RetentionFlags {
   dispatcher?: boolean;
   dispatcherReplicas?: string;
   userConcurrency?: string;
+  /** The dispatcher's HTTP API (issue 25); `--no-api` sets it false. */
+  apiPort?: string;
+  api?: boolean;
+  apiTlsCert?: string;
+  apiTlsKey?: string;
 }
 
 const DEFAULT_BASE_IMAGE = 'python:3.12-slim';
@@ -44,6 +50,10 @@ export function registerUp(program: Command, ctx: Context): void {
     .option('--dispatcher', 'run the dispatcher as a Swarm service: queued async work, retries, dead letters (see faasctl dispatcher)')
     .option('--no-dispatcher', 'remove the dispatcher: async invocations run as jobs of the invoking CLI')
     .option('--dispatcher-replicas <n>', 'with --dispatcher: replicas (one leads, the others wait as standbys; default 1)')
+    .option('--api-port <port>', 'with --dispatcher: serve the HTTP API on this port of the manager (README "The HTTP API")')
+    .option('--api-tls-cert <file>', 'with --api-port: TLS certificate (PEM), kept as a Swarm secret; without it the API is plain HTTP on 127.0.0.1 only')
+    .option('--api-tls-key <file>', 'with --api-port: TLS private key (PEM), kept as a Swarm secret')
+    .option('--no-api', 'with --dispatcher: stop serving the HTTP API')
     .option('--user-concurrency <n>', 'invocations one user may run at once, on every path (0: no cap)')
     .addHelpText(
       'after',
@@ -129,5 +139,22 @@ async function dispatcherSteps(ctx: Context, opts: UpOptions, deps: Parameters<t
   const databaseUrl = cfg.databaseUrl.value;
   if (!databaseUrl) throw new UsageError('the dispatcher needs the database URL, and none is configured', { hint: 'run faasctl up without --dispatcher first, or pass --db URL' });
   const image = await faasctlImageRef(registry);
-  return [...steps, ...(await ensureDispatcher(deps, { image, files: () => faasctlImageFiles(baseImage), databaseUrl, replicas, ...(registry ? { registry } : {}) }))];
+  const api = await apiOption(opts);
+  return [...steps, ...(await ensureDispatcher(deps, { image, files: () => faasctlImageFiles(baseImage), databaseUrl, replicas, api, ...(registry ? { registry } : {}) }))];
+}
+
+async function apiOption(opts: UpOptions): Promise<{ port: number; tls?: { cert: string; key: string } } | false | undefined> {
+  if (opts.api === false) return false;
+  if (opts.apiPort === undefined) {
+    if (opts.apiTlsCert || opts.apiTlsKey) throw new UsageError('--api-tls-cert and --api-tls-key go with --api-port');
+    return undefined;
+  }
+  const port = wholeNumber(opts.apiPort, '--api-port', 1, 65535);
+  if (Boolean(opts.apiTlsCert) !== Boolean(opts.apiTlsKey)) throw new UsageError('TLS needs both --api-tls-cert and --api-tls-key');
+  if (!opts.apiTlsCert || !opts.apiTlsKey) return { port };
+  const read = (f: string) =>
+    readFile(f, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read ${f}: ${err.code ?? err.message}`, { code: 'bad_file' });
+    });
+  return { port, tls: { cert: await read(opts.apiTlsCert), key: await read(opts.apiTlsKey) } };
 }

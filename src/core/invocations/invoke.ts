@@ -148,6 +148,7 @@ export function invokeRow(actor: Actor, fn: CurrentFunction, input: string, idem
   return {
     ...(idempotency ? { idempotencyKey: idempotency.key, inputSha256: idempotency.inputSha256 } : {}),
     userId: actor.id,
+    ...(actor.via ? { via: actor.via.kind, ...(actor.via.kind === 'api' ? { tokenId: actor.via.tokenId, tokenName: actor.via.tokenName } : {}) } : {}),
     type: 'fn.invoke',
     params: { name: fn.name, version: v.version, inputBytes, ...(inputBytes <= PARAMS_INPUT_LIMIT ? { input: JSON.parse(input) } : {}) },
     functionId: fn.id,

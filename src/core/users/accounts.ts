@@ -15,6 +15,8 @@ export interface UserDeps {
 export interface Actor {
   id: string;
   name: string;
+  /** Set when the user acts through the HTTP API (issue 25): recorded on every request row it writes. */
+  via?: { kind: 'api'; tokenId: string; tokenName: string } | { kind: 'webhook' };
 }
 
 export interface CreatedUser {

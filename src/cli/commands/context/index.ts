@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { addContext, listContexts, removeContext, useContext, validateDatabaseUrl, validateHostUrl } from '../../../config/contexts.js';
 import { redactUrl } from '../../../config/resolve.js';
-import type { ContextEntry } from '../../../config/types.js';
+import { resolve } from 'node:path';
+import type { ApiAccess, ContextEntry } from '../../../config/types.js';
 import { UsageError } from '../../../base/errors.js';
 import type { Context } from '../../context.js';
 
@@ -17,6 +18,9 @@ interface AddOptions {
   description?: string;
   use?: boolean;
   force?: boolean;
+  api?: string;
+  tokenStdin?: boolean;
+  ca?: string;
 }
 
 export function registerContext(program: Command, ctx: Context): void {
@@ -35,6 +39,7 @@ export function registerContext(program: Command, ctx: Context): void {
         database: redactUrl(v.entry.database),
         description: v.entry.description,
         user: v.entry.session?.userName,
+        api: v.entry.api?.url,
       }));
       if (ctx.io.options.json) return ctx.io.json(views);
       if (ctx.io.options.quiet) {
@@ -43,7 +48,7 @@ export function registerContext(program: Command, ctx: Context): void {
       }
       await ctx.io.table(
         ['name', 'host', 'database', 'user', 'description'],
-        views.map((v) => [v.current ? `${v.name} *` : v.name, v.host, v.database ?? '-', v.user ?? '-', v.description ?? '']),
+        views.map((v) => [v.current ? `${v.name} *` : v.name, v.host ?? (v.api ? `api ${v.api}` : undefined), v.database ?? '-', v.user ?? '-', v.description ?? '']),
       );
     });
 
@@ -54,6 +59,9 @@ export function registerContext(program: Command, ctx: Context): void {
     .option('--tls-cert <file>', 'client certificate for a tcp:// host')
     .option('--tls-key <file>', 'client key for a tcp:// host')
     .option('--ssh-known-hosts <file>', 'known_hosts file for an ssh:// host (default ~/.ssh/known_hosts)')
+    .option('--api <url>', "the dispatcher's HTTP API (https://HOST:PORT): with --token-stdin, a token-only context")
+    .option('--token-stdin', 'read the invoke token from stdin (never an argument: arguments show in ps and history)')
+    .option('--ca <file>', "CA certificate that signed the API's certificate")
     .option('--description <text>', 'a note shown by context ls')
     .option('--use', 'make it the current context')
     .option('--force', 'replace a context of the same name')
@@ -64,7 +72,9 @@ export function registerContext(program: Command, ctx: Context): void {
     .action(async (name: string, _opts: AddOptions, cmd: Command) => {
       // --host and --db are global options, so they arrive with the globals.
       const opts = cmd.optsWithGlobals<AddOptions>();
+      const api = opts.api || opts.tokenStdin || opts.ca ? await apiAccess(ctx, opts) : undefined;
       const entry: ContextEntry = {
+        ...(api ? { api } : {}),
         host: opts.host ? validateHostUrl(opts.host) : undefined,
         database: opts.db ? validateDatabaseUrl(opts.db) : undefined,
         tls: opts.tlsCa || opts.tlsCert || opts.tlsKey ? { ca: opts.tlsCa, cert: opts.tlsCert, key: opts.tlsKey } : undefined,
@@ -120,6 +130,11 @@ export function registerContext(program: Command, ctx: Context): void {
         'ssh key': cfg.ssh.key,
         'ssh known_hosts': cfg.ssh.knownHosts,
         user: { value: cfg.context?.session?.userName, source: cfg.context?.session ? `context:${cfg.contextName.value}` : 'default' },
+        // The token itself is never shown: only that there is one, and its public prefix.
+        api: {
+          value: cfg.context?.api ? `${cfg.context.api.url} (token ${cfg.context.api.token.split('_').slice(0, 2).join('_')}…${cfg.context.api.ca ? `, CA ${cfg.context.api.ca}` : ''})` : undefined,
+          source: cfg.context?.api ? `context:${cfg.contextName.value}` : 'default',
+        },
       };
       if (ctx.io.options.json) return ctx.io.json({ configFile: path, ...rows });
       await ctx.io.table(
@@ -128,4 +143,22 @@ export function registerContext(program: Command, ctx: Context): void {
       );
       ctx.io.info(ctx.io.c.dim(`config file: ${path}`));
     });
+}
+
+/** --api URL --token-stdin [--ca FILE]: checked here, so a typo fails now rather than at the first call. */
+async function apiAccess(ctx: Context, opts: AddOptions): Promise<ApiAccess> {
+  if (!opts.api || !opts.tokenStdin)
+    throw new UsageError('a token context needs both --api URL and --token-stdin', { hint: 'faasctl token create --fn NAME -q | faasctl context add ci --api https://HOST:PORT --token-stdin' });
+  let url: URL;
+  try {
+    url = new URL(opts.api);
+  } catch {
+    throw new UsageError(`--api "${opts.api}" is not a URL`, { hint: 'e.g. https://10.0.0.5:8443' });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--api must be https:// (or http:// on a trusted host), not ${url.protocol}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.io.streams.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  const token = Buffer.concat(chunks).toString('utf8').trim();
+  if (!/^fct_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/.test(token)) throw new UsageError('stdin held no faasctl token (fct_…)', { code: 'bad_token', hint: 'faasctl token create --fn NAME -q prints one' });
+  return { url: url.origin, token, ...(opts.ca ? { ca: resolve(opts.ca) } : {}) };
 }

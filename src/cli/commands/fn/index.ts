@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import type { Context } from '../../context.js';
-import type { BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions, FnNewOptions, FnRunOptions, InvokeOptions, LimitOptions } from './options.js';
+import type { WebhookFlags, BulkDeployOptions, BulkUpdateOptions, FnDeleteOptions, FnNewOptions, FnRunOptions, InvokeOptions, LimitOptions } from './options.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -86,10 +86,18 @@ export function registerFunction(program: Command, ctx: Context): void {
       "\nFlags not given keep the current version's values; --env KEY (without =) removes a variable.\nA FILE without --requirements keeps the current requirements; a directory brings its own (or none).\n\nExamples:\n  faasctl fn update sum examples/sum.py\n  faasctl fn update sum --memory 512m",
     )
     .option('--prefix <prefix>', 'bulk: update every function whose name starts with this; the argument is then the FILE')
-    .addHelpText('after', '  faasctl fn update examples/sum.py --prefix load')
-    .action(async (name: string, file: string | undefined, given: BulkUpdateOptions) => {
+    .option('--webhook-secret-stdin', 'accept signed webhooks (POST /v1/hooks/USER/NAME) with the HMAC secret read from stdin; never printed back')
+    .option('--no-webhook', 'stop accepting webhooks for it')
+    .addHelpText('after', '  faasctl fn update examples/sum.py --prefix load\n  openssl rand -hex 32 | tee hook.secret | faasctl fn update sum --webhook-secret-stdin')
+    .action(async (name: string, file: string | undefined, given: BulkUpdateOptions & WebhookFlags, cmd: Command) => {
+      const webhook = given.webhookSecretStdin || given.webhook === false;
+      const others = Object.keys(given).filter((k) => k !== 'webhook' && k !== 'webhookSecretStdin' && cmd.getOptionValueSource(k) === 'cli');
+      // Only the webhook asked for: no new version is made.
+      if (webhook && file === undefined && !others.length) return (await import('./webhook.js')).runWebhook(ctx, name, given);
       const opts = await withEnvFiles(given);
-      return opts.prefix !== undefined ? (await bulk()).runBulkUpdate(ctx, name, file, opts) : (await run()).runUpdate(ctx, name, file, opts);
+      if (opts.prefix !== undefined) return (await bulk()).runBulkUpdate(ctx, name, file, opts);
+      await (await run()).runUpdate(ctx, name, file, opts);
+      if (webhook) await (await import('./webhook.js')).runWebhook(ctx, name, given, { quietJson: true });
     });
 
   fn.command('invoke <name>')

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ConnectionError, EXIT, FunctionFailedError, PlatformError, TimeoutError, CancelledError, UsageError, type ExitCode, AlreadyReported } from '../../../base/errors.js';
 import type { Outcome } from '../../../core/invocations/invocation.js';
 import { submitInvocation } from '../../../core/dispatch/submit.js';
+import { outcomeDocument, queuedDocument } from '../../../core/api/documents.js';
 import type { Context } from '../../context.js';
 import { jsonForTerminal } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
@@ -12,6 +13,11 @@ import type { InvokeOptions } from './options.js';
 
 export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
   const input = await readInput(ctx, opts);
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx)) {
+    if (opts.idempotencyKey || opts.cold || opts.queue === false) throw new UsageError('--idempotency-key, --cold and --no-queue are not taken over the API');
+    return api.invokeOverApi(ctx, name, input, Boolean(opts.async));
+  }
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const relay = (_stream: 'stdout' | 'stderr', text: string) => {
@@ -54,14 +60,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   });
   if (invocation.repeat && !ctx.io.options.quiet) ctx.io.err(`request ${invocation.requestId}: a repeat of idempotency key "${opts.idempotencyKey}"; nothing new ran`);
   if (!invocation.outcome) {
-    if (ctx.io.options.json)
-      return ctx.io.json({
-        requestId: invocation.requestId,
-        function: invocation.functionName,
-        version: invocation.version,
-        status: invocation.queued ? 'pending' : 'running',
-        queued: Boolean(invocation.queued),
-      });
+    if (ctx.io.options.json) return ctx.io.json(queuedDocument(invocation));
     ctx.io.out(invocation.requestId);
     return;
   }
@@ -93,17 +92,7 @@ export function printOutcome(
 ): void {
   const c = o.completion;
   if (ctx.io.options.json) {
-    ctx.io.json({
-      requestId,
-      ...about,
-      status: c.status,
-      result: c.result ?? null,
-      error: o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null),
-      outputTruncated: c.outputTruncated,
-      durationMs: c.durationMs,
-      cpuMs: c.cpuMs,
-      maxRssKb: c.maxRssKb,
-    });
+    ctx.io.json(outcomeDocument(requestId, o, about));
     if (o.exitCode !== EXIT.ok) throw new AlreadyReported(o.exitCode);
     return;
   }

@@ -86,3 +86,10 @@ export interface PolicyOptions {
   maxEventAge?: string;
   maxConcurrency?: string;
 }
+
+/** `fn update --webhook-secret-stdin` / `--no-webhook` (issue 25). */
+export interface WebhookFlags {
+  webhookSecretStdin?: boolean;
+  /** false with --no-webhook. */
+  webhook?: boolean;
+}

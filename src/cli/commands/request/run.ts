@@ -1,4 +1,5 @@
 import { recordedOutcome } from '../../../core/dispatch/recorded-outcome.js';
+import { requestDocument } from '../../../core/api/documents.js';
 import { parseDuration, parseSince } from '../../../base/durations.js';
 import { EXIT, UsageError, AlreadyReported } from '../../../base/errors.js';
 import { isOpen, reconcileInvocation } from '../../../core/invocations/reconcile.js';
@@ -24,6 +25,16 @@ const ITEM_PAGE = 5000;
  * in JSON), so a listing never passes off the log's last word as the cluster's.
  */
 export async function runList(ctx: Context, opts: RequestListOptions): Promise<void> {
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx))
+    return api.listOverApi(ctx, {
+      function: opts.function,
+      status: opts.status,
+      since: opts.since,
+      limit: opts.limit === undefined ? undefined : String(opts.limit),
+      type: opts.type,
+      before: opts.before,
+    });
   const { actor } = await requireActor(ctx);
   const since = opts.since ? parseSince(opts.since, ctx.clock.now()) : undefined;
   const store = await ctx.store();
@@ -72,6 +83,8 @@ function once<T>(fn: () => Promise<T>): () => Promise<T> {
 }
 
 export async function runShow(ctx: Context, id: string, opts: { items?: boolean } = {}): Promise<void> {
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx)) return api.showOverApi(ctx, id);
   const { actor } = await requireActor(ctx);
   const store = await ctx.store();
   let row = await showRequest(store, actor, id);
@@ -96,6 +109,7 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
     ['result', row.result === null ? '-' : jsonForTerminal(JSON.stringify(row.result))],
     ['error', row.error === null ? '-' : terminalSafe(row.error)],
     ['created', row.createdAt.toISOString()],
+    ...(row.via ? ([['via', row.tokenName ? `token ${row.tokenName}` : row.via]] as Array<[string, string]>) : []),
     ['duration', row.durationMs == null ? '-' : `${row.durationMs.toFixed(1)} ms`],
     ...(row.type.startsWith('fn.invoke')
       ? ([
@@ -116,6 +130,8 @@ export async function runShow(ctx: Context, id: string, opts: { items?: boolean 
 }
 
 export async function runWait(ctx: Context, id: string, opts: { timeout: string }): Promise<void> {
+  const api = await import('../../api-client.js');
+  if (await api.overApi(ctx)) return api.waitOverApi(ctx, id, opts.timeout);
   const deadline = ctx.clock.now().getTime() + parseDuration(opts.timeout, '--timeout');
   const { actor } = await requireActor(ctx);
   const store = await ctx.store();
@@ -161,9 +177,7 @@ async function printItems(ctx: Context, row: RequestRow): Promise<void> {
   }
 }
 
-function toJson(r: RequestRow) {
-  return { ...r, createdAt: r.createdAt.toISOString(), startedAt: r.startedAt?.toISOString() ?? null, finishedAt: r.finishedAt?.toISOString() ?? null };
-}
+const toJson = requestDocument;
 
 function target(r: RequestRow): string {
   if (r.functionName) return `${r.functionName}${r.functionVersion ? `@v${r.functionVersion}` : ''}`;
