@@ -96,7 +96,7 @@ async function run(source: string, input: string, env: Record<string, string> = 
   return { frame: JSON.parse(done.stdout.slice(at + marker.length)), stdout: done.stdout.slice(0, at), stderr: done.stderr };
 }
 
-describe.concurrent('python runtime: flavour detection at check', { timeout: 15_000 }, () => {
+describe.concurrent('python runtime: flavour detection at check', { timeout: 60_000 }, () => {
   it('finds each flavour by its entry and signature', async ({ expect }) => {
     expect(await check('def main(args):\n    return args\n')).toMatchObject({ ok: true, format: 'main', entry: 'main' });
     expect(await check('def lambda_handler(event, context):\n    return 1\n')).toMatchObject({ ok: true, format: 'lambda', entry: 'lambda_handler' });
@@ -128,7 +128,7 @@ describe.concurrent('python runtime: flavour detection at check', { timeout: 15_
   });
 });
 
-describe.concurrent('python runtime: flavours at run', { timeout: 15_000 }, () => {
+describe.concurrent('python runtime: flavours at run', { timeout: 60_000 }, () => {
   it('gives a Lambda handler {} for no input and a context counting down the real deadline', async ({ expect }) => {
     const env = {
       FAASCTL_FLAVOR: 'lambda',
@@ -137,7 +137,8 @@ describe.concurrent('python runtime: flavours at run', { timeout: 15_000 }, () =
       FAASCTL_FUNCTION_NAME: 'ctxfn',
       FAASCTL_FUNCTION_VERSION: '3',
       FAASCTL_INSTALLATION: 'inst',
-      FAASCTL_TIMEOUT_MS: '4000',
+      // Long enough that a loaded machine's start-up cannot eat it: the test is the countdown, not speed.
+      FAASCTL_TIMEOUT_MS: '60000',
       FAASCTL_MEMORY_LIMIT: String(128 * 1048576),
     };
     const { frame } = await run(LAMBDA_CONTEXT, '', env);
@@ -146,8 +147,8 @@ describe.concurrent('python runtime: flavours at run', { timeout: 15_000 }, () =
     expect(r).toMatchObject({ event: {}, requestId: 'req-42', name: 'ctxfn', version: '3', memory: 128, identity: null, client: null, group: '/faasctl/ctxfn', stream: '3/req-42' });
     expect(r.arn).toBe('arn:faasctl:lambda:local:inst:function:ctxfn:3');
     const [first, second] = r.remaining;
-    expect(first).toBeLessThan(4000);
-    expect(first).toBeGreaterThan(1000);
+    expect(first).toBeLessThan(60_000);
+    expect(first).toBeGreaterThan(30_000);
     expect(second).toBeLessThanOrEqual(first - 40);
   });
 
@@ -263,7 +264,7 @@ async function serve(source: string, env: Record<string, string>): Promise<{ cal
   return { call };
 }
 
-describe('python runtime: flavours on a warm replica', { timeout: 20_000 }, () => {
+describe('python runtime: flavours on a warm replica', { timeout: 60_000 }, () => {
   it("gives a Lambda handler the caller's request id and the worker's deadline, and Lambda's error shape", async ({ expect }) => {
     const s = await serve(`${LAMBDA_CONTEXT}\n${LAMBDA_RAISES.replace('def handler', 'def raising')}`, {
       FAASCTL_FLAVOR: 'lambda',
@@ -302,20 +303,22 @@ def main(args):
     return {"args": args}
 `;
 
-describe('python runtime: output and result never collide (issue 19)', { timeout: 20_000 }, () => {
+describe('python runtime: output and result never collide (issue 19)', { timeout: 60_000 }, () => {
   it('carries the partial lines the function wrote last in the frame, not the log', async ({ expect }) => {
     const { frame, stdout, stderr } = await run(MID_LINE, '[1]');
     expect(frame.result).toEqual({ args: [1] });
-    expect(stdout).toBe('importing\n');
-    expect(stderr).toBe('');
-    expect(frame.output).toEqual({
-      bytes: 40,
-      truncated: false,
-      tails: [
-        { stream: 'stdout', text: 'out, no newline', bytes: 15 },
-        { stream: 'stderr', text: 'err, no newline', bytes: 15 },
-      ],
-    });
+    expect(frame.output).toMatchObject({ bytes: 40, truncated: false });
+    // Held at the return, a partial line travels in the frame (tails); held past the relay's idle
+    // flush (which a slow machine can reach between the write and the return), it is in the log
+    // and the frame names the newline the runtime added (lineEnds). Which one is timing; that the
+    // reader gets exactly what was written, on each stream, is not.
+    const rebuilt = (stream: 'stdout' | 'stderr', log: string) => {
+      const ended = (frame.output.lineEnds ?? []).includes(stream) ? log.replace(/\n$/, '') : log;
+      const tail = (frame.output.tails ?? []).find((t: { stream: string }) => t.stream === stream);
+      return ended + (tail?.text ?? '');
+    };
+    expect(rebuilt('stdout', stdout)).toBe('importing\nout, no newline');
+    expect(rebuilt('stderr', stderr)).toBe('err, no newline');
     const whole = await run('def main(args):\n    print("whole line")\n    return 1\n', '');
     expect(whole.frame.output).toEqual({ bytes: 11, truncated: false });
   });
