@@ -12,7 +12,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['dockerode', 'tar-stream', 'pg', 'ora', 'cli-table3', '@inquirer/prompts', 'ssh2', 'yaml', 'zod'],
+  external: ['dockerode', 'tar-stream', 'pg', 'ora', 'cli-table3', '@inquirer/prompts', '@inquirer/core', 'ssh2', 'yaml', 'zod'],
   logLevel: 'warning',
   logOverride: { 'empty-import-meta': 'silent' },
 });

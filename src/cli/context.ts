@@ -46,6 +46,8 @@ export class Context {
   readonly log: Logger;
   readonly prompter: Prompter;
   globals: GlobalOptions = {};
+  /** How a hint names what to do next: a command by default; the menu names its entries instead. */
+  hintFor: (hint: string) => string = (hint) => hint;
   private file?: { path: string; data: ConfigFile };
   private resolved?: ResolvedConfig;
   private swarmClient?: Promise<SwarmClient>;
