@@ -39,6 +39,22 @@ describe('help and completion', () => {
     expect(missing).toEqual([]);
   });
 
+  it("every subcommand's help lists the global flags, in text and in --help --json", async () => {
+    const missing: string[] = [];
+    for (const path of leaves(program)) {
+      const t = createTestContext();
+      expect(await main(argv(...path, '--help'), t.ctx)).toBe(0);
+      const text = t.stdout();
+      const globals = text.slice(text.indexOf('Global Options:'));
+      if (!text.includes('Global Options:') || !/--json/.test(globals) || !/--context <name>/.test(globals) || !/-q, --quiet/.test(globals)) missing.push(path.join(' '));
+      const j = createTestContext();
+      expect(await main(argv(...path, '--help', '--json'), j.ctx)).toBe(0);
+      const flags = (JSON.parse(j.stdout()) as { globalOptions: Array<{ flags: string }> }).globalOptions.map((o) => o.flags);
+      if (!flags.includes('--json') || !flags.includes('-H, --host <url>')) missing.push(`${path.join(' ')} --json`);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('bash completes commands, subcommands, aliases and flags, and files for arguments', () => {
     const script = completionScript(program, 'bash');
     expect(complete(script, 'faasctl fn de')).toEqual(['deploy', 'delete']);
