@@ -54,6 +54,8 @@ export class Context {
   private database?: Promise<Database>;
   /** Connections the database pool may open (the dispatcher raises it before its first query). */
   databaseConnections?: number;
+  /** How long connecting to the database may take (completion gives up early; default 5 s). */
+  databaseConnectTimeoutMs?: number;
   private tunnel?: Promise<SshTunnel>;
   private storeInstance?: Store;
 
@@ -119,7 +121,7 @@ export class Context {
       }
       const dial = await this.databaseDialer();
       const { connectDatabase } = await import('../db/database.js');
-      const db = await connectDatabase(cfg.databaseUrl.value, this.log, dial, { maxConnections: this.databaseConnections });
+      const db = await connectDatabase(cfg.databaseUrl.value, this.log, dial, { maxConnections: this.databaseConnections, connectTimeoutMs: this.databaseConnectTimeoutMs });
       if (cfg.databaseService.value) await this.awaitPlatformDatabase(db, cfg.databaseService.value);
       return db;
     })();
