@@ -12,7 +12,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['dockerode', 'tar-stream', 'pg', 'ora', 'cli-table3', '@inquirer/prompts', '@inquirer/core', 'ssh2', 'yaml', 'zod'],
+  external: ['dockerode', 'tar-stream', 'pg', 'ora', 'cli-table3', '@inquirer/prompts', '@inquirer/core', 'ssh2', 'yaml', 'zod', 'jq-wasm'],
   logLevel: 'warning',
   logOverride: { 'empty-import-meta': 'silent' },
 });

@@ -18,6 +18,8 @@ import { InquirerPrompter, type Prompter } from './prompter.js';
 /** Options every command accepts (see program.ts): output switches, and the connection flags config resolves. */
 export interface GlobalOptions extends ConfigFlags {
   json?: boolean;
+  /** A jq expression applied to the --json output (implies --json). */
+  jq?: string;
   debug?: boolean;
   color?: boolean;
   quiet?: boolean;
@@ -73,7 +75,7 @@ export class Context {
   setGlobals(globals: GlobalOptions): void {
     this.globals = globals;
     this.resolved = undefined;
-    this.io.configure({ json: Boolean(globals.json), quiet: Boolean(globals.quiet), debug: Boolean(globals.debug), color: globals.color !== false });
+    this.io.configure({ json: Boolean(globals.json || globals.jq !== undefined), quiet: Boolean(globals.quiet), debug: Boolean(globals.debug), color: globals.color !== false });
   }
 
   async configFile(): Promise<{ path: string; data: ConfigFile }> {
