@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { IO } from '../../src/cli/io.js';
+import { InquirerPrompter } from '../../src/cli/prompter.js';
 import { MENU } from '../../src/cli/commands/menu/actions.js';
 import { NotFoundError } from '../../src/base/errors.js';
 import { menuHint } from '../../src/cli/commands/menu/hints.js';
@@ -66,5 +70,24 @@ describe('faasctl menu', () => {
   it('Ctrl-C at the menu itself exits 130', async () => {
     const t = createTestContext({ prompter: new FakePrompter([{ kind: 'menu', cancel: true }]), tty: true });
     expect(await main(argv('menu'), t.ctx)).toBe(130);
+  });
+
+  it('drains type-ahead: after Ctrl-C at the menu it keeps reading (raw, unreferenced) until exit; before a pause only what is queued', async () => {
+    const fakeTty = () => Object.assign(new EventEmitter(), { isTTY: true, setRawMode: vi.fn(), resume: vi.fn(), pause: vi.fn(), unref: vi.fn() });
+    const stdin = fakeTty();
+    const io = new IO({ stdin: stdin as unknown as NodeJS.ReadStream, stdout: new PassThrough(), stderr: Object.assign(new PassThrough(), { isTTY: true }) }, {});
+    await new InquirerPrompter(io).drainInput({ untilExit: true });
+    // Still reading and dropping: a password typed while faasctl ends does not reach the shell.
+    expect(stdin.setRawMode.mock.calls).toEqual([[true]]);
+    expect(stdin.listenerCount('data')).toBe(1);
+    expect(stdin.unref).toHaveBeenCalled();
+    expect(stdin.pause).not.toHaveBeenCalled();
+
+    const queued = fakeTty();
+    const io2 = new IO({ stdin: queued as unknown as NodeJS.ReadStream, stdout: new PassThrough(), stderr: Object.assign(new PassThrough(), { isTTY: true }) }, {});
+    await new InquirerPrompter(io2).drainInput();
+    expect(queued.setRawMode.mock.calls).toEqual([[true], [false]]);
+    expect(queued.listenerCount('data')).toBe(0);
+    expect(queued.pause).toHaveBeenCalled();
   });
 });
