@@ -18,6 +18,8 @@ import { InquirerPrompter, type Prompter } from './prompter.js';
 /** Options every command accepts (see program.ts): output switches, and the connection flags config resolves. */
 export interface GlobalOptions extends ConfigFlags {
   json?: boolean;
+  /** A jq expression applied to the --json output (implies --json). */
+  jq?: string;
   debug?: boolean;
   color?: boolean;
   quiet?: boolean;
@@ -48,12 +50,16 @@ export class Context {
   globals: GlobalOptions = {};
   /** The command being run (`fn deploy`), for messages that name it; set before its action. */
   commandName = 'this command';
+  /** How a hint names what to do next: a command by default; the menu names its entries instead. */
+  hintFor: (hint: string) => string = (hint) => hint;
   private file?: { path: string; data: ConfigFile };
   private resolved?: ResolvedConfig;
   private swarmClient?: Promise<SwarmClient>;
   private database?: Promise<Database>;
   /** Connections the database pool may open (the dispatcher raises it before its first query). */
   databaseConnections?: number;
+  /** How long connecting to the database may take (completion gives up early; default 5 s). */
+  databaseConnectTimeoutMs?: number;
   private tunnel?: Promise<SshTunnel>;
   private storeInstance?: Store;
 
@@ -71,7 +77,7 @@ export class Context {
   setGlobals(globals: GlobalOptions): void {
     this.globals = globals;
     this.resolved = undefined;
-    this.io.configure({ json: Boolean(globals.json), quiet: Boolean(globals.quiet), debug: Boolean(globals.debug), color: globals.color !== false });
+    this.io.configure({ json: Boolean(globals.json || globals.jq !== undefined), quiet: Boolean(globals.quiet), debug: Boolean(globals.debug), color: globals.color !== false });
   }
 
   async configFile(): Promise<{ path: string; data: ConfigFile }> {
@@ -139,7 +145,7 @@ export class Context {
       }
       const dial = await this.databaseDialer();
       const { connectDatabase } = await import('../db/database.js');
-      const db = await connectDatabase(cfg.databaseUrl.value, this.log, dial, { maxConnections: this.databaseConnections });
+      const db = await connectDatabase(cfg.databaseUrl.value, this.log, dial, { maxConnections: this.databaseConnections, connectTimeoutMs: this.databaseConnectTimeoutMs });
       if (cfg.databaseService.value) await this.awaitPlatformDatabase(db, cfg.databaseService.value);
       return db;
     })();

@@ -27,7 +27,7 @@ export function reportError(err: unknown, io: IO): ExitCode {
   const hint = known ? known.hint : 'this is a bug in faasctl: please report it with the output of --debug';
 
   if (io.options.json) {
-    io.out(jsonForTerminal(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), ...(known?.detail ? { detail: known.detail } : {}), exitCode } })));
+    io.rawStdout.write(`${jsonForTerminal(JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}), ...(known?.detail ? { detail: known.detail } : {}), exitCode } }))}\n`);
   } else {
     // A function's error message and traceback are its own text: spelled out like its prints.
     io.err(`${io.c.red('error:')} ${terminalSafe(message)}`);

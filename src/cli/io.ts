@@ -35,10 +35,41 @@ export class IO {
   options: OutputOptions = { json: false, quiet: false, debug: false, color: true };
   private chalk?: ChalkInstance;
 
+  /** With --jq: what replaces stdout (see jq-output.ts); the real stdout stays for errors. */
+  private filter?: NodeJS.WritableStream & { isTTY?: boolean; settle(): Promise<void> };
+
   constructor(
-    readonly streams: Streams,
+    private readonly base: Streams,
     private readonly env: Env,
   ) {}
+
+  get streams(): Streams {
+    const { base, filter } = this;
+    if (!filter) return base;
+    return {
+      get stdin() {
+        return base.stdin;
+      },
+      stdout: filter,
+      get stderr() {
+        return base.stderr;
+      },
+    };
+  }
+
+  /** From here on stdout goes through `filter` (--jq); `settleOutput` waits for it. */
+  filterStdout(filter: NodeJS.WritableStream & { isTTY?: boolean; settle(): Promise<void> }): void {
+    this.filter = filter;
+  }
+
+  /** The real stdout: an error document is not data to select from. */
+  get rawStdout(): NodeJS.WritableStream {
+    return this.base.stdout;
+  }
+
+  async settleOutput(): Promise<void> {
+    await this.filter?.settle();
+  }
 
   configure(options: Partial<OutputOptions>): void {
     this.options = { ...this.options, ...options };

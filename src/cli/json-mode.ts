@@ -33,6 +33,8 @@ const HELP_TEXT_EVENTS = new Set(['beforeAllHelp', 'beforeHelp', 'afterHelp', 'a
  */
 export function jsonAwareHelp(cmd: Command, root: Command): void {
   cmd.configureHelp({
+    // The global flags (--json, -q, --context, …) are listed in every subcommand's help too.
+    showGlobalOptions: true,
     formatHelp: (command, helper) => (jsonRequested(root) ? `${JSON.stringify(describeCommand(command, helper))}\n` : Help.prototype.formatHelp.call(helper, command, helper)),
   });
   const events = cmd as unknown as EventEmitter;
@@ -58,6 +60,8 @@ export interface CommandDescription {
   aliases: string[];
   arguments: { name: string; required: boolean; description: string }[];
   options: { flags: string; description: string; default?: unknown }[];
+  /** faasctl's own flags, accepted by every command (empty for faasctl itself: they are its options). */
+  globalOptions: { flags: string; description: string }[];
   commands: { name: string; description: string }[];
 }
 
@@ -71,11 +75,12 @@ function describeCommand(cmd: Command, helper: Help): CommandDescription {
     notes: helpNotes(cmd),
     aliases: cmd.aliases(),
     arguments: cmd.registeredArguments.map((a) => ({ name: a.name(), required: a.required, description: a.description })),
-    options: [...helper.visibleOptions(cmd), ...helper.visibleGlobalOptions(cmd)].map((o) => ({
+    options: helper.visibleOptions(cmd).map((o) => ({
       flags: o.flags,
       description: o.description,
       ...(o.defaultValue === undefined ? {} : { default: o.defaultValue }),
     })),
+    globalOptions: helper.visibleGlobalOptions(cmd).map((o) => ({ flags: o.flags, description: o.description })),
     commands: helper.visibleCommands(cmd).map((c) => ({ name: c.name(), description: c.description() })),
   };
 }

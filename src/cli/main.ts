@@ -13,8 +13,11 @@ export async function main(argv: string[], ctx: Context = new Context()): Promis
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv);
+    await ctx.io.settleOutput();
     return EXIT.ok;
   } catch (err) {
+    // What the command wrote before it failed still comes out (through --jq) before the error.
+    await ctx.io.settleOutput().catch(() => {});
     if (err instanceof CommanderError) {
       // Parse errors come before preAction: take --json/--debug from what was parsed.
       ctx.setGlobals({ ...program.opts(), ...ctx.globals });

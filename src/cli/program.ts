@@ -9,6 +9,7 @@ export function buildProgram(ctx: Context): Command {
   jsonAwareVersion(program, version());
   program
     .addOption(new Option('--json', 'machine-readable output: one JSON document on stdout'))
+    .addOption(new Option('--jq <expression>', "select from the --json output with a jq expression (implies --json; strings print raw): --jq '.[].name'"))
     .addOption(new Option('-q, --quiet', 'print only IDs or nothing; no progress'))
     .addOption(new Option('--no-color', 'no colours (also NO_COLOR=1)'))
     .addOption(new Option('--debug', 'log every Docker and PostgreSQL call; stack traces on errors'))
@@ -27,11 +28,17 @@ export function buildProgram(ctx: Context): Command {
       outputError: () => {},
     });
 
-  program.hook('preAction', (_root, action) => {
-    ctx.setGlobals(action.optsWithGlobals<GlobalOptions>());
+  program.hook('preAction', async (_root, action) => {
+    const globals = action.optsWithGlobals<GlobalOptions>();
+    ctx.setGlobals(globals);
     const path: string[] = [];
     for (let c: Command | null = action; c?.parent; c = c.parent) path.unshift(c.name());
     ctx.commandName = path.join(' ');
+    if (globals.jq !== undefined) {
+      const { checkJqExpression, JqOutput } = await import('./jq-output.js');
+      await checkJqExpression(globals.jq);
+      ctx.io.filterStdout(new JqOutput(globals.jq, ctx.io.rawStdout));
+    }
   });
 
   registerCommands(program, ctx);

@@ -37,6 +37,8 @@ export interface DatabaseOptions {
   /** Connections at most (default 4: a CLI needs few; the dispatcher holds one per running slot). */
   maxConnections?: number;
   applicationName?: string;
+  /** @default 5000 */
+  connectTimeoutMs?: number;
 }
 
 /** Opens a socket-like stream to host:port; pg then calls its connect(). Used for an SSH tunnel. */
@@ -49,7 +51,7 @@ export async function connectDatabase(url: string, log: Logger, dial?: DatabaseD
   const pool = new pg.Pool({
     connectionString: url,
     max: options.maxConnections ?? 4,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 1000,
     application_name: options.applicationName ?? 'faasctl',
     ...(dial && through ? { stream: () => dial(through.host, through.port) } : {}),

@@ -87,6 +87,28 @@ describe('output that fits a terminal', () => {
     expect((await ok(['report', '--out', report, '-q'])).stdout).toBe(`${report}\n`);
   });
 
+  it('--jq selects from the --json output for scripts: fn list, request show, an NDJSON stream; a bad expression runs nothing', async () => {
+    expect((await ok(['fn', 'list', '--jq', '.[].name'])).stdout).toBe('a-rather-long-function-name\n');
+    expect((await ok(['fn', 'list', '--jq', '.[] | {name, version}'])).stdout).toBe('{"name":"a-rather-long-function-name","version":2}\n');
+    const [newest] = await rows("SELECT id FROM requests WHERE type = 'fn.invoke' ORDER BY created_at DESC LIMIT 1");
+    const id = (newest as { id: string }).id;
+    const shown = await ok(['request', 'show', id.slice(0, 8), '--jq', '.status, .result']);
+    expect(shown.stdout).toBe('success\n2\n');
+    // NDJSON (one answer a line) is filtered line by line, in input order.
+    const bulk = await ok(['fn', 'invoke', 'a-rather-long-function-name', '--bulk', '-', '--jq', '.result'], '{"n": 1}\n{"n": 2}\n');
+    // The openfaas handler answers its body as text: a string, printed raw.
+    expect(bulk.stdout).toBe('{"n": 1}\n{"n": 2}\n');
+    // An expression jq cannot compile is refused before anything runs.
+    const bad = await cli(['fn', 'delete', 'a-rather-long-function-name', '--yes', '--jq', '.[']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout).error).toMatchObject({ code: 'bad_jq', message: expect.stringMatching(/^--jq: syntax error/) });
+    expect(await rows('SELECT name FROM functions')).toEqual([{ name: 'a-rather-long-function-name' }]);
+    // One jq cannot apply to the document: exit 2, jq's own words.
+    const wrong = await cli(['fn', 'list', '--jq', '.name']);
+    expect(wrong.code).toBe(2);
+    expect(JSON.parse(wrong.stdout).error).toMatchObject({ code: 'jq_failed', message: '--jq: Cannot index array with string "name"' });
+  });
+
   it('takes a unique id prefix wherever a request id goes, and names an ambiguous one', async () => {
     const [row] = await rows("SELECT id, user_id FROM requests WHERE type = 'fn.invoke' LIMIT 1");
     const id = row!.id as string;

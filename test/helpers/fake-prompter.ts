@@ -34,4 +34,10 @@ export class FakePrompter implements Prompter {
   async select<T>(message: string, _choices: Array<Choice<T>>) {
     return this.next<T>('select', message);
   }
+  async menu<T>(message: string) {
+    return this.next<T>('menu', message);
+  }
+  /** Holding the screen is no question: answered at once, not scripted. */
+  async pause() {}
+  async drainInput() {}
 }

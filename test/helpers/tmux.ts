@@ -17,13 +17,14 @@ export class TmuxSession {
   private readonly name = 'menu';
   private readonly statusFile = join(this.dir, 'status');
 
-  constructor(args: string[], env: Record<string, string | undefined>, size = { columns: 140, rows: 50 }) {
+  /** `afterExit`: shell words run in the same terminal once faasctl has ended (e.g. a `read` that shows what reached the shell). */
+  constructor(args: string[], env: Record<string, string | undefined>, size = { columns: 140, rows: 50 }, afterExit = '') {
     const vars = Object.entries({ PATH: process.env.PATH, TERM: 'xterm-256color', ...env })
       .filter(([, v]) => v !== undefined)
       .flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // remain-on-exit keeps the pane after faasctl ends, so its exit status can be read.
     // tmux 3.3 often leaves #{pane_dead_status} blank, so a shell writes the exit status to a file.
-    const script = `"${process.execPath}" "$@"; echo $? > "$FAASCTL_TMUX_STATUS"`;
+    const script = `"${process.execPath}" "$@"; echo $? > "$FAASCTL_TMUX_STATUS"${afterExit ? `; ${afterExit}` : ''}`;
     this.tmux(
       '-f',
       '/dev/null',
@@ -76,6 +77,11 @@ export class TmuxSession {
     return this.tmux('capture-pane', '-p', '-J', '-S', '-', '-t', this.name);
   }
 
+  /** Only what the terminal shows now (its rows), without the scrollback. */
+  visible(): string {
+    return this.tmux('capture-pane', '-p', '-t', this.name);
+  }
+
   /** With escape sequences, to check what colour there is. */
   screenWithEscapes(): string {
     return this.tmux('capture-pane', '-p', '-e', '-J', '-S', '-', '-t', this.name);
@@ -106,6 +112,18 @@ export class TmuxSession {
       await sleep(100);
     }
     throw new Error(`screen never showed another ${pattern}:\n${this.screen()}`);
+  }
+
+  /** Waits until what the terminal shows now (not the scrollback) matches. */
+  async waitForVisible(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    let screen = '';
+    while (Date.now() < end) {
+      screen = this.visible();
+      if (pattern.test(screen)) return screen;
+      await sleep(100);
+    }
+    throw new Error(`the terminal never showed ${pattern}:\n${screen}`);
   }
 
   /** Number of matches of the pattern on the screen so far. */

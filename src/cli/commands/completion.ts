@@ -3,60 +3,100 @@ import { UsageError } from '../../base/errors.js';
 import type { Context } from '../context.js';
 import { refuseJson } from '../json-mode.js';
 
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
+type Shell = (typeof SHELLS)[number];
+
 export function registerCompletion(program: Command, ctx: Context): void {
   program
     .command('completion <shell>')
-    .description('print a shell completion script (bash or zsh) for commands, subcommands and flags')
+    .description('print a shell completion script (bash, zsh or fish): commands, flags, and your function names, request ids and contexts')
     .addHelpText(
       'after',
-      '\nExamples:\n  source <(faasctl completion bash)   # this shell only\n  faasctl completion bash > /etc/bash_completion.d/faasctl\n  faasctl completion zsh > "$fpath[1]/_faasctl"   # or: source <(faasctl completion zsh) in ~/.zshrc',
+      '\nNames come from the current context (its database, with a short timeout); offline only\ncommands, flags and files are completed.\n\nExamples:\n  source <(faasctl completion bash)   # this shell only\n  faasctl completion bash > /etc/bash_completion.d/faasctl\n  faasctl completion zsh > "$fpath[1]/_faasctl"   # or: source <(faasctl completion zsh) in ~/.zshrc\n  faasctl completion fish > ~/.config/fish/completions/faasctl.fish',
     )
     .action((shell: string) => {
-      if (ctx.io.options.json) throw refuseJson('faasctl completion', `it prints a shell script: faasctl completion ${shell === 'zsh' ? 'zsh' : 'bash'} > FILE`);
-      if (shell !== 'bash' && shell !== 'zsh') throw new UsageError(`no completion for the shell "${shell}"`, { hint: 'faasctl completion bash, or faasctl completion zsh' });
-      ctx.io.out(completionScript(program, shell));
+      if (ctx.io.options.json) throw refuseJson('faasctl completion', `it prints a shell script: faasctl completion ${SHELLS.includes(shell as Shell) ? shell : 'bash'} > FILE`);
+      if (!SHELLS.includes(shell as Shell)) throw new UsageError(`no completion for the shell "${shell}"`, { hint: 'faasctl completion bash, zsh or fish' });
+      ctx.io.out(shell === 'fish' ? fishScript() : completionScript(program, shell as 'bash' | 'zsh'));
     });
+  // The shells' scripts call this for what only the installation knows (names, ids, contexts).
+  program
+    .command('__complete', { hidden: true })
+    .argument('[words...]', 'the words after faasctl, the last one being completed (after --)')
+    .addHelpText('after', '\nExample:\n  faasctl __complete -- fn invoke s   # sum, …: your functions starting with s')
+    .action(async (words: string[]) => (await import('./complete-run.js')).runComplete(ctx, program, words));
 }
 
 /** Every command path (e.g. "faasctl fn deploy"; bash keys cannot be empty) with the words that may follow it. */
-export function completionTable(program: Command): Map<string, string[]> {
-  const table = new Map<string, string[]>();
+export function completionTable(program: Command): Map<string, { commands: string[]; flags: string[] }> {
+  const table = new Map<string, { commands: string[]; flags: string[] }>();
   const flags = (cmd: Command) => cmd.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => Boolean(f));
-  const walk = (cmd: Command, path: string, inherited: string[]) => {
-    const subs = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
-    table.set(path, [...subs.flatMap((c) => [c.name(), ...c.aliases()]), ...flags(cmd), ...inherited, '--help']);
-    for (const sub of subs) for (const name of [sub.name(), ...sub.aliases()]) walk(sub, `${path} ${name}`, inherited);
-  };
-  walk(program, 'faasctl', []);
-  table.get('faasctl completion')?.unshift('bash', 'zsh');
-  // Globals go with every command (commander accepts them anywhere).
   const globals = flags(program);
-  for (const [path, words] of table) if (path !== 'faasctl') table.set(path, [...new Set([...words, ...globals])]);
+  const walk = (cmd: Command, path: string) => {
+    const subs = cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
+    // Globals go with every command (commander accepts them anywhere).
+    table.set(path, { commands: subs.flatMap((c) => [c.name(), ...c.aliases()]), flags: [...new Set([...flags(cmd), ...globals, '--help'])] });
+    for (const sub of subs) for (const name of [sub.name(), ...sub.aliases()]) walk(sub, `${path} ${name}`);
+  };
+  walk(program, 'faasctl');
+  table.get('faasctl completion')?.commands.push(...SHELLS);
   return table;
 }
 
-/** bash: a complete -F function; zsh: the same through bashcompinit, which every zsh ships. */
+/**
+ * bash: a complete -F function; zsh: the same through bashcompinit, which every zsh ships.
+ * Commands and flags come from the script's own table (no process started); an argument asks
+ * `faasctl __complete`, which answers names or nothing (then files are offered).
+ */
 export function completionScript(program: Command, shell: 'bash' | 'zsh'): string {
-  const entries = [...completionTable(program)].map(([path, words]) => `  [${quote(path)}]=${quote(words.join(' '))}`).join('\n');
+  const table = [...completionTable(program)];
+  const commands = table.map(([path, w]) => `  [${quote(path)}]=${quote(w.commands.join(' '))}`).join('\n');
+  const flagWords = table.map(([path, w]) => `  [${quote(path)}]=${quote(w.flags.join(' '))}`).join('\n');
   const bash = `# faasctl completion for ${shell}: generated by \`faasctl completion ${shell}\`
 _faasctl() {
-  local -A words=(
-${entries}
+  local -A commands=(
+${commands}
+  )
+  local -A flags=(
+${flagWords}
   )
   local cur="\${COMP_WORDS[COMP_CWORD]}" path=faasctl candidate i
   # The command path is the longest run of known command words; flag values are skipped.
   for ((i = 1; i < COMP_CWORD; i++)); do
     candidate="$path \${COMP_WORDS[i]}"
-    [[ -n "\${words[$candidate]+x}" ]] && path="$candidate"
+    [[ -n "\${commands[$candidate]+x}" ]] && path="$candidate"
   done
-  COMPREPLY=($(compgen -W "\${words[$path]}" -- "$cur"))
-  # Arguments are mostly files (fn deploy FILE, --data-file F): offer them when no word fits.
-  if [[ \${#COMPREPLY[@]} -eq 0 && "$cur" != -* ]]; then COMPREPLY=($(compgen -f -- "$cur")); fi
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "\${flags[$path]}" -- "$cur"))
+  elif [[ -n "\${commands[$path]}" && "\${COMP_WORDS[COMP_CWORD-1]}" != --context ]]; then
+    COMPREPLY=($(compgen -W "\${commands[$path]}" -- "$cur"))
+  else
+    # Function names, request ids, contexts: asked of faasctl (quiet and quick when offline).
+    local IFS=$'\\n'
+    COMPREPLY=($(faasctl __complete -- "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+    [[ \${#COMPREPLY[@]} -eq 0 ]] && COMPREPLY=($(compgen -f -- "$cur"))
+  fi
 }
 complete -o filenames -F _faasctl faasctl
 `;
   if (shell === 'bash') return bash;
   return `#compdef faasctl\nautoload -U +X bashcompinit && bashcompinit\n${bash}`;
+}
+
+/** fish: every word is asked of `faasctl __complete`; nothing back means files. */
+export function fishScript(): string {
+  return `# faasctl completion for fish: generated by \`faasctl completion fish\`
+function __faasctl_complete
+    set -l words (commandline -opc) (commandline -ct)
+    set -l names (command faasctl __complete -- $words[2..-1] 2>/dev/null)
+    if test (count $names) -gt 0
+        printf '%s\\n' $names
+    else
+        __fish_complete_path (commandline -ct)
+    end
+end
+complete -c faasctl -f -a '(__faasctl_complete)'
+`;
 }
 
 function quote(text: string): string {

@@ -3,7 +3,7 @@ import { invokeBulk, type BulkAnswer, type BulkRun } from '../../../core/invocat
 import { parseBulkInputs, parseConcurrency } from '../../../core/invocations/bulk-io.js';
 import { UsageError, AlreadyReported } from '../../../base/errors.js';
 import type { Context } from '../../context.js';
-import { jsonForTerminal } from '../../terminal-text.js';
+import { jsonForTerminal, terminalSafe } from '../../terminal-text.js';
 import { textOf } from '../../text-input.js';
 import { functionDeps, withInterrupt } from '../../deps.js';
 import { requireActor } from '../../session.js';
@@ -26,7 +26,8 @@ export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOpti
 }
 
 /** The bulk run itself, for --bulk and for the menu's "execute N times". */
-export async function invokeInputs(ctx: Context, name: string, inputs: string[], opts: { concurrency?: number; cold: boolean }): Promise<void> {
+/** `table`: the answers as a table once all are in (the menu), instead of NDJSON as they come. */
+export async function invokeInputs(ctx: Context, name: string, inputs: string[], opts: { concurrency?: number; cold: boolean; table?: boolean }): Promise<void> {
   const { concurrency } = opts;
   const { actor } = await requireActor(ctx);
   const spinner = await ctx.io.spinner(`invoking ${name} on ${inputs.length} inputs…`);
@@ -42,19 +43,39 @@ export async function invokeInputs(ctx: Context, name: string, inputs: string[],
     spinner.update(`${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${done}/${total} ${name}`);
   };
   let run: BulkRun;
+  const answers: BulkAnswer[] = [];
+  const onAnswer = opts.table ? (a: BulkAnswer) => void answers.push(a) : (a: BulkAnswer) => out.write(answerLine(a));
   try {
     const deps = await functionDeps(ctx, (t) => spinner.update(t));
     const onRequest = (id: string) => announceRequest(ctx, id, `faasctl request show ${id} --items`, (line) => spinner.note(line));
     run = await withInterrupt((interrupt) => {
       const signal = anySignal([interrupt, readerGone.signal]);
-      return invokeBulk(deps, actor, { name, inputs, concurrency, cold: opts.cold, signal, onAnswer: (a) => out.write(answerLine(a)), onProgress: progress, onRequest });
+      return invokeBulk(deps, actor, { name, inputs, concurrency, cold: opts.cold, signal, onAnswer, onProgress: progress, onRequest });
     });
   } finally {
     spinner.stop();
     await out.end();
   }
+  if (opts.table) await answerTable(ctx, answers);
   if (!ctx.io.options.quiet) ctx.io.err(summary(run));
   if (run.exitCode) throw new AlreadyReported(run.exitCode);
+}
+
+/** One row per input: its result, or the error's last line (a traceback's is its message). */
+async function answerTable(ctx: Context, answers: BulkAnswer[]): Promise<void> {
+  const width = ((ctx.io.streams.stdout as { columns?: number }).columns || 80) - 40;
+  const cell = (text: string) => {
+    const line = terminalSafe(text).replace(/\s+/g, ' ').trim();
+    return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+  };
+  const rows = [...answers]
+    .sort((a, b) => a.index - b.index)
+    .map((a) => {
+      const err = a.error as { type?: string; message?: string } | null | undefined;
+      const text = a.status === 'success' ? JSON.stringify(a.result) : `${err?.type ?? a.status}: ${(err?.message ?? '').split('\n').filter(Boolean).at(-1) ?? ''}`;
+      return [a.index, a.status, a.version === null ? '' : `v${a.version}`, `${Math.round(a.latencyMs)} ms`, cell(text)];
+    });
+  await ctx.io.table(['#', 'status', 'version', 'took', 'result or error'], rows);
 }
 
 /** `--bulk --async`: one queued request per line; their ids as NDJSON, in input order. */

@@ -78,7 +78,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
  * is kept. Never on stdout (it carries the result, or the one --json document); -q silences it.
  */
 export function announceRequest(ctx: Context, requestId: string, then: string, write: (line: string) => void = (l) => ctx.io.err(l)): void {
-  if (!ctx.io.options.quiet) write(`request ${requestId}: ${then}`);
+  if (!ctx.io.options.quiet) write(`request ${requestId}: ${ctx.hintFor(then)}`);
 }
 
 /** The result to stdout; a failure as an error (exit code by kind) naming the request (none for fn run). */

@@ -7,7 +7,7 @@ export function registerMenu(program: Command, ctx: Context): void {
     .description('interactive mode: every operation of the 2016 client, picked from a menu (needs a terminal)')
     .addHelpText(
       'after',
-      '\nFunctions and requests are picked from lists read from the database. Ctrl-C in a question\nreturns to the menu; Ctrl-C at the menu itself exits (130). Without a terminal it exits 4:\nuse the commands it runs (faasctl login, user …, fn …, request …) instead.\n\nExample:\n  faasctl menu',
+      "\nEntries carry the 2016 client's numbers (15 exits; newer entries from 16): type one, then Enter.\nFunctions and requests are picked from lists read from the database. Esc or Ctrl-C in a\nquestion returns to the menu; Ctrl-C at the menu itself exits (130). Without a terminal it\nexits 4: use the commands it runs (faasctl login, user …, fn …, request …) instead.\n\nExample:\n  faasctl menu",
     )
     .action(async () => (await import('./run.js')).runMenu(ctx));
 }

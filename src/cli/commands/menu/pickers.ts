@@ -10,7 +10,8 @@ import { textOf } from '../../text-input.js';
 export interface MenuSession {
   /** Requests created from here on are "this session's" (the old client kept their ids). */
   started: Date;
-  lastFile?: string;
+  /** The last path given to each file prompt (code, input, report): each has its own default. */
+  lastFile: Record<string, string | undefined>;
   lastUser?: string;
 }
 
@@ -18,7 +19,7 @@ export interface MenuSession {
 export async function pickFunction(ctx: Context, message: string): Promise<string> {
   const { actor } = await requireActor(ctx);
   const fns = await listFunctions(await ctx.store(), actor);
-  if (!fns.length) throw new NotFoundError('you have no functions yet', { hint: 'create one first (from a file)' });
+  if (!fns.length) throw new NotFoundError('you have no functions yet', { hint: 'create one first: 3. Create a function from a file' });
   const choices = fns.map((f) => ({ name: f.name, value: f.name, description: `v${f.currentVersion} of ${f.versions}, ${f.format}${f.warmReplicas ? `, ${f.warmReplicas} warm` : ''}` }));
   return ctx.prompter.select(message, choices, { pageSize: 12 });
 }
@@ -33,11 +34,11 @@ export async function pickRequest(ctx: Context, session: MenuSession | undefined
 }
 
 /** A path to an existing file (re-asked until it is one). */
-export async function askFile(ctx: Context, session: MenuSession, message: string): Promise<string> {
-  const path = (await ctx.prompter.input(message, { default: session.lastFile, validate: (v) => (v.trim() ? true : 'a file path') })).trim();
+export async function askFile(ctx: Context, session: MenuSession, message: string, kind: 'code' | 'input'): Promise<string> {
+  const path = (await ctx.prompter.input(message, { default: session.lastFile[kind], validate: (v) => (v.trim() ? true : 'a file path') })).trim();
   const s = await stat(path).catch(() => undefined);
   if (!s?.isFile()) throw new UsageError(`${path} is not a file`);
-  session.lastFile = path;
+  session.lastFile[kind] = path;
   return path;
 }
 
@@ -50,7 +51,7 @@ export async function askInput(ctx: Context, session: MenuSession): Promise<stri
   ]);
   if (source === 'none') return undefined;
   if (source === 'typed') return ctx.prompter.input('Input JSON', { validate: isJson });
-  const path = await askFile(ctx, session, 'JSON file');
+  const path = await askFile(ctx, session, 'JSON file', 'input');
   const text = textOf(await readFile(path), path, 'the input is one JSON document');
   const valid = isJson(text);
   if (valid !== true) throw new UsageError(`${path}: ${valid}`);

@@ -29,10 +29,11 @@ export async function runBulkCreate(ctx: Context, name: string | undefined, opts
   report(ctx, 'created', items);
 }
 
-export async function runBulkDelete(ctx: Context, opts: UserDeleteOptions): Promise<void> {
+/** `only`: the users among them that may go (the menu's: owning nothing, not the one logged in). */
+export async function runBulkDelete(ctx: Context, opts: UserDeleteOptions, only: (u: { id: string; functions: number }) => boolean = () => true): Promise<void> {
   const prefix = validatePrefix(opts.prefix);
   const deps = await functionDeps(ctx);
-  const users = await deps.store.users.list({ prefix });
+  const users = (await deps.store.users.list({ prefix })).filter(only);
   if (users.length && !opts.yes && !(await ctx.prompter.confirm(`Delete ${users.length} users whose names start with "${prefix}"${opts.force ? ' and everything they own' : ''}?`))) {
     ctx.io.info('nothing deleted');
     return;

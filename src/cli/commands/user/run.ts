@@ -12,7 +12,7 @@ export async function runCreate(ctx: Context, name: string | undefined, opts: Us
   if (ctx.io.options.json) return ctx.io.json(user);
   if (ctx.io.options.quiet) return ctx.io.out(user.id);
   ctx.io.info(`user ${user.name} created; your user id is ${user.id}`);
-  ctx.io.info(ctx.io.c.dim(`next: faasctl login ${user.name}`));
+  ctx.io.info(ctx.io.c.dim(`next: ${ctx.hintFor(`faasctl login ${user.name}`)}`));
 }
 
 export async function runUpdate(ctx: Context, opts: UserUpdateOptions): Promise<void> {
