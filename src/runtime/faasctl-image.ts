@@ -21,6 +21,9 @@ WORKDIR ${ROOT}
 ENTRYPOINT ["${ROOT}/node", "${ROOT}/bin/faasctl.cjs"]
 `;
 
+/** What the build makes and the package ships of faasctl itself (dockerode has a bundle of its own: scripts/build.mjs). */
+const BUNDLE = ['bin/faasctl.cjs', 'dist/faasctl.cjs', 'dist/dockerode.cjs'];
+
 /** Paths (relative to the package) of the production dependencies, from the lock file. */
 function productionModules(root: string): string[] {
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> };
@@ -41,7 +44,7 @@ export async function faasctlImageRef(registry?: string): Promise<string> {
   const { createHash } = await importExternal<typeof import('node:crypto')>('node:crypto');
   const root = packagePath();
   const hash = createHash('sha256').update(process.version);
-  for (const f of ['dist/faasctl.cjs', 'package-lock.json', 'bin/faasctl.cjs']) hash.update(readFileSync(join(root, f)));
+  for (const f of [...BUNDLE, 'package-lock.json']) hash.update(readFileSync(join(root, f)));
   for (const f of contextFiles(join(root, 'runtimes'))) hash.update(f).update(readFileSync(join(root, 'runtimes', f)));
   const tag = hash.digest('hex').slice(0, 12);
   return `${registry ? `${registry.replace(/\/+$/, '')}/` : ''}${FAASCTL_REPO}:${tag}`;
@@ -56,7 +59,7 @@ export function faasctlImageFiles(baseImage: string): Map<string, Buffer> {
   const add = (rel: string) => {
     if (statSync(join(root, rel)).isFile()) files.set(rel, readFileSync(join(root, rel)));
   };
-  for (const rel of ['package.json', 'bin/faasctl.cjs', 'dist/faasctl.cjs']) add(rel);
+  for (const rel of ['package.json', ...BUNDLE]) add(rel);
   for (const dir of ['runtimes', 'migrations']) for (const f of contextFiles(join(root, dir))) add(`${dir}/${f}`);
   for (const dir of productionModules(root)) for (const f of moduleFiles(root, dir)) add(f);
   return files;
