@@ -24,7 +24,7 @@ export interface AttemptResult {
   /** The attempt number the row holds now (a lost node's rerun counts as one). */
   attempt: number;
   startedAt: Date;
-  mode: 'cold' | 'warm';
+  mode: 'cold' | 'warm' | 'pool';
   /** The dispatcher is stopping: the attempt was left as it was, for the next leader. */
   abandoned?: boolean;
 }

@@ -98,6 +98,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--data-file <file>', 'read the input from a file ("-" for stdin)')
     .option('--async', 'print the request id once the job exists and return; see faasctl request wait')
     .option('--cold', 'run as a job even when the function has warm replicas')
+    .option('--isolation <how>', 'pool: a pre-started sandbox-pool container; service: one Swarm service for this call (default: the function\'s, see fn deploy --isolation)')
     .option('--bulk <file>', 'invoke once per line of a JSON Lines file ("-" for stdin); NDJSON answers in input order')
     .option('--concurrency <n>', 'with --bulk: inputs in flight at once (default: every worker of every replica)')
     .option('--idempotency-key <key>', 'a repeat with this key within 24 h answers with the first request instead of running again')

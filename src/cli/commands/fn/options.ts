@@ -44,6 +44,8 @@ export interface InvokeOptions {
   idempotencyKey?: string;
   /** commander's negation of --no-queue: false when given. */
   queue?: boolean;
+  /** pool | service: how this call runs (issue 23); absent: the function's default. */
+  isolation?: string;
 }
 
 export interface BulkDeployOptions extends DeployOptions {
