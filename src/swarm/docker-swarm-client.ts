@@ -294,9 +294,13 @@ export class DockerSwarmClient implements SwarmClient {
 
   async taskLogs(taskId: string): Promise<LogChunk[]> {
     const what = `task logs ${taskId.slice(0, 12)}`;
-    const raw = await this.call(what, () =>
+    const raw = await this.call(
+      what,
+      () =>
         // dockerode has Task#logs (GET /tasks/{id}/logs) but its types omit it.
-        (this.docker.getTask(taskId) as unknown as { logs(o: object): Promise<Buffer | Readable> }).logs({ stdout: true, stderr: false, follow: false }), absent(Buffer.alloc(0)));
+        (this.docker.getTask(taskId) as unknown as { logs(o: object): Promise<Buffer | Readable> }).logs({ stdout: true, stderr: false, follow: false }),
+      absent(Buffer.alloc(0)),
+    );
     if (Buffer.isBuffer(raw)) return demuxAll(raw);
     const demux = new LogDemuxer();
     const chunks: LogChunk[] = [];

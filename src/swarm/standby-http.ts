@@ -15,7 +15,16 @@ export class HttpStandbyChannel implements StandbyChannel {
     const dialled = this.dialer?.(endpoint.host, endpoint.port);
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: endpoint.host, port: endpoint.port, path, method: 'POST', agent: false, signal: options.signal, headers, ...(dialled ? { createConnection: () => dialled } : {}) } as http.RequestOptions,
+        {
+          host: endpoint.host,
+          port: endpoint.port,
+          path,
+          method: 'POST',
+          agent: false,
+          signal: options.signal,
+          headers,
+          ...(dialled ? { createConnection: () => dialled } : {}),
+        } as http.RequestOptions,
         (res) => {
           const status = res.statusCode ?? 0;
           const kept: Buffer[] = [];

@@ -60,6 +60,8 @@ describe('the sandbox pool', () => {
   it('runs as a service with --isolation service, and when the version fits no pool', async () => {
     const forced = await invokeJson('hello', '--data', '{"who": "c"}', '--isolation', 'service');
     expect(forced.json).toMatchObject({ mode: 'cold', result: { hello: 'c' } });
+    await deploy('byservice', 'def main(data):\n    return 2\n', '--isolation', 'service');
+    expect((await invokeJson('byservice')).json).toMatchObject({ mode: 'cold', result: 2 });
     await deploy('big', 'def main(data):\n    return 1\n', '--memory', '128m');
     const unfit = await invokeJson('big');
     expect(unfit.json).toMatchObject({ mode: 'cold', result: 1 });

@@ -44,4 +44,3 @@ export function invokeRow(actor: Actor, fn: CurrentFunction, input: string, idem
     functionVersion: v.version,
   };
 }
-

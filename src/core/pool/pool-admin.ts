@@ -101,7 +101,8 @@ async function quiesce(deps: PoolAdminDeps, s: ServiceInfo): Promise<void> {
   while ((await deps.store.pool.claimedTasks([s.id])).size > 0) {
     // A claim of a CLI that died ends at its expiry, not by itself.
     await reclaimExpired(deps);
-    if (deps.clock.now().getTime() > deadline) throw new PlatformError('pool containers still run jobs after 10 minutes', { code: 'pool_busy', hint: 'faasctl gc reclaims claims past their deadline; then run the command again' });
+    if (deps.clock.now().getTime() > deadline)
+      throw new PlatformError('pool containers still run jobs after 10 minutes', { code: 'pool_busy', hint: 'faasctl gc reclaims claims past their deadline; then run the command again' });
     await deps.sleep(POLL_MS);
   }
 }
@@ -143,7 +144,10 @@ export async function poolStatus(deps: Pick<PoolAdminDeps, 'swarm' | 'store'>): 
         idle: idle.length,
         claimed: busy,
         draining: s.labels[LABELS.poolDraining] === 'true',
-        idleMemoryBytes: await idleMemory(deps.swarm, idle.map((t) => t.containerId).filter((c): c is string => Boolean(c))),
+        idleMemoryBytes: await idleMemory(
+          deps.swarm,
+          idle.map((t) => t.containerId).filter((c): c is string => Boolean(c)),
+        ),
       };
     }),
   );

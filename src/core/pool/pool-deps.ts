@@ -8,4 +8,3 @@ export interface PoolDeps extends InvocationDeps {
   newNonce: () => string;
   random?: () => number;
 }
-

@@ -79,8 +79,14 @@ async function sendJob(deps: PoolDeps, claim: Claimed, body: string, nonce: stri
   const demux = new LogDemuxer();
   const stop = new AbortController();
   let why: 'deadline' | 'cancelled' | undefined;
-  const timer = setTimeout(() => ((why = 'deadline'), stop.abort()), v.timeoutMs + START_ALLOWANCE_MS);
-  const onCancel = () => ((why ??= 'cancelled'), stop.abort());
+  const timer = setTimeout(() => {
+    why = 'deadline';
+    stop.abort();
+  }, v.timeoutMs + START_ALLOWANCE_MS);
+  const onCancel = () => {
+    why ??= 'cancelled';
+    stop.abort();
+  };
   run.signal?.addEventListener('abort', onCancel, { once: true });
   if (run.signal?.aborted) onCancel();
   await deps.store.pool.markSent(claim.task.id, new Date(startedAt.getTime() + deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs })));

@@ -1,12 +1,40 @@
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import { UsageError } from '../../base/errors.js';
 import type { Actor } from '../users/accounts.js';
-import type { Invocation, InvokeDeps, InvokeRequest } from '../invocations/invoke.js';
+import type { LogStream } from '../../swarm/log-demux.js';
+import type { Outcome } from '../invocations/invocation.js';
+import type { Isolation } from './classes.js';
+import type { PoolDeps } from './pool-deps.js';
 import { invokeRow, validateInput } from '../invocations/invoke-input.js';
 import { closedElsewhere } from '../invocations/closed-elsewhere.js';
 import { poolFit } from './classes.js';
 import { poolService } from './pool-claim.js';
 import { runInPool } from './pool-invoke.js';
+
+/** What fn invoke's request carries that the pool path reads (core/invocations/invoke.ts). */
+export interface PoolRequest {
+  input: string | undefined;
+  isolation?: Isolation;
+  idempotency?: { key: string; inputSha256: string };
+  signal?: AbortSignal;
+  onOutput?: (stream: LogStream, text: string) => void;
+  onRequest?: (requestId: string) => void;
+}
+
+export interface PoolPathDeps extends Omit<PoolDeps, 'standby'> {
+  standby?: PoolDeps['standby'];
+  newId: () => string;
+  failpoint?: (point: 'pool:claimed') => Promise<void>;
+}
+
+export interface PoolInvocation {
+  requestId: string;
+  functionName: string;
+  version: number;
+  mode: 'pool';
+  poolTask: string;
+  outcome: Outcome;
+}
 
 /**
  * fn invoke's pool path: when the version fits a pool class whose service exists and has a
@@ -14,18 +42,22 @@ import { runInPool } from './pool-invoke.js';
  * takes today's one-service-per-invocation path. `--isolation pool` on a version that cannot
  * run in a pool is refused rather than silently run elsewhere.
  */
-export async function tryPool(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req: InvokeRequest): Promise<Invocation | undefined> {
+export async function tryPool(deps: PoolPathDeps, actor: Actor, fn: CurrentFunction, req: PoolRequest): Promise<PoolInvocation | undefined> {
   if (!deps.standby) return undefined;
   const isolation = req.isolation ?? fn.isolation ?? 'auto';
   const fit = poolFit(fn.current, isolation);
   if ('fallback' in fit) {
-    if (req.isolation === 'pool') throw new UsageError(`${fn.name} cannot run in a sandbox pool: ${fit.fallback}`, { code: 'pool_unfit', hint: 'run it without --isolation pool (it then runs as a service)' });
+    if (req.isolation === 'pool')
+      throw new UsageError(`${fn.name} cannot run in a sandbox pool: ${fit.fallback}`, { code: 'pool_unfit', hint: 'run it without --isolation pool (it then runs as a service)' });
     deps.log.debug(`${fn.name}: not the pool (${fit.fallback})`);
     return undefined;
   }
   const service = await poolService(deps, fit.pool);
   if (!service && req.isolation === 'pool') {
-    throw new UsageError(`no sandbox pool of ${fn.name}'s class (${fit.pool})`, { code: 'no_pool', hint: 'faasctl pool resize N --memory M --cpus C makes one with its limits (faasctl pool show lists them)' });
+    throw new UsageError(`no sandbox pool of ${fn.name}'s class (${fit.pool})`, {
+      code: 'no_pool',
+      hint: 'faasctl pool resize N --memory M --cpus C makes one with its limits (faasctl pool show lists them)',
+    });
   }
   if (!service) {
     deps.log.debug(`${fn.name}: no pool of class ${fit.pool}`);

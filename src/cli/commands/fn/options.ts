@@ -82,6 +82,8 @@ export function placementFlags(opts: LimitOptions): PlacementFlags {
 }
 
 export interface PolicyOptions {
+  /** fn deploy / fn update: auto | pool | service (issue 23). */
+  isolation?: string;
   retries?: string;
   /** --retry-on-error / --no-retry-on-error */
   retryOnError?: boolean;

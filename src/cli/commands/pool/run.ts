@@ -30,7 +30,17 @@ export async function runPoolDrain(ctx: Context, opts: PoolDrainOptions): Promis
 
 /** The JSON shape of `pool show`, also in `resize`'s answer and doctor's. */
 export function poolJson(p: PoolStatus) {
-  return { class: p.className, serviceId: p.serviceId, memoryBytes: p.memoryBytes, nanoCpus: p.nanoCpus, size: p.size, idle: p.idle, claimed: p.claimed, draining: p.draining, idleMemoryBytes: p.idleMemoryBytes };
+  return {
+    class: p.className,
+    serviceId: p.serviceId,
+    memoryBytes: p.memoryBytes,
+    nanoCpus: p.nanoCpus,
+    size: p.size,
+    idle: p.idle,
+    claimed: p.claimed,
+    draining: p.draining,
+    idleMemoryBytes: p.idleMemoryBytes,
+  };
 }
 
 async function printPools(ctx: Context, pools: PoolStatus[]): Promise<void> {
