@@ -25,12 +25,11 @@ import secrets
 import select
 import signal
 import struct
-import subprocess
 import sys
 import threading
 
 from .config import UsageError, int_setting
-from .sandbox import make_non_dumpable, runtime_command, set_no_new_privs
+from .sandbox import make_non_dumpable, set_no_new_privs
 
 JOB_DIR = "/tmp/faas"
 MAX_BODY = 4 * 1024 * 1024
@@ -79,11 +78,55 @@ def job_environment(job, code_path):
     return env
 
 
-def relay(proc, sock):
+def start_run(env):
+    """The cold `run` mode in a forked child of this process, its stdout and stderr on pipes.
+    Forked rather than spawned: the runtime is imported already (see standby_mode), which
+    saves an interpreter start per invocation; `run` then hardens itself and spawns the
+    function's own process exactly as in a cold service."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child never returns
+        try:
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (null, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            os.environ.clear()
+            os.environ.update(env)
+            from .cold import run_mode
+            code = run_mode([])
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code or 0)
+        except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+            os._exit(70)
+    os.close(out_w)
+    os.close(err_w)
+    return pid, out_r, err_r
+
+
+class Run:
+    def __init__(self, pid):
+        self.pid = pid
+
+    def send_signal(self, signum):
+        try:
+            os.kill(self.pid, signum)
+        except OSError:
+            pass
+
+    def wait(self):
+        os.waitpid(self.pid, 0)
+
+
+def relay(proc, out_r, err_r, sock):
     """The child's stdout and stderr to the socket as multiplexed frames, until both close.
     A caller that goes away (its socket reads EOF) cancels the run: SIGTERM to `run`, which
     kills the function and still ends with its frame."""
-    streams = {proc.stdout.fileno(): 1, proc.stderr.fileno(): 2}
+    streams = {out_r: 1, err_r: 2}
     gone = False
     while streams:
         watched = list(streams) + ([] if gone else [sock.fileno()])
@@ -101,6 +144,7 @@ def relay(proc, sock):
             data = os.read(fd, 65536)
             if not data:
                 del streams[fd]
+                os.close(fd)
                 continue
             if not gone:
                 try:
@@ -150,13 +194,12 @@ def make_handler(token, once, done):
                 done.set()
 
         def run(self, env):
-            proc = subprocess.Popen(runtime_command("run"), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, close_fds=True, env=env)
+            pid, out_r, err_r = start_run(env)
             self.send_response(200)
             self.send_header("Content-Type", "application/vnd.faasctl.stream")
             self.end_headers()
             self.wfile.flush()
-            relay(proc, self.connection)
+            relay(Run(pid), out_r, err_r, self.connection)
 
         def do_GET(self):
             self.reply(404, b'{"error":"no such route"}')
@@ -175,6 +218,7 @@ def standby_mode(argv):
         port = int_setting(os.environ, "FAASCTL_PORT", 8080, 1)
     except ValueError as exc:
         raise UsageError(str(exc))
+    from . import cold  # noqa: F401 - imported once here, so each forked run starts warm
     make_non_dumpable()  # the token and, later, the nonce live in this process
     set_no_new_privs()
     raw = secrets.token_hex(32)
