@@ -218,7 +218,8 @@ def standby_mode(argv):
         port = int_setting(os.environ, "FAASCTL_PORT", 8080, 1)
     except ValueError as exc:
         raise UsageError(str(exc))
-    from . import cold  # noqa: F401 - imported once here, so each forked run starts warm
+    import importlib
+    importlib.import_module(__package__ + ".cold")  # imported once here, so each forked run starts warm
     make_non_dumpable()  # the token and, later, the nonce live in this process
     set_no_new_privs()
     raw = secrets.token_hex(32)
