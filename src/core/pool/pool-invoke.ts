@@ -41,9 +41,10 @@ export async function runInPool(deps: PoolDeps, fn: CurrentFunction, serviceId: 
   const v = fn.current;
   const job = await jobBody(deps, fn, run.requestId, run.input);
   for (let tries = 0; tries < 3; tries++) {
+    // From before the claim: a pool invocation's duration counts finding its container.
+    const startedAt = deps.clock.now();
     const claim = await claimContainer(deps, serviceId, run.requestId);
     if (!claim) return undefined;
-    const startedAt = deps.clock.now();
     if (tries === 0) await run.row(claim.poolTask, deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs }));
     else await deps.store.requests.markPoolTask(run.requestId, claim.poolTask);
     await run.onClaimed?.();
