@@ -64,7 +64,13 @@ async function rate(env, name, isolation) {
   return { perSecond: RATE_CALLS / seconds, pooled: modes.filter((m) => m === 'pool').length };
 }
 
-const stats = (runs, key) => ({ p50: median(ok(runs).map((r) => r[key])), p99: percentile(ok(runs).map((r) => r[key]), 99) });
+const stats = (runs, key) => ({
+  p50: median(ok(runs).map((r) => r[key])),
+  p99: percentile(
+    ok(runs).map((r) => r[key]),
+    99,
+  ),
+});
 
 export function benchPool() {
   return withPlatform('pool', async ({ env, dir, runLabel, atExit }) => {
@@ -120,7 +126,13 @@ export function benchPool() {
         display: ms(burstPool.batch),
         detail: { ...bp, ...failures(burstPool.runs), pooled: burstPool.runs.filter((r) => r.mode === 'pool').length },
       },
-      { name: `pool: sustained fresh containers/s (pool ${POOL}, ${memory} each waiting)`, median: rPool.perSecond, ratio: rPool.perSecond / rEmpty.perSecond, display: `${rPool.perSecond.toFixed(2)}/s`, detail: { pooled: rPool.pooled, of: RATE_CALLS } },
+      {
+        name: `pool: sustained fresh containers/s (pool ${POOL}, ${memory} each waiting)`,
+        median: rPool.perSecond,
+        ratio: rPool.perSecond / rEmpty.perSecond,
+        display: `${rPool.perSecond.toFixed(2)}/s`,
+        detail: { pooled: rPool.pooled, of: RATE_CALLS },
+      },
       { name: 'pool: sustained invocations/s, pool drained (fallback)', median: rEmpty.perSecond, ratio: 1, display: `${rEmpty.perSecond.toFixed(2)}/s` },
       { name: 'pool: cold invoke, pool drained (fallback), latency p50', median: e.p50, ratio: e.p50 / c.p50, display: ms(e.p50), detail: { p99: e.p99 } },
     ];
