@@ -1,7 +1,8 @@
 // The sandbox pool (issue 23), against today's cold path in the same run:
 // - one cold fn invoke at a time through a warm pool vs --isolation service: p50/p99 of the
-//   invocation's own latency (durationMs: from before the claim, or the service's creation, to
-//   the answer; the CLI's process start is not in it) and of the CLI's wall time;
+//   invocation's latency inside the CLI (`latencyMs` of fn invoke --json: from looking the
+//   function up to the answer, the same span on both paths; the node process's start is not in
+//   it) and of the CLI's wall time;
 // - 50 concurrent cold invocations of a 50 ms function: the batch's wall time, p50/p99 each;
 // - the sustained rate of fresh-container invocations (4 callers in a loop) with the pool's size
 //   and its memory per waiting container;
@@ -27,7 +28,7 @@ async function invoke(env, name, isolation) {
     out = { error: { message: r.stderr.trim() } };
   }
   if (r.status !== 0) return { wall: r.wall, duration: NaN, mode: out.mode, failed: `exit ${r.status}: ${out.error?.message ?? ''}` };
-  return { wall: r.wall, duration: out.durationMs, mode: out.mode };
+  return { wall: r.wall, duration: out.latencyMs, mode: out.mode };
 }
 
 const failures = (runs) => {

@@ -30,6 +30,17 @@ export function poolRepo(db: Queryable) {
     async markSent(taskId: string, expiresAt: Date): Promise<void> {
       await db.query('UPDATE pool_claims SET job_sent = true, expires_at = $2 WHERE task_id = $1', [taskId, expiresAt]);
     },
+    /**
+     * The job ended: the claim stays until `until` (its container is still listed as running for
+     * a moment after it exits, and must not look free), then goes with the next prune.
+     */
+    async finish(taskId: string, until: Date): Promise<void> {
+      await db.query('UPDATE pool_claims SET job_sent = true, expires_at = $2 WHERE task_id = $1', [taskId, until]);
+    },
+    /** Claims whose job was sent and whose time is up: their containers are gone. One statement, no engine call. */
+    async pruneDone(now: Date): Promise<void> {
+      await db.query('DELETE FROM pool_claims WHERE job_sent AND expires_at <= $1', [now]);
+    },
     async release(taskId: string): Promise<void> {
       await db.query('DELETE FROM pool_claims WHERE task_id = $1', [taskId]);
     },

@@ -98,9 +98,12 @@ async function quiesce(deps: PoolAdminDeps, s: ServiceInfo): Promise<void> {
     await deps.swarm.updateService(s.id, { ...info.spec, Labels: { ...info.spec.Labels, [LABELS.poolDraining]: 'true' } });
   }
   const deadline = deps.clock.now().getTime() + DRAIN_WAIT_MS;
-  while ((await deps.store.pool.claimedTasks([s.id])).size > 0) {
+  for (;;) {
     // A claim of a CLI that died ends at its expiry, not by itself.
     await reclaimExpired(deps);
+    const [claimed, tasks] = await Promise.all([deps.store.pool.claimedTasks([s.id]), deps.swarm.listTasks(s.id)]);
+    // Busy: claimed and still running (a finished job's claim outlives its container a moment).
+    if (!tasks.some((t) => claimed.has(t.id) && t.state === 'running')) return;
     if (deps.clock.now().getTime() > deadline)
       throw new PlatformError('pool containers still run jobs after 10 minutes', { code: 'pool_busy', hint: 'faasctl gc reclaims claims past their deadline; then run the command again' });
     await deps.sleep(POLL_MS);
@@ -135,7 +138,7 @@ export async function poolStatus(deps: Pick<PoolAdminDeps, 'swarm' | 'store'>): 
       const cls = parsePoolClassName(className) ?? DEFAULT_POOL_CLASS;
       const tasks = await deps.swarm.listTasks(s.id);
       const idle = idleTasks(tasks, claimed);
-      const busy = tasks.filter((t) => claimed.has(t.id)).length;
+      const busy = tasks.filter((t) => claimed.has(t.id) && t.state === 'running' && t.desiredState === 'running').length;
       return {
         className,
         serviceId: s.id,

@@ -33,6 +33,7 @@ export async function poolService(deps: Pick<PoolDeps, 'swarm' | 'store'>, class
  * log through the engine. Undefined when no container is ready: the caller falls back.
  */
 export async function claimContainer(deps: PoolDeps, serviceId: string, requestId: string): Promise<Claimed | undefined> {
+  await deps.store.pool.pruneDone(deps.clock.now());
   const [tasks, nodes, claimed] = await Promise.all([deps.swarm.listTasks(serviceId), deps.swarm.listNodes(), deps.store.pool.claimedTasks([serviceId])]);
   const lost = new Set(nodes.filter((n) => n.state !== 'ready').map((n) => n.id));
   const byId = new Map(nodes.map((n) => [n.id, n]));

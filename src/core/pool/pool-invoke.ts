@@ -16,6 +16,9 @@ import { claimContainer, type Claimed, type PoolDeps } from './pool-claim.js';
  * that channel as they would in a service's log, and are read by the same InvocationOutput.
  */
 
+/** How long a finished job's claim outlives it (the engine reports the exit within seconds). */
+const DONE_CLAIM_MS = 30_000;
+
 export interface PoolRun {
   requestId: string;
   /** The request row to write (fn invoke's), made once a container is claimed. */
@@ -50,8 +53,9 @@ export async function runInPool(deps: PoolDeps, fn: CurrentFunction, serviceId: 
     await run.onClaimed?.();
     const answer = await sendJob(deps, claim, job.body(), job.nonce, v, startedAt, run);
     if (answer) {
-      // The container exits by itself now; the claim has done its work.
-      await deps.store.pool.release(claim.task.id).catch((e: Error) => deps.log.debug(`claim of ${claim.task.id}: ${e.message}`));
+      // The container exits by itself now, but Swarm lists it running a moment longer: the claim
+      // keeps it from looking free until then, and is pruned afterwards.
+      await deps.store.pool.finish(claim.task.id, new Date(deps.clock.now().getTime() + DONE_CLAIM_MS)).catch((e: Error) => deps.log.debug(`claim of ${claim.task.id}: ${e.message}`));
       return answer;
     }
     // Refused before it ran (the container went away, or took another job): the next one.

@@ -26,6 +26,8 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   const onRequest = opts.async ? undefined : (id: string) => announceRequest(ctx, id, `faasctl request wait ${id}`);
   const engineAway = waitLine(ctx);
   const onQueued = (why: string | undefined) => engineAway(why && `waiting in line: ${why}`);
+  // The invocation as this CLI saw it, from looking the function up to the answer (not the process start).
+  const began = performance.now();
   const invocation = await withInterrupt((signal) => {
     // A repeat of a request still running: follow it as `request wait` would.
     const wait = async (id: string) => {
@@ -72,6 +74,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
     version: invocation.version,
     node: invocation.outcome.completion.node,
     attempt: invocation.attempt ?? 1,
+    latencyMs: Math.round((performance.now() - began) * 10) / 10,
   });
 }
 
@@ -90,7 +93,7 @@ export function printOutcome(
   requestId: string | null,
   o: Outcome,
   what: string,
-  about: { mode?: string | null; container?: string | null; task?: string; version?: number | null; node?: string | null; attempt?: number } = {},
+  about: { mode?: string | null; container?: string | null; task?: string; version?: number | null; node?: string | null; attempt?: number; latencyMs?: number } = {},
   hint: (o: Outcome) => string | undefined = (x) => hintFor(x, requestId ?? ''),
 ): void {
   const c = o.completion;
