@@ -42,7 +42,9 @@ export interface PoolAnswer {
  */
 export async function runInPool(deps: PoolDeps, fn: CurrentFunction, serviceId: string, run: PoolRun): Promise<PoolAnswer | undefined> {
   const v = fn.current;
-  const job = await jobBody(deps, fn, run.requestId, run.input);
+  // Made while the container is claimed (both wait on PostgreSQL); awaited before the job goes.
+  const making = jobBody(deps, fn, run.requestId, run.input);
+  making.catch(() => {}); // not lost: awaited below, where a failure surfaces
   for (let tries = 0; tries < 3; tries++) {
     // From before the claim: a pool invocation's duration counts finding its container.
     const startedAt = deps.clock.now();
@@ -51,6 +53,7 @@ export async function runInPool(deps: PoolDeps, fn: CurrentFunction, serviceId: 
     if (tries === 0) await run.row(claim.poolTask, deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs }));
     else await deps.store.requests.markPoolTask(run.requestId, claim.poolTask);
     await run.onClaimed?.();
+    const job = await making;
     const answer = await sendJob(deps, claim, job.body(), job.nonce, v, startedAt, run);
     if (answer) {
       // The container exits by itself now, but Swarm lists it running a moment longer: the claim
