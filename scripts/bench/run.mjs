@@ -1,13 +1,14 @@
 // `npm run bench`: every figure is a median, shown as a ratio to the raw floor measured in
 // the same run. Results also go to .bench/results.json. Select with: npm run bench -- startup
 // (the others need the engine in Swarm mode; invoke takes ~20 s, warm and throughput about
-// a minute each, bulk about a minute and a half, dispatch about a minute; ssh-api and ssh-invoke need the test bed's
+// a minute each, pool (issue 23) a few minutes, bulk about a minute and a half, dispatch about a minute; ssh-api and ssh-invoke need the test bed's
 // sshd, ~5 s and ~30 s; scale, the request log at 10k/100k/1M rows, ~5 min, or with
 // --scale-max 100k for the inner loop; see scale.mjs)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchBulk } from './bulk.mjs';
 import { benchDispatch } from './dispatch.mjs';
 import { benchInvoke } from './invoke.mjs';
+import { benchPool } from './pool.mjs';
 import { benchScale, parseSize } from './scale.mjs';
 import { benchSshApi, benchSshInvoke } from './ssh.mjs';
 import { benchStartup } from './startup.mjs';
@@ -16,6 +17,7 @@ import { benchThroughput, benchWarm } from './warm.mjs';
 const suites = {
   startup: () => benchStartup(),
   invoke: () => benchInvoke(),
+  pool: () => benchPool(),
   warm: () => benchWarm(),
   throughput: () => benchThroughput(),
   bulk: () => benchBulk(),

@@ -52,3 +52,12 @@ export class ReplicaUnreachable extends Error {
     super(`replica ${endpoint.host}:${endpoint.port} did not answer (${reason})`);
   }
 }
+
+/**
+ * The channel to one sandbox-pool container (issue 23): an authenticated POST whose answer body
+ * streams while the job runs. Resolves with the status once the body ended (the container
+ * closes it when its one job is done); rejects with ReplicaUnreachable when no answer came.
+ */
+export interface StandbyChannel {
+  post(endpoint: ReplicaEndpoint, path: string, token: string, body: string, options: { signal?: AbortSignal; onBytes?: (bytes: Buffer) => void }): Promise<{ status: number; body: string }>;
+}

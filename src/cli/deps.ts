@@ -5,6 +5,8 @@ import type { InvokeDeps } from '../core/invocations/invoke.js';
 import type { WarmDeps } from '../core/functions/warm-deps.js';
 import { isSshHost } from '../swarm/connect.js';
 import { HttpReplicaTransport, type Dialer } from '../swarm/replica-http.js';
+import { HttpStandbyChannel } from '../swarm/standby-http.js';
+import type { StandbyChannel } from '../base/ports.js';
 import { TunnelSocket } from '../swarm/tunnel-socket.js';
 import { runtimeImageRef } from '../runtime/python.js';
 import { pinnedImage } from '../core/platform/images.js';
@@ -14,7 +16,7 @@ import { failpointFromEnv } from './failpoints.js';
 import { replicaHost } from '../swarm/replica-address.js';
 
 /** The real adapters behind the function use cases, built once per command. */
-export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps & WarmDeps> {
+export async function functionDeps(ctx: Context, progress: (text: string) => void = () => {}): Promise<FunctionDeps & InvokeDeps & WarmDeps & { standby: () => StandbyChannel }> {
   const cfg = await ctx.config();
   const [store, swarm] = await Promise.all([ctx.store(), ctx.swarm()]);
   // Over ssh://, replicas are dialled from the manager through the same SSH connection.
@@ -37,6 +39,7 @@ export async function functionDeps(ctx: Context, progress: (text: string) => voi
     newToken: () => randomBytes(32).toString('base64url'),
     replicaHost: (address) => replicaHost(cfg.host.value, address),
     replicaTransport: (maxSockets) => new HttpReplicaTransport(maxSockets, dialer),
+    standby: () => new HttpStandbyChannel(dialer),
     monotonic: () => performance.now(),
     failpoint: failpointFromEnv(ctx.env, ctx.io),
     interruptible: withInterrupt,

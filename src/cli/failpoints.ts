@@ -13,7 +13,7 @@ import type { IO } from './io.js';
  * passed down as a hook; core never reads the environment. Unset (always, outside tests) it
  * costs nothing.
  */
-const POINTS: readonly FailPoint[] = ['invoke:row-written', 'invoke:answer-read', 'user-delete:committed', 'user-delete:in-transaction', 'fn-delete:in-transaction'];
+const POINTS: readonly FailPoint[] = ['invoke:row-written', 'pool:claimed', 'invoke:answer-read', 'user-delete:committed', 'user-delete:in-transaction', 'fn-delete:in-transaction'];
 const HOLD_MS = 10 * 60_000;
 
 export function failpointFromEnv(env: Env, io: IO): ((point: FailPoint) => Promise<void>) | undefined {

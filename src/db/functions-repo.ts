@@ -41,6 +41,8 @@ export interface FunctionRow {
   warmReplicas: number;
   /** Worker processes per warm replica: its concurrency. */
   warmWorkers: number;
+  /** How its invocations run by default (migration 0012): auto | pool | service. */
+  isolation?: 'auto' | 'pool' | 'service';
   createdAt: Date;
   updatedAt: Date;
 }
@@ -69,7 +71,7 @@ export interface StoredDispatchPolicy {
 export type NewVersion = Omit<VersionRow, 'createdAt'> & { archive?: Buffer | null };
 
 const FN = `f.id, f.user_id AS "userId", f.name, f.current_version AS "currentVersion", f.warm_replicas AS "warmReplicas", f.warm_workers AS "warmWorkers",
-  f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
+  f.isolation, f.created_at AS "createdAt", f.updated_at AS "updatedAt"`;
 const VERSION = `v.function_id AS "functionId", v.version, v.code, v.sha256, v.entry, v.format, v.memory_bytes::float8 AS "memoryBytes",
   v.nano_cpus::float8 AS "nanoCpus", v.timeout_ms AS "timeoutMs", v.env, v.secrets, v.image, v.requirements, v.apt, v.placement, v.module, v.created_at AS "createdAt"`;
 
@@ -185,6 +187,9 @@ export function functionsRepo(db: Queryable) {
     },
     /** Kept out of every other query, so no listing or --json output can carry it. */
     /** The dispatcher's policy for this function (issue 20); nulls mean the platform's defaults. */
+    async setIsolation(functionId: string, isolation: 'auto' | 'pool' | 'service'): Promise<void> {
+      await db.query('UPDATE functions SET isolation = $2, updated_at = now() WHERE id = $1', [functionId, isolation]);
+    },
     async dispatchPolicy(functionId: string): Promise<StoredDispatchPolicy> {
       const [row] = await db.query<StoredDispatchPolicy & Record<string, unknown>>(
         `SELECT retries, retry_on_error AS "retryOnError", max_event_age_ms::float8 AS "maxEventAgeMs", max_concurrency AS "maxConcurrency" FROM functions WHERE id = $1`,

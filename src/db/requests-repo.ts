@@ -3,6 +3,8 @@ import { rollupUpsert } from './rollups-sql.js';
 import { storableJson, storableText } from './storable-text.js';
 
 export type RequestStatus = 'pending' | 'running' | 'success' | 'application_error' | 'developer_error' | 'system_error';
+/** How an invocation ran: a service of its own, a warm replica, or a claimed pool container (issue 23). */
+export type InvocationMode = 'cold' | 'warm' | 'pool';
 
 export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'running', 'success', 'application_error', 'developer_error', 'system_error'];
 
@@ -21,9 +23,11 @@ export interface RequestRow {
   functionId: string | null;
   functionName: string | null;
   functionVersion: number | null;
-  mode: 'cold' | 'warm' | null;
+  mode: InvocationMode | null;
   node: string | null;
   serviceId: string | null;
+  /** A pool invocation's container: `<task id>/<container id>` (migration 0012). */
+  poolTask: string | null;
   attempt: number;
   durationMs: number | null;
   cpuMs: number | null;
@@ -63,7 +67,7 @@ export interface NewRequest {
   functionId?: string;
   functionName?: string;
   functionVersion?: number;
-  mode?: 'cold' | 'warm';
+  mode?: InvocationMode;
   /** For an open row: how long from now (PostgreSQL's clock) it may stay open; see core/deadlines.ts. */
   deadlineMs?: number;
   /** For the dispatcher's queue: the input it will run, kept until the request succeeds. */
@@ -96,7 +100,7 @@ export interface Completion {
   /** When the run itself started, when known (else the row keeps the request's start). */
   startedAt?: Date;
   /** How it ran, when the row did not say yet (a queued request is cold or warm by attempt). */
-  mode?: 'cold' | 'warm';
+  mode?: InvocationMode;
 }
 
 /** One input's answer in a bulk invocation. */
@@ -154,6 +158,7 @@ const COLUMN_LIST: Array<[string, string?]> = [
   ['mode'],
   ['node'],
   ['service_id', 'serviceId'],
+  ['pool_task', 'poolTask'],
   ['attempt'],
   ['duration_ms', 'durationMs'],
   ['cpu_ms', 'cpuMs'],
@@ -222,7 +227,11 @@ export function requestsRepo(db: Queryable) {
         ],
       );
     },
-    async markMode(id: string, mode: 'cold' | 'warm'): Promise<void> {
+    /** A pool invocation's container, once claimed (its row stays open until the answer). */
+    async markPoolTask(id: string, poolTask: string): Promise<void> {
+      await db.query(`UPDATE requests SET status = 'running', mode = 'pool', pool_task = $2 WHERE id = $1 AND status IN ('pending', 'running')`, [id, poolTask]);
+    },
+    async markMode(id: string, mode: InvocationMode): Promise<void> {
       await db.query(`UPDATE requests SET mode = $2, status = 'running' WHERE id = $1 AND status IN ('pending', 'running')`, [id, mode]);
     },
     /**

@@ -14,7 +14,7 @@ export function rollupUpsert(source: string): string {
   SELECT s.user_id, s.function_name, g.grain, date_trunc(g.grain, s.created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
          count(*), count(*) FILTER (WHERE s.status = 'success'), count(*) FILTER (WHERE s.status = 'application_error'),
          count(*) FILTER (WHERE s.status = 'developer_error'), count(*) FILTER (WHERE s.status = 'system_error'),
-         count(*) FILTER (WHERE s.mode = 'cold'), count(*) FILTER (WHERE s.mode = 'warm'),
+         count(*) FILTER (WHERE s.mode IN ('cold', 'pool')), count(*) FILTER (WHERE s.mode = 'warm'),
          COALESCE(sum(s.cpu_ms), 0), count(s.cpu_ms), max(s.max_rss_kb),
          COALESCE((SELECT jsonb_object_agg(b, n) FROM (SELECT faasctl_latency_bucket(d) AS b, count(*) AS n FROM unnest(array_agg(s.duration_ms)) d
                                                         WHERE d IS NOT NULL GROUP BY 1) h), '{}'::jsonb)

@@ -86,7 +86,7 @@ const rawPieces = (from: string, to: string) => `
 
 const RAW_AS_ROLLUP = `name, at, 1 AS invocations, (status = 'success')::int AS succeeded, (status = 'application_error')::int AS application_errors,
          (status = 'developer_error')::int AS developer_errors, (status = 'system_error')::int AS system_errors,
-         (mode = 'cold')::int AS cold, (mode = 'warm')::int AS warm, COALESCE(cpu_ms, 0) AS cpu_ms_sum, (cpu_ms IS NOT NULL)::int AS cpu_ms_count,
+         (mode IN ('cold', 'pool'))::int AS cold, (mode = 'warm')::int AS warm, COALESCE(cpu_ms, 0) AS cpu_ms_sum, (cpu_ms IS NOT NULL)::int AS cpu_ms_count,
          max_rss_kb AS peak_rss_kb, CASE WHEN duration_ms IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(faasctl_latency_bucket(duration_ms)::text, 1) END AS latency`;
 
 const rollupPieces = (grain: string, from: string, to: string) => `
@@ -110,7 +110,7 @@ export function statsRepo(db: Queryable) {
                 percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS "p95Ms",
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS "p99Ms",
                 avg(cpu_ms) AS "meanCpuMs", max(max_rss_kb)::float8 AS "peakRssKb",
-                count(*) FILTER (WHERE mode = 'cold')::int AS cold,
+                count(*) FILTER (WHERE mode IN ('cold', 'pool'))::int AS cold,
                 count(*) FILTER (WHERE mode = 'warm')::int AS warm
            FROM inv GROUP BY name ORDER BY name`,
         params(f),

@@ -11,6 +11,7 @@ import { usersRepo } from './users-repo.js';
 import { queueRepo } from './queue-repo.js';
 import { schedulesRepo } from './schedules-repo.js';
 import { tokensRepo } from './tokens-repo.js';
+import { poolRepo } from './pool-repo.js';
 import { advisoryLocks, type AdvisoryLocks } from './locks.js';
 
 export function repos(db: Queryable) {
@@ -27,6 +28,7 @@ export function repos(db: Queryable) {
     tokens: tokensRepo(db),
     logs: logsRepo(db),
     prune: pruneRepo(db),
+    pool: poolRepo(db),
   };
 }
 

@@ -62,6 +62,8 @@ export interface SwarmClient {
    * until `signal` aborts or the service goes away; without it, it ends with what exists.
    */
   serviceLogs(id: string, options: { follow: boolean; signal?: AbortSignal }): AsyncIterable<LogChunk>;
+  /** What one task wrote on stdout so far (a pool container's token line); empty when the task is gone. */
+  taskLogs(taskId: string): Promise<LogChunk[]>;
   /** The config with exactly this name, or undefined. */
   findConfig(name: string): Promise<NamedObject | undefined>;
   /** Creates a config; ConflictError when the name exists. Returns its ID. */

@@ -292,6 +292,22 @@ export class DockerSwarmClient implements SwarmClient {
     return this.call(`task ls ${labels.join(',')}`, async () => (await this.docker.listTasks({ filters: labelFilter(labels) } as object)).map(toSwarmTask));
   }
 
+  async taskLogs(taskId: string): Promise<LogChunk[]> {
+    const what = `task logs ${taskId.slice(0, 12)}`;
+    const raw = await this.call(
+      what,
+      () =>
+        // dockerode has Task#logs (GET /tasks/{id}/logs) but its types omit it.
+        (this.docker.getTask(taskId) as unknown as { logs(o: object): Promise<Buffer | Readable> }).logs({ stdout: true, stderr: false, follow: false }),
+      absent(Buffer.alloc(0)),
+    );
+    if (Buffer.isBuffer(raw)) return demuxAll(raw);
+    const demux = new LogDemuxer();
+    const chunks: LogChunk[] = [];
+    for await (const bytes of raw as Readable) chunks.push(...demux.push(bytes as Buffer));
+    return chunks;
+  }
+
   async *serviceLogs(id: string, options: { follow: boolean; signal?: AbortSignal }): AsyncIterable<LogChunk> {
     const what = `service logs ${id}`;
     const raw = await this.call(what, () => this.docker.getService(id).logs({ stdout: true, stderr: true, follow: options.follow } as object) as unknown as Promise<Buffer | Readable>);

@@ -23,6 +23,10 @@ export const LABELS = {
   attempt: 'io.faasctl.attempt',
   /** A digest of a replica's task template: which tasks already run the service's current spec. */
   spec: 'io.faasctl.spec',
+  /** A sandbox pool's limit class (`m256-c1000`: MiB of memory, milli-CPUs). */
+  poolClass: 'io.faasctl.pool-class',
+  /** A pool being drained or shrunk: claimers skip it. */
+  poolDraining: 'io.faasctl.pool-draining',
 } as const;
 
 /** The label that scopes an object to one installation (one database). */

@@ -37,3 +37,8 @@ export function secretObjectName(installation: string, userId: string, name: str
 export function rerunServiceName(name: string, attempt: number): string {
   return `${name.replace(/-a\d+$/, '')}-a${attempt}`;
 }
+
+/** A sandbox pool: one service per limit class (memory, CPUs) and installation (issue 23). */
+export function poolServiceName(installation: string, className: string): string {
+  return `faasctl-pool-${installation.slice(0, 12)}-${className}`;
+}

@@ -122,6 +122,10 @@ describe('--json on every command', () => {
       'faasctl top': [{ args: ['top'], exit: [0] }],
       'faasctl report': [{ args: ['report', '--out', `${dir}/report.html`], exit: [0] }],
       'faasctl fn delete': [{ args: ['fn', 'delete', 'jsonfn', '--yes'], exit: [0] }],
+      'faasctl pool show': [{ args: ['pool', 'show'], exit: [0] }],
+      // Starting a pool costs containers (test/e2e/pool.test.ts does); a bad size is the refusal form.
+      'faasctl pool resize': [{ args: ['pool', 'resize', 'many'], exit: [2] }],
+      'faasctl pool drain': [{ args: ['pool', 'drain'], exit: [0] }],
       'faasctl gc': [{ args: ['gc'], exit: [0] }],
       'faasctl completion': [{ args: ['completion', 'bash'], exit: [2], shape: 'refused' }],
       'faasctl menu': [{ args: ['menu'], exit: [2], shape: 'refused' }],

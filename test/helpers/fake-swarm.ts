@@ -43,6 +43,7 @@ export class FakeSwarm implements SwarmClient {
   listTasks: SwarmClient['listTasks'] = unexpected('listTasks');
   listTasksByLabel: SwarmClient['listTasksByLabel'] = unexpected('listTasksByLabel');
   serviceLogs: SwarmClient['serviceLogs'] = unexpectedStream('serviceLogs');
+  taskLogs: SwarmClient['taskLogs'] = unexpected('taskLogs');
   findConfig: SwarmClient['findConfig'] = unexpected('findConfig');
   createConfig: SwarmClient['createConfig'] = unexpected('createConfig');
   listConfigs: SwarmClient['listConfigs'] = unexpected('listConfigs');

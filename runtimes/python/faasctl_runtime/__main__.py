@@ -22,8 +22,9 @@ MODES = {
     "child": ("cold_child", "child_mode"),
     "serve": ("warm_server", "serve_mode"),
     "worker": ("worker", "worker_mode"),
+    "standby": ("standby", "standby_mode"),
 }
-USAGE = "usage: faasctl_runtime check [--file PATH] [--entry NAME] [--filename NAME] | run | serve"
+USAGE = "usage: faasctl_runtime check [--file PATH] [--entry NAME] [--filename NAME] | run | serve | standby"
 
 
 def import_package():

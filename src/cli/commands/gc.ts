@@ -40,7 +40,7 @@ export function registerGc(program: Command, ctx: Context): void {
       const [remove, recover, close, rerun] = opts.dryRun ? ['would remove', 'would recover', 'close', 'run again'] : ['removed', 'recovered', 'closed', 'ran again'];
       const whose = report.scope === 'all' ? '' : ` (${report.scope.user}'s work only)`;
       ctx.io.info(
-        `${remove} ${report.servicesRemoved} service(s), ${report.configsRemoved} config(s), ${report.containersRemoved} container(s), ${report.secretsRemoved} secret(s), ${report.imagesRemoved} image tag(s); ${recover} ${report.requestsRecovered} result(s), ${close} ${report.requestsLost} lost request(s), ${rerun} ${report.requestsRerun} on a live node; ${opts.dryRun ? 'would prune' : 'pruned'} ${report.requestsPruned} request row(s), ${report.outputsCleared} output(s), ${report.rollupsPruned} rollup(s)${whose}`,
+        `${remove} ${report.servicesRemoved} service(s), ${report.configsRemoved} config(s), ${report.containersRemoved} container(s), ${report.secretsRemoved} secret(s), ${report.imagesRemoved} image tag(s); ${recover} ${report.requestsRecovered} result(s), ${close} ${report.requestsLost} lost request(s), ${rerun} ${report.requestsRerun} on a live node; ${opts.dryRun ? 'would prune' : 'pruned'} ${report.requestsPruned} request row(s), ${report.outputsCleared} output(s), ${report.rollupsPruned} rollup(s); ${opts.dryRun ? 'would give back' : 'gave back'} ${report.poolClaimsReclaimed} abandoned pool claim(s)${whose}`,
       );
     });
 }

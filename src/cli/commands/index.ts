@@ -21,6 +21,7 @@ import { registerStats } from './stats.js';
 import { registerTop } from './top.js';
 import { registerUp } from './up.js';
 import { registerUser } from './user/index.js';
+import { registerPool } from './pool/index.js';
 
 /** The whole command surface, registered in one place. */
 export function registerCommands(program: Command, ctx: Context): void {
@@ -40,6 +41,7 @@ export function registerCommands(program: Command, ctx: Context): void {
   registerReport(program, ctx);
   registerGc(program, ctx);
   registerDispatcher(program, ctx);
+  registerPool(program, ctx);
   registerDlq(program, ctx);
   registerSchedule(program, ctx);
   registerMenu(program, ctx);

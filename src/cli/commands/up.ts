@@ -29,6 +29,8 @@ interface UpOptions extends PostgresFlags, RetentionFlags {
   api?: boolean;
   apiTlsCert?: string;
   apiTlsKey?: string;
+  /** The default class's sandbox pool size (issue 23); undefined leaves it as it is. */
+  pool?: string;
 }
 
 const DEFAULT_BASE_IMAGE = 'python:3.12-slim';
@@ -54,6 +56,7 @@ export function registerUp(program: Command, ctx: Context): void {
     .option('--api-tls-cert <file>', 'with --api-port: TLS certificate (PEM), kept as a Swarm secret; without it the API is plain HTTP on 127.0.0.1 only')
     .option('--api-tls-key <file>', 'with --api-port: TLS private key (PEM), kept as a Swarm secret')
     .option('--no-api', 'with --dispatcher: stop serving the HTTP API')
+    .option('--pool <n>', 'keep N pre-started sandbox containers of the default class (256m, 1 CPU) for cold invocations (0 drains it; see faasctl pool)')
     .option('--user-concurrency <n>', 'invocations one user may run at once, on every path (0: no cap)')
     .addHelpText(
       'after',
@@ -94,12 +97,25 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
     steps.push(await schemaStep(ctx));
     steps.push(await retentionStep(ctx, opts));
     steps.push(...(await dispatcherSteps(ctx, opts, { ...deps, store: await ctx.store() }, baseImage, registry)));
+    if (opts.pool !== undefined) {
+      spinner.update('starting the sandbox pool…');
+      steps.push(await poolStep(ctx, wholeNumber(opts.pool, '--pool', 0, 1000)));
+    }
     spinner.stop();
     return steps;
   } catch (err) {
     spinner.fail();
     throw err;
   }
+}
+
+/** The default class's pool at the size asked (see faasctl pool). */
+async function poolStep(ctx: Context, size: number): Promise<UpStep> {
+  const { resizePool } = await import('../../core/pool/pool-admin.js');
+  const { functionDeps } = await import('../deps.js');
+  const pools = await resizePool(await functionDeps(ctx), size);
+  const detail = pools.map((p) => `${p.className}: ${p.size} containers, ${p.idle} waiting`).join('; ') || 'none';
+  return { step: 'sandbox pool', outcome: size === 0 ? 'drained' : 'ready', detail };
 }
 
 /** The registry belongs to the cluster, so it is kept with the context's host and database. */

@@ -10,6 +10,7 @@ import { watchWithReruns } from '../invocations/reruns.js';
 import { callWarm } from '../invocations/warm-invoke.js';
 import type { ReplicaRouter } from '../invocations/replica-router.js';
 import { START_ALLOWANCE_MS } from '../requests/deadlines.js';
+import { poolAttempt } from '../pool/pool-attempt.js';
 
 /**
  * One attempt of a queued request, warm when the function has a running replica, else as a
@@ -24,7 +25,7 @@ export interface AttemptResult {
   /** The attempt number the row holds now (a lost node's rerun counts as one). */
   attempt: number;
   startedAt: Date;
-  mode: 'cold' | 'warm';
+  mode: 'cold' | 'warm' | 'pool';
   /** The dispatcher is stopping: the attempt was left as it was, for the next leader. */
   abandoned?: boolean;
 }
@@ -44,6 +45,15 @@ export async function runAttempt(deps: InvokeDeps, fn: CurrentFunction, row: Que
 }
 
 async function runCold(deps: InvokeDeps, fn: CurrentFunction, row: QueuedRow, input: string, signal: AbortSignal, startedAt: Date): Promise<AttemptResult> {
+  // A waiting sandbox-pool container when one fits (issue 23); a pool that refuses falls back to a service.
+  const pooled = await poolAttempt(deps, fn, row, input, signal).catch((err: Error) => {
+    deps.log.debug(`request ${row.id}: the pool failed (${err.message}); starting a service`);
+    return undefined;
+  });
+  if (pooled) {
+    pooled.outcome.completion.mode = 'pool';
+    return { outcome: pooled.outcome, attempt: row.attempt, startedAt, mode: 'pool', abandoned: signal.aborted };
+  }
   const nonce = deps.newNonce();
   let serviceId: string;
   try {

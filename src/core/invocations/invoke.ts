@@ -1,37 +1,39 @@
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { LogStream } from '../../swarm/log-demux.js';
-import { ConnectionError, UsageError } from '../../base/errors.js';
-import { MAX_CODE_BYTES } from '../functions/code-configs.js';
+import { ConnectionError } from '../../base/errors.js';
 import { requireFunction } from '../functions/lookup.js';
 import { finishInvocation, outcomeOf, removeInvocation, type InvocationDeps, type Outcome } from './invocation.js';
 import { watchWithReruns } from './reruns.js';
 import { startService } from './cold-service.js';
 import { type Limits, userCap, waitForSlots } from '../functions/concurrency.js';
 import { closedElsewhere } from './closed-elsewhere.js';
+import { invokeRow, MAX_WARM_INPUT_BYTES, validateInput } from './invoke-input.js';
 import { deadlineBudgetMs, START_ALLOWANCE_MS } from '../requests/deadlines.js';
 import { closeExpiredOf } from './expired-requests.js';
 import { versionImage } from '../functions/dependencies.js';
 import type { Actor } from '../users/accounts.js';
 import { warmService } from '../functions/warm-replicas.js';
 import { callWarm, openRouter, warmTruncationNotice, type RouteDeps } from './warm-invoke.js';
+import type { StandbyChannel } from '../../base/ports.js';
+import { tryPool } from '../pool/pool-path.js';
+import type { Isolation } from '../pool/classes.js';
 
-/** Input travels as a Swarm config, whose size limit it shares with code. */
-export const MAX_INPUT_BYTES = MAX_CODE_BYTES;
+export { MAX_INPUT_BYTES, MAX_WARM_INPUT_BYTES, validateInput, invokeRow } from './invoke-input.js';
 export { RUNTIME_OUTPUT_LIMIT } from './cold-service.js';
 export { START_ALLOWANCE_MS } from '../requests/deadlines.js';
-/** Inputs up to this size are kept in the request row's params, as the old system kept its parameters. */
-const PARAMS_INPUT_LIMIT = 4096;
 
 export interface InvokeDeps extends InvocationDeps, RouteDeps {
   newId: () => string;
   newNonce: () => string;
   runtimeImage: () => Promise<string>;
+  /** The channel to sandbox-pool containers (issue 23); absent: never the pool. */
+  standby?: () => StandbyChannel;
   /** Test-only (see src/cli/failpoints.ts): called at named points so a test can kill the CLI there. */
   failpoint?: (point: FailPoint) => Promise<void>;
 }
 
 /** Where a fault test may stop a cold invocation: after its row exists (no service yet), and after its answer was read but before it is written. */
-export type FailPoint = 'invoke:row-written' | 'invoke:answer-read' | 'user-delete:committed' | 'user-delete:in-transaction' | 'fn-delete:in-transaction';
+export type FailPoint = 'invoke:row-written' | 'pool:claimed' | 'invoke:answer-read' | 'user-delete:committed' | 'user-delete:in-transaction' | 'fn-delete:in-transaction';
 
 export interface InvokeRequest {
   name: string;
@@ -40,6 +42,8 @@ export interface InvokeRequest {
   async: boolean;
   /** A job even when the function has warm replicas. */
   cold?: boolean;
+  /** `service`: one service per invocation even when a pool fits; `pool`: the pool (refused when the version cannot run there); absent: the function's default. */
+  isolation?: Isolation;
   signal?: AbortSignal;
   onOutput?: (stream: LogStream, text: string) => void;
   /** A cold run's node was lost and it runs again elsewhere. */
@@ -60,32 +64,13 @@ export interface Invocation {
   requestId: string;
   functionName: string;
   version: number;
-  mode: 'cold' | 'warm';
+  mode: 'cold' | 'warm' | 'pool';
+  /** A pool run's container: `<task id>/<container id>`. */
+  poolTask?: string;
   /** Runs it took: more than 1 when a node was lost mid-run (the function may have run twice). */
   attempt?: number;
   /** Absent for --async: the invocation is still running. */
   outcome?: Outcome;
-}
-
-/** A warm replica reads input from the request body, so it takes more than a config holds. */
-export const MAX_WARM_INPUT_BYTES = 16 * 1024 * 1024;
-
-export function validateInput(raw: string | undefined, limit = MAX_INPUT_BYTES): string {
-  if (raw === undefined || raw.trim() === '') return 'null';
-  const bytes = Buffer.byteLength(raw);
-  if (bytes > limit) {
-    const hint =
-      limit === MAX_INPUT_BYTES
-        ? 'make the function warm (faasctl fn scale NAME 1) for inputs up to 16 MiB, or pass a reference (a URL or a path the function can reach)'
-        : 'pass a reference (a URL or a path the function can reach) instead of the data';
-    throw new UsageError(`input is ${bytes} bytes; the limit is ${limit} (${limit === MAX_INPUT_BYTES ? '500 KiB' : '16 MiB'})`, { code: 'input_too_large', hint });
-  }
-  try {
-    JSON.parse(raw);
-  } catch (err) {
-    throw new UsageError(`input is not valid JSON: ${(err as Error).message}`, { code: 'invalid_input', hint: `check it with: node -e 'JSON.parse(require("fs").readFileSync(0))' < FILE` });
-  }
-  return raw;
 }
 
 /**
@@ -103,6 +88,11 @@ export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: Invoke
       const warm = await tryWarm(deps, actor, fn, req);
       if (warm) return warm;
       deps.log.debug(`${fn.name} has no running warm replica: invoking cold`);
+    }
+    // An --async call must outlive this process: only a service does (the dispatcher may use the pool).
+    if (!req.async) {
+      const pooled = await tryPool(deps, actor, fn, req);
+      if (pooled) return pooled;
     }
     return await invokeCold(deps, actor, fn, req);
   } finally {
@@ -140,21 +130,6 @@ async function tryWarm(deps: InvokeDeps, actor: Actor, fn: CurrentFunction, req:
   } finally {
     transport.close();
   }
-}
-
-export function invokeRow(actor: Actor, fn: CurrentFunction, input: string, idempotency?: InvokeRequest['idempotency']) {
-  const v = fn.current;
-  const inputBytes = Buffer.byteLength(input);
-  return {
-    ...(idempotency ? { idempotencyKey: idempotency.key, inputSha256: idempotency.inputSha256 } : {}),
-    userId: actor.id,
-    ...(actor.via ? { via: actor.via.kind, ...(actor.via.kind === 'api' ? { tokenId: actor.via.tokenId, tokenName: actor.via.tokenName } : {}) } : {}),
-    type: 'fn.invoke',
-    params: { name: fn.name, version: v.version, inputBytes, ...(inputBytes <= PARAMS_INPUT_LIMIT ? { input: JSON.parse(input) } : {}) },
-    functionId: fn.id,
-    functionName: fn.name,
-    functionVersion: v.version,
-  };
 }
 
 /** A cold invocation: one Swarm service, watched to its answer (or left running with --async). */

@@ -12,7 +12,7 @@ import { isOpen, reconcileInvocation } from './reconcile.js';
 export const LIST_RECONCILE_MAX = 20;
 
 /** Queued rows are the dispatcher's to run and record: readers wait on their row. */
-export const isOpenColdJob = (r: RequestRow): boolean => isOpen(r) && r.type === 'fn.invoke' && r.mode !== 'warm' && !r.queued;
+export const isOpenColdJob = (r: RequestRow): boolean => isOpen(r) && r.type === 'fn.invoke' && r.mode !== 'warm' && r.mode !== 'pool' && !r.queued;
 
 export interface ListedCheck {
   /** Ids of the open cold jobs that were looked at. */

@@ -3,6 +3,7 @@ import type { SwarmClient } from '../../swarm/client.js';
 import type { Database } from '../../db/database.js';
 import { createStore } from '../../db/store.js';
 import { dispatcherCheck } from './dispatcher-check.js';
+import { poolCheck } from '../pool/pool-check.js';
 import type { Check } from './check.js';
 
 export type { Check, CheckStatus } from './check.js';
@@ -95,7 +96,13 @@ async function databaseChecks(deps: DoctorDeps): Promise<Check[]> {
     const database = ok('database', `PostgreSQL ${row?.v} at ${db.where}`);
     const schema = schemaCheck(version, deps.expectedSchema);
     if (schema.status !== 'ok') return [database, schema, skip('dispatcher', 'schema not current')];
-    return [database, schema, await dispatcherCheck(createStore(db)).catch((err: unknown) => fail('dispatcher', err, 'faasctl up --dispatcher'))];
+    const store = createStore(db);
+    const dispatcher = await dispatcherCheck(store).catch((err: unknown) => fail('dispatcher', err, 'faasctl up --dispatcher'));
+    const pool = await deps
+      .swarm()
+      .then((swarm) => poolCheck(swarm, store))
+      .catch((err: unknown) => fail('sandbox pool', err, 'faasctl pool show; faasctl up --pool N'));
+    return [database, schema, dispatcher, pool];
   } catch (err) {
     return [fail('database', err, 'start PostgreSQL or fix the URL (faasctl context show)'), skip('schema', 'database unreachable'), skip('dispatcher', 'database unreachable')];
   }

@@ -23,7 +23,7 @@ export interface RowFact {
   id: string;
   userId: string | null;
   type: string;
-  mode: 'cold' | 'warm' | null;
+  mode: 'cold' | 'warm' | 'pool' | null;
   open: boolean;
   attempt: number;
   createdAt: number;
@@ -147,8 +147,8 @@ function rowAction(row: RowFact, f: GcFacts): GcAction | undefined {
     const idle = f.replicaServices.some((r) => r.requestId === row.id && r.idle);
     return idle || f.now - row.createdAt >= ABANDONED_BULK_MS ? { kind: 'close-abandoned-bulk', requestId: row.id } : undefined;
   }
-  // A warm call has no service of its own: only its deadline tells it was abandoned.
-  if (row.type === 'fn.invoke' && row.mode !== 'warm' && f.now - row.createdAt >= LOST_AFTER_MS) return { kind: 'close-lost', requestId: row.id };
+  // A warm or pool call has no service of its own: only its deadline tells it was abandoned.
+  if (row.type === 'fn.invoke' && row.mode !== 'warm' && row.mode !== 'pool' && f.now - row.createdAt >= LOST_AFTER_MS) return { kind: 'close-lost', requestId: row.id };
   return undefined;
 }
 

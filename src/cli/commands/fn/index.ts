@@ -65,6 +65,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     ),
   )
     .option('--name <name>', 'function name (default: the file name without .py, or the directory name)')
+    .option('--isolation <how>', 'how cold invocations run: auto (a sandbox-pool container when one fits, else a service; the default), pool, or service (always one Swarm service)')
     .option('--warm <n>', 'keep N warm replicas running (see fn scale)')
     .option('--workers <n>', 'with --warm: invocations one replica runs at once (default 2)')
     .option('--bulk <n>', 'deploy the file as N functions named PREFIX1..PREFIXN (checked once)')
@@ -80,6 +81,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     });
 
   policyOptions(placementOptions(importCheckOption(limitOptions(fn.command('update <name> [path]'))), true))
+    .option('--isolation <how>', 'how cold invocations run: auto, pool or service (see fn deploy)')
     .description('make a new version: new code and/or new limits, entry, env or requirements')
     .addHelpText(
       'after',
@@ -106,6 +108,7 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--data-file <file>', 'read the input from a file ("-" for stdin)')
     .option('--async', 'print the request id once the job exists and return; see faasctl request wait')
     .option('--cold', 'run as a job even when the function has warm replicas')
+    .option('--isolation <how>', "pool: a pre-started sandbox-pool container; service: one Swarm service for this call (default: the function's, see fn deploy --isolation)")
     .option('--bulk <file>', 'invoke once per line of a JSON Lines file ("-" for stdin); NDJSON answers in input order')
     .option('--concurrency <n>', 'with --bulk: inputs in flight at once (default: every worker of every replica)')
     .option('--idempotency-key <key>', 'a repeat with this key within 24 h answers with the first request instead of running again')

@@ -32,6 +32,8 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   const onRequest = opts.async ? undefined : (id: string) => announceRequest(ctx, id, `faasctl request wait ${id}`);
   const engineAway = waitLine(ctx);
   const onQueued = (why: string | undefined) => engineAway(why && `waiting in line: ${why}`);
+  // The invocation as this CLI saw it, from looking the function up to the answer (not the process start).
+  const began = performance.now();
   const invocation = await withInterrupt((signal) => {
     // A repeat of a request still running: follow it as `request wait` would.
     const wait = async (id: string) => {
@@ -46,6 +48,7 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
         input,
         async: Boolean(opts.async),
         cold: Boolean(opts.cold),
+        ...(opts.isolation ? { isolation: parseIsolation(opts.isolation, ['pool', 'service'] as const) } : {}),
         signal,
         onOutput: relay,
         onRerun,
@@ -66,9 +69,11 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
   }
   printOutcome(ctx, invocation.requestId, invocation.outcome, `${invocation.functionName}@v${invocation.version}`, {
     mode: invocation.mode,
+    ...(invocation.poolTask ? { container: invocation.poolTask.split('/')[1] || null, task: invocation.poolTask.split('/')[0] } : {}),
     version: invocation.version,
     node: invocation.outcome.completion.node,
     attempt: invocation.attempt ?? 1,
+    latencyMs: Math.round((performance.now() - began) * 10) / 10,
   });
 }
 
@@ -87,7 +92,7 @@ export function printOutcome(
   requestId: string | null,
   o: Outcome,
   what: string,
-  about: { mode?: string | null; version?: number | null; node?: string | null; attempt?: number } = {},
+  about: { mode?: string | null; container?: string | null; task?: string; version?: number | null; node?: string | null; attempt?: number; latencyMs?: number } = {},
   hint: (o: Outcome) => string | undefined = (x) => hintFor(x, requestId ?? ''),
 ): void {
   const c = o.completion;
@@ -121,6 +126,12 @@ function hintFor(o: Outcome, requestId: string): string {
   if (o.frame?.status === 'timeout') return 'raise the limit: faasctl fn update NAME --timeout 2m';
   if (o.exitCode === EXIT.platform) return `run faasctl doctor; faasctl request show ${requestId}`;
   return `faasctl request show ${requestId} has the output and error`;
+}
+
+/** --isolation's value, one of `allowed`. */
+export function parseIsolation<T extends string>(value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--isolation must be ${allowed.join(' or ')}, not "${value}"`, { code: 'bad_isolation' });
 }
 
 export async function readInput(ctx: Context, opts: Pick<InvokeOptions, 'data' | 'dataFile'>): Promise<string | undefined> {

@@ -44,6 +44,8 @@ export interface InvokeOptions {
   idempotencyKey?: string;
   /** commander's negation of --no-queue: false when given. */
   queue?: boolean;
+  /** pool | service: how this call runs (issue 23); absent: the function's default. */
+  isolation?: string;
 }
 
 export interface BulkDeployOptions extends DeployOptions {
@@ -80,6 +82,8 @@ export function placementFlags(opts: LimitOptions): PlacementFlags {
 }
 
 export interface PolicyOptions {
+  /** fn deploy / fn update: auto | pool | service (issue 23). */
+  isolation?: string;
   retries?: string;
   /** --retry-on-error / --no-retry-on-error */
   retryOnError?: boolean;

@@ -11,6 +11,9 @@ import { functionDeps } from '../../deps.js';
 import { requireActor } from '../../session.js';
 import { placementFlags, type DeployOptions, type LimitOptions, type PolicyOptions } from './options.js';
 import { policyChange } from './policy.js';
+import { parseIsolation } from './invoke.js';
+import { ISOLATIONS } from '../../../core/pool/classes.js';
+import { setIsolation } from '../../../core/pool/isolation.js';
 import { setPolicy } from '../../../core/dispatch/policy-change.js';
 import { readFunctionSource } from './source.js';
 import { terminalSafe } from '../../terminal-text.js';
@@ -25,6 +28,7 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
   const workers = parseWorkers(opts.workers);
   if (workers !== undefined && !warm) throw new UsageError('--workers goes with --warm N', { hint: 'faasctl fn deploy FILE --warm 2 --workers 4' });
   const policy = policyChange(opts);
+  const isolation = opts.isolation === undefined ? undefined : parseIsolation(opts.isolation, ISOLATIONS);
   const deployed = await withSpinner(ctx, `deploying ${name}…`, async (progress) => {
     const { actor } = await requireActor(ctx);
     const deps = await functionDeps(ctx, progress);
@@ -40,6 +44,7 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
     });
     if (warm) await scaleFunction(deps, actor, d.name, warm, workers);
     if (policy) await setPolicy(deps, actor, d.name, policy);
+    if (isolation) await setIsolation(deps, actor, d.name, isolation);
     return d;
   });
   report(ctx, deployed, 'deployed');
@@ -48,6 +53,7 @@ export async function runDeploy(ctx: Context, path: string, opts: DeployOptions)
 
 export async function runUpdate(ctx: Context, name: string, path: string | undefined, opts: LimitOptions & PolicyOptions): Promise<void> {
   const policy = policyChange(opts);
+  const isolation = opts.isolation === undefined ? undefined : parseIsolation(opts.isolation, ISOLATIONS);
   if (path === undefined && (opts.requirements !== undefined || opts.pipIndexUrl !== undefined || opts.apt !== undefined))
     throw new UsageError('--requirements, --pip-index-url and --apt go with new code', { code: 'bad_flags', hint: `faasctl fn update ${name} FILE --requirements requirements.txt` });
   const source = path === undefined ? undefined : await readFunctionSource(path, { ...opts, name });
@@ -66,6 +72,7 @@ export async function runUpdate(ctx: Context, name: string, path: string | undef
     });
     if (u.changed) await rollWarm(deps, actor, u.name);
     if (policy) await setPolicy(deps, actor, u.name, policy);
+    if (isolation) await setIsolation(deps, actor, u.name, isolation);
     return u;
   });
   report(ctx, updated, updated.changed ? 'updated' : 'unchanged');
@@ -125,6 +132,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       module: v.module ?? null,
       placement: v.placement,
       warm: { replicas: fn.warmReplicas, workers: fn.warmWorkers },
+      isolation: fn.isolation ?? 'auto',
       policy: { retries: policy.retries, retryOnError: policy.retryOnError, maxEventAgeMs: policy.maxEventAgeMs, maxConcurrency: policy.maxConcurrency ?? null },
       createdAt: fn.createdAt.toISOString(),
       updatedAt: fn.updatedAt.toISOString(),
@@ -150,6 +158,7 @@ export async function runShow(ctx: Context, name: string, opts: { code: boolean 
       ['warm', fn.warmReplicas ? `${warmText(fn)} (replicas × workers)` : 'no: each invocation runs as a job'],
       ['async retries', `${policy.retries}${policy.retryOnError ? ' (also when it raises)' : ''}; max event age ${Math.round(policy.maxEventAgeMs / 1000)} s`],
       ['concurrency', policy.maxConcurrency ? `at most ${policy.maxConcurrency} at once` : 'no limit'],
+      ['isolation', fn.isolation ?? 'auto'],
       ['created', fn.createdAt.toISOString()],
       ['last invocations', recent.map((r) => `${r.createdAt.toISOString()} ${r.status} ${r.mode ?? ''}${r.durationMs == null ? '' : ` ${Math.round(r.durationMs)} ms`}`).join('\n') || '-'],
     ],

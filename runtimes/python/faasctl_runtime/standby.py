@@ -1,0 +1,244 @@
+"""`standby`: a sandbox-pool container (issue 23). It starts with no function in it, makes a
+one-time token, listens on FAASCTL_PORT and prints `FAASCTL-STANDBY:<port>:<token>` on its
+stdout, which the CLI reads through the engine's task logs (no container can read another's
+logs, so no user code can learn the token). Then it waits for exactly one job:
+
+  POST /job     Authorization: Bearer <token>; body = JSON
+                {"code": base64, "sha256": hex, "archive": bool, "input": JSON text,
+                 "nonce": str, "env": ["K=V", ...]}
+                -> 200 and a stream of Docker-multiplexed frames (1 stdout, 2 stderr): what the
+                   `run` mode (the cold path, unchanged) writes, ending with its result frame.
+  POST /retire  Authorization: Bearer <token> -> 200, and the container exits unused
+                (an abandoned claim given back by gc or the next claimer).
+
+The code is checked against its sha256 before it runs. After the job (or a retire) the
+container exits 0, and Swarm (restart condition `any`) starts a fresh one in its place: a
+container never serves two invocations. The nonce stays in this non-dumpable process and in
+the `run` parent, as in a cold service; the user's child sees neither it nor the token."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import select
+import signal
+import struct
+import sys
+import threading
+
+from .config import UsageError, int_setting
+from .sandbox import make_non_dumpable, set_no_new_privs
+
+# In the container's tmpfs; FAASCTL_JOB_DIR moves it (the runtime's tests, run on a host).
+JOB_DIR = os.environ.get("FAASCTL_JOB_DIR") or "/tmp/faas"
+MAX_BODY = 4 * 1024 * 1024
+TOKEN_LINE = "FAASCTL-STANDBY"
+
+
+class Once:
+    """The one job this container will take: the first authorised request wins it."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.taken = False
+
+    def take(self):
+        with self.lock:
+            if self.taken:
+                return False
+            self.taken = True
+            return True
+
+
+def frame(stream, data):
+    return struct.pack(">BxxxI", stream, len(data)) + data
+
+
+def write_job(job):
+    code = base64.b64decode(job["code"])
+    if hashlib.sha256(code).hexdigest() != job["sha256"]:
+        raise ValueError("the code does not match its sha256")
+    os.makedirs(JOB_DIR, mode=0o700, exist_ok=True)
+    code_path = os.path.join(JOB_DIR, "code.zip" if job.get("archive") else "function.py")
+    with open(code_path, "wb") as handle:
+        handle.write(code)
+    with open(os.path.join(JOB_DIR, "input.json"), "wb") as handle:
+        handle.write(job["input"].encode("utf-8"))
+    return code_path
+
+
+def job_environment(job, code_path):
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp"}
+    for item in job.get("env") or []:
+        key, _, value = item.partition("=")
+        env[key] = value
+    env.update(FAASCTL_CODE_FILE=code_path, FAASCTL_INPUT_FILE=os.path.join(JOB_DIR, "input.json"),
+               FAASCTL_NONCE=job["nonce"])
+    return env
+
+
+def start_run(env):
+    """The cold `run` mode in a forked child of this process, its stdout and stderr on pipes.
+    Forked rather than spawned: the runtime is imported already (see standby_mode), which
+    saves an interpreter start per invocation; `run` then hardens itself and spawns the
+    function's own process exactly as in a cold service."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child never returns
+        try:
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (null, out_r, out_w, err_r, err_w):
+                os.close(fd)
+            os.environ.clear()
+            os.environ.update(env)
+            from .cold import run_mode
+            code = run_mode([])
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code or 0)
+        except BaseException:  # noqa: BLE001 - nothing may escape a forked child
+            os._exit(70)
+    os.close(out_w)
+    os.close(err_w)
+    return pid, out_r, err_r
+
+
+class Run:
+    def __init__(self, pid):
+        self.pid = pid
+
+    def send_signal(self, signum):
+        try:
+            os.kill(self.pid, signum)
+        except OSError:
+            pass
+
+    def wait(self):
+        os.waitpid(self.pid, 0)
+
+
+def relay(proc, out_r, err_r, sock):
+    """The child's stdout and stderr to the socket as multiplexed frames, until both close.
+    A caller that goes away (its socket reads EOF) cancels the run: SIGTERM to `run`, which
+    kills the function and still ends with its frame."""
+    streams = {out_r: 1, err_r: 2}
+    gone = False
+    while streams:
+        watched = list(streams) + ([] if gone else [sock.fileno()])
+        ready, _, _ = select.select(watched, [], [])
+        for fd in ready:
+            if fd == sock.fileno():
+                try:
+                    if sock.recv(1, 0) == b"":
+                        gone = True
+                        proc.send_signal(signal.SIGTERM)
+                except OSError:
+                    gone = True
+                    proc.send_signal(signal.SIGTERM)
+                continue
+            data = os.read(fd, 65536)
+            if not data:
+                del streams[fd]
+                os.close(fd)
+                continue
+            if not gone:
+                try:
+                    sock.sendall(frame(streams[fd], data))
+                except OSError:
+                    gone = True
+                    proc.send_signal(signal.SIGTERM)
+    proc.wait()
+
+
+def make_handler(token, once, done):
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+        server_version = "faasctl-standby"
+
+        def reply(self, code, body):
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
+            if not hmac.compare_digest(given, token):
+                return self.reply(401, b'{"error":"missing or wrong token"}')
+            if self.path not in ("/job", "/retire"):
+                return self.reply(404, b'{"error":"no such route"}')
+            if not once.take():
+                return self.reply(409, b'{"error":"this container has taken its one job"}')
+            try:  # taken: whatever happens next, the container then exits for a fresh one
+                if self.path == "/retire":
+                    return self.reply(200, b'{"retired":true}')
+                try:
+                    length = int(self.headers.get("Content-Length") or "0")
+                    if length <= 0 or length > MAX_BODY:
+                        raise ValueError("a job of %d bytes" % length)
+                    job = json.loads(self.rfile.read(length))
+                    code_path = write_job(job)
+                    env = job_environment(job, code_path)
+                except (ValueError, KeyError, TypeError, OSError) as exc:
+                    return self.reply(400, json.dumps({"error": str(exc)}).encode("utf-8"))
+                self.run(env)
+            finally:
+                done.set()
+
+        def run(self, env):
+            pid, out_r, err_r = start_run(env)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.faasctl.stream")
+            self.end_headers()
+            self.wfile.flush()
+            relay(Run(pid), out_r, err_r, self.connection)
+
+        def do_GET(self):
+            self.reply(404, b'{"error":"no such route"}')
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+def standby_mode(argv):
+    from http.server import ThreadingHTTPServer
+    if argv:
+        raise UsageError("standby takes no arguments; it is configured by FAASCTL_* variables")
+    try:
+        port = int_setting(os.environ, "FAASCTL_PORT", 8080, 1)
+    except ValueError as exc:
+        raise UsageError(str(exc))
+    import importlib
+    importlib.import_module(__package__ + ".cold")  # imported once here, so each forked run starts warm
+    make_non_dumpable()  # the token and, later, the nonce live in this process
+    set_no_new_privs()
+    raw = secrets.token_hex(32)
+    token = b"Bearer " + raw.encode("ascii")
+    once, done = Once(), threading.Event()
+    server = ThreadingHTTPServer(("0.0.0.0", port), make_handler(token, once, done))
+    server.daemon_threads = True
+    # Swarm stops an idle standby (scale down, drain, removal): exit at once, PID 1 has no init.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True).start()
+    sys.stdout.write("%s:%d:%s\n" % (TOKEN_LINE, port, raw))
+    sys.stdout.flush()
+    done.wait()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.getpid() == 1:
+        try:  # anything the function left behind (setsid escapees) goes with the container
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(0)

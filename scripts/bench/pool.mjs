@@ -1,0 +1,141 @@
+// The sandbox pool (issue 23), against today's cold path in the same run:
+// - one cold fn invoke at a time through a warm pool vs --isolation service: p50/p99 of the
+//   invocation's latency inside the CLI (`latencyMs` of fn invoke --json: from looking the
+//   function up to the answer, the same span on both paths; the node process's start is not in
+//   it) and of the CLI's wall time;
+// - 50 concurrent cold invocations of a 50 ms function: the batch's wall time, p50/p99 each;
+// - the sustained rate of fresh-container invocations (4 callers in a loop) with the pool's size
+//   and its memory per waiting container;
+// - the same with the pool drained (the fallback), so the cost of an empty pool is visible.
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { faasctlAsync, mustFaasctl, withPlatform } from './platform.mjs';
+import { median, ms, percentile } from './stats.mjs';
+
+const POOL = 8;
+const SEQUENTIAL = 10;
+const CONCURRENT = 50;
+const RATE_CALLERS = 4;
+const RATE_CALLS = 32;
+
+/** One CLI run; under the 50-at-once load a run may fail (counted, its error kept, not thrown). */
+async function invoke(env, name, isolation) {
+  const r = await faasctlAsync(env, ['--json', 'fn', 'invoke', name, ...(isolation ? ['--isolation', isolation] : []), '--data', '{"numbers": [1, 2]}']);
+  let out;
+  try {
+    out = JSON.parse(r.stdout);
+  } catch {
+    out = { error: { message: r.stderr.trim() } };
+  }
+  if (r.status !== 0) return { wall: r.wall, duration: NaN, mode: out.mode, failed: `exit ${r.status}: ${out.error?.message ?? ''}` };
+  return { wall: r.wall, duration: out.latencyMs, mode: out.mode };
+}
+
+const failures = (runs) => {
+  const failed = runs.filter((r) => r.failed);
+  return failed.length ? { failed: failed.length, firstError: failed[0].failed } : { failed: 0 };
+};
+const ok = (runs) => runs.filter((r) => !r.failed);
+
+async function sequential(env, name, isolation) {
+  const runs = [];
+  for (let i = 0; i < SEQUENTIAL + 2; i++) {
+    const r = await invoke(env, name, isolation);
+    if (i >= 2) runs.push(r); // two warm-ups
+  }
+  return runs;
+}
+
+async function concurrent(env, name, isolation) {
+  const started = process.hrtime.bigint();
+  const runs = await Promise.all(Array.from({ length: CONCURRENT }, () => invoke(env, name, isolation)));
+  return { batch: Number(process.hrtime.bigint() - started) / 1e6, runs };
+}
+
+async function rate(env, name, isolation) {
+  const started = process.hrtime.bigint();
+  let left = RATE_CALLS;
+  const modes = [];
+  await Promise.all(
+    Array.from({ length: RATE_CALLERS }, async () => {
+      while (left-- > 0) modes.push((await invoke(env, name, isolation)).mode);
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { perSecond: RATE_CALLS / seconds, pooled: modes.filter((m) => m === 'pool').length };
+}
+
+const stats = (runs, key) => ({
+  p50: median(ok(runs).map((r) => r[key])),
+  p99: percentile(
+    ok(runs).map((r) => r[key]),
+    99,
+  ),
+});
+
+export function benchPool() {
+  return withPlatform('pool', async ({ env, dir, runLabel, atExit }) => {
+    const sum = join(dir, 'bench_pool_sum.py');
+    const nap = join(dir, 'bench_pool_nap.py');
+    writeFileSync(sum, `def main(data):\n    return {"sum": sum(data["numbers"])}\n# faasctl bench run ${runLabel}\n`);
+    writeFileSync(nap, `import time\ndef main(data):\n    time.sleep(0.05)\n    return 1\n# faasctl bench run ${runLabel}\n`);
+    atExit(() => mustFaasctl(env, ['pool', 'drain'], undefined, [0, 1, 3, 8]));
+    atExit(() => mustFaasctl(env, ['fn', 'delete', 'bench-pool-sum', '--force'], undefined, [0, 3]));
+    atExit(() => mustFaasctl(env, ['fn', 'delete', 'bench-pool-nap', '--force'], undefined, [0, 3]));
+    mustFaasctl(env, ['fn', 'deploy', sum, '--name', 'bench-pool-sum', '--no-import-check']);
+    mustFaasctl(env, ['fn', 'deploy', nap, '--name', 'bench-pool-nap', '--no-import-check']);
+    mustFaasctl(env, ['pool', 'resize', String(POOL)]);
+
+    const cold = await sequential(env, 'bench-pool-sum', 'service');
+    const pooled = await sequential(env, 'bench-pool-sum', 'pool');
+    const c = stats(cold, 'duration');
+    const p = stats(pooled, 'duration');
+    const cw = stats(cold, 'wall');
+    const pw = stats(pooled, 'wall');
+    const [shown] = JSON.parse(mustFaasctl(env, ['--json', 'pool', 'show']).stdout);
+    const memory = shown?.idleMemoryBytes ? `${(shown.idleMemoryBytes / 1048576).toFixed(1)} MiB` : 'not measured';
+
+    const burstCold = await concurrent(env, 'bench-pool-nap', 'service');
+    const burstPool = await concurrent(env, 'bench-pool-nap', undefined);
+    const rPool = await rate(env, 'bench-pool-nap', undefined);
+    mustFaasctl(env, ['pool', 'drain']);
+    const emptied = await sequential(env, 'bench-pool-sum', undefined);
+    const e = stats(emptied, 'duration');
+    const rEmpty = await rate(env, 'bench-pool-nap', undefined);
+
+    const bc = stats(burstCold.runs, 'wall');
+    const bp = stats(burstPool.runs, 'wall');
+    return [
+      { name: 'pool: cold invoke via a service (floor), latency p50', median: c.p50, ratio: 1, display: ms(c.p50), detail: { p99: c.p99, wallP50: cw.p50 } },
+      {
+        name: 'pool: cold invoke via the pool, latency p50',
+        median: p.p50,
+        ratio: p.p50 / c.p50,
+        target: 0.15,
+        goal: { text: 'p50 <= 100 ms', met: p.p50 <= 100 },
+        display: ms(p.p50),
+        detail: { p99: p.p99, wallP50: pw.p50, wallP99: pw.p99, pooled: pooled.filter((r) => r.mode === 'pool').length, of: pooled.length },
+      },
+      { name: 'pool: cold invoke via the pool, latency p99', median: p.p99, ratio: p.p99 / c.p99, display: ms(p.p99) },
+      { name: 'pool: CLI wall, pool vs service (p50)', median: pw.p50, ratio: pw.p50 / cw.p50, display: ms(pw.p50) },
+      { name: `pool: ${CONCURRENT} concurrent via services (floor), batch wall`, median: burstCold.batch, ratio: 1, display: ms(burstCold.batch), detail: { ...bc, ...failures(burstCold.runs) } },
+      {
+        name: `pool: ${CONCURRENT} concurrent via the pool (${POOL}), batch wall`,
+        median: burstPool.batch,
+        ratio: burstPool.batch / burstCold.batch,
+        target: 0.2,
+        display: ms(burstPool.batch),
+        detail: { ...bp, ...failures(burstPool.runs), pooled: burstPool.runs.filter((r) => r.mode === 'pool').length },
+      },
+      {
+        name: `pool: sustained fresh containers/s (pool ${POOL}, ${memory} each waiting)`,
+        median: rPool.perSecond,
+        ratio: rPool.perSecond / rEmpty.perSecond,
+        display: `${rPool.perSecond.toFixed(2)}/s`,
+        detail: { pooled: rPool.pooled, of: RATE_CALLS },
+      },
+      { name: 'pool: sustained invocations/s, pool drained (fallback)', median: rEmpty.perSecond, ratio: 1, display: `${rEmpty.perSecond.toFixed(2)}/s` },
+      { name: 'pool: cold invoke, pool drained (fallback), latency p50', median: e.p50, ratio: e.p50 / c.p50, display: ms(e.p50), detail: { p99: e.p99 } },
+    ];
+  });
+}
