@@ -10,6 +10,7 @@ import { statsRepo } from './stats-repo.js';
 import { usersRepo } from './users-repo.js';
 import { queueRepo } from './queue-repo.js';
 import { schedulesRepo } from './schedules-repo.js';
+import { bulkRunsRepo } from './bulk-runs-repo.js';
 import { advisoryLocks, type AdvisoryLocks } from './locks.js';
 
 export function repos(db: Queryable) {
@@ -25,6 +26,7 @@ export function repos(db: Queryable) {
     schedules: schedulesRepo(db),
     logs: logsRepo(db),
     prune: pruneRepo(db),
+    bulkRuns: bulkRunsRepo(db),
   };
 }
 
