@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bin, mustFaasctl, requireDep, root } from './platform.mjs';
+import { bin, requireDep, root } from './platform.mjs';
 import { parseSummary } from './replicas.mjs';
 import { median } from './stats.mjs';
 

@@ -152,7 +152,14 @@ export class IO {
     if (!wanted) return { update() {}, succeed() {}, fail() {}, stop() {}, note: (t) => this.err(t) };
     const { default: ora } = await importExternal<typeof import('ora')>('ora');
     // discardStdin would take stdin into raw mode and pause it: the menu's next prompt needs it.
-    const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled, discardStdin: false, ...(intervalMs ? { interval: intervalMs } : {}) }).start();
+    const spinner = ora({
+      text,
+      stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean },
+      color: 'cyan',
+      isEnabled: this.colorEnabled,
+      discardStdin: false,
+      ...(intervalMs ? { interval: intervalMs } : {}),
+    }).start();
     return {
       update: (t) => {
         spinner.text = t;

@@ -54,7 +54,10 @@ export function bulkRunsRepo(db: Queryable) {
       );
       return rows.map(({ sha, node, runMs, errorDetail, resultText, exitCode, ...item }) => ({
         ...(item as unknown as Omit<RequestItem, 'line'>),
-        line: sha === null ? null : { inputSha256: sha as string, node: node as string | null, runMs: runMs as number | null, errorDetail, resultText: resultText as string | null, exitCode: exitCode as number },
+        line:
+          sha === null
+            ? null
+            : { inputSha256: sha as string, node: node as string | null, runMs: runMs as number | null, errorDetail, resultText: resultText as string | null, exitCode: exitCode as number },
       }));
     },
     /** Only the hashes, for the check before anything runs. */

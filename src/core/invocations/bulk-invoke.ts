@@ -4,7 +4,6 @@ import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { Completion } from '../../db/requests-repo.js';
 import { EXIT, type ExitCode } from '../../base/errors.js';
 import { requireFunction } from '../functions/lookup.js';
-import type { Frame } from './invocation-output.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from '../requests/deadlines.js';
 import { holdLease } from '../requests/lease.js';
 import { anySignal } from '../../base/signals.js';
@@ -18,7 +17,9 @@ import type { WarmDeps } from '../functions/warm-deps.js';
 import { openRouter, type RouteDeps } from './warm-invoke.js';
 import { ITEM_BATCH, type BulkLine } from './bulk-io.js';
 import { windowSize } from './bulk-window.js';
-import { streamBulk } from './bulk-stream.js';
+import { streamBulk, type BulkAnswer } from './bulk-stream.js';
+
+export type { BulkAnswer };
 import { prepareResume, type ResumeOptions, type RunOwner } from './bulk-resume.js';
 import { NO_RUN_FIGURES } from '../../db/requests-repo.js';
 
@@ -61,22 +62,6 @@ export interface BulkRequest {
   /** This process, recorded in the row, so a resume on the same host can tell it is gone. */
   owner?: RunOwner;
   resume?: ResumeOptions;
-}
-
-export interface BulkAnswer {
-  index: number;
-  /** The function version that answered. */
-  version: number | null;
-  status: Completion['status'];
-  exitCode: ExitCode;
-  result: unknown;
-  error: Frame['error'] | { type: string; message: string; traceback?: null };
-  durationMs: number | null;
-  /** This CLI's round trip for the input, retries included. */
-  latencyMs: number;
-  attempts: number;
-  /** The node that answered (its hostname). */
-  node: string | null;
 }
 
 export interface BulkRun {
@@ -132,7 +117,16 @@ async function runBulk(deps: BulkDeps, actor: Actor, req: BulkRequest, fn: Curre
   const started = deps.monotonic();
   const total = source.total;
   const row = { id: requestId, userId: actor.id, type: 'fn.invoke.bulk', functionId: fn.id, functionName: fn.name, functionVersion: fn.current.version, startedAt };
-  const params = { name: fn.name, version: fn.current.version, inputs: total ?? null, concurrency: req.concurrency ?? null, source: source.path ?? null, owner: req.owner ?? null, resumedFrom: resume?.from ?? null, alreadyAnswered: resume?.done ?? 0 };
+  const params = {
+    name: fn.name,
+    version: fn.current.version,
+    inputs: total ?? null,
+    concurrency: req.concurrency ?? null,
+    source: source.path ?? null,
+    owner: req.owner ?? null,
+    resumedFrom: resume?.from ?? null,
+    alreadyAnswered: resume?.done ?? 0,
+  };
   await deps.store.requests.insert({ ...row, status: 'pending', params, deadlineMs: deadlineBudgetMs({ kind: 'bulk' }) });
   if (resume) await deps.store.bulkRuns.markResumed(requestId, resume.from);
   req.onRequest?.(requestId, resume && { from: resume.from, done: resume.done });
@@ -216,12 +210,7 @@ function stopReasonOf(signal: AbortSignal): string | undefined {
   return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : undefined;
 }
 
-async function close(
-  deps: BulkDeps,
-  requestId: string,
-  started: number,
-  s: { status: Completion['status']; error: string | null; total: number; tally: Tally },
-): Promise<number> {
+async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; tally: Tally }): Promise<number> {
   const durationMs = deps.monotonic() - started;
   const t = s.tally;
   // answered: by the whole run (a resume counts the lines earlier rows answered, as `resumed`).
@@ -275,4 +264,3 @@ async function coldRoute(deps: BulkDeps, fn: CurrentFunction, requestId: string,
     throw err;
   }
 }
-

@@ -63,7 +63,11 @@ export async function prepareResume(
 async function headRow(deps: InvocationDeps, actor: Actor, fn: CurrentFunction, file: { path: string; label: string }, runId: string | undefined): Promise<RequestRow> {
   const id = runId === undefined ? (await deps.store.bulkRuns.latestOver(actor.id, fn.id, file.path))?.id : await deps.store.bulkRuns.newest(runId, actor.id);
   // Another user's run is as unknown as a missing one.
-  if (!id) throw new NotFoundError(runId ? `bulk run ${runId} not found` : `no bulk run of ${fn.name} over ${file.label} to resume`, { code: 'run_not_found', hint: 'faasctl request list --type fn shows your runs' });
+  if (!id)
+    throw new NotFoundError(runId ? `bulk run ${runId} not found` : `no bulk run of ${fn.name} over ${file.label} to resume`, {
+      code: 'run_not_found',
+      hint: 'faasctl request list --type fn shows your runs',
+    });
   const row = await deps.store.requests.byId(id, actor.id);
   if (!row) throw new NotFoundError(`bulk run ${runId ?? id} not found`, { code: 'run_not_found' });
   if (row.functionId !== fn.id) throw new UsageError(`run ${runId ?? id} invoked ${row.functionName ?? 'another function'}, not ${fn.name}`, { code: 'run_mismatch' });

@@ -9,7 +9,8 @@ import { callWarm } from './warm-invoke.js';
 import { BulkWindow } from './bulk-window.js';
 import { batchWriter, lineHash, type BulkLine } from './bulk-io.js';
 import { changedLine } from './bulk-resume.js';
-import type { BulkAnswer } from './bulk-invoke.js';
+import type { Completion } from '../../db/requests-repo.js';
+import type { Frame } from './invocation-output.js';
 
 /**
  * The streaming middle of a bulk run (issue 26): lines pulled one at a time from the source,
@@ -17,6 +18,22 @@ import type { BulkAnswer } from './bulk-invoke.js';
  * to `emit` (which may hold the run back: stdout, the database). A resumed run merges in the
  * answers its earlier rows recorded, read page by page in index order, instead of running them.
  */
+export interface BulkAnswer {
+  index: number;
+  /** The function version that answered. */
+  version: number | null;
+  status: Completion['status'];
+  exitCode: ExitCode;
+  result: unknown;
+  error: Frame['error'] | { type: string; message: string; traceback?: null };
+  durationMs: number | null;
+  /** This CLI's round trip for the input, retries included. */
+  latencyMs: number;
+  attempts: number;
+  /** The node that answered (its hostname). */
+  node: string | null;
+}
+
 export interface Released {
   answer: BulkAnswer;
   /** Null: already recorded by an earlier row of the run. */
@@ -127,7 +144,18 @@ function recordedAnswer(r: RecordedItem): BulkAnswer {
   const result = r.line?.resultText != null ? (JSON.parse(r.line.resultText) as unknown) : r.result;
   const error = (r.line?.errorDetail ?? (r.error ? { type: 'PlatformError', message: r.error, traceback: null } : null)) as BulkAnswer['error'];
   const exitCode = (r.line?.exitCode ?? (r.status === 'success' ? EXIT.ok : EXIT.functionFailed)) as ExitCode;
-  return { index: r.index, version: r.version, status: r.status, exitCode, result, error, durationMs: r.line?.runMs ?? null, latencyMs: r.durationMs ?? 0, attempts: r.attempts, node: r.line?.node ?? null };
+  return {
+    index: r.index,
+    version: r.version,
+    status: r.status,
+    exitCode,
+    result,
+    error,
+    durationMs: r.line?.runMs ?? null,
+    latencyMs: r.durationMs ?? 0,
+    attempts: r.attempts,
+    node: r.line?.node ?? null,
+  };
 }
 
 function toReleased(line: BulkLine, o: Outcome, attempts: number, latencyMs: number): Released {

@@ -20,9 +20,10 @@ export async function queueInputs(ctx: Context, name: string, source: BulkSource
     throw new UsageError('--bulk --async --resume needs the run id it printed (--resume RUN)', { code: 'resume_needs_id' });
   }
   const key = resumeId ?? opts.idempotencyKey ?? deps.newId();
-  if (!ctx.io.options.quiet && !resumeId && opts.idempotencyKey === undefined) ctx.io.err(`run ${key}: faasctl fn invoke ${name} --bulk ${source.label} --async --resume ${key} queues what is missing`);
+  if (!ctx.io.options.quiet && !resumeId && opts.idempotencyKey === undefined)
+    ctx.io.err(`run ${key}: faasctl fn invoke ${name} --bulk ${source.label} --async --resume ${key} queues what is missing`);
   const out = lineWriter(ctx.io.streams.stdout, () => {});
-  let n;
+  let n: { queued: number; repeats: number };
   try {
     n = await enqueueBulk(deps, actor, {
       name,
@@ -37,6 +38,5 @@ export async function queueInputs(ctx: Context, name: string, source: BulkSource
   } finally {
     await out.end();
   }
-  if (!ctx.io.options.quiet)
-    ctx.io.err(`queued ${n.queued} request(s) for ${name}${n.repeats ? ` (${n.repeats} line(s) already queued under their key)` : ''}; faasctl request wait ID follows one`);
+  if (!ctx.io.options.quiet) ctx.io.err(`queued ${n.queued} request(s) for ${name}${n.repeats ? ` (${n.repeats} line(s) already queued under their key)` : ''}; faasctl request wait ID follows one`);
 }

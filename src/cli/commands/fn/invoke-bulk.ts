@@ -13,7 +13,6 @@ import { arraySource, bulkSource } from '../../bulk-input.js';
 import { lineWriter, OUTPUT_CLOSED } from '../../line-writer.js';
 import { progressText } from './bulk-progress.js';
 
-export { OUTPUT_CLOSED };
 
 /** Progress is redrawn at most this often (a few times a second). */
 const PROGRESS_EVERY_MS = 250;
@@ -22,7 +21,8 @@ const PROGRESS_EVERY_MS = 250;
 export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
   if (opts.data !== undefined || opts.dataFile !== undefined) throw new UsageError('--bulk takes its inputs from the file; leave out --data and --data-file');
   const source = opts.bulk!;
-  if (opts.resume !== undefined && source === '-') throw new UsageError('--resume needs the inputs as a file: stdin cannot be read again to check the lines already answered', { code: 'resume_needs_file' });
+  if (opts.resume !== undefined && source === '-')
+    throw new UsageError('--resume needs the inputs as a file: stdin cannot be read again to check the lines already answered', { code: 'resume_needs_file' });
   if (opts.async) {
     const { queueInputs } = await import('./invoke-bulk-async.js');
     return queueInputs(ctx, name, await bulkSource(source, ctx.io.streams.stdin), opts);
