@@ -36,7 +36,8 @@ export function bulkLine(raw: string, lineNo: number, index: number, source: str
     throw new UsageError(`${source}:${lineNo}: not valid JSON: ${(err as Error).message}`, { code: 'invalid_input', hint: JSONL_HINT });
   }
   if (Buffer.byteLength(text) > MAX_WARM_INPUT_BYTES) throw new UsageError(`${source}:${lineNo}: the input is larger than 16 MiB`, { code: 'input_too_large' });
-  if (index >= MAX_BULK_INPUTS) throw new UsageError(`${source}:${lineNo}: input ${index + 1} is beyond the limit of ${MAX_BULK_INPUTS} inputs a run`, { code: 'too_many_inputs', hint: 'split the file' });
+  if (index >= MAX_BULK_INPUTS)
+    throw new UsageError(`${source}:${lineNo}: input ${index + 1} is beyond the limit of ${MAX_BULK_INPUTS} inputs a run`, { code: 'too_many_inputs', hint: 'split the file' });
   return { index, lineNo, text };
 }
 

@@ -13,7 +13,6 @@ import { arraySource, bulkSource } from '../../bulk-input.js';
 import { lineWriter, OUTPUT_CLOSED } from '../../line-writer.js';
 import { progressText } from './bulk-progress.js';
 
-
 /** Progress is redrawn at most this often (a few times a second). */
 const PROGRESS_EVERY_MS = 250;
 
