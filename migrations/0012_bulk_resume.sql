@@ -5,8 +5,9 @@
 -- are the items of the whole chain. The extra item columns are what an answer line printed
 -- that the item did not keep, so a resumed run prints recorded answers exactly as the first did.
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS resumed_from uuid REFERENCES requests(id) ON DELETE SET NULL;
--- Pruning deletes old rows: the SET NULL finds the rows that name them by this index.
-CREATE INDEX IF NOT EXISTS requests_resumed_from ON requests (resumed_from) WHERE resumed_from IS NOT NULL;
+-- A row is resumed at most once: two resumes of the same run racing cannot both run its
+-- missing lines (the second is refused). Pruning's SET NULL finds the rows by this index too.
+CREATE UNIQUE INDEX IF NOT EXISTS requests_resumed_from ON requests (resumed_from) WHERE resumed_from IS NOT NULL;
 
 ALTER TABLE request_items ADD COLUMN IF NOT EXISTS input_sha256 bytea;
 ALTER TABLE request_items ADD COLUMN IF NOT EXISTS node text;

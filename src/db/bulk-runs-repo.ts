@@ -1,3 +1,4 @@
+import { ConflictError } from '../base/errors.js';
 import type { Queryable } from './database.js';
 import type { ItemLine, RequestItem, RequestRow } from './requests-repo.js';
 import { requestColumns } from './requests-repo.js';
@@ -91,8 +92,15 @@ export function bulkRunsRepo(db: Queryable) {
       ]);
       return new Map(rows.map((r) => [r.key, r.sha]));
     },
-    async markResumed(id: string, from: string): Promise<void> {
-      await db.query('UPDATE requests SET resumed_from = $2 WHERE id = $1', [id, from]);
+    /** Links the new row to the one it resumes; false when another row resumed that one first. */
+    async markResumed(id: string, from: string): Promise<boolean> {
+      try {
+        await db.query('UPDATE requests SET resumed_from = $2 WHERE id = $1', [id, from]);
+        return true;
+      } catch (err) {
+        if (err instanceof ConflictError) return false;
+        throw err;
+      }
     },
   };
 }

@@ -2,7 +2,7 @@ import { waitForSlotsUpTo } from '../functions/concurrency.js';
 import { limitsOf } from './invoke.js';
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import type { Completion } from '../../db/requests-repo.js';
-import { EXIT, type ExitCode } from '../../base/errors.js';
+import { ConflictError, EXIT, type ExitCode } from '../../base/errors.js';
 import { requireFunction } from '../functions/lookup.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from '../requests/deadlines.js';
 import { holdLease } from '../requests/lease.js';
@@ -128,7 +128,11 @@ async function runBulk(deps: BulkDeps, actor: Actor, req: BulkRequest, fn: Curre
     alreadyAnswered: resume?.done ?? 0,
   };
   await deps.store.requests.insert({ ...row, status: 'pending', params, deadlineMs: deadlineBudgetMs({ kind: 'bulk' }) });
-  if (resume) await deps.store.bulkRuns.markResumed(requestId, resume.from);
+  if (resume && !(await deps.store.bulkRuns.markResumed(requestId, resume.from))) {
+    const why = `run ${resume.from} was resumed by another process first`;
+    await deps.store.requests.complete(requestId, { status: 'system_error', result: null, error: why, ...NO_RUN_FIGURES, durationMs: 0, finishedAt: deps.clock.now() });
+    throw new ConflictError(why, { code: 'run_active', hint: 'faasctl request list --type fn shows the newer run; resume that one' });
+  }
   req.onRequest?.(requestId, resume && { from: resume.from, done: resume.done });
   const lease = holdLease(deps, requestId);
   // Ctrl-C, a reader that went away, or a row another process closed: all stop the feeding.

@@ -80,7 +80,8 @@ export async function invokeInputs(
         concurrency: opts.concurrency,
         cold: opts.cold,
         signal,
-        onAnswer: (a) => out.write(answerLine(a)),
+        // A reader that stopped reading must not keep Ctrl-C from ending the run.
+        onAnswer: (a) => untilAborted(out.write(answerLine(a)), signal),
         onProgress: progress,
         onRequest,
         owner: { host: hostname(), pid: process.pid },
@@ -93,6 +94,18 @@ export async function invokeInputs(
   }
   if (!ctx.io.options.quiet) ctx.io.err(summary(run));
   if (run.exitCode) throw new AlreadyReported(run.exitCode);
+}
+
+function untilAborted(wait: Promise<void> | undefined, signal: AbortSignal): Promise<void> | undefined {
+  if (!wait || signal.aborted) return undefined;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void wait.then(done);
+  });
 }
 
 function answerLine(a: BulkAnswer): string {
