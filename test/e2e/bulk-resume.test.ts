@@ -102,7 +102,7 @@ describe('bulk resume through the binary', () => {
     const stranger = await cli(['fn', 'invoke', 'counting', '--bulk', inputs, '--resume', runId], undefined, other);
     expect(stranger.code).toBe(3);
     expect(stranger.stderr).toMatch(/not found/);
-    ok(await cli(['user', 'delete', 'resume-other', '--yes']));
+    ok(await cli(['user', 'delete', '--yes'], undefined, other));
 
     // --resume alone finds the newest run of this function over this file: the killed one.
     const atResume = await executions();
