@@ -4,7 +4,8 @@
 // round by round. Needs the engine in Swarm mode; uses FAASCTL_DATABASE_URL, or a throwaway
 // PostgreSQL.
 import { faasctlAsync, mustFaasctl, withPlatform } from './platform.mjs';
-import { deployEcho, parseAnswers, parseSummary, writeInputs } from './replicas.mjs';
+import { COUNTING, resumeRun, scaleRuns } from './bulk-scale.mjs';
+import { deployCode, deployEcho, parseAnswers, parseSummary, replicaTargets, writeInputs } from './replicas.mjs';
 import { median } from './stats.mjs';
 
 const seconds = (v) => `${(v / 1000).toFixed(2)} s`;
@@ -80,5 +81,29 @@ export function benchBulk(count = 200, parallel = 4, slices = 2) {
         detail,
       },
     ];
+  });
+}
+
+/**
+ * Bulk at scale (issue 26): peak CLI RSS and inputs/s at 10k, 100k and 1M inputs of a trivial
+ * warm function of 2 replicas (10k three times, median; the others once: 1M takes minutes),
+ * then a 100k run killed at ~50% and resumed. `max` stops the sizes early (--bulk-max 100k for
+ * the inner loop); `resume: false` leaves the killed run out.
+ */
+export function benchBulkScale({ max = 1_000_000, resume = true } = {}) {
+  const name = 'bench-echo-scale';
+  return withPlatform('bulk-scale', async (platform) => {
+    deployEcho(platform, name, ['--warm', '2']);
+    const sizes = [10_000, 100_000, 1_000_000].filter((n) => n <= max);
+    // The resumed run first: its figures come in minutes, the 1M run's after a quarter of an hour.
+    const resumed = [];
+    if (resume) {
+      const counting = 'bench-count-scale';
+      deployCode(platform, counting, COUNTING, ['--warm', '2']);
+      const fn = await replicaTargets(platform.env, counting);
+      resumed.push(...(await resumeRun(platform, counting, fn.serviceId, Math.min(100_000, max))));
+      console.error(`bench bulk: ${resumed[0].name}: ${resumed[0].display} (${resumed[0].goal.text})`);
+    }
+    return [...(await scaleRuns(platform, name, sizes, 3)), ...resumed];
   });
 }

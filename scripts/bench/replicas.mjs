@@ -15,9 +15,14 @@ const ECHO = 'def main(data):\n    return data\n';
  * deletion (which scales it to 0 first). The run label in a comment makes its code config
  * this run's own, as in invoke.mjs.
  */
-export function deployEcho({ env, dir, runLabel, atExit }, name, deployArgs = []) {
+export function deployEcho(platform, name, deployArgs = []) {
+  deployCode(platform, name, ECHO, deployArgs);
+}
+
+/** As deployEcho, with code of one's own. */
+export function deployCode({ env, dir, runLabel, atExit }, name, source, deployArgs = []) {
   const code = join(dir, `${name.replaceAll('-', '_')}.py`);
-  writeFileSync(code, `${ECHO}# faasctl bench run ${runLabel}\n`);
+  writeFileSync(code, `${source}# faasctl bench run ${runLabel}\n`);
   mustFaasctl(env, ['fn', 'delete', name], undefined, [0, 3]); // left by an interrupted run
   atExit(() => {
     const r = faasctl(env, ['fn', 'delete', name]);

@@ -2,10 +2,11 @@
 // the same run. Results also go to .bench/results.json. Select with: npm run bench -- startup
 // (the others need the engine in Swarm mode; invoke takes ~20 s, warm and throughput about
 // a minute each, pool (issue 23) a few minutes, bulk about a minute and a half, dispatch about a minute; ssh-api and ssh-invoke need the test bed's
-// sshd, ~5 s and ~30 s; scale, the request log at 10k/100k/1M rows, ~5 min, or with
+// sshd, ~5 s and ~30 s; bulk also runs bulk-scale, 10k/100k/1M inputs and a resumed 100k, ~10 min, or
+// --bulk-max 100k and --no-resume for the inner loop; scale, the request log at 10k/100k/1M rows, ~5 min, or with
 // --scale-max 100k for the inner loop; see scale.mjs)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { benchBulk } from './bulk.mjs';
+import { benchBulk, benchBulkScale } from './bulk.mjs';
 import { benchDispatch } from './dispatch.mjs';
 import { benchInvoke } from './invoke.mjs';
 import { benchPool } from './pool.mjs';
@@ -20,7 +21,8 @@ const suites = {
   pool: () => benchPool(),
   warm: () => benchWarm(),
   throughput: () => benchThroughput(),
-  bulk: () => benchBulk(),
+  bulk: async () => [...(await benchBulk()), ...(await benchBulkScale({ max: bulkMax, resume: !noResume }))],
+  'bulk-scale': () => benchBulkScale({ max: bulkMax, resume: !noResume }),
   dispatch: () => benchDispatch(),
   'ssh-api': () => benchSshApi(),
   'ssh-invoke': () => benchSshInvoke(),
@@ -29,6 +31,10 @@ const suites = {
 const args = process.argv.slice(2);
 const maxAt = args.indexOf('--scale-max');
 const scaleMax = maxAt >= 0 ? parseSize(args.splice(maxAt, 2)[1]) : undefined;
+const bulkAt = args.indexOf('--bulk-max');
+const bulkMax = bulkAt >= 0 ? parseSize(args.splice(bulkAt, 2)[1]) : undefined;
+const resumeAt = args.indexOf('--no-resume');
+const noResume = resumeAt >= 0 && Boolean(args.splice(resumeAt, 1));
 const wanted = args.length ? args : Object.keys(suites);
 
 const rows = [];

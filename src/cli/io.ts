@@ -175,15 +175,22 @@ export class IO {
     );
   }
 
-  /** A spinner on stderr, only for a TTY outside CI and without --json or -q. */
-  async spinner(text: string): Promise<Spinner> {
+  /** A spinner on stderr, only for a TTY outside CI and without --json or -q; `intervalMs`: how often it redraws. */
+  async spinner(text: string, intervalMs?: number): Promise<Spinner> {
     // A terminal of zero columns (e.g. under `script`) makes ora redraw forever.
     const columns = (this.streams.stderr as { columns?: number }).columns ?? 80;
     const wanted = this.stderrIsTTY && columns > 0 && !this.options.json && !this.options.quiet && !this.env.CI;
     if (!wanted) return { update() {}, succeed() {}, fail() {}, stop() {}, note: (t) => this.err(t) };
     const { default: ora } = await importExternal<typeof import('ora')>('ora');
     // discardStdin would take stdin into raw mode and pause it: the menu's next prompt needs it.
-    const spinner = ora({ text, stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean }, color: 'cyan', isEnabled: this.colorEnabled, discardStdin: false }).start();
+    const spinner = ora({
+      text,
+      stream: this.streams.stderr as NodeJS.WritableStream & { isTTY: boolean },
+      color: 'cyan',
+      isEnabled: this.colorEnabled,
+      discardStdin: false,
+      ...(intervalMs ? { interval: intervalMs } : {}),
+    }).start();
     return {
       update: (t) => {
         spinner.text = t;

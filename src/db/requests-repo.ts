@@ -118,6 +118,22 @@ export interface RequestItem {
   maxRssKb: number | null;
   /** Read back: some text of the item was replaced because PostgreSQL could not store it. */
   sanitized?: boolean;
+  /** What the answer line printed that the columns above do not keep (resume prints it again). */
+  line?: ItemLine;
+}
+
+/** A bulk answer line's own fields, kept so a resumed run prints it as the first run did (issue 26). */
+export interface ItemLine {
+  /** sha256 of the input line (hex): a resume refuses a file changed where answers exist. */
+  inputSha256: string;
+  node: string | null;
+  /** The function's own duration (the item's durationMs is the caller's round trip). */
+  runMs: number | null;
+  /** The structured error the line printed. */
+  errorDetail: unknown;
+  /** The result as written, when jsonb would print its object keys in another order. */
+  resultText: string | null;
+  exitCode: number;
 }
 
 export interface RequestFilter {
@@ -316,13 +332,24 @@ export function requestsRepo(db: Queryable) {
     /** A batch of bulk answers in one statement (arrays, so it stays one parameterised query). */
     async insertItems(requestId: string, items: RequestItem[]): Promise<void> {
       if (!items.length) return;
-      const stored = items.map((i) => ({ i, result: storableJson(i.result), error: storableText(i.error), output: storableText(i.output) }));
+      const stored = items.map((i) => ({
+        i,
+        result: storableJson(i.result),
+        error: storableText(i.error),
+        output: storableText(i.output),
+        detail: storableJson(i.line?.errorDetail ?? undefined),
+        resultText: storableText(i.line?.resultText ?? null),
+        node: storableText(i.line?.node ?? null),
+      }));
       const col = <T>(pick: (s: (typeof stored)[number]) => T) => stored.map(pick);
       await db.query(
         // Only the answers this call stored are rolled up (a repeated batch adds nothing), in the same statement.
         `WITH stored AS (
-           INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version, sanitized)
-           SELECT $1, * FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[])
+           INSERT INTO request_items (request_id, idx, status, result, error, output, attempts, duration_ms, cpu_ms, max_rss_kb, version, sanitized,
+                                      input_sha256, node, run_ms, error_detail, result_text, exit_code)
+           SELECT $1, i, st, res, er, o, a, d, c, m, v, san, decode(sha, 'hex'), nd, rm, ed, rt, ec
+             FROM unnest($2::int[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::int[], $8::float8[], $9::float8[], $10::bigint[], $11::int[], $12::boolean[],
+                         $13::text[], $14::text[], $15::float8[], $16::jsonb[], $17::text[], $18::int[]) AS u(i, st, res, er, o, a, d, c, m, v, san, sha, nd, rm, ed, rt, ec)
            ON CONFLICT (request_id, idx) DO NOTHING
            RETURNING status, duration_ms, cpu_ms, max_rss_kb
          ), rolled AS (${rollupUpsert(`(SELECT r.user_id, r.function_name, i.status, r.mode, i.duration_ms, i.cpu_ms, i.max_rss_kb, r.created_at
@@ -341,6 +368,12 @@ export function requestsRepo(db: Queryable) {
           col((s) => s.i.maxRssKb),
           col((s) => s.i.version),
           col((s) => s.result.altered || s.error.altered || s.output.altered),
+          col((s) => s.i.line?.inputSha256 ?? null),
+          col((s) => s.node.value),
+          col((s) => s.i.line?.runMs ?? null),
+          col((s) => s.detail.value),
+          col((s) => s.resultText.value),
+          col((s) => s.i.line?.exitCode ?? null),
         ],
       );
     },

@@ -12,6 +12,7 @@ import { queueRepo } from './queue-repo.js';
 import { schedulesRepo } from './schedules-repo.js';
 import { tokensRepo } from './tokens-repo.js';
 import { poolRepo } from './pool-repo.js';
+import { bulkRunsRepo } from './bulk-runs-repo.js';
 import { advisoryLocks, type AdvisoryLocks } from './locks.js';
 
 export function repos(db: Queryable) {
@@ -29,6 +30,7 @@ export function repos(db: Queryable) {
     logs: logsRepo(db),
     prune: pruneRepo(db),
     pool: poolRepo(db),
+    bulkRuns: bulkRunsRepo(db),
   };
 }
 

@@ -1,11 +1,9 @@
 import { waitForSlotsUpTo } from '../functions/concurrency.js';
 import { limitsOf } from './invoke.js';
 import type { CurrentFunction } from '../../db/functions-repo.js';
-import type { Completion, RequestItem } from '../../db/requests-repo.js';
-import { EXIT, PlatformError, type ExitCode } from '../../base/errors.js';
+import type { Completion } from '../../db/requests-repo.js';
+import { ConflictError, EXIT, type ExitCode } from '../../base/errors.js';
 import { requireFunction } from '../functions/lookup.js';
-import type { Outcome } from './invocation.js';
-import type { Frame } from './invocation-output.js';
 import { deadlineBudgetMs, stoppedBulkMessage } from '../requests/deadlines.js';
 import { holdLease } from '../requests/lease.js';
 import { anySignal } from '../../base/signals.js';
@@ -16,41 +14,54 @@ import type { Actor } from '../users/accounts.js';
 import { DEFAULT_WORKERS, ensureTokenSecret, removeSecrets, replicaSpec, warmService } from '../functions/warm-replicas.js';
 import { waitConverged } from '../functions/replica-readiness.js';
 import type { WarmDeps } from '../functions/warm-deps.js';
-import { callWarm, openRouter, type RouteDeps } from './warm-invoke.js';
-import { batchWriter } from './bulk-io.js';
+import { openRouter, type RouteDeps } from './warm-invoke.js';
+import { ITEM_BATCH, type BulkLine } from './bulk-io.js';
+import { windowSize } from './bulk-window.js';
+import { streamBulk, type BulkAnswer } from './bulk-stream.js';
+
+export type { BulkAnswer };
+import { prepareResume, type ResumeOptions, type RunOwner } from './bulk-resume.js';
 import { NO_RUN_FIGURES } from '../../db/requests-repo.js';
 
 const MAX_BULK_REPLICAS = 8;
 
 export interface BulkDeps extends Omit<WarmDeps, 'replicaTransport'>, RouteDeps {}
 
+/** Where a run's inputs come from: read lazily, line by line, as the run needs them. */
+export interface BulkSource {
+  /** A fresh pass over the inputs (a resume reads the file twice: once to check it, once to run). */
+  lines: () => AsyncIterable<BulkLine>;
+  /** The number of inputs, when known beforehand (a file), for progress and the row. */
+  total?: number;
+  /** The file's absolute path (stored, so `--resume` without an id finds the run); none for stdin. */
+  path?: string;
+  /** How errors name it: the path as given, or stdin. */
+  label: string;
+}
+
+export interface BulkProgress {
+  done: number;
+  total?: number;
+  errors: number;
+  /** Lines a resume found answered already (counted in done). */
+  resumed: number;
+}
+
 export interface BulkRequest {
   name: string;
-  inputs: string[];
+  source: BulkSource;
   /** In-flight inputs at once; default: every worker of every replica busy. */
   concurrency?: number;
   cold: boolean;
   signal?: AbortSignal;
-  onAnswer: (answer: BulkAnswer) => void;
-  onProgress?: (done: number, total: number) => void;
+  /** Each answer in input order; a promise holds the run back until it resolves (stdout full). */
+  onAnswer: (answer: BulkAnswer) => void | Promise<void>;
+  onProgress?: (p: BulkProgress) => void;
   /** The row exists: the id to look at should this process die. */
-  onRequest?: (requestId: string) => void;
-}
-
-export interface BulkAnswer {
-  index: number;
-  /** The function version that answered. */
-  version: number | null;
-  status: Completion['status'];
-  exitCode: ExitCode;
-  result: unknown;
-  error: Frame['error'] | { type: string; message: string; traceback?: null };
-  durationMs: number | null;
-  /** This CLI's round trip for the input, retries included. */
-  latencyMs: number;
-  attempts: number;
-  /** The node that answered (its hostname). */
-  node: string | null;
+  onRequest?: (requestId: string, resumed?: { from: string; done: number }) => void;
+  /** This process, recorded in the row, so a resume on the same host can tell it is gone. */
+  owner?: RunOwner;
+  resume?: ResumeOptions;
 }
 
 export interface BulkRun {
@@ -69,6 +80,12 @@ export interface BulkRun {
   exitCode: ExitCode;
   /** Why the run stopped before every input was answered (Ctrl-C, the output reader went away). */
   stopReason?: string;
+  /** Lines whose answers earlier rows of the run had recorded (a resume); counted in answered. */
+  resumed: number;
+  /** The row this one resumed. */
+  resumedFrom?: string;
+  /** Inputs at most run and not yet recorded at any moment: what a killed run may run again when resumed. */
+  window: number;
 }
 
 interface Route {
@@ -92,67 +109,103 @@ export async function invokeBulk(deps: BulkDeps, actor: Actor, req: BulkRequest)
 }
 
 async function runBulk(deps: BulkDeps, actor: Actor, req: BulkRequest, fn: CurrentFunction): Promise<BulkRun> {
+  const { source } = req;
+  // Before the row: a refused resume (a changed file, a run still running) changes nothing.
+  const resume = req.resume && source.path ? await prepareResume(deps, actor, fn, { path: source.path, label: source.label, lines: source.lines }, req.resume) : undefined;
   const requestId = deps.newId();
   const startedAt = deps.clock.now();
   const started = deps.monotonic();
-  const total = req.inputs.length;
+  const total = source.total;
   const row = { id: requestId, userId: actor.id, type: 'fn.invoke.bulk', functionId: fn.id, functionName: fn.name, functionVersion: fn.current.version, startedAt };
-  const params = { name: fn.name, version: fn.current.version, inputs: total, concurrency: req.concurrency ?? null };
+  const params = {
+    name: fn.name,
+    version: fn.current.version,
+    inputs: total ?? null,
+    concurrency: req.concurrency ?? null,
+    source: source.path ?? null,
+    owner: req.owner ?? null,
+    resumedFrom: resume?.from ?? null,
+    alreadyAnswered: resume?.done ?? 0,
+  };
   await deps.store.requests.insert({ ...row, status: 'pending', params, deadlineMs: deadlineBudgetMs({ kind: 'bulk' }) });
-  req.onRequest?.(requestId);
+  if (resume && !(await deps.store.bulkRuns.markResumed(requestId, resume.from))) {
+    const why = `run ${resume.from} was resumed by another process first`;
+    await deps.store.requests.complete(requestId, { status: 'system_error', result: null, error: why, ...NO_RUN_FIGURES, durationMs: 0, finishedAt: deps.clock.now() });
+    throw new ConflictError(why, { code: 'run_active', hint: 'faasctl request list --type fn shows the newer run; resume that one' });
+  }
+  req.onRequest?.(requestId, resume && { from: resume.from, done: resume.done });
   const lease = holdLease(deps, requestId);
   // Ctrl-C, a reader that went away, or a row another process closed: all stop the feeding.
   const signal = anySignal([req.signal, lease.lost]);
   let route: Route | undefined;
-  const counts: BulkRun['counts'] = {};
-  const nodes: BulkRun['nodes'] = {};
-  const versions = new Set<number>();
-  let answered = 0;
-  let worst = EXIT.ok as ExitCode;
+  const tally = newTally();
+  let window = 0;
   try {
     route = (!req.cold && (await warmRoute(deps, fn, req.concurrency))) || (await coldRoute(deps, fn, requestId, total, req.concurrency));
+    window = windowSize(route.concurrency, ITEM_BATCH);
     await deps.store.requests.markMode(requestId, route.mode);
-    const writer = batchWriter(deps, requestId);
-    await dispatch(deps, fn, route, { ...req, signal }, requestId, (answer, item) => {
-      answered++;
-      counts[answer.status] = (counts[answer.status] ?? 0) + 1;
-      if (answer.node) nodes[answer.node] = (nodes[answer.node] ?? 0) + 1;
-      if (answer.version !== null) versions.add(answer.version);
-      if (answer.exitCode !== EXIT.ok && (worst === EXIT.ok || answer.exitCode === EXIT.platform)) worst = answer.exitCode;
-      writer.add(item);
-      req.onAnswer(answer);
-      req.onProgress?.(answered, total);
+    const plan = { lines: source.lines(), concurrency: route.concurrency, window, signal, chain: resume?.chain, source: source.label };
+    await streamBulk(deps, fn, route.router, requestId, plan, async ({ answer, item }) => {
+      count(tally, answer, item === null);
+      await req.onAnswer(answer);
+      req.onProgress?.({ done: tally.answered, total, errors: tally.answered - (tally.counts.success ?? 0), resumed: tally.resumed });
     });
-    await writer.flush();
   } catch (err) {
-    await close(deps, requestId, started, { status: 'system_error', error: (err as Error).message, total, answered, counts, nodes });
+    await close(deps, requestId, started, { status: 'system_error', error: (err as Error).message, total: total ?? tally.answered, tally });
     throw err;
   } finally {
     lease.stop();
     route?.transport.close();
     await route?.cleanUp().catch((err: Error) => deps.log.debug(`bulk clean-up: ${err.message}; gc removes the rest`));
   }
+  const all = total ?? tally.answered;
   const stopReason = signal.aborted ? stopReasonOf(signal) : undefined;
   // A row closed by another process: PostgreSQL was unreachable for longer than the lease.
-  const exitCode = signal.aborted ? (lease.lost.aborted ? EXIT.connection : EXIT.interrupted) : worst;
+  const exitCode = signal.aborted ? (lease.lost.aborted ? EXIT.connection : EXIT.interrupted) : tally.worst;
   const status = signal.aborted || exitCode === EXIT.platform ? 'system_error' : exitCode === EXIT.ok ? 'success' : 'application_error';
   // Ctrl-C keeps its message ("cancelled after 3 of 10 inputs"); other reasons say what happened.
-  const error = !signal.aborted ? null : stopReason ? stoppedBulkMessage(stopReason, total, answered) : `cancelled after ${answered} of ${total} inputs`;
-  const durationMs = await close(deps, requestId, started, { status, error, total, answered, counts, nodes });
+  const error = !signal.aborted ? null : stopReason ? stoppedBulkMessage(stopReason, all, tally.answered) : `cancelled after ${tally.answered} of ${all} inputs`;
+  const durationMs = await close(deps, requestId, started, { status, error, total: all, tally });
   return {
     requestId,
     functionName: fn.name,
     version: fn.current.version,
     mode: route!.mode,
-    total,
-    answered,
-    counts,
-    nodes,
-    answeredVersions: [...versions].sort((a, b) => a - b),
+    total: all,
+    answered: tally.answered,
+    counts: tally.counts,
+    nodes: tally.nodes,
+    answeredVersions: [...tally.versions].sort((a, b) => a - b),
     durationMs,
     exitCode,
     stopReason,
+    resumed: tally.resumed,
+    resumedFrom: resume?.from,
+    window,
   };
+}
+
+/** The run's summary, kept as answers are released: never recounted. */
+interface Tally {
+  answered: number;
+  resumed: number;
+  counts: BulkRun['counts'];
+  nodes: BulkRun['nodes'];
+  versions: Set<number>;
+  worst: ExitCode;
+}
+
+function newTally(): Tally {
+  return { answered: 0, resumed: 0, counts: {}, nodes: {}, versions: new Set(), worst: EXIT.ok };
+}
+
+function count(t: Tally, a: BulkAnswer, recorded: boolean): void {
+  t.answered++;
+  if (recorded) t.resumed++;
+  t.counts[a.status] = (t.counts[a.status] ?? 0) + 1;
+  if (a.node) t.nodes[a.node] = (t.nodes[a.node] ?? 0) + 1;
+  if (a.version !== null) t.versions.add(a.version);
+  if (a.exitCode !== EXIT.ok && (t.worst === EXIT.ok || a.exitCode === EXIT.platform)) t.worst = a.exitCode;
 }
 
 /** A reason given to abort() (an Error with a message), or undefined for a plain Ctrl-C. */
@@ -161,16 +214,13 @@ function stopReasonOf(signal: AbortSignal): string | undefined {
   return reason instanceof Error && reason.name !== 'AbortError' ? reason.message : undefined;
 }
 
-async function close(
-  deps: BulkDeps,
-  requestId: string,
-  started: number,
-  s: { status: Completion['status']; error: string | null; total: number; answered: number; counts: BulkRun['counts']; nodes: BulkRun['nodes'] },
-): Promise<number> {
+async function close(deps: BulkDeps, requestId: string, started: number, s: { status: Completion['status']; error: string | null; total: number; tally: Tally }): Promise<number> {
   const durationMs = deps.monotonic() - started;
+  const t = s.tally;
+  // answered: by the whole run (a resume counts the lines earlier rows answered, as `resumed`).
   await deps.store.requests.complete(requestId, {
     status: s.status,
-    result: { total: s.total, answered: s.answered, ...s.counts, nodes: s.nodes },
+    result: { total: s.total, answered: t.answered, ...(t.resumed ? { resumed: t.resumed } : {}), ...t.counts, nodes: t.nodes },
     error: s.error,
     ...NO_RUN_FIGURES,
     durationMs,
@@ -193,14 +243,14 @@ async function warmRoute(deps: BulkDeps, fn: CurrentFunction, concurrency: numbe
 }
 
 /** A replica service for this run only: a few replicas, removed with its token at the end. */
-async function coldRoute(deps: BulkDeps, fn: CurrentFunction, requestId: string, total: number, concurrency: number | undefined): Promise<Route> {
+async function coldRoute(deps: BulkDeps, fn: CurrentFunction, requestId: string, total: number | undefined, concurrency: number | undefined): Promise<Route> {
   const cpus = (await deps.swarm.listNodes()).filter((n) => n.state === 'ready' && n.availability === 'active').reduce((sum, n) => sum + n.cpus, 0);
   const workers = DEFAULT_WORKERS;
-  const slots = Math.min(total, concurrency ?? Math.max(2, Math.round(cpus * 2)));
+  const slots = Math.min(total ?? Number.POSITIVE_INFINITY, concurrency ?? Math.max(2, Math.round(cpus * 2)));
   const replicas = Math.max(1, Math.min(MAX_BULK_REPLICAS, Math.ceil(slots / workers)));
   const installation = await deps.store.meta.installationId();
   const token = deps.newToken();
-  deps.progress(`starting ${replicas} replica${replicas === 1 ? '' : 's'} for ${total} inputs…`);
+  deps.progress(`starting ${replicas} replica${replicas === 1 ? '' : 's'} for ${total ?? 'the'} inputs…`);
   const secret = await ensureTokenSecret(deps, installation, { functionId: fn.id, userId: fn.userId, requestId }, token);
   let serviceId: string | undefined;
   const cleanUp = async () => {
@@ -217,52 +267,4 @@ async function coldRoute(deps: BulkDeps, fn: CurrentFunction, requestId: string,
     await cleanUp().catch(() => {});
     throw err;
   }
-}
-
-/** `concurrency` loops take inputs in order; answers are released in input order. */
-async function dispatch(deps: BulkDeps, fn: CurrentFunction, route: Route, req: BulkRequest, requestId: string, emit: (answer: BulkAnswer, item: RequestItem) => void): Promise<void> {
-  const total = req.inputs.length;
-  const ready = new Map<number, { answer: BulkAnswer; item: RequestItem }>();
-  let next = 0;
-  let released = 0;
-  let fatal: Error | undefined;
-  const clock = { monotonic: deps.monotonic, now: () => deps.clock.now() };
-  const loop = async () => {
-    while (next < total && !fatal && !req.signal?.aborted) {
-      const index = next++;
-      const { outcome, attempts, latencyMs } = await callWarm(clock, route.router, fn.current, req.inputs[index]!, req.signal, `${requestId}:${index}`);
-      if (req.signal?.aborted) return;
-      // With no replica at all, every other input would wait out its own deadline.
-      if (outcome.exitCode === EXIT.platform && route.router.size === 0) fatal = new PlatformError(`no replica answers any more: ${outcome.message}`, { code: 'no_replica' });
-      ready.set(index, toAnswer(index, outcome, attempts, latencyMs));
-      while (ready.has(released)) {
-        const done = ready.get(released)!;
-        ready.delete(released++);
-        emit(done.answer, done.item);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(route.concurrency, total)) }, loop));
-  if (fatal) throw fatal;
-}
-
-function toAnswer(index: number, o: Outcome, attempts: number, latencyMs: number): { answer: BulkAnswer; item: RequestItem } {
-  const c = o.completion;
-  const error = o.frame?.error ?? (o.message ? { type: 'PlatformError', message: o.message, traceback: null } : null);
-  return {
-    answer: { index, version: c.functionVersion ?? null, status: c.status, exitCode: o.exitCode, result: c.result ?? null, error, durationMs: c.durationMs, latencyMs, attempts, node: c.node },
-    // The row keeps the caller's view, like a request row: the round trip.
-    item: {
-      index,
-      version: c.functionVersion ?? null,
-      status: c.status,
-      result: c.result ?? null,
-      error: c.error,
-      output: c.output,
-      attempts,
-      durationMs: latencyMs,
-      cpuMs: c.cpuMs,
-      maxRssKb: c.maxRssKb,
-    },
-  };
 }

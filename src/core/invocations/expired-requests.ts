@@ -86,11 +86,13 @@ async function close(deps: Pick<ExpiryDeps, 'store' | 'clock'>, row: RequestRow,
 /** Keeps the answers that were written, counts the ones that were not, removes the run's replicas. */
 async function closeBulk(deps: ExpiryDeps, row: RequestRow): Promise<'closed' | undefined> {
   const counts = await deps.store.requests.itemCounts(row.id);
-  const answered = Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
+  // A resumed run's row counts the lines its earlier rows answered too (issue 26).
+  const before = Number((row.params as { alreadyAnswered?: unknown }).alreadyAnswered ?? 0);
+  const answered = before + Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
   const total = Number((row.params as { inputs?: unknown }).inputs ?? answered);
   const lastRenewal = row.deadlineAt ? new Date(row.deadlineAt.getTime() - BULK_LEASE_MS) : null;
   const error = abandonedBulkMessage({ lastRenewal, total, answered });
-  const closed = await close(deps, row, error, { result: { total, answered, ...counts, nodes: {} } });
+  const closed = await close(deps, row, error, { result: { total, answered, ...(before ? { resumed: before } : {}), ...counts, nodes: {} } });
   if (deps.engine) await removeBulkObjects(await deps.engine(), row.id).catch((err: Error) => deps.log.debug(`bulk service of ${row.id} not removed (${err.message}); gc removes it`));
   return closed ? 'closed' : undefined;
 }

@@ -111,11 +111,12 @@ export function registerFunction(program: Command, ctx: Context): void {
     .option('--isolation <how>', "pool: a pre-started sandbox-pool container; service: one Swarm service for this call (default: the function's, see fn deploy --isolation)")
     .option('--bulk <file>', 'invoke once per line of a JSON Lines file ("-" for stdin); NDJSON answers in input order')
     .option('--concurrency <n>', 'with --bulk: inputs in flight at once (default: every worker of every replica)')
+    .option('--resume [run]', 'with --bulk FILE: run only the lines without an answer in that run (default: the newest run of this function over FILE); prints every answer')
     .option('--idempotency-key <key>', 'a repeat with this key within 24 h answers with the first request instead of running again')
     .option('--no-queue', 'fail at once (exit 9) when a concurrency limit is reached, instead of waiting for a slot')
     .addHelpText(
       'after',
-      '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nA warm function (fn scale) answers from a running replica; otherwise a job runs it.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it, 9 a concurrency limit with --no-queue.\nWith --bulk: 0 when every input succeeded, else 6 (or 8 when the cluster failed any).\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  faasctl fn invoke sum --bulk inputs.jsonl --concurrency 8 > answers.ndjson\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"',
+      '\nWithout --data or --data-file, input is read from stdin when it is not a terminal.\nA warm function (fn scale) answers from a running replica; otherwise a job runs it.\nExit codes: 0 success, 6 the function failed, 124 timeout, 8 the cluster could not run it, 9 a concurrency limit with --no-queue.\nWith --bulk: 0 when every input succeeded, else 6 (or 8 when the cluster failed any).\n\nExamples:\n  faasctl fn invoke sum --data \'{"numbers": [1, 2, 3]}\'\n  faasctl fn invoke sum --data-file examples/sum.input.json --json\n  faasctl fn invoke sum --bulk inputs.jsonl --concurrency 8 > answers.ndjson\n  faasctl fn invoke sum --bulk inputs.jsonl --resume > answers.ndjson   # after a killed run\n  id=$(faasctl fn invoke sum --data-file big.json --async) && faasctl request wait "$id"',
     )
     .action(async (name: string, opts: InvokeOptions) => (opts.bulk !== undefined ? (await import('./invoke-bulk.js')).runBulkInvoke(ctx, name, opts) : (await invoke()).runInvoke(ctx, name, opts)));
 

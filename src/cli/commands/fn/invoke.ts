@@ -12,6 +12,7 @@ import { waitLine } from '../../wait-line.js';
 import type { InvokeOptions } from './options.js';
 
 export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
+  if (opts.resume !== undefined) throw new UsageError('--resume continues a bulk run: give it with --bulk FILE', { code: 'resume_needs_bulk' });
   const input = await readInput(ctx, opts);
   const api = await import('../../api-client.js');
   if (await api.overApi(ctx)) {

@@ -42,6 +42,8 @@ export interface InvokeOptions {
   bulk?: string;
   concurrency?: string;
   idempotencyKey?: string;
+  /** With --bulk: continue a run (its id), or true: the newest run of this function over the same file. */
+  resume?: string | true;
   /** commander's negation of --no-queue: false when given. */
   queue?: boolean;
   /** pool | service: how this call runs (issue 23); absent: the function's default. */
