@@ -1,3 +1,4 @@
+import type { ServedAnswer as ApiAnswer, ServedCall as ApiCall } from '../../http/server.js';
 import { type ExitCode, FaasctlError, NotFoundError, UsageError, BusyError } from '../../base/errors.js';
 import { parseDuration, parseSince } from '../../base/durations.js';
 import type { RequestRow } from '../../db/requests-repo.js';
@@ -22,22 +23,8 @@ import { callWebhook } from './webhooks.js';
  * route but health and hooks takes a bearer token; the caller acts as the token's owner, within
  * the token's functions and scope, and every request row it writes names the token.
  */
-export interface ApiCall {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  bearer?: string;
-  signature?: string;
-  prefer?: string;
-  body: Buffer;
-  signal: AbortSignal;
-}
-
-export interface ApiAnswer {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+/** A parsed call and its answer: the shapes the HTTP adapter serves (one definition, there). */
+export type { ServedAnswer as ApiAnswer, ServedCall as ApiCall } from '../../http/server.js';
 
 export interface ApiDeps extends InvokeDeps {
   limiter: RateLimiter;
