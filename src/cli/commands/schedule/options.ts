@@ -1,18 +1,14 @@
-/** `schedule create` and `schedule update`: what runs, when, and what happens to late or overlapping slots. */
-export interface ScheduleOptions {
-  fn?: string;
-  cron?: string;
-  tz?: string;
-  every?: string;
-  at?: string;
-  data?: string;
+import type { ScheduleSpec } from '../../../core/schedules/schedules.js';
+
+/**
+ * `schedule create` and `schedule update`: what runs, when, and what happens to late or
+ * overlapping slots; the use case's spec as flags give it (no null start or end: that is the
+ * functions file's), plus `--data-file`.
+ */
+export interface ScheduleOptions extends Omit<ScheduleSpec, 'start' | 'end'> {
   dataFile?: string;
   start?: string;
   end?: string;
-  /** @default 'skip' */
-  overlap?: 'skip' | 'queue' | 'allow';
-  /** @default 'none' */
-  catchUp?: 'none' | 'last' | 'all';
 }
 
 export interface ScheduleHistoryOptions {
