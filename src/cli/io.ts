@@ -122,8 +122,9 @@ export class IO {
     if (!this.options.quiet && !this.options.json) this.err(text);
   }
 
+  /** With the milliseconds since the process started: where a slow command spends its time. */
   debug(text: string): void {
-    if (this.options.debug) this.err(this.c.dim(`debug: ${text}`));
+    if (this.options.debug) this.err(this.c.dim(`debug: +${Math.round(performance.now())}ms ${text}`));
   }
 
   json(value: unknown): void {

@@ -34,8 +34,13 @@ export function poolRepo(db: Queryable) {
      * The job ended: the claim stays until `until` (its container is still listed as running for
      * a moment after it exits, and must not look free), then goes with the next prune.
      */
-    async finish(taskId: string, until: Date): Promise<void> {
-      await db.query('UPDATE pool_claims SET job_sent = true, expires_at = $2 WHERE task_id = $1', [taskId, until]);
+    async finish(taskId: string, until: Date, now: Date): Promise<void> {
+      // Claims of jobs ended earlier go in the same statement (see pruneDone): off the claim's path.
+      await db.query(
+        `WITH pruned AS (DELETE FROM pool_claims WHERE job_sent AND expires_at <= $3 AND task_id <> $1)
+         UPDATE pool_claims SET job_sent = true, expires_at = $2 WHERE task_id = $1`,
+        [taskId, until, now],
+      );
     },
     /** Claims whose job was sent and whose time is up: their containers are gone. One statement, no engine call. */
     async pruneDone(now: Date): Promise<void> {
@@ -44,10 +49,12 @@ export function poolRepo(db: Queryable) {
     async release(taskId: string): Promise<void> {
       await db.query('DELETE FROM pool_claims WHERE task_id = $1', [taskId]);
     },
-    /** Task ids claimed in these services (claimers skip them). */
-    async claimedTasks(serviceIds: string[]): Promise<Set<string>> {
-      if (serviceIds.length === 0) return new Set();
-      const rows = await db.query<{ taskId: string }>(`SELECT task_id AS "taskId" FROM pool_claims WHERE service_id = ANY($1)`, [serviceIds]);
+    /** Task ids claimed in these services, or in any (claimers skip them). */
+    async claimedTasks(serviceIds?: string[]): Promise<Set<string>> {
+      if (serviceIds?.length === 0) return new Set();
+      const rows = serviceIds
+        ? await db.query<{ taskId: string }>(`SELECT task_id AS "taskId" FROM pool_claims WHERE service_id = ANY($1)`, [serviceIds])
+        : await db.query<{ taskId: string }>(`SELECT task_id AS "taskId" FROM pool_claims`);
       return new Set(rows.map((r) => r.taskId));
     },
     async expired(now: Date): Promise<PoolClaim[]> {

@@ -77,6 +77,8 @@ export interface NewRequest {
   redriveOf?: string;
   tokenId?: string;
   tokenName?: string;
+  /** A pool invocation's container (`<task id>/<container id>`), known when the row is written. */
+  poolTask?: string;
   via?: 'api' | 'webhook';
 }
 
@@ -212,9 +214,9 @@ export function requestsRepo(db: Queryable) {
       await db.query(
         `INSERT INTO requests (id, user_id, type, status, params, result, error, started_at, finished_at, duration_ms,
                                function_id, function_name, function_version, mode, sanitized, deadline_at,
-                               queued, input, next_attempt_at, idempotency_key, input_sha256, redrive_of, queue_seq, token_id, token_name, via)
+                               queued, input, next_attempt_at, idempotency_key, input_sha256, redrive_of, queue_seq, token_id, token_name, via, pool_task)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now() + $16::float8 * interval '1 millisecond',
-                 $17, $18, CASE WHEN $17 THEN now() END, $19, $20, $21, CASE WHEN $17 THEN nextval('requests_queue_seq') END, $22, $23, $24)`,
+                 $17, $18, CASE WHEN $17 THEN now() END, $19, $20, $21, CASE WHEN $17 THEN nextval('requests_queue_seq') END, $22, $23, $24, $25)`,
         [
           r.id,
           r.userId,
@@ -240,6 +242,7 @@ export function requestsRepo(db: Queryable) {
           r.tokenId ?? null,
           r.tokenName ?? null,
           r.via ?? null,
+          r.poolTask ?? null,
         ],
       );
     },

@@ -34,6 +34,11 @@ export function installationLabel(installation: string): Record<string, string> 
   return { [LABELS.installation]: installation };
 }
 
+/** Labels as the engine's list filters take them: `key=value`. */
+export function labelList(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
 /** On every dependency image: its hash. */
 export const DEPS_LABEL = 'io.faasctl.deps';
 

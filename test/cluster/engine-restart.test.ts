@@ -85,7 +85,7 @@ describe("an engine restart is the platform's fault, and nothing waits on it for
     // Which path it takes is a race (has the frame left the engine before it stopped
     // answering?); when the engine went away first, the watcher said so and waited for it.
     if (!/FAASCTL-RESULT|stopped the container mid-run with SIGTERM/.test(stderr))
-      expect(stderr).toMatch(/debug: the engine at unix:\/\/.* went away while watching .*\n(.*\n)*debug: the engine at unix:\/\/.* answers again after [\d.]+ s/);
+      expect(stderr).toMatch(/debug: \+\d+ms the engine at unix:\/\/.* went away while watching .*\n(.*\n)*debug: \+\d+ms the engine at unix:\/\/.* answers again after [\d.]+ s/);
     expect(stdout).toBe('');
     const [ended] = await query<{ status: string; error: string }>(db.url, 'SELECT status, error FROM requests WHERE id = $1', [row!.id]);
     expect(ended).toEqual({ status: 'system_error', error: expect.stringMatching(/the engine stopped the container mid-run/) });
@@ -114,8 +114,8 @@ describe("an engine restart is the platform's fault, and nothing waits on it for
       console.log(`[wait] ${/answers after ([\d.]+ s)/.exec(listed.stderr)?.[1]}`);
       expect(listed.code, listed.stderr).toBe(0);
       expect(listed.stdout).toMatch(/pg-user/);
-      expect(listed.stderr).toMatch(new RegExp(`debug: postgres: .*; the engine reports the service ${name}: waiting up to 60 s for it`));
-      expect(listed.stderr).toMatch(new RegExp(`debug: postgres: ${name} answers after [\\d.]+ s`));
+      expect(listed.stderr).toMatch(new RegExp(`debug: \\+\\d+ms postgres: .*; the engine reports the service ${name}: waiting up to 60 s for it`));
+      expect(listed.stderr).toMatch(new RegExp(`debug: \\+\\d+ms postgres: ${name} answers after [\\d.]+ s`));
       ok(await onManager(['doctor']));
     } finally {
       await dockerOn(1, ['service', 'rm', name]).catch(() => {});

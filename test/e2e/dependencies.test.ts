@@ -141,8 +141,8 @@ describe('dependencies through the binary', () => {
     // --debug streams pip's own output (the builder's lines), then the same one-line error.
     const debug = await cli(['--debug', 'fn', 'deploy', dir, '--name', 'broken']);
     expect(debug.code).toBe(2);
-    expect(debug.stderr).toMatch(/debug: build: Processing \.\/local\/0-mylib\n/);
-    expect(debug.stderr).toMatch(/debug: build: ERROR: No matching distribution found for nosuchpkg==1\.0/);
+    expect(debug.stderr).toMatch(/debug: \+\d+ms build: Processing \.\/local\/0-mylib\n/);
+    expect(debug.stderr).toMatch(/debug: \+\d+ms build: ERROR: No matching distribution found for nosuchpkg==1\.0/);
     expect(debug.stderr).toMatch(/\nerror: requirements failed to install: no such package: nosuchpkg==1\.0 \(pip found no version of it\)\n/);
     expect(await depsImages()).toEqual(images);
 

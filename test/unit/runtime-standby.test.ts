@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/postgres.js';
@@ -89,9 +90,61 @@ describe('python runtime: standby (a pool container)', { timeout: 30_000 }, () =
     expect(await s.exited).toBe(0);
   });
 
-  it('retires unused when told to', async () => {
+  it('retires unused when told to, and the function process it held goes with it', async () => {
     const s = await startStandby();
+    const held = await heldChild(s.proc.pid!);
     expect((await post(s, '/retire', s.token, '{}')).status).toBe(200);
+    expect(await s.exited).toBe(0);
+    await expect.poll(() => existsSync(`/proc/${held}`), { timeout: 5_000 }).toBe(false);
+  });
+
+  it("starts the function's process before the job, which then runs in it with the job's environment and input", async () => {
+    const s = await startStandby();
+    const held = await heldChild(s.proc.pid!);
+    const probe = [
+      'import os, sys, time',
+      'def main(data):',
+      '    return {"pid": os.getpid(), "foo": os.environ.get("FOO"), "faasctl": sorted(k for k in os.environ if k.startswith("FAASCTL_")),',
+      '            "tz": time.strftime("%Z", time.localtime(0)), "stdin": sys.stdin.read(), "n": data["n"]}',
+    ].join('\n');
+    const env = ['FAASCTL_ENTRY=main', 'FAASCTL_TIMEOUT_MS=10000', 'FOO=bar', 'TZ=JST-9'];
+    const answer = await post(s, '/job', s.token, job({ code: Buffer.from(probe).toString('base64'), sha256: createHash('sha256').update(probe).digest('hex'), env }));
+    const stdout = Buffer.concat(
+      demuxAll(answer.body)
+        .filter((c) => c.stream === 'stdout')
+        .map((c) => c.data),
+    ).toString();
+    const frame = JSON.parse(stdout.split('FAASCTL-RESULT:nonce-0123456789abcdef:')[1]!);
+    // Its own pid: the process that was waiting before the job came, not one spawned for it.
+    expect(frame).toMatchObject({ status: 'success', result: { pid: held, foo: 'bar', faasctl: [], tz: 'JST', stdin: '', n: 21 } });
     expect(await s.exited).toBe(0);
   });
 });
+
+/** The pid of the `child --held` under a standby (its `run` parent's child), once it is up. */
+async function heldChild(standbyPid: number): Promise<number> {
+  const childrenOf = (pid: number) =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  let found: number | undefined;
+  await expect
+    .poll(
+      () => {
+        found = childrenOf(standbyPid)
+          .flatMap(childrenOf)
+          .find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--held'));
+        return found;
+      },
+      { timeout: 10_000 },
+    )
+    .toBeDefined();
+  return found!;
+}

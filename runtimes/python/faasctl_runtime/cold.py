@@ -65,22 +65,80 @@ def child_has_exited(proc):
         return True
 
 
-def spawn_child(config, stdin, outcome_w, environ, deadline):
-    argv = runtime_command("child") + [
-        "--outcome-fd", str(outcome_w), "--code", config["code_file"],
-        "--result-limit", str(config["result_limit"]), "--info", invocation_info(config, deadline)]
+def child_args(config, outcome_w, deadline):
+    argv = ["--outcome-fd", str(outcome_w), "--code", config["code_file"],
+            "--result-limit", str(config["result_limit"]), "--info", invocation_info(config, deadline)]
     for key in ("entry", "flavor", "code_dir"):
         if config[key]:
             argv += ["--" + key.replace("_", "-"), config[key]]
+    return argv
+
+
+def spawn_child(config, stdin, outcome_w, environ, deadline):
     return subprocess.Popen(
-        argv, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        pass_fds=(outcome_w,), close_fds=True, start_new_session=True,
-        env=child_environment(environ))
+        runtime_command("child") + child_args(config, outcome_w, deadline), stdin=stdin,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(outcome_w,), close_fds=True,
+        start_new_session=True, env=child_environment(environ))
 
 
-def read_ready(selector, relays, sup, outcome_r, cap, timeout):
+class HeldChild:
+    """A `child --held` started before its job: the interpreter's start-up (most of a cold
+    run's cost) is paid while the pool container waits instead of while the caller does."""
+
+    def __init__(self, proc, outcome_r, outcome_fd):
+        self.proc = proc
+        self.outcome_r = outcome_r
+        self.outcome_fd = outcome_fd  # its number in the child
+
+    def discard(self):
+        for close in (self.proc.stdin.close, self.proc.stdout.close, self.proc.stderr.close):
+            try:
+                close()
+            except OSError:
+                pass
+        os.close(self.outcome_r)
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait()
+
+
+def hold_child():
+    """The function's process, started now in its own session with the pipes `run` reads,
+    waiting for its job (cold_child.held_mode). Its environment is only the sandbox's until
+    the job brings the function's; -I already keeps PYTHON* variables out of a start-up."""
+    outcome_r, outcome_w = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            runtime_command("child") + ["--held"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, pass_fds=(outcome_w,), close_fds=True, start_new_session=True,
+            env=child_environment(os.environ))
+    finally:
+        os.close(outcome_w)
+    return HeldChild(proc, outcome_r, outcome_w)
+
+
+def release_held(held, config, environ, deadline):
+    """The job to the held child; (proc, outcome_r), or None when it is gone (the caller
+    then spawns one as a cold service does)."""
+    job = {"argv": child_args(config, held.outcome_fd, deadline), "env": child_environment(environ),
+           "input": config["input_file"]}
+    try:
+        held.proc.stdin.write(json.dumps(job).encode("utf-8") + b"\n")
+        held.proc.stdin.close()
+    except OSError:
+        held.discard()
+        return None
+    return held.proc, held.outcome_r
+
+
+def read_ready(selector, relays, sup, outcome_r, cap, timeout, exit_fd=None):
     now = time.monotonic()
     for key, _ in selector.select(timeout):
+        if key.fd == exit_fd:
+            selector.unregister(exit_fd)  # the exit itself is seen by child_has_exited
+            continue
         try:
             data = os.read(key.fd, 65536)
         except OSError:
@@ -103,6 +161,11 @@ def supervise(proc, outcome_r, relays, config, cancel_box, started):
     selector = selectors.DefaultSelector()
     for fd in list(relays) + [outcome_r]:
         selector.register(fd, selectors.EVENT_READ)
+    # Readable once the child exits: the loop wakes then instead of at its next tick, which
+    # is most of a pool run's time after its function returns. None where Linux lacks it.
+    exit_fd = process_fd(proc.pid)
+    if exit_fd is not None:
+        selector.register(exit_fd, selectors.EVENT_READ)
     deadline = started + config["timeout_ms"] / 1000.0
     exited_at = killed_at = None
     cap = config["result_limit"] + 65536
@@ -125,13 +188,22 @@ def supervise(proc, outcome_r, relays, config, cancel_box, started):
         if killed_at is not None and exited_at is None and now - killed_at > KILL_GRACE_SECONDS:
             sup.duration_ms = (now - started) * 1000.0
             break  # unkillable (D state): answer anyway, the container ends soon
-        read_ready(selector, relays, sup, outcome_r, cap, 0.02)
+        read_ready(selector, relays, sup, outcome_r, cap, 0.02, exit_fd)
         for relay in relays.values():
             relay.flush_if_idle(time.monotonic())
     selector.close()
+    if exit_fd is not None:
+        os.close(exit_fd)
     if exited_at is not None:
         sup.returncode = proc.wait()
     return sup
+
+
+def process_fd(pid):
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def child_metrics(sup):
@@ -242,8 +314,14 @@ def failed_before_start(nonce, error):
     return 0
 
 
-def start_child(config, environ, started):
-    """Spawn the child; returns (proc, outcome_r) or raises an error object as ValueError."""
+def start_child(config, environ, started, held=None):
+    """Spawn the child (or release the held one); returns (proc, outcome_r) or raises an
+    error object as ValueError."""
+    deadline = started + config["timeout_ms"] / 1000.0
+    if held is not None:
+        released = release_held(held, config, environ, deadline)
+        if released is not None:
+            return released
     try:
         stdin = open_input(config)
     except OSError as exc:
@@ -251,7 +329,7 @@ def start_child(config, environ, started):
             config["input_file"], exc.strerror)))
     outcome_r, outcome_w = os.pipe()
     try:
-        proc = spawn_child(config, stdin, outcome_w, environ, started + config["timeout_ms"] / 1000.0)
+        proc = spawn_child(config, stdin, outcome_w, environ, deadline)
     except OSError as exc:
         os.close(outcome_r)
         raise ValueError(error_obj("SpawnError", "cannot start the function process: %s" % exc))
@@ -302,7 +380,8 @@ def close_pipes(proc, outcome_r, relays, budget, stdout_relay, stderr_relay):
     return True, tails, line_ends
 
 
-def run_mode(argv):
+def run_mode(argv, held=None):
+    """`held`: a pool container's child started ahead of the job (hold_child), or None."""
     if argv:
         raise UsageError("run takes no arguments; it is configured by FAASCTL_* variables")
     environ = dict(os.environ)
@@ -324,7 +403,7 @@ def run_mode(argv):
     oom_before, pids_before = cgroup_oom_kills(), cgroup_pids_state()
     started = time.monotonic()  # the timeout includes interpreter start-up
     try:
-        proc, outcome_r = start_child(config, environ, started)
+        proc, outcome_r = start_child(config, environ, started, held)
     except ValueError as exc:
         return failed_before_start(nonce, exc.args[0])
     budget = OutputBudget(config["output_limit"])

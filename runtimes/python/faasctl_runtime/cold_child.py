@@ -4,8 +4,11 @@ only its parent reads (the result already encoded, so it is serialised once, und
 size limit). A fork made by user code never reports; the original ends with _exit so no
 user thread or atexit hook can delay the end."""
 
+import io
+import json
 import os
 import sys
+import time
 
 from .config import DEFAULT_RESULT_LIMIT, MADHAT_ENTRY, UsageError
 from .flavors import decode_info
@@ -55,6 +58,8 @@ def child_outcome(opts):
 
 
 def child_mode(argv):
+    if argv == ["--held"]:
+        return held_mode()
     opts = parse_child_args(argv)
     outcome_fd = opts["outcome-fd"]
     owner = os.getpid()
@@ -73,3 +78,26 @@ def child_mode(argv):
     os.close(outcome_fd)
     # _exit: user threads, atexit hooks or a blocked finaliser must not delay the end.
     os._exit(0)
+
+
+def held_mode():
+    """`child --held`: started ahead of its job by a pool container's `run` parent (see
+    cold.hold_child), this interpreter has imported the runtime and waits on stdin for one
+    line: the arguments, the function's environment and the input file, which `run` would
+    otherwise have given it at spawn. It never held anything secret: it was started before
+    the job, from a parent that had not received its nonce. EOF (the container retired
+    unused) ends it."""
+    line = sys.stdin.buffer.readline()
+    if not line:
+        os._exit(0)
+    job = json.loads(line)
+    os.environ.clear()
+    os.environ.update(job["env"])
+    if hasattr(time, "tzset"):
+        time.tzset()  # a TZ of the function's own, as a freshly started process would read it
+    # stdin becomes what a spawned child's is: the input file (or nothing).
+    source = os.open(job["input"] or os.devnull, os.O_RDONLY)
+    os.dup2(source, 0)
+    os.close(source)
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "rb", closefd=False)))
+    child_mode(job["argv"])

@@ -79,13 +79,17 @@ def job_environment(job, code_path):
     return env
 
 
-def start_run(env):
-    """The cold `run` mode in a forked child of this process, its stdout and stderr on pipes.
-    Forked rather than spawned: the runtime is imported already (see standby_mode), which
-    saves an interpreter start per invocation; `run` then hardens itself and spawns the
-    function's own process exactly as in a cold service."""
+def prestart_run():
+    """The cold `run` mode in a child of this process forked ahead of the job, its stdout and
+    stderr on pipes, with the function's own process already started under it (cold.
+    hold_child) and waiting: a job then pays for neither interpreter start, which is most of
+    a cold run's time. Forked before the token exists and before the server's thread starts
+    (a fork copies one thread only). It waits for the job's environment, nonce included, on a
+    pipe; EOF there means the container retires unused. `run` then hardens itself and
+    supervises the function exactly as in a cold service. Returns (pid, out_r, err_r, job_w)."""
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    job_r, job_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child never returns
         try:
@@ -93,19 +97,32 @@ def start_run(env):
             os.dup2(null, 0)
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
-            for fd in (null, out_r, out_w, err_r, err_w):
+            for fd in (null, out_r, out_w, err_r, err_w, job_w):
                 os.close(fd)
+            from .cold import hold_child, run_mode
+            held = hold_child()
+            with os.fdopen(job_r, "rb") as pipe:
+                sent = pipe.read()
+            if not sent:
+                os._exit(0)
             os.environ.clear()
-            os.environ.update(env)
-            from .cold import run_mode
-            code = run_mode([])
+            os.environ.update(json.loads(sent))
+            code = run_mode([], held)
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code or 0)
         except BaseException:  # noqa: BLE001 - nothing may escape a forked child
             os._exit(70)
-    os.close(out_w)
-    os.close(err_w)
+    for fd in (out_w, err_w, job_r):
+        os.close(fd)
+    return pid, out_r, err_r, job_w
+
+
+def start_run(prestarted, env):
+    """Hands the job's environment to the prestarted `run`; (pid, out_r, err_r)."""
+    pid, out_r, err_r, job_w = prestarted
+    with os.fdopen(job_w, "wb") as pipe:
+        pipe.write(json.dumps(env).encode("utf-8"))
     return pid, out_r, err_r
 
 
@@ -156,7 +173,7 @@ def relay(proc, out_r, err_r, sock):
     proc.wait()
 
 
-def make_handler(token, once, done):
+def make_handler(token, once, done, prestarted):
     from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
@@ -195,7 +212,7 @@ def make_handler(token, once, done):
                 done.set()
 
         def run(self, env):
-            pid, out_r, err_r = start_run(env)
+            pid, out_r, err_r = start_run(prestarted, env)
             self.send_response(200)
             self.send_header("Content-Type", "application/vnd.faasctl.stream")
             self.end_headers()
@@ -220,13 +237,14 @@ def standby_mode(argv):
     except ValueError as exc:
         raise UsageError(str(exc))
     import importlib
-    importlib.import_module(__package__ + ".cold")  # imported once here, so each forked run starts warm
+    importlib.import_module(__package__ + ".cold")  # imported once here, so the forked run starts warm
     make_non_dumpable()  # the token and, later, the nonce live in this process
-    set_no_new_privs()
+    set_no_new_privs()  # before forking: `run`, the function and all they exec inherit it
+    prestarted = prestart_run()
     raw = secrets.token_hex(32)
     token = b"Bearer " + raw.encode("ascii")
     once, done = Once(), threading.Event()
-    server = ThreadingHTTPServer(("0.0.0.0", port), make_handler(token, once, done))
+    server = ThreadingHTTPServer(("0.0.0.0", port), make_handler(token, once, done, prestarted))
     server.daemon_threads = True
     # Swarm stops an idle standby (scale down, drain, removal): exit at once, PID 1 has no init.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

@@ -1,5 +1,5 @@
 import type { RequestRow } from '../../db/requests-repo.js';
-import { installationLabel, LABELS, COMPONENT_LABEL } from '../../swarm/labels.js';
+import { installationLabel, LABELS, COMPONENT_LABEL, labelList } from '../../swarm/labels.js';
 import { waitTasksGone } from './engine-removal.js';
 import { ConflictError } from '../../base/errors.js';
 import { removeUnusedCodeConfigs } from '../functions/code-configs.js';
@@ -70,10 +70,6 @@ function stillRunning(name: string, rows: RequestRow[]): ConflictError {
     code: 'function_running',
     hint: `wait for it (faasctl request wait ${first}) and delete again, or stop it: faasctl fn delete ${name} --force`,
   });
-}
-
-function labelList(labels: Record<string, string>): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 }
 
 function finished(deps: Pick<InvocationDeps, 'clock'>, id: string, started: Date) {

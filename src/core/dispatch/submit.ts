@@ -42,7 +42,7 @@ export async function submitInvocation(deps: InvokeDeps, actor: Actor, req: Subm
   const fn = await requireFunction(deps.store, actor, req.name);
   try {
     if (req.async && (await dispatcherInstalled(deps.store))) return await enqueue(deps, actor, fn, input, idempotency);
-    return await invokeFunction(deps, actor, { ...req, idempotency });
+    return await invokeFunction(deps, actor, { ...req, idempotency }, fn);
   } catch (err) {
     // Two callers with one key at once: the unique index lets one in; the other answers as a repeat.
     if (idempotency && err instanceof ConflictError && /idempotency/.test(err.message)) {

@@ -1,7 +1,7 @@
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import { buildReplicaServiceSpec, replicaSpecDigest, type ReplicaPurpose } from '../../swarm/replica-spec.js';
 import { tokenSecretName, warmServiceName } from '../../swarm/names.js';
-import { installationLabel, LABELS, componentLabels } from '../../swarm/labels.js';
+import { installationLabel, LABELS, componentLabels, labelList } from '../../swarm/labels.js';
 import { ConflictError, UsageError } from '../../base/errors.js';
 import { requireFunction } from './lookup.js';
 import { versionImage } from './dependencies.js';
@@ -203,8 +203,4 @@ export async function warmService(deps: Pick<WarmDeps, 'swarm' | 'store'>, fn: P
   if (fn.warmReplicas === 0) return undefined;
   const service = await deps.swarm.inspectService(warmServiceName(await deps.store.meta.installationId(), fn.id));
   return service?.id;
-}
-
-function labelList(labels: Record<string, string>): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 }

@@ -77,8 +77,9 @@ export interface Invocation {
  * Warm when the function has a running replica (and neither --cold nor --async: an async
  * call must outlive this process, which only a job does); otherwise a cold job.
  */
-export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: InvokeRequest): Promise<Invocation> {
-  const fn = await requireFunction(deps.store, actor, req.name);
+export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: InvokeRequest, found?: CurrentFunction): Promise<Invocation> {
+  // `found`: the caller looked it up already (core/dispatch/submit.ts), in this same call.
+  const fn = found ?? (await requireFunction(deps.store, actor, req.name));
   await closeExpiredOf(deps, fn.id);
   // An --async job outlives this process, so no slot of ours could cover it: limits on async
   // work hold through the dispatcher's queue (core/dispatch).
@@ -102,7 +103,9 @@ export async function invokeFunction(deps: InvokeDeps, actor: Actor, req: Invoke
 
 /** The limits an invocation of `fn` by `actor` runs under (the function's and the per-user cap). */
 export async function limitsOf(store: InvokeDeps['store'], actor: Actor, fn: CurrentFunction): Promise<Limits> {
-  const [policy, cap] = await Promise.all([store.functions.dispatchPolicy(fn.id), userCap(store)]);
+  // One after the other: at once, the second would open another connection (a new login costs more than a query).
+  const policy = await store.functions.dispatchPolicy(fn.id);
+  const cap = await userCap(store);
   return { functionId: fn.id, userId: actor.id, ...(policy.maxConcurrency ? { maxConcurrency: policy.maxConcurrency } : {}), ...(cap ? { userCap: cap } : {}) };
 }
 

@@ -1,7 +1,6 @@
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import { MAX_INPUT_BYTES } from '../invocations/invoke-input.js';
 import { poolFit } from './classes.js';
-import { poolService } from './pool-claim.js';
 import type { PoolDeps } from './pool-deps.js';
 import { type PoolAnswer, runInPool } from './pool-invoke.js';
 
@@ -24,12 +23,11 @@ export async function poolAttempt(
   if (!standby || Buffer.byteLength(input) > MAX_INPUT_BYTES) return undefined;
   const fit = poolFit(fn.current, fn.isolation ?? 'auto');
   if ('fallback' in fit) return undefined;
-  const service = await poolService(deps, fit.pool);
-  if (!service) return undefined;
-  return runInPool({ ...deps, standby }, fn, service.id, {
+  const answer = await runInPool({ ...deps, standby }, fn, fit.pool, {
     requestId: row.id,
     input,
     signal,
     row: (poolTask) => deps.store.requests.markPoolTask(row.id, poolTask),
   });
+  return 'missing' in answer ? undefined : answer;
 }

@@ -1,6 +1,6 @@
 import type { ReplicaEndpoint } from '../../base/ports.js';
 import type { ServiceInfo, SwarmTask } from '../../swarm/client.js';
-import { LABELS } from '../../swarm/labels.js';
+import { LABELS, labelList } from '../../swarm/labels.js';
 import { poolLabels } from '../../swarm/pool-spec.js';
 import type { PoolDeps } from './pool-deps.js';
 export type { PoolDeps } from './pool-deps.js';
@@ -22,27 +22,38 @@ export interface Claimed {
 /** The pool service of a class, unless it is being drained or shrunk. */
 export async function poolService(deps: Pick<PoolDeps, 'swarm' | 'store'>, className: string): Promise<ServiceInfo | undefined> {
   const installation = await deps.store.meta.installationId();
-  const labels = poolLabels(installation, className);
-  const [service] = await deps.swarm.listServices(Object.entries(labels).map(([k, v]) => `${k}=${v}`));
-  return service && service.labels[LABELS.poolDraining] !== 'true' ? service : undefined;
+  return openService(await deps.swarm.listServices(labelList(poolLabels(installation, className))));
 }
 
+const openService = (services: ServiceInfo[]) => services.find((s) => s.labels[LABELS.poolDraining] !== 'true');
+
+/** A claim, or why there is none: no pool of the class (`pool`) or no free container in it. */
+export type ClaimResult = { claimed: Claimed } | { missing: 'pool' | 'container' };
+
 /**
- * Claims one waiting container of the service for `requestId`: an insert keyed by the task id
- * (PostgreSQL decides between racing claimers), then the container's one-time token from its
- * log through the engine. Undefined when no container is ready: the caller falls back.
+ * Claims one waiting container of the class's pool for `requestId`: an insert keyed by the
+ * task id (PostgreSQL decides between racing claimers), then the container's one-time token
+ * from its log through the engine. The service, its tasks (found by their labels), the nodes
+ * and the claims are read at once: the claim is on every pool invocation's path.
  */
-export async function claimContainer(deps: PoolDeps, serviceId: string, requestId: string): Promise<Claimed | undefined> {
-  await deps.store.pool.pruneDone(deps.clock.now());
-  const [tasks, nodes, claimed] = await Promise.all([deps.swarm.listTasks(serviceId), deps.swarm.listNodes(), deps.store.pool.claimedTasks([serviceId])]);
+export async function claimContainer(deps: PoolDeps, className: string, requestId: string): Promise<ClaimResult> {
+  const filter = labelList(poolLabels(await deps.store.meta.installationId(), className));
+  const [services, tasks, nodes, claimed] = await Promise.all([deps.swarm.listServices(filter), deps.swarm.listTasksByLabel(filter), deps.swarm.listNodes(), deps.store.pool.claimedTasks()]);
+  const service = openService(services);
+  if (!service) return { missing: 'pool' };
   const lost = new Set(nodes.filter((n) => n.state !== 'ready').map((n) => n.id));
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const candidates = claimCandidates(tasks, claimed, lost, deps.random ?? Math.random);
+  const candidates = claimCandidates(
+    tasks.filter((t) => t.serviceId === service.id),
+    claimed,
+    lost,
+    deps.random ?? Math.random,
+  );
   // None free: claims of CLIs that died may hold some; give back those past their expiry.
   if (candidates.length === 0 && claimed.size > 0) await reclaimExpired(deps);
   for (const task of candidates.slice(0, MAX_CLAIM_TRIES)) {
     const expiresAt = new Date(deps.clock.now().getTime() + CLAIM_HOLD_MS);
-    if (!(await deps.store.pool.claim({ taskId: task.id, serviceId, containerId: task.containerId ?? null, requestId, expiresAt }))) continue;
+    if (!(await deps.store.pool.claim({ taskId: task.id, serviceId: service.id, containerId: task.containerId ?? null, requestId, expiresAt }))) continue;
     const token = standbyToken(await deps.swarm.taskLogs(task.id));
     const port = task.ports[0]?.published;
     if (!token || !port) {
@@ -52,7 +63,7 @@ export async function claimContainer(deps: PoolDeps, serviceId: string, requestI
     }
     const node = byId.get(task.nodeId ?? '');
     const endpoint = { taskId: task.id, nodeId: task.nodeId, node: node?.hostname, host: deps.replicaHost(node?.address), port };
-    return { task, serviceId, endpoint, token, poolTask: `${task.id}/${task.containerId ?? ''}` };
+    return { claimed: { task, serviceId: service.id, endpoint, token, poolTask: `${task.id}/${task.containerId ?? ''}` } };
   }
-  return undefined;
+  return { missing: 'container' };
 }

@@ -37,32 +37,33 @@ export interface PoolAnswer {
 }
 
 /**
- * Claims a container of `serviceId` and runs the current version in it. Undefined when no
- * container could be claimed (none ready, or each refused): nothing was run and no row written.
+ * Claims a container of the class's pool and runs the current version in it. `missing` when
+ * no container could be claimed (no pool, none ready, or each refused): nothing was run and
+ * no row written.
  */
-export async function runInPool(deps: PoolDeps, fn: CurrentFunction, serviceId: string, run: PoolRun): Promise<PoolAnswer | undefined> {
+export async function runInPool(deps: PoolDeps, fn: CurrentFunction, className: string, run: PoolRun): Promise<PoolAnswer | { missing: 'pool' | 'container' }> {
   const v = fn.current;
-  // Made while the container is claimed (both wait on PostgreSQL); awaited before the job goes.
-  const making = jobBody(deps, fn, run.requestId, run.input);
-  making.catch(() => {}); // not lost: awaited below, where a failure surfaces
+  // Before the claim, not beside it: two queries at once would open a second connection.
+  const job = await jobBody(deps, fn, run.requestId, run.input);
   for (let tries = 0; tries < 3; tries++) {
     // From before the claim: a pool invocation's duration counts finding its container.
     const startedAt = deps.clock.now();
-    const claim = await claimContainer(deps, serviceId, run.requestId);
-    if (!claim) return undefined;
-    if (tries === 0) await run.row(claim.poolTask, deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs }));
-    else await deps.store.requests.markPoolTask(run.requestId, claim.poolTask);
+    const claim = await claimContainer(deps, className, run.requestId);
+    if ('missing' in claim) return tries === 0 ? claim : { missing: 'container' };
+    const { claimed } = claim;
+    if (tries === 0) await run.row(claimed.poolTask, deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs }));
+    else await deps.store.requests.markPoolTask(run.requestId, claimed.poolTask);
     await run.onClaimed?.();
-    const job = await making;
-    const answer = await sendJob(deps, claim, job.body(), job.nonce, v, startedAt, run);
+    const answer = await sendJob(deps, claimed, job.body(), job.nonce, v, startedAt, run);
     if (answer) {
       // The container exits by itself now, but Swarm lists it running a moment longer: the claim
       // keeps it from looking free until then, and is pruned afterwards.
-      await deps.store.pool.finish(claim.task.id, new Date(deps.clock.now().getTime() + DONE_CLAIM_MS)).catch((e: Error) => deps.log.debug(`claim of ${claim.task.id}: ${e.message}`));
+      const now = deps.clock.now();
+      await deps.store.pool.finish(claimed.task.id, new Date(now.getTime() + DONE_CLAIM_MS), now).catch((e: Error) => deps.log.debug(`claim of ${claimed.task.id}: ${e.message}`));
       return answer;
     }
     // Refused before it ran (the container went away, or took another job): the next one.
-    await deps.store.pool.release(claim.task.id);
+    await deps.store.pool.release(claimed.task.id);
   }
   throw new PlatformError('three pool containers in a row refused the job', { code: 'pool_refused', hint: 'faasctl pool show; faasctl fn invoke --isolation service runs it without the pool' });
 }

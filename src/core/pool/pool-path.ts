@@ -8,7 +8,6 @@ import type { PoolDeps } from './pool-deps.js';
 import { invokeRow, validateInput } from '../invocations/invoke-input.js';
 import { closedElsewhere } from '../invocations/closed-elsewhere.js';
 import { poolFit } from './classes.js';
-import { poolService } from './pool-claim.js';
 import { runInPool } from './pool-invoke.js';
 
 /** What fn invoke's request carries that the pool path reads (core/invocations/invoke.ts). */
@@ -52,34 +51,28 @@ export async function tryPool(deps: PoolPathDeps, actor: Actor, fn: CurrentFunct
     deps.log.debug(`${fn.name}: not the pool (${fit.fallback})`);
     return undefined;
   }
-  const service = await poolService(deps, fit.pool);
-  if (!service && req.isolation === 'pool') {
-    throw new UsageError(`no sandbox pool of ${fn.name}'s class (${fit.pool})`, {
-      code: 'no_pool',
-      hint: 'faasctl pool resize N --memory M --cpus C makes one with its limits (faasctl pool show lists them)',
-    });
-  }
-  if (!service) {
-    deps.log.debug(`${fn.name}: no pool of class ${fit.pool}`);
-    return undefined;
-  }
   const input = validateInput(req.input);
   const v = fn.current;
   const requestId = deps.newId();
-  const answer = await runInPool({ ...deps, standby: deps.standby }, fn, service.id, {
+  const answer = await runInPool({ ...deps, standby: deps.standby }, fn, fit.pool, {
     requestId,
     input,
     signal: req.signal,
     onOutput: req.onOutput,
     onClaimed: () => deps.failpoint?.('pool:claimed') ?? Promise.resolve(),
     row: async (poolTask, deadlineMs) => {
-      await deps.store.requests.insert({ ...invokeRow(actor, fn, input, req.idempotency), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'pool', deadlineMs });
-      await deps.store.requests.markPoolTask(requestId, poolTask);
+      await deps.store.requests.insert({ ...invokeRow(actor, fn, input, req.idempotency), id: requestId, status: 'running', startedAt: deps.clock.now(), mode: 'pool', poolTask, deadlineMs });
       req.onRequest?.(requestId);
     },
   });
-  if (!answer) {
-    deps.log.debug(`${fn.name}: no ready container in pool ${fit.pool}`);
+  if ('missing' in answer) {
+    if (answer.missing === 'pool' && req.isolation === 'pool') {
+      throw new UsageError(`no sandbox pool of ${fn.name}'s class (${fit.pool})`, {
+        code: 'no_pool',
+        hint: 'faasctl pool resize N --memory M --cpus C makes one with its limits (faasctl pool show lists them)',
+      });
+    }
+    deps.log.debug(answer.missing === 'pool' ? `${fn.name}: no pool of class ${fit.pool}` : `${fn.name}: no ready container in pool ${fit.pool}`);
     return undefined;
   }
   const recorded = await deps.store.requests.complete(requestId, answer.outcome.completion);
