@@ -83,6 +83,8 @@ describe('bulk resume through the binary', () => {
     expect(dead.signal, dead.stderr).toBe('SIGKILL');
     const runId = announcedRequest(dead.stderr)!;
     expect(runId).toBeDefined();
+    // A batch the CLI sent just before the kill still commits: count once its sessions are gone.
+    await waitFor('the killed CLI to leave PostgreSQL', async () => (await rows<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0]!.n === 0);
     const recorded = (await rows<{ n: number }>('SELECT count(*)::int AS n FROM request_items WHERE request_id = $1', [runId]))[0]!.n;
     expect(recorded).toBeLessThan(LINES);
     const ranByKilled = (await executions()) - before;

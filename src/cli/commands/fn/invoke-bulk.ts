@@ -16,6 +16,14 @@ import { progressText } from './bulk-progress.js';
 
 /** Progress is redrawn at most this often (a few times a second). */
 const PROGRESS_EVERY_MS = 250;
+/** With --debug, the process's memory this often: where a long run's memory goes (issue 26). */
+const MEMORY_EVERY_MS = 10_000;
+
+function memoryLine(done: number): string {
+  const m = process.memoryUsage();
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  return `memory after ${done} inputs: rss ${mb(m.rss)}, heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)} (array buffers ${mb(m.arrayBuffers)})`;
+}
 
 /** `fn invoke NAME --bulk FILE`: NDJSON answers on stdout in input order, a summary on stderr. */
 export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
@@ -76,8 +84,13 @@ export async function invokeInputs(
   const out = lineWriter(ctx.io.streams.stdout, () => readerGone.abort(new Error(OUTPUT_CLOSED)));
   const started = performance.now();
   let shownAt = 0;
+  let memoryAt = 0;
   const progress = (p: BulkProgress) => {
     const now = performance.now();
+    if (now - memoryAt >= MEMORY_EVERY_MS) {
+      memoryAt = now;
+      ctx.log.debug(memoryLine(p.done));
+    }
     if (now - shownAt < PROGRESS_EVERY_MS && p.done !== p.total) return;
     shownAt = now;
     spinner.update(`${progressText(p, (now - started) / 1000)} ${name}`);
