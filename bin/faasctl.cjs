@@ -28,29 +28,53 @@ main(process.argv).then((code) => {
 });
 
 /**
- * The bundle, compiled with V8's code cache: compiling ~300 KB of JavaScript is most of
+ * The bundle, compiled with V8's code cache: compiling ~600 KB of JavaScript is most of
  * faasctl's start-up, and Node 20 has no built-in compile cache (module.enableCompileCache
  * came in 22). The cache lives in $XDG_CACHE_HOME/faasctl (or ~/.cache/faasctl), keyed by
  * Node version and the bundle's size and mtime; any problem with it falls back to require().
  * Not the v8-compile-cache package: its scripts cannot use import() either, and it hooks
- * every require() of the process.
+ * every require() of the process. The libraries the bundle loads on demand (dockerode, pg) are
+ * bundles of their own in dist/ (scripts/build.mjs), compiled the same way when first needed.
  */
 function loadBundle() {
+  const path = require('node:path');
+  const dist = path.join(__dirname, '..', 'dist');
+  const loaded = new Map();
+  // A bundle of dist/ by its file name, each once; null when it cannot be compiled with a cache.
+  const distBundle = (name) => {
+    if (!loaded.has(name)) loaded.set(name, runCached(path.join(dist, name), distRequire));
+    return loaded.get(name);
+  };
+  // The main bundle names its siblings '../dist/x.cjs', they name each other './x.cjs'.
+  const SIBLING = /^(?:\.\.\/dist|\.)\/([\w-]+\.cjs)$/;
+  const distRequire = Object.assign((id) => {
+    const sibling = SIBLING.exec(id);
+    const bundle = sibling && distBundle(sibling[1]);
+    return bundle ? bundle.exports : require(sibling ? path.join(dist, sibling[1]) : id);
+  }, require);
   // Code compiled by vm.Script cannot import() on Node 20; src/base/external.ts borrows ours.
   // Bare names resolve from here (bin/) exactly as from dist/: the same node_modules.
-  globalThis.__faasctlImport = (specifier) => import(specifier);
-  const path = require('node:path');
-  const file = path.join(__dirname, '..', 'dist', 'faasctl.cjs');
+  const IMPORTED_BUNDLES = { pg: 'pg.cjs' };
+  globalThis.__faasctlImport = (specifier) => {
+    const bundle = IMPORTED_BUNDLES[specifier] && distBundle(IMPORTED_BUNDLES[specifier]);
+    return bundle ? Promise.resolve({ default: bundle.exports }) : import(specifier);
+  };
+  const main = distBundle('faasctl.cjs');
+  return main ? main.exports : require(path.join(dist, 'faasctl.cjs'));
+}
+
+/** Runs a CommonJS file compiled with the code cache; null when that cannot be done (then plain require). */
+function runCached(file, lentRequire) {
   let compiled;
   try {
     compiled = compileCached(file);
   } catch {
-    return require(file);
+    return null;
   }
   const mod = { exports: {} };
-  compiled.fn.call(mod.exports, mod.exports, require, mod, file, path.dirname(file));
+  compiled.fn.call(mod.exports, mod.exports, lentRequire, mod, file, require('node:path').dirname(file));
   compiled.save();
-  return mod.exports;
+  return mod;
 }
 
 function compileCached(file) {
@@ -60,7 +84,8 @@ function compileCached(file) {
   const source = fs.readFileSync(file, 'utf8');
   const stat = fs.statSync(file);
   const base = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
-  const cacheFile = path.join(base, 'faasctl', `bundle-${process.version}-${stat.size}-${Math.round(stat.mtimeMs)}.v8cache`);
+  const prefix = `${path.basename(file, '.cjs')}-${process.version}-`;
+  const cacheFile = path.join(base, 'faasctl', `${prefix}${stat.size}-${Math.round(stat.mtimeMs)}.v8cache`);
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
@@ -81,9 +106,10 @@ function compileCached(file) {
           const tmp = `${cacheFile}.${process.pid}`;
           fs.writeFileSync(tmp, script.createCachedData());
           fs.renameSync(tmp, cacheFile);
-          // Caches of earlier builds or Node versions are dead weight.
+          // Caches of this file's earlier builds, and of the cache's first layout, are dead weight.
           for (const name of fs.readdirSync(path.dirname(cacheFile))) {
-            if (name.endsWith('.v8cache') && name !== path.basename(cacheFile)) fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });
+            const stale = name.startsWith(prefix) || name.startsWith('bundle-');
+            if (stale && name.endsWith('.v8cache') && name !== path.basename(cacheFile)) fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });
           }
         } catch {}
       });

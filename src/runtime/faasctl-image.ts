@@ -21,8 +21,8 @@ WORKDIR ${ROOT}
 ENTRYPOINT ["${ROOT}/node", "${ROOT}/bin/faasctl.cjs"]
 `;
 
-/** What the build makes and the package ships of faasctl itself (dockerode has a bundle of its own: scripts/build.mjs). */
-const BUNDLE = ['bin/faasctl.cjs', 'dist/faasctl.cjs', 'dist/dockerode.cjs'];
+/** What the build makes and the package ships of faasctl itself (dockerode and pg have bundles of their own: scripts/build.mjs). */
+const BUNDLE = ['bin/faasctl.cjs', 'dist/faasctl.cjs', 'dist/dockerode.cjs', 'dist/docker-modem.cjs', 'dist/pg.cjs'];
 
 /** Paths (relative to the package) of the production dependencies, from the lock file. */
 function productionModules(root: string): string[] {
