@@ -11,5 +11,10 @@ npm run --silent lint
 bash scripts/cluster.sh up
 export FAASCTL_CLUSTER_TESTS=1
 if [ $# -gt 0 ]; then exec npx vitest run "$@"; fi
-npx vitest run --project unit --project integration --project e2e --project faults
+npx vitest run --project unit
+# The rest waits on the engine and PostgreSQL far more than it computes: three files at once
+# (vitest's default here is one, a core less than the machine's two). Each file has its own
+# database and so its own installation, and what a test checks on the engine is scoped to it
+# (test/helpers/leftovers.ts).
+npx vitest run --project integration --project e2e --project faults --maxWorkers=3 --minWorkers=1
 exec npx vitest run --project cluster
