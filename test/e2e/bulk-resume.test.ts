@@ -12,6 +12,9 @@ const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const LINES = 3000;
 /** Counts its own executions: one byte per call in its replica's /tmp (outside anything faasctl records). */
 const COUNTING = "def main(data):\n    with open('/tmp/executions', 'a') as f:\n        f.write('x')\n    return {'i': data['i'], 'twice': data['i'] * 2}\n";
+/** A cold bulk run's containers go with it, so executions are told apart by a stamp each makes. */
+const STAMPED = "import os, time\ndef main(data):\n    time.sleep(0.01)\n    return {'i': data['i'], 'stamp': os.urandom(8).hex()}\n";
+const COLD_LINES = 1000;
 
 /**
  * A bulk run killed mid-way and resumed (issue 26), through the built binary on the real Swarm
@@ -66,6 +69,7 @@ describe('bulk resume through the binary', () => {
     ok(await cli(['user', 'create', 'resume-user', '--password-stdin'], 'resume-user-pass'));
     ok(await cli(['login', 'resume-user', '--password-stdin'], 'resume-user-pass'));
     ok(await cli(['fn', 'deploy', file('counting.py', COUNTING), '--warm', '2', '--workers', '1']));
+    ok(await cli(['fn', 'deploy', file('stamped.py', STAMPED)]));
   });
   cleansUpAfterEach(() => ({ db, env }));
 
@@ -84,7 +88,10 @@ describe('bulk resume through the binary', () => {
     const runId = announcedRequest(dead.stderr)!;
     expect(runId).toBeDefined();
     // A batch the CLI sent just before the kill still commits: count once its sessions are gone.
-    await waitFor('the killed CLI to leave PostgreSQL', async () => (await rows<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0]!.n === 0);
+    await waitFor(
+      'the killed CLI to leave PostgreSQL',
+      async () => (await rows<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0]!.n === 0,
+    );
     const recorded = (await rows<{ n: number }>('SELECT count(*)::int AS n FROM request_items WHERE request_id = $1', [runId]))[0]!.n;
     expect(recorded).toBeLessThan(LINES);
     const ranByKilled = (await executions()) - before;
@@ -127,5 +134,42 @@ describe('bulk resume through the binary', () => {
       ['killed', 'system_error', null],
       ['resumed', 'success', runId],
     ]);
+  });
+
+  it('a cold bulk run (its own service) killed mid-way resumes: a recorded line keeps its answer, every other line runs once', async () => {
+    const inputs = file('cold.jsonl', `${Array.from({ length: COLD_LINES }, (_, i) => JSON.stringify({ i })).join('\n')}\n`);
+    const killed = startCli(['fn', 'invoke', 'stamped', '--bulk', inputs], env);
+    // Killed once a batch of answers is recorded (printing does not wait for that).
+    const recordedSoFar = async () => {
+      const id = announcedRequest(killed.stderr());
+      return id ? (await rows<{ n: number }>('SELECT count(*)::int AS n FROM request_items WHERE request_id = $1', [id]))[0]!.n : 0;
+    };
+    await waitFor('a first batch of recorded answers', async () => (await recordedSoFar()) > 0 || killed.exited());
+    killed.signal('SIGKILL');
+    const dead = await killed.done;
+    expect(dead.signal, dead.stderr).toBe('SIGKILL');
+    const runId = announcedRequest(dead.stderr)!;
+    await waitFor(
+      'the killed CLI to leave PostgreSQL',
+      async () => (await rows<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0]!.n === 0,
+    );
+    const recorded = new Map((await rows<{ idx: number; result: { stamp: string } }>('SELECT idx, result FROM request_items WHERE request_id = $1', [runId])).map((r) => [r.idx, r.result.stamp]));
+    expect(recorded.size).toBeGreaterThan(0);
+    expect(recorded.size).toBeLessThan(COLD_LINES);
+
+    const resumed = ok(await cli(['fn', 'invoke', 'stamped', '--bulk', inputs, '--resume', runId]));
+    const answers = resumed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { index: number; status: string; result: { i: number; stamp: string } });
+    // Every line once, in order, each answered by its own input.
+    expect(answers.map((a) => [a.index, a.status, a.result.i])).toEqual(Array.from({ length: COLD_LINES }, (_, i) => [i, 'success', i]));
+    // A line answered before the kill prints that answer (its stamp): it did not run again.
+    for (const [idx, stamp] of recorded) expect(answers[idx]!.result.stamp).toBe(stamp);
+    // Each of the others ran once, now: a stamp of its own, none from the killed run's answers.
+    const fresh = answers.filter((a) => !recorded.has(a.index)).map((a) => a.result.stamp);
+    expect(new Set([...fresh, ...recorded.values()]).size).toBe(COLD_LINES);
+    expect(resumed.stderr).toContain(`resumed ${runId}: ${recorded.size} answered before, ${COLD_LINES - recorded.size} run now`);
+    expect(resumed.stderr).toMatch(/, cold\)/);
   });
 });

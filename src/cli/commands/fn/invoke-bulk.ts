@@ -28,6 +28,9 @@ function memoryLine(done: number): string {
 /** `fn invoke NAME --bulk FILE`: NDJSON answers on stdout in input order, a summary on stderr. */
 export async function runBulkInvoke(ctx: Context, name: string, opts: InvokeOptions): Promise<void> {
   if (opts.data !== undefined || opts.dataFile !== undefined) throw new UsageError('--bulk takes its inputs from the file; leave out --data and --data-file');
+  // Before the first pass over the file: at a million lines that pass alone grew the young
+  // generation to its maximum, the run's peak (97 MB against ~75 MB for the rest of the run).
+  keepHeapSmall();
   const source = opts.bulk!;
   if (opts.resume !== undefined && source === '-')
     throw new UsageError('--resume needs the inputs as a file: stdin cannot be read again to check the lines already answered', { code: 'resume_needs_file' });
