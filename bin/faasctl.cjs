@@ -84,7 +84,9 @@ function compileCached(file) {
   const source = fs.readFileSync(file, 'utf8');
   const stat = fs.statSync(file);
   const base = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
-  const prefix = `${path.basename(file, '.cjs')}-${process.version}-`;
+  // Per installed copy (its path hashed): two copies (a checkout and an npm install) would
+  // otherwise evict each other's cache on every run.
+  const prefix = `${path.basename(file, '.cjs')}-${fnv1a(path.dirname(file))}-${process.version}-`;
   const cacheFile = path.join(base, 'faasctl', `${prefix}${stat.size}-${Math.round(stat.mtimeMs)}.v8cache`);
   let cachedData;
   try {
@@ -106,7 +108,7 @@ function compileCached(file) {
           const tmp = `${cacheFile}.${process.pid}`;
           fs.writeFileSync(tmp, script.createCachedData());
           fs.renameSync(tmp, cacheFile);
-          // Caches of this file's earlier builds, and of the cache's first layout, are dead weight.
+          // Caches of earlier builds of this copy, and of the cache's first layout, are dead weight.
           for (const name of fs.readdirSync(path.dirname(cacheFile))) {
             const stale = name.startsWith(prefix) || name.startsWith('bundle-');
             if (stale && name.endsWith('.v8cache') && name !== path.basename(cacheFile)) fs.rmSync(path.join(path.dirname(cacheFile), name), { force: true });
@@ -115,4 +117,11 @@ function compileCached(file) {
       });
     },
   };
+}
+
+/** A short, stable hash of a string (32-bit FNV-1a, hex): node:crypto is not worth loading for it. */
+function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }

@@ -5,10 +5,7 @@ import type { SwarmClient } from '../../swarm/client.js';
 import { buildPostgresServiceSpec, POSTGRES_DB, POSTGRES_USER } from '../../swarm/spec.js';
 import { componentLabels } from '../../swarm/labels.js';
 
-/** @default 'postgres:16' — the official image. */
-export const DEFAULT_POSTGRES_IMAGE = 'postgres:16';
-export const DEFAULT_POSTGRES_NAME = 'faasctl-postgres';
-export const DEFAULT_POSTGRES_PORT = 5432;
+export { DEFAULT_POSTGRES_IMAGE, DEFAULT_POSTGRES_NAME, DEFAULT_POSTGRES_PORT } from './defaults.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,40}$/;
 
