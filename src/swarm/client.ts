@@ -63,7 +63,8 @@ export interface SwarmClient {
    */
   serviceLogs(id: string, options: { follow: boolean; signal?: AbortSignal }): AsyncIterable<LogChunk>;
   /** What one task wrote on stdout so far (a pool container's token line); empty when the task is gone. */
-  taskLogs(taskId: string): Promise<LogChunk[]>;
+  /** A task's log so far (stdout; with `stderr`, both, in order). */
+  taskLogs(taskId: string, options?: { stderr?: boolean }): Promise<LogChunk[]>;
   /** The config with exactly this name, or undefined. */
   findConfig(name: string): Promise<NamedObject | undefined>;
   /** Creates a config; ConflictError when the name exists. Returns its ID. */

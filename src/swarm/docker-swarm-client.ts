@@ -292,13 +292,13 @@ export class DockerSwarmClient implements SwarmClient {
     return this.call(`task ls ${labels.join(',')}`, async () => (await this.docker.listTasks({ filters: labelFilter(labels) } as object)).map(toSwarmTask));
   }
 
-  async taskLogs(taskId: string): Promise<LogChunk[]> {
+  async taskLogs(taskId: string, options: { stderr?: boolean } = {}): Promise<LogChunk[]> {
     const what = `task logs ${taskId.slice(0, 12)}`;
     const raw = await this.call(
       what,
       () =>
         // dockerode has Task#logs (GET /tasks/{id}/logs) but its types omit it.
-        (this.docker.getTask(taskId) as unknown as { logs(o: object): Promise<Buffer | Readable> }).logs({ stdout: true, stderr: false, follow: false }),
+        (this.docker.getTask(taskId) as unknown as { logs(o: object): Promise<Buffer | Readable> }).logs({ stdout: true, stderr: Boolean(options.stderr), follow: false }),
       absent(Buffer.alloc(0)),
     );
     if (Buffer.isBuffer(raw)) return demuxAll(raw);

@@ -63,6 +63,13 @@ describe('the sandbox pool', () => {
     expect(forced.json).toMatchObject({ mode: 'cold', result: { hello: 'c' } });
     await deploy('byservice', 'def main(data):\n    return 2\n', '--isolation', 'service');
     expect((await invokeJson('byservice')).json).toMatchObject({ mode: 'cold', result: 2 });
+    // A bulk deploy takes --isolation for each function it makes, as a single deploy does.
+    const bulk = await cli(['fn', 'deploy', file('many.py', 'def main(data):\n    return 3\n'), '--no-import-check', '--bulk', '2', '--prefix', 'many', '--isolation', 'service']);
+    expect(bulk.code, bulk.stderr).toBe(0);
+    expect(await rows("SELECT name, isolation FROM functions WHERE name LIKE 'many%' ORDER BY name")).toEqual([
+      { name: 'many1', isolation: 'service' },
+      { name: 'many2', isolation: 'service' },
+    ]);
     await deploy('big', 'def main(data):\n    return 1\n', '--memory', '128m');
     const unfit = await invokeJson('big');
     expect(unfit.json).toMatchObject({ mode: 'cold', result: 1 });
@@ -99,6 +106,33 @@ describe('the sandbox pool', () => {
     const [closed] = await rows("SELECT status, mode, error FROM requests WHERE params->'input'->>'who' = 'k'");
     expect(closed).toMatchObject({ status: 'system_error', mode: 'pool' });
     await waitFor('the pool to be whole again', async () => (await poolShow())[0]?.idle === 2);
+  });
+
+  it('a CLI killed mid-job: the job ends anyway and request wait gives its own answer; Ctrl-C cancels it', async () => {
+    await deploy('slowpool', 'import time\ndef main(data):\n    print("working", flush=True)\n    time.sleep(2)\n    return {"done": data["n"]}\n');
+    await waitFor('the pool to be whole again', async () => (await poolShow())[0]?.idle === 2);
+    const killed = startCli(['fn', 'invoke', 'slowpool', '--data', '{"n": 7}'], env);
+    await waitFor('the job to run', () => killed.stderr().includes('working'));
+    killed.signal('SIGKILL');
+    const id = /request ([0-9a-f-]{36})/.exec((await killed.done).stderr)![1]!;
+    // Not at its deadline (2 s + 30 s + grace): as soon as the container's log has the answer.
+    const waited = await cli(['--json', 'request', 'wait', id]);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ requestId: id, mode: 'pool', status: 'success', result: { done: 7 } });
+    const [row] = await rows('SELECT status, output, pool_task FROM requests WHERE id = $1', [id]);
+    expect(row).toMatchObject({ status: 'success', output: 'working\n' });
+
+    const interrupted = startCli(['fn', 'invoke', 'slowpool', '--data', '{"n": 8}'], env);
+    await waitFor('the job to run', () => interrupted.stderr().includes('working'));
+    interrupted.signal('SIGINT');
+    expect((await interrupted.done).code).toBe(130);
+    const [cancelled] = await rows("SELECT status, error, pool_task FROM requests WHERE params->'input'->>'n' = '8'");
+    expect(cancelled).toMatchObject({ status: 'system_error', error: expect.stringMatching(/cancelled before the function answered/) });
+    // The container was told: it stopped the job, its log ends with a stopped run, not a result.
+    const task = String(cancelled!.pool_task).split('/')[0]!;
+    const log = execFileSync('docker', ['service', 'logs', '--raw', task], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(log).toMatch(/"status":\s*"stopped"/);
+    expect(log).not.toMatch(/"done":\s*8/);
   });
 
   it('resizes and drains', async () => {

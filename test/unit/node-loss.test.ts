@@ -186,6 +186,18 @@ describe('watchWithReruns', () => {
       expect(c.created.map((s) => s.Name)).toEqual(['faasctl-run-abc-a2']);
     });
 
+    it('leaves a warm or pool invocation open however old: it has no service to find', async () => {
+      const c = cluster({ copyAnswers: true });
+      Object.assign(c.deps.swarm, { listServices: async () => [] });
+      Object.assign(c.deps.clock, { now: () => new Date(3_600_000) });
+      for (const mode of ['pool', 'warm']) {
+        expect(await reconcileInvocation(c.deps, { ...row(1), mode } as RequestRow, { wait: false })).toBeUndefined();
+        expect(await reconcileInvocation(c.deps, { ...row(1), mode } as RequestRow, { wait: true, deadline: 0 })).toBeUndefined();
+      }
+      expect(c.claims).toEqual([]);
+      expect(c.created).toEqual([]);
+    });
+
     it(`is closed as lost after its ${MAX_ATTEMPTS}th run`, async () => {
       const c = withService(cluster({ copyAnswers: true }));
       const outcome = await reconcileInvocation(c.deps, row(MAX_ATTEMPTS), { wait: false });

@@ -20,6 +20,8 @@ interface Standby {
   port: number;
   token: string;
   exited: Promise<number | null>;
+  /** Everything the container printed on its stdout (its log), so far. */
+  log: () => string;
 }
 
 const started: ChildProcess[] = [];
@@ -33,8 +35,8 @@ async function startStandby(): Promise<Standby> {
   const proc = spawn(PYTHON, runtimeArgv('standby'), { env: { PATH: process.env.PATH, FAASCTL_PORT: String(port), FAASCTL_JOB_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(proc);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let out = '';
   const token = await new Promise<string>((resolve, reject) => {
-    let out = '';
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /FAASCTL-STANDBY:(\d+):([0-9a-f]{64})\n/.exec(out);
@@ -42,7 +44,7 @@ async function startStandby(): Promise<Standby> {
     });
     proc.once('exit', () => reject(new Error(`standby exited before its token: ${out}`)));
   });
-  return { proc, port, token, exited };
+  return { proc, port, token, exited, log: () => out };
 }
 
 function post(s: Standby, path: string, token: string, body: string): Promise<{ status: number; body: Buffer }> {
@@ -117,6 +119,47 @@ describe('python runtime: standby (a pool container)', { timeout: 30_000 }, () =
     const frame = JSON.parse(stdout.split('FAASCTL-RESULT:nonce-0123456789abcdef:')[1]!);
     // Its own pid: the process that was waiting before the job came, not one spawned for it.
     expect(frame).toMatchObject({ status: 'success', result: { pid: held, foo: 'bar', faasctl: [], tz: 'JST', stdin: '', n: 21 } });
+    expect(await s.exited).toBe(0);
+  });
+});
+
+describe('python runtime: standby, a caller that goes away or cancels', { timeout: 30_000 }, () => {
+  const slow = 'import time\ndef main(data):\n    print("started", flush=True)\n    time.sleep(1.5)\n    return {"slept": data["n"]}\n';
+  const slowJob = () => job({ code: Buffer.from(slow).toString('base64'), sha256: createHash('sha256').update(slow).digest('hex') });
+
+  it('finishes the job into its own log when the caller goes away (a killed CLI), result frame included', async () => {
+    const s = await startStandby();
+    await new Promise<void>((resolve) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: s.port, path: '/job', method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-length': Buffer.byteLength(slowJob()) } },
+        (res) => {
+          res.once('data', () => {
+            req.destroy(); // gone after the first output, mid-run
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {});
+      req.end(slowJob());
+    });
+    expect(await s.exited).toBe(0);
+    expect(s.log()).toContain('started\n');
+    const frame = JSON.parse(s.log().split('FAASCTL-RESULT:nonce-0123456789abcdef:')[1]!);
+    expect(frame).toMatchObject({ status: 'success', result: { slept: 21 } });
+  });
+
+  it('stops the running job on POST /cancel with the token (and only with it)', async () => {
+    const s = await startStandby();
+    const answer = post(s, '/job', s.token, slowJob());
+    await expect.poll(() => s.log().includes('started\n'), { timeout: 10_000 }).toBe(true);
+    expect((await post(s, '/cancel', 'f'.repeat(64), '{}')).status).toBe(401);
+    expect((await post(s, '/cancel', s.token, '{}')).status).toBe(200);
+    const stdout = Buffer.concat(
+      demuxAll((await answer).body)
+        .filter((c) => c.stream === 'stdout')
+        .map((c) => c.data),
+    ).toString();
+    expect(JSON.parse(stdout.split('FAASCTL-RESULT:nonce-0123456789abcdef:')[1]!)).toMatchObject({ status: 'stopped' });
     expect(await s.exited).toBe(0);
   });
 });

@@ -10,6 +10,9 @@ logs, so no user code can learn the token). Then it waits for exactly one job:
                    `run` mode (the cold path, unchanged) writes, ending with its result frame.
   POST /retire  Authorization: Bearer <token> -> 200, and the container exits unused
                 (an abandoned claim given back by gc or the next claimer).
+  POST /cancel  Authorization: Bearer <token> -> 200 and SIGTERM to the running job (Ctrl-C or
+                a deadline in the CLI); 409 when none runs. A caller that merely goes away
+                does not cancel: the job ends into the container's log (see relay).
 
 The code is checked against its sha256 before it runs. After the job (or a retire) the
 container exits 0, and Swarm (restart condition `any`) starts a fresh one in its place: a
@@ -140,10 +143,17 @@ class Run:
         os.waitpid(self.pid, 0)
 
 
+def write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+
+
 def relay(proc, out_r, err_r, sock):
-    """The child's stdout and stderr to the socket as multiplexed frames, until both close.
-    A caller that goes away (its socket reads EOF) cancels the run: SIGTERM to `run`, which
-    kills the function and still ends with its frame."""
+    """The child's stdout and stderr to the socket as multiplexed frames, until both close, and
+    to this container's own stdout and stderr: its log then holds the output and the result
+    frame as a cold service's does, where a caller that went away (a killed CLI) has them read
+    through the engine (core/pool/pool-recover.ts). So a caller going away does not stop the
+    run; POST /cancel does."""
     streams = {out_r: 1, err_r: 2}
     gone = False
     while streams:
@@ -152,28 +162,42 @@ def relay(proc, out_r, err_r, sock):
         for fd in ready:
             if fd == sock.fileno():
                 try:
-                    if sock.recv(1, 0) == b"":
-                        gone = True
-                        proc.send_signal(signal.SIGTERM)
+                    gone = sock.recv(1, 0) == b""
                 except OSError:
                     gone = True
-                    proc.send_signal(signal.SIGTERM)
                 continue
             data = os.read(fd, 65536)
             if not data:
                 del streams[fd]
                 os.close(fd)
                 continue
+            try:
+                write_all(streams[fd], data)
+            except OSError:
+                pass  # the log is best effort; the caller's copy is the one that counts
             if not gone:
                 try:
                     sock.sendall(frame(streams[fd], data))
                 except OSError:
                     gone = True
-                    proc.send_signal(signal.SIGTERM)
     proc.wait()
 
 
-def make_handler(token, once, done, prestarted):
+class Job:
+    """The running job, for POST /cancel (another request thread than the one relaying it)."""
+
+    def __init__(self):
+        self.run = None
+        self.ended = False
+
+    def cancel(self):
+        if self.run is None or self.ended:
+            return False
+        self.run.send_signal(signal.SIGTERM)  # `run` kills the function and still ends with its frame
+        return True
+
+
+def make_handler(token, once, done, prestarted, job_state):
     from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
@@ -191,6 +215,10 @@ def make_handler(token, once, done, prestarted):
             given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
             if not hmac.compare_digest(given, token):
                 return self.reply(401, b'{"error":"missing or wrong token"}')
+            if self.path == "/cancel":
+                if job_state.cancel():
+                    return self.reply(200, b'{"cancelled":true}')
+                return self.reply(409, b'{"error":"no job is running"}')
             if self.path not in ("/job", "/retire"):
                 return self.reply(404, b'{"error":"no such route"}')
             if not once.take():
@@ -213,11 +241,18 @@ def make_handler(token, once, done, prestarted):
 
         def run(self, env):
             pid, out_r, err_r = start_run(prestarted, env)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/vnd.faasctl.stream")
-            self.end_headers()
-            self.wfile.flush()
-            relay(Run(pid), out_r, err_r, self.connection)
+            job_state.run = Run(pid)
+            try:
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/vnd.faasctl.stream")
+                    self.end_headers()
+                    self.wfile.flush()
+                except OSError:
+                    pass  # the caller is gone already: the run goes on, into the log
+                relay(job_state.run, out_r, err_r, self.connection)
+            finally:
+                job_state.ended = True
 
         def do_GET(self):
             self.reply(404, b'{"error":"no such route"}')
@@ -244,7 +279,7 @@ def standby_mode(argv):
     raw = secrets.token_hex(32)
     token = b"Bearer " + raw.encode("ascii")
     once, done = Once(), threading.Event()
-    server = ThreadingHTTPServer(("0.0.0.0", port), make_handler(token, once, done, prestarted))
+    server = ThreadingHTTPServer(("0.0.0.0", port), make_handler(token, once, done, prestarted, Job()))
     server.daemon_threads = True
     # Swarm stops an idle standby (scale down, drain, removal): exit at once, PID 1 has no init.
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

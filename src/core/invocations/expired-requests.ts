@@ -133,7 +133,7 @@ async function closeCold(deps: InvocationDeps, row: RequestRow): Promise<'closed
     }
   }
   const timeoutMs = row.functionId ? ((await deps.store.functions.version(row.functionId, row.functionVersion ?? 0))?.timeoutMs ?? null) : null;
-  const closed = await close(deps, row, expiredColdMessage({ deadline: row.deadlineAt ?? row.createdAt, timeoutMs, serviceFound: Boolean(service) }));
+  const closed = await close(deps, row, expiredColdMessage({ deadline: row.deadlineAt ?? row.createdAt, timeoutMs, serviceFound: Boolean(service), pool: row.mode === 'pool' }));
   await removeInvocation(deps, row.id, service?.id);
   return closed ? 'closed' : undefined;
 }

@@ -8,6 +8,7 @@ import { finishInvocation, nonceOf, outcomeOf, ROW_OUTPUT_LIMIT, watchInvocation
 import { lostNode, MAX_ATTEMPTS } from './node-health.js';
 import { rerunService, watchWithReruns } from './reruns.js';
 import { TERMINAL } from '../../swarm/task-states.js';
+import { recoverPoolRun } from '../pool/pool-recover.js';
 
 /**
  * Brings an open invocation's row up to date from the cluster. A CLI killed mid-invoke
@@ -34,6 +35,12 @@ export interface ReconcileOptions {
 export async function reconcileInvocation(deps: InvocationDeps, row: RequestRow, o: ReconcileOptions): Promise<Outcome | undefined> {
   // A queued row is the dispatcher's: it may try it again, so no reader may record its end.
   if (!isOpen(row) || row.type !== 'fn.invoke' || row.queued) return undefined;
+  // A warm or pool invocation has no service to read: no service is not "lost" for it (a pool
+  // job of over a minute was closed mid-run by a `request show`). Its writer ends the row, or,
+  // past its deadline, the closer (expired-requests.ts); a pool job that answered into its
+  // container's log after its CLI went away is recorded from there.
+  if (row.mode === 'warm') return undefined;
+  if (row.mode === 'pool') return recoverPoolRun(deps, row);
   const service = await findService(deps, row, o);
   if (!service) {
     if (deps.clock.now().getTime() - row.createdAt.getTime() < LOST_AFTER_MS) return undefined;

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { SwarmTask } from '../../swarm/client.js';
 import type { LogChunk } from '../../swarm/log-demux.js';
 
@@ -35,4 +36,28 @@ export function standbyToken(chunks: LogChunk[]): string | undefined {
 /** Idle (unclaimed, running) tasks of a pool: what `pool show` and doctor count as ready. */
 export function idleTasks(tasks: SwarmTask[], claimed: ReadonlySet<string>): SwarmTask[] {
   return tasks.filter((t) => t.state === 'running' && t.desiredState === 'running' && !claimed.has(t.id));
+}
+
+/**
+ * A pool job's result nonce, made from the container's one-time token and the request: the CLI
+ * and the container's log hold what makes it, so whoever can read that log through the engine
+ * (as for a cold service's) can check a result the CLI did not live to read, and no row has to
+ * keep it. The function cannot: the token never reaches its process.
+ */
+export function poolNonce(token: string, requestId: string): string {
+  return createHmac('sha256', token).update(`faasctl-pool-nonce:${requestId}`).digest('hex');
+}
+
+/** A pool container's log without its token line: what its job printed, and the result frame. */
+export function jobLog(chunks: LogChunk[]): LogChunk[] {
+  let dropped = false;
+  return chunks.flatMap((c) => {
+    if (dropped || c.stream !== 'stdout') return [c];
+    const text = c.data.toString('utf8');
+    if (!text.startsWith('FAASCTL-STANDBY:')) return [c];
+    dropped = true;
+    const newline = c.data.indexOf(10);
+    const rest = newline < 0 ? Buffer.alloc(0) : c.data.subarray(newline + 1);
+    return rest.length ? [{ ...c, data: rest }] : [];
+  });
 }

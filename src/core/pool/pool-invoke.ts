@@ -8,6 +8,7 @@ import { InvocationOutput } from '../invocations/invocation-output.js';
 import { RUNTIME_OUTPUT_LIMIT } from '../invocations/cold-service.js';
 import { deadlineBudgetMs, START_ALLOWANCE_MS } from '../requests/deadlines.js';
 import { claimContainer, type Claimed, type PoolDeps } from './pool-claim.js';
+import { poolNonce } from './claim-plan.js';
 
 /**
  * One invocation in a claimed pool container: the same runtime `run` mode as a cold service,
@@ -54,7 +55,8 @@ export async function runInPool(deps: PoolDeps, fn: CurrentFunction, className: 
     if (tries === 0) await run.row(claimed.poolTask, deadlineBudgetMs({ kind: 'cold', timeoutMs: v.timeoutMs }));
     else await deps.store.requests.markPoolTask(run.requestId, claimed.poolTask);
     await run.onClaimed?.();
-    const answer = await sendJob(deps, claimed, job.body(), job.nonce, v, startedAt, run);
+    const nonce = poolNonce(claimed.token, run.requestId);
+    const answer = await sendJob(deps, claimed, job(nonce), nonce, v, startedAt, run);
     if (answer) {
       // The container exits by itself now, but Swarm lists it running a moment longer: the claim
       // keeps it from looking free until then, and is pruned afterwards.
@@ -68,6 +70,7 @@ export async function runInPool(deps: PoolDeps, fn: CurrentFunction, className: 
   throw new PlatformError('three pool containers in a row refused the job', { code: 'pool_refused', hint: 'faasctl pool show; faasctl fn invoke --isolation service runs it without the pool' });
 }
 
+/** The job's body for a nonce (made from the claimed container's token: claim-plan.ts poolNonce). */
 async function jobBody(deps: PoolDeps, fn: CurrentFunction, requestId: string, input: string) {
   const v = fn.current;
   const installation = await deps.store.meta.installationId();
@@ -77,9 +80,8 @@ async function jobBody(deps: PoolDeps, fn: CurrentFunction, requestId: string, i
     { env: v.env, entry: v.entry, flavor: v.format, codeModule: v.module, timeoutMs: v.timeoutMs, outputLimit: RUNTIME_OUTPUT_LIMIT, memoryLimit: v.memoryBytes },
     identityEnvironment({ installation, labels: { functionName: fn.name, version: v.version } }, requestId),
   );
-  const nonce = deps.newNonce();
   // The container checks the code against the version's sha256 before it runs it.
-  return { nonce, body: () => JSON.stringify({ code: code.toString('base64'), sha256: v.sha256, archive: Boolean(archive), input, nonce, env }) };
+  return (nonce: string) => JSON.stringify({ code: code.toString('base64'), sha256: v.sha256, archive: Boolean(archive), input, nonce, env });
 }
 
 /** The job to the container and its answer read to the end; undefined when it was refused unrun. */
@@ -88,13 +90,22 @@ async function sendJob(deps: PoolDeps, claim: Claimed, body: string, nonce: stri
   const demux = new LogDemuxer();
   const stop = new AbortController();
   let why: 'deadline' | 'cancelled' | undefined;
+  // Going away alone would not stop the job (the container finishes it into its log, for a
+  // closer to read should this CLI die): a cancel or a deadline tells the container first.
+  const cancelJob = () =>
+    void deps
+      .standby()
+      .post(claim.endpoint, '/cancel', claim.token, '{}', {})
+      .catch((e: Error) => deps.log.debug(`cancelling the job in ${claim.task.id}: ${e.message}`))
+      .finally(() => stop.abort());
   const timer = setTimeout(() => {
     why = 'deadline';
-    stop.abort();
+    cancelJob();
   }, v.timeoutMs + START_ALLOWANCE_MS);
   const onCancel = () => {
-    why ??= 'cancelled';
-    stop.abort();
+    if (why) return;
+    why = 'cancelled';
+    cancelJob();
   };
   run.signal?.addEventListener('abort', onCancel, { once: true });
   if (run.signal?.aborted) onCancel();
@@ -119,7 +130,8 @@ async function sendJob(deps: PoolDeps, claim: Claimed, body: string, nonce: stri
     out.end();
     const now = deps.clock.now();
     const node = claim.endpoint.node ?? claim.task.nodeId;
-    const watched = { reason: out.frame ? ('frame' as const) : (why ?? ('ended' as const)), out, node };
+    // Cancelled or past the deadline: that is how it ended, whatever frame the stopped run still sent.
+    const watched = { reason: why ?? (out.frame ? ('frame' as const) : ('ended' as const)), out, node };
     if (answer.status !== 200) {
       const base = { output: '', outputTruncated: false, node: node ?? null, finishedAt: now, durationMs: now.getTime() - startedAt.getTime() };
       return { outcome: failedOutcome(base, `the pool container refused the job (${answer.status}: ${answer.body.slice(0, 200)})`, EXIT.platform), poolTask: claim.poolTask, node };

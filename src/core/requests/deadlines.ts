@@ -54,9 +54,9 @@ export function abandonedWarmMessage(deadline: Date): string {
 }
 
 /** A cold job still without a result when its deadline passed (its service is removed). */
-export function expiredColdMessage(o: { deadline: Date; timeoutMs: number | null; serviceFound: boolean }): string {
+export function expiredColdMessage(o: { deadline: Date; timeoutMs: number | null; serviceFound: boolean; pool?: boolean }): string {
   const budget = o.timeoutMs === null ? '' : ` (its timeout ${o.timeoutMs / 1000} s + ${START_ALLOWANCE_MS / 1000} s to start + ${ROW_GRACE_MS / 1000} s grace)`;
-  const what = o.serviceFound ? 'its service had no result and was removed' : 'its service no longer exists';
+  const what = o.pool ? 'its pool container left no result in its log' : o.serviceFound ? 'its service had no result and was removed' : 'its service no longer exists';
   return `no answer by its deadline ${clockTime(o.deadline)}${budget}: ${what}; the function may have run`;
 }
 

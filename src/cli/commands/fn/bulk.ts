@@ -15,6 +15,9 @@ import { requireActor } from '../../session.js';
 import { terminalSafe } from '../../terminal-text.js';
 import type { LimitOptions } from './options.js';
 import { readFunctionSource } from './source.js';
+import { parseIsolation } from './invoke.js';
+import { ISOLATIONS, type Isolation } from '../../../core/pool/classes.js';
+import { setIsolation } from '../../../core/pool/isolation.js';
 
 /** Parallel writes: the pool holds 4 connections. */
 const CONCURRENCY = 4;
@@ -30,12 +33,14 @@ export async function runBulkDeploy(ctx: Context, file: string, opts: BulkDeploy
   const count = Number(opts.bulk);
   if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new UsageError(`invalid --bulk ${opts.bulk}`, { hint: 'a whole number from 1 to 10000' });
   const names = bulkNames(validatePrefix(opts.prefix), count);
+  const isolation = opts.isolation === undefined ? undefined : parseIsolation(opts.isolation, ISOLATIONS);
   const source = await readFunctionSource(file, { ...opts, name: undefined });
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
   const progress = await progressReporter(ctx, `deploying ${count} functions`);
   const input = { ...limits(opts), names, code: source.code, archive: source.archive, filename: source.filename, dependencies: source.dependencies };
   const result = await deployFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update }).finally(progress.done);
+  await isolateEach(deps, actor, result, isolation);
   reportPublished(ctx, 'deployed', result);
 }
 
@@ -43,6 +48,7 @@ export async function runBulkUpdate(ctx: Context, file: string, extra: string | 
   if (extra !== undefined) throw new UsageError('with --prefix, give only the FILE', { hint: 'faasctl fn update FILE --prefix P updates every function whose name starts with P' });
   refusePolicyFlags(opts);
   const prefix = validatePrefix(opts.prefix);
+  const isolation = opts.isolation === undefined ? undefined : parseIsolation(opts.isolation, ISOLATIONS);
   const source = await readFunctionSource(file, opts);
   const { actor } = await requireActor(ctx);
   const deps = await functionDeps(ctx);
@@ -51,6 +57,7 @@ export async function runBulkUpdate(ctx: Context, file: string, extra: string | 
   // As for a single update: a warm function's replicas roll to the new version.
   const afterEach = (d: Deployed) => (d.changed ? rollWarm(deps, actor, d.name) : Promise.resolve(false));
   const result = await updateFunctions(deps, actor, input, { concurrency: CONCURRENCY, onProgress: progress.update, afterEach }).finally(progress.done);
+  await isolateEach(deps, actor, result, isolation);
   reportPublished(ctx, 'updated', result);
 }
 
@@ -93,6 +100,12 @@ function limits(opts: LimitOptions): Omit<LimitOptions, 'secret' | 'placement'> 
     secrets: opts.secret,
     placement: placementFlags(opts),
   };
+}
+
+/** `--isolation` for each function the bulk deploy or update published (as a single deploy does). */
+async function isolateEach(deps: Parameters<typeof setIsolation>[0], actor: Parameters<typeof setIsolation>[1], published: BulkPublished, isolation: Isolation | undefined): Promise<void> {
+  if (!isolation) return;
+  for (const item of published.items) if (item.ok) await setIsolation(deps, actor, item.name, isolation);
 }
 
 function reportPublished(ctx: Context, verb: string, { warnings, items }: BulkPublished): void {
