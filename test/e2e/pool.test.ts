@@ -133,6 +133,23 @@ describe('the sandbox pool', () => {
     const log = execFileSync('docker', ['service', 'logs', '--raw', task], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(log).toMatch(/"status":\s*"stopped"/);
     expect(log).not.toMatch(/"done":\s*8/);
+
+    // request cancel from another process: the row closes and the container stops the job.
+    await deploy('longpool', 'import time\ndef main(data):\n    print("long", flush=True)\n    time.sleep(60)\n    return {"done": True}\n');
+    await waitFor('the pool to be whole again', async () => (await poolShow())[0]?.idle === 2);
+    const running = startCli(['fn', 'invoke', 'longpool'], env);
+    await waitFor('the job to run', () => running.stderr().includes('long'));
+    const runningId = /request ([0-9a-f-]{36})/.exec(running.stderr())![1]!;
+    const cancel = await cli(['request', 'cancel', runningId]);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    // Its CLI sees the job stopped (not after 60 s) and reports the cancel the row records.
+    const ended = await running.done;
+    expect(ended.code).not.toBe(0);
+    expect(ended.stderr).toMatch(/cancelled by pool-user \(faasctl request cancel\)/);
+    const [longRow] = await rows('SELECT status, pool_task FROM requests WHERE id = $1', [runningId]);
+    expect(longRow).toMatchObject({ status: 'system_error' });
+    const longLog = execFileSync('docker', ['service', 'logs', '--raw', String(longRow!.pool_task).split('/')[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(longLog).toMatch(/"status":\s*"stopped"/);
   });
 
   it('resizes and drains', async () => {

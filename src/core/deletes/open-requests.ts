@@ -4,6 +4,8 @@ import { EXIT } from '../../base/errors.js';
 import { closeExpiredRequests, removeBulkObjects } from '../invocations/expired-requests.js';
 import { finishInvocation, type InvocationDeps } from '../invocations/invocation.js';
 import { reconcileInvocation } from '../invocations/reconcile.js';
+import { cancelPoolJob } from '../pool/pool-recover.js';
+import type { PoolDeps } from '../pool/pool-deps.js';
 
 /**
  * A delete's open rows: brought up to date first (an --async job that ended gets its result
@@ -26,12 +28,18 @@ export async function settleOpenRequests(deps: InvocationDeps, scope: OpenScope)
 
 /**
  * Closes each row with `reason` (first writer wins, as everywhere) and removes its service: a
- * cold job's own, a bulk run's replicas and token. A warm call's replicas go with the function.
+ * cold job's own, a bulk run's replicas and token; a pool job's container is told to stop it. A
+ * warm call's replicas go with the function.
  */
-export async function stopRequests(deps: InvocationDeps, rows: RequestRow[], reason: string): Promise<void> {
+export async function stopRequests(deps: InvocationDeps & Partial<Pick<PoolDeps, 'replicaHost' | 'standby'>>, rows: RequestRow[], reason: string): Promise<void> {
   for (const row of rows) {
     const completion = stopped(deps.clock.now(), reason);
-    if (row.type === 'fn.invoke' && row.mode !== 'warm') {
+    if (row.type === 'fn.invoke' && row.mode === 'pool') {
+      // Its container is told to stop the job (best effort: otherwise it ends at its timeout).
+      const { replicaHost, standby } = deps;
+      if ((await deps.store.requests.complete(row.id, completion)) && replicaHost && standby)
+        await cancelPoolJob({ ...deps, replicaHost, standby }, row).catch((e: Error) => deps.log.debug(`request ${row.id}: its pool container was not told: ${e.message}`));
+    } else if (row.type === 'fn.invoke' && row.mode !== 'warm') {
       const [service] = await deps.swarm.listServices([`${LABELS.request}=${row.id}`]);
       await finishInvocation(deps, row.id, service?.id, { completion, exitCode: EXIT.platform, message: reason });
     } else {

@@ -8,6 +8,8 @@ import { showRequest } from '../requests/requests.js';
 import type { Actor } from '../users/accounts.js';
 import { waitTasksGone } from './engine-removal.js';
 import { stopped } from './open-requests.js';
+import { cancelPoolJob } from '../pool/pool-recover.js';
+import type { PoolDeps } from '../pool/pool-deps.js';
 
 /**
  * `request cancel ID`: stops one running invocation of the caller's and closes its row as
@@ -15,6 +17,7 @@ import { stopped } from './open-requests.js';
  * rows it stops (no new status: the request log's statuses stay OpenWhisk's six).
  * - a cold job: its service and input config removed, its task and container waited for;
  * - a bulk run: its replicas and token removed;
+ * - a pool job: the row is closed and its container told to stop the job (`/cancel`);
  * - a warm call: the row is closed; the replica's worker finishes the call (a warm replica
  *   cannot stop one call without its other work) and its answer is dropped (first writer wins).
  */
@@ -28,7 +31,7 @@ export interface Cancelled {
   error: string | null;
 }
 
-export async function cancelRequest(deps: InvocationDeps, actor: Actor, id: string): Promise<Cancelled> {
+export async function cancelRequest(deps: InvocationDeps & Partial<Pick<PoolDeps, 'replicaHost' | 'standby'>>, actor: Actor, id: string): Promise<Cancelled> {
   let row = await showRequest(deps.store, actor, id);
   if (!row.type.startsWith('fn.invoke')) throw new UsageError(`request ${row.id} is a ${row.type}: only invocations can be cancelled`, { hint: 'faasctl request list --type fn.invoke shows yours' });
   // A cold job that already answered is recorded as it ended, not as cancelled.
@@ -40,7 +43,14 @@ export async function cancelRequest(deps: InvocationDeps, actor: Actor, id: stri
   const reason = `cancelled by ${actor.name} (faasctl request cancel) while it ran`;
   const completion = stopped(deps.clock.now(), reason);
   let recorded: boolean;
-  if (row.type === 'fn.invoke' && row.mode !== 'warm') {
+  if (row.type === 'fn.invoke' && row.mode === 'pool') {
+    recorded = await deps.store.requests.complete(row.id, completion);
+    // Its container is told to stop the job, as a Ctrl-C of its CLI would (best effort: the
+    // row is closed either way, and a job not stopped ends at its timeout).
+    const { replicaHost, standby } = deps;
+    if (recorded && replicaHost && standby)
+      await cancelPoolJob({ ...deps, replicaHost, standby }, row).catch((e: Error) => deps.log.debug(`request ${row.id}: its pool container was not told: ${e.message}`));
+  } else if (row.type === 'fn.invoke' && row.mode !== 'warm') {
     const [service] = await deps.swarm.listServices([`${LABELS.request}=${row.id}`]);
     recorded = await finishInvocation(deps, row.id, service?.id, { completion, exitCode: EXIT.platform, message: reason });
     await waitTasksGone(deps, [`${LABELS.request}=${row.id}`]);

@@ -2,6 +2,8 @@ import type { RequestRow } from '../../db/requests-repo.js';
 import { InvocationOutput } from '../invocations/invocation-output.js';
 import { outcomeOf, ROW_OUTPUT_LIMIT, type InvocationDeps, type Outcome } from '../invocations/invocation.js';
 import { jobLog, poolNonce, standbyToken } from './claim-plan.js';
+import type { PoolDeps } from './pool-deps.js';
+import { tellContainer } from './reclaim.js';
 
 /**
  * An open pool invocation whose CLI went away (killed, a lost connection): the container ran
@@ -24,4 +26,14 @@ export async function recoverPoolRun(deps: InvocationDeps, row: RequestRow): Pro
   const timeoutMs = row.functionId ? ((await deps.store.functions.version(row.functionId, row.functionVersion ?? 0))?.timeoutMs ?? 0) : 0;
   const outcome = outcomeOf({ reason: 'frame', out, node: row.node ?? undefined }, row.startedAt ?? row.createdAt, deps.clock.now(), { timeoutMs }, false);
   return (await deps.store.requests.complete(row.id, outcome.completion)) ? outcome : undefined;
+}
+
+/**
+ * `request cancel` of a pool invocation run by another process: its container is told to stop
+ * the job (`/cancel`, as the CLI's Ctrl-C does). False when its claim or container is gone.
+ */
+export async function cancelPoolJob(deps: Pick<PoolDeps, 'store' | 'swarm' | 'replicaHost' | 'standby'>, row: RequestRow): Promise<boolean> {
+  const taskId = row.poolTask?.split('/')[0];
+  const claim = taskId ? (await deps.store.pool.all()).find((c) => c.taskId === taskId) : undefined;
+  return claim ? tellContainer(deps, claim, '/cancel') : false;
 }

@@ -33,11 +33,21 @@ export async function reclaimExpired(deps: Pick<PoolDeps, 'store' | 'swarm' | 'c
 }
 
 async function retire(deps: Pick<PoolDeps, 'swarm' | 'replicaHost' | 'standby'>, claim: PoolClaim): Promise<void> {
+  await tellContainer(deps, claim, '/retire');
+}
+
+/**
+ * A request to a claimed pool container over its own channel (`/retire` an idle one, `/cancel`
+ * its running job): its endpoint from the task, its token from the task's log. False when the
+ * container is gone already (nothing to tell).
+ */
+export async function tellContainer(deps: Pick<PoolDeps, 'swarm' | 'replicaHost' | 'standby'>, claim: Pick<PoolClaim, 'taskId' | 'serviceId'>, path: '/retire' | '/cancel'): Promise<boolean> {
   const [tasks, nodes] = await Promise.all([deps.swarm.listTasks(claim.serviceId), deps.swarm.listNodes()]);
   const task = tasks.find((t) => t.id === claim.taskId && t.state === 'running');
   const token = task && standbyToken(await deps.swarm.taskLogs(task.id));
   const port = task?.ports[0]?.published;
-  if (!task || !token || !port) return; // already gone: nothing to give back
+  if (!task || !token || !port) return false;
   const node = nodes.find((n) => n.id === task.nodeId);
-  await deps.standby().post({ taskId: task.id, host: deps.replicaHost(node?.address), port }, '/retire', token, '{}', {});
+  const answer = await deps.standby().post({ taskId: task.id, host: deps.replicaHost(node?.address), port }, path, token, '{}', {});
+  return answer.status === 200;
 }
