@@ -38,7 +38,8 @@ export function localRunSpec(o: LocalRunSpecInput): ContainerRunSpec {
   return {
     image: c.Image,
     cmd: c.Args ?? ['run'],
-    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: LOCAL_RUN_COMPONENT, [LABELS.request]: o.runId },
+    // The function's name too, so `docker ps` says what a run container runs (the file's name).
+    labels: { [MANAGED_LABEL]: 'true', [COMPONENT_LABEL]: LOCAL_RUN_COMPONENT, [LABELS.request]: o.runId, [LABELS.functionName]: o.functionName ?? '' },
     files: { [CODE_PATH]: o.code, [INPUT_PATH]: o.input },
     filesVolume: '/faas',
     env: c.Env,

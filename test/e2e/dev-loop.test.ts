@@ -13,13 +13,17 @@ import { waitFor } from '../helpers/wait.js';
  */
 const NO_DATABASE = 'postgres://nobody:nothing@127.0.0.1:1/none';
 
-/** This file's `fn run` containers (the dependencies test, which may run alongside, uses its own image). */
+/** The functions this file runs: other files' `fn run` containers, running alongside, are theirs. */
+const MINE = new Set(['hello', 'broken', 'raises', 'slow', 'forever', 'brief', 'envy', 'old', 'same']);
+
+/** This file's `fn run` containers, by the function name each is labelled with. */
 function runContainers(): string[] {
-  const out = execFileSync('docker', ['ps', '-a', '--filter', 'label=io.faasctl.component=run', '--format', '{{.ID}} {{.Image}}'], { encoding: 'utf8' });
+  const out = execFileSync('docker', ['ps', '-a', '--filter', 'label=io.faasctl.component=run', '--format', '{{.ID}} {{.Label "io.faasctl.function-name"}}'], { encoding: 'utf8' });
   return out
     .split('\n')
-    .filter((line) => line && !line.includes('python-deps'))
-    .map((line) => line.split(' ')[0]!);
+    .map((line) => line.split(' '))
+    .filter(([id, name]) => id && MINE.has(name ?? ''))
+    .map(([id]) => id!);
 }
 
 describe('fn new and fn run through the binary', () => {
