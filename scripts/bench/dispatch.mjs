@@ -10,7 +10,8 @@ import { median } from './stats.mjs';
 
 const seconds = (v) => `${(v / 1000).toFixed(2)} s`;
 
-async function drained(url, ids) {
+/** Resolves once every one of `ids` has ended; throws if one did not succeed. */
+export async function drained(url, ids) {
   const pg = requireDep('pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect();

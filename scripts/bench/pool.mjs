@@ -7,10 +7,12 @@
 //   through a pool sized to the burst (50);
 // - the sustained rate of fresh-container invocations (4 callers in a loop) with the pool's size
 //   and its memory per waiting container;
+// - the same 50 queued at once to the dispatcher, as services vs in the pool;
 // - the same with the pool drained (the fallback), so the cost of an empty pool is visible.
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { faasctlAsync, mustFaasctl, requireDep, withPlatform } from './platform.mjs';
+import { drained } from './dispatch.mjs';
 import { median, ms, percentile } from './stats.mjs';
 
 const POOL = 8;
@@ -85,6 +87,33 @@ async function rate(env, name, isolation) {
   return { perSecond: RATE_CALLS / seconds, pooled: modes.filter((m) => m === 'pool').length };
 }
 
+/**
+ * The same 50 invocations through one long-running client: queued at once (`fn invoke --bulk
+ * FILE --async`, one request a line) and run by the dispatcher (8 attempts at a time, its
+ * default) in pool containers, or, for a function deployed `--isolation service`, as one service
+ * each. The batch's wall is from the submit to the last request's end; each invocation's latency
+ * is its row's end minus its creation.
+ */
+async function viaDispatcher(env, name, inputs) {
+  const started = performance.now();
+  const q = mustFaasctl(env, ['fn', 'invoke', name, '--bulk', inputs, '--async']);
+  const ids = q.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l).requestId);
+  await drained(env.FAASCTL_DATABASE_URL, ids);
+  const batch = performance.now() - started;
+  const pg = requireDep('pg');
+  const client = new pg.Client({ connectionString: env.FAASCTL_DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT mode, (extract(epoch FROM finished_at - created_at) * 1000)::float8 AS ms FROM requests WHERE id = ANY($1::uuid[])`, [ids]);
+    return { batch, runs: rows.map((r) => ({ wall: r.ms, mode: r.mode })) };
+  } finally {
+    await client.end();
+  }
+}
+
 const stats = (runs, key) => ({
   p50: median(ok(runs).map((r) => r[key])),
   p99: percentile(
@@ -120,6 +149,17 @@ export function benchPool() {
     mustFaasctl(env, ['pool', 'resize', String(BURST_POOL)]);
     await settled(BURST_POOL);
     const burstPool = await concurrent(env, 'bench-pool-nap', undefined);
+    // The same burst through the dispatcher: services (a function deployed --isolation service) vs the pool.
+    mustFaasctl(env, ['up', '--dispatcher']);
+    atExit(() => mustFaasctl(env, ['up', '--no-dispatcher']));
+    atExit(() => mustFaasctl(env, ['fn', 'delete', 'bench-pool-napsvc', '--force'], undefined, [0, 3]));
+    mustFaasctl(env, ['fn', 'deploy', nap, '--name', 'bench-pool-napsvc', '--no-import-check', '--isolation', 'service']);
+    const lines = join(dir, 'bench_pool_burst.jsonl');
+    writeFileSync(lines, `${Array.from({ length: CONCURRENT }, (_, i) => JSON.stringify({ i })).join('\n')}\n`);
+    await settled(BURST_POOL);
+    const queuedCold = await viaDispatcher(env, 'bench-pool-napsvc', lines);
+    await settled(BURST_POOL);
+    const queuedPool = await viaDispatcher(env, 'bench-pool-nap', lines);
     mustFaasctl(env, ['pool', 'resize', String(POOL)]);
     await settled(POOL);
     const rPool = await rate(env, 'bench-pool-nap', undefined);
@@ -151,6 +191,21 @@ export function benchPool() {
         target: 0.2,
         display: ms(burstPool.batch),
         detail: { ...bp, ...failures(burstPool.runs), pooled: burstPool.runs.filter((r) => r.mode === 'pool').length },
+      },
+      {
+        name: `pool: ${CONCURRENT} queued at once, dispatcher + services (floor), batch wall`,
+        median: queuedCold.batch,
+        ratio: 1,
+        display: ms(queuedCold.batch),
+        detail: { ...stats(queuedCold.runs, 'wall'), modes: [...new Set(queuedCold.runs.map((r) => r.mode))] },
+      },
+      {
+        name: `pool: ${CONCURRENT} queued at once, dispatcher + a pool of ${BURST_POOL}, batch wall`,
+        median: queuedPool.batch,
+        ratio: queuedPool.batch / queuedCold.batch,
+        target: 0.2,
+        display: ms(queuedPool.batch),
+        detail: { ...stats(queuedPool.runs, 'wall'), pooled: queuedPool.runs.filter((r) => r.mode === 'pool').length },
       },
       {
         name: `pool: sustained fresh containers/s (pool ${POOL}, ${memory} each waiting)`,
