@@ -32,19 +32,15 @@ export function poolRepo(db: Queryable) {
     },
     /**
      * The job ended: the claim stays until `until` (its container is still listed as running for
-     * a moment after it exits, and must not look free), then goes with the next prune.
+     * a moment after it exits, and must not look free). Claims of jobs whose time was up by
+     * `now` (their containers are gone) are pruned in the same statement, off the claim's path.
      */
     async finish(taskId: string, until: Date, now: Date): Promise<void> {
-      // Claims of jobs ended earlier go in the same statement (see pruneDone): off the claim's path.
       await db.query(
         `WITH pruned AS (DELETE FROM pool_claims WHERE job_sent AND expires_at <= $3 AND task_id <> $1)
          UPDATE pool_claims SET job_sent = true, expires_at = $2 WHERE task_id = $1`,
         [taskId, until, now],
       );
-    },
-    /** Claims whose job was sent and whose time is up: their containers are gone. One statement, no engine call. */
-    async pruneDone(now: Date): Promise<void> {
-      await db.query('DELETE FROM pool_claims WHERE job_sent AND expires_at <= $1', [now]);
     },
     async release(taskId: string): Promise<void> {
       await db.query('DELETE FROM pool_claims WHERE task_id = $1', [taskId]);

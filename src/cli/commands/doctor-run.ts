@@ -1,5 +1,5 @@
 import { doctorExitCode, runDoctor, type Check } from '../../core/platform/doctor.js';
-import { SCHEMA_VERSION } from '../../db/migrate.js';
+import { SCHEMA_VERSION, schemaVersion } from '../../db/migrate.js';
 import { runtimeImageRef } from '../../runtime/python.js';
 import type { Context } from '../context.js';
 import { AlreadyReported, EXIT } from '../../base/errors.js';
@@ -8,7 +8,6 @@ import { AlreadyReported, EXIT } from '../../base/errors.js';
 export async function runDoctorCommand(ctx: Context): Promise<void> {
   const cfg = await ctx.config();
   const spinner = await ctx.io.spinner('checking…');
-  const { schemaVersion } = await import('../../db/migrate.js');
   const checks = await runDoctor({
     swarm: () => ctx.swarm(),
     db: () => ctx.db(),

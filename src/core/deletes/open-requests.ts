@@ -35,10 +35,7 @@ export async function stopRequests(deps: InvocationDeps & Partial<Pick<PoolDeps,
   for (const row of rows) {
     const completion = stopped(deps.clock.now(), reason);
     if (row.type === 'fn.invoke' && row.mode === 'pool') {
-      // Its container is told to stop the job (best effort: otherwise it ends at its timeout).
-      const { replicaHost, standby } = deps;
-      if ((await deps.store.requests.complete(row.id, completion)) && replicaHost && standby)
-        await cancelPoolJob({ ...deps, replicaHost, standby }, row).catch((e: Error) => deps.log.debug(`request ${row.id}: its pool container was not told: ${e.message}`));
+      await stopPoolRow(deps, row, completion);
     } else if (row.type === 'fn.invoke' && row.mode !== 'warm') {
       const [service] = await deps.swarm.listServices([`${LABELS.request}=${row.id}`]);
       await finishInvocation(deps, row.id, service?.id, { completion, exitCode: EXIT.platform, message: reason });
@@ -47,6 +44,19 @@ export async function stopRequests(deps: InvocationDeps & Partial<Pick<PoolDeps,
       if (row.type === 'fn.invoke.bulk') await removeBulkObjects(deps, row.id);
     }
   }
+}
+
+/**
+ * Closes a pool invocation's row and tells its container to stop the job, as a Ctrl-C of its
+ * CLI would (best effort: the row is closed either way, and a job not stopped ends at its
+ * timeout). False when another writer had ended the row.
+ */
+export async function stopPoolRow(deps: InvocationDeps & Partial<Pick<PoolDeps, 'replicaHost' | 'standby'>>, row: RequestRow, completion: Completion): Promise<boolean> {
+  const recorded = await deps.store.requests.complete(row.id, completion);
+  const { replicaHost, standby } = deps;
+  if (recorded && replicaHost && standby)
+    await cancelPoolJob({ ...deps, replicaHost, standby }, row).catch((e: Error) => deps.log.debug(`request ${row.id}: its pool container was not told: ${e.message}`));
+  return recorded;
 }
 
 /** As a row a stop closes reads: nothing ran to its end, so no figures. */

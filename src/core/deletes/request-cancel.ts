@@ -7,8 +7,7 @@ import { isOpen, reconcileInvocation } from '../invocations/reconcile.js';
 import { showRequest } from '../requests/requests.js';
 import type { Actor } from '../users/accounts.js';
 import { waitTasksGone } from './engine-removal.js';
-import { stopped } from './open-requests.js';
-import { cancelPoolJob } from '../pool/pool-recover.js';
+import { stopped, stopPoolRow } from './open-requests.js';
 import type { PoolDeps } from '../pool/pool-deps.js';
 
 /**
@@ -44,12 +43,7 @@ export async function cancelRequest(deps: InvocationDeps & Partial<Pick<PoolDeps
   const completion = stopped(deps.clock.now(), reason);
   let recorded: boolean;
   if (row.type === 'fn.invoke' && row.mode === 'pool') {
-    recorded = await deps.store.requests.complete(row.id, completion);
-    // Its container is told to stop the job, as a Ctrl-C of its CLI would (best effort: the
-    // row is closed either way, and a job not stopped ends at its timeout).
-    const { replicaHost, standby } = deps;
-    if (recorded && replicaHost && standby)
-      await cancelPoolJob({ ...deps, replicaHost, standby }, row).catch((e: Error) => deps.log.debug(`request ${row.id}: its pool container was not told: ${e.message}`));
+    recorded = await stopPoolRow(deps, row, completion);
   } else if (row.type === 'fn.invoke' && row.mode !== 'warm') {
     const [service] = await deps.swarm.listServices([`${LABELS.request}=${row.id}`]);
     recorded = await finishInvocation(deps, row.id, service?.id, { completion, exitCode: EXIT.platform, message: reason });

@@ -20,11 +20,6 @@ export interface Claimed {
 }
 
 /** The pool service of a class, unless it is being drained or shrunk. */
-export async function poolService(deps: Pick<PoolDeps, 'swarm' | 'store'>, className: string): Promise<ServiceInfo | undefined> {
-  const installation = await deps.store.meta.installationId();
-  return openService(await deps.swarm.listServices(labelList(poolLabels(installation, className))));
-}
-
 const openService = (services: ServiceInfo[]) => services.find((s) => s.labels[LABELS.poolDraining] !== 'true');
 
 /** A claim, or why there is none: no pool of the class (`pool`) or no free container in it. */

@@ -5,6 +5,5 @@ import type { InvocationDeps } from '../invocations/invocation.js';
 export interface PoolDeps extends InvocationDeps {
   replicaHost: (nodeAddress: string | undefined) => string;
   standby: () => StandbyChannel;
-  newNonce: () => string;
   random?: () => number;
 }
