@@ -103,10 +103,14 @@ describe('a SIGKILLed CLI leaves every row with an ending', () => {
     // The answer is read from the log as soon as it is printed; the task reports its end a moment
     // later. A listing before that rightly shows the job running: wait for the end it recovers.
     const [service] = await servicesOf(id);
-    await waitFor('the job to end', async () => {
-      const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [service!.ID] }) } as object);
-      return tasks.length > 0 && tasks.every((t) => t.Status?.State === 'complete');
-    }, 30_000);
+    await waitFor(
+      'the job to end',
+      async () => {
+        const tasks = await docker.listTasks({ filters: JSON.stringify({ service: [service!.ID] }) } as object);
+        return tasks.length > 0 && tasks.every((t) => t.Status?.State === 'complete');
+      },
+      30_000,
+    );
     const listed = JSON.parse(ok(await cli(['--json', 'request', 'list', '--type', 'fn.invoke'])).stdout) as Array<{ id: string; status: string; result: unknown }>;
     expect(listed.find((r) => r.id === id)).toMatchObject({ status: 'success', result: { napped: 3 } });
     expect(await servicesOf(id)).toEqual([]);

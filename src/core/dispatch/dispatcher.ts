@@ -5,6 +5,8 @@ import { trySlots, userCap } from '../functions/concurrency.js';
 import { type DispatchPolicy, effectivePolicy } from '../functions/dispatch-policy.js';
 import type { CurrentFunction } from '../../db/functions-repo.js';
 import { WarmRoutes } from './warm-routes.js';
+import { PoolViews } from '../pool/pool-view.js';
+import { Wakeup } from './wakeup.js';
 import { failedOutcome } from '../invocations/invocation.js';
 import type { InvokeDeps } from '../invocations/invoke.js';
 import { deadlineBudgetMs } from '../requests/deadlines.js';
@@ -78,20 +80,24 @@ class Leader {
   private readonly inflight = new Set<Promise<void>>();
   private readonly stopRunning = new AbortController();
   private readonly stopTicking = new AbortController();
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private cap: number | undefined;
   private readonly warm: WarmRoutes;
   private readonly tally = new Map<string, number>();
   /** A function's version and policy, read once per FUNCTION_TTL_MS rather than per attempt. */
   private readonly functions = new Map<string, { at: number; found: Promise<{ fn: CurrentFunction; policy: DispatchPolicy } | undefined> }>();
 
+  private readonly deps: InvokeDeps;
+
   constructor(
-    private readonly deps: InvokeDeps,
+    deps: InvokeDeps,
     private readonly lead: HeldConnection,
     private readonly o: DispatcherOptions,
     private readonly lost: AbortSignal,
   ) {
-    this.warm = new WarmRoutes(deps, o.parallel);
+    // The attempts' claims share their reads of the pools (core/pool/pool-view.ts).
+    this.deps = { ...deps, poolViews: new PoolViews(deps.monotonic) };
+    this.warm = new WarmRoutes(this.deps, o.parallel);
   }
 
   async run(): Promise<void> {
@@ -115,6 +121,8 @@ class Leader {
       if (this.o.tick) ticking = this.ticks(this.o.tick);
       while (!stopped()) {
         const free = this.o.parallel - this.inflight.size;
+        // This read sees whatever a poke until now announced.
+        this.wakeup.clear();
         const rows = free > 0 ? await this.deps.store.queue.claim(free, CLAIM_LEASE_MS) : [];
         for (const row of rows) this.track(this.dispatch(row));
         if (rows.length > 0 && rows.length === free) continue;
@@ -153,20 +161,11 @@ class Leader {
 
   /** Waits for a notice, an attempt's end, a stop or the next poll. */
   private idle(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, this.o.pollMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
+    return this.wakeup.sleep(this.o.pollMs);
   }
 
   private poke(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.wakeup.poke();
   }
 
   private track(p: Promise<void>): void {

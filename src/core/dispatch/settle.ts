@@ -17,7 +17,7 @@ export async function settle(deps: InvokeDeps, row: QueuedRow, a: AttemptResult,
   const c = a.outcome.completion;
   const record = { attempt: a.attempt, status: c.status, error: c.error ?? a.outcome.message ?? null, node: c.node, startedAt: a.startedAt };
   if (step.kind === 'retry') {
-    await removeInvocation(deps, row.id, a.serviceId);
+    await removeCold(deps, row.id, a);
     const queueDeadlineMs = Math.max(0, policy.maxEventAgeMs - ageMs) + deadlineBudgetMs({ kind: 'cold', timeoutMs });
     await deps.store.queue.retryLater(row.id, record, step.delayMs, queueDeadlineMs);
     deps.log.debug(`request ${row.id}: attempt ${a.attempt} ${c.status}; next in ${step.delayMs} ms`);
@@ -32,8 +32,17 @@ export async function settle(deps: InvokeDeps, row: QueuedRow, a: AttemptResult,
       if (a.attempt > 1) await tx.queue.recordAttempt(row.id, record);
       if (step.dead) await tx.queue.markDead(row.id);
     });
-  await removeInvocation(deps, row.id, a.serviceId).catch((err: Error) => deps.log.debug(`service of ${row.id} not removed (${err.message}); gc removes it`));
+  await removeCold(deps, row.id, a).catch((err: Error) => deps.log.debug(`service of ${row.id} not removed (${err.message}); gc removes it`));
   return step.dead ? 'dead' : 'ended';
+}
+
+/**
+ * A cold attempt's service and input config. A warm or pool attempt made neither: looking for
+ * its config anyway was an engine call per attempt, and under a burst of pool attempts, with the
+ * engine busy starting their replacements, it held each of the dispatcher's places ~200 ms.
+ */
+async function removeCold(deps: InvokeDeps, requestId: string, a: AttemptResult): Promise<void> {
+  if (a.mode === 'cold') await removeInvocation(deps, requestId, a.serviceId);
 }
 
 /** A queued request that can no longer run: its function or version is gone, or it aged out in the queue. */

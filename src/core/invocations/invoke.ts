@@ -17,6 +17,7 @@ import { callWarm, openRouter, warmTruncationNotice, type RouteDeps } from './wa
 import type { StandbyChannel } from '../../base/ports.js';
 import { tryPool } from '../pool/pool-path.js';
 import type { Isolation } from '../pool/classes.js';
+import type { PoolViews } from '../pool/pool-view.js';
 
 export { MAX_INPUT_BYTES, MAX_WARM_INPUT_BYTES, validateInput, invokeRow } from './invoke-input.js';
 export { RUNTIME_OUTPUT_LIMIT } from './cold-service.js';
@@ -28,6 +29,8 @@ export interface InvokeDeps extends InvocationDeps, RouteDeps {
   runtimeImage: () => Promise<string>;
   /** The channel to sandbox-pool containers (issue 23); absent: never the pool. */
   standby?: () => StandbyChannel;
+  /** The dispatcher's shared reads of the pools (core/pool/pool-view.ts). */
+  poolViews?: PoolViews;
   /** Test-only (see src/cli/failpoints.ts): called at named points so a test can kill the CLI there. */
   failpoint?: (point: FailPoint) => Promise<void>;
 }

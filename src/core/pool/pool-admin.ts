@@ -8,6 +8,7 @@ import { idleTasks } from './claim-plan.js';
 import { DEFAULT_POOL_CLASS, parsePoolClassName, poolClassName, type PoolClass } from './classes.js';
 import type { PoolDeps } from './pool-deps.js';
 import { reclaimExpired } from './reclaim.js';
+import { VIEW_TTL_MS } from './pool-view.js';
 
 /**
  * Sizing the pools: `up --pool N` and `pool resize N` make or scale a class's service, `pool
@@ -47,6 +48,8 @@ const READY_MS = 60_000;
 /** Past the longest job's deadline a claim is reclaimed anyway; this only bounds the wait. */
 const DRAIN_WAIT_MS = 10 * 60_000;
 const POLL_MS = 100;
+/** A claim's own time between its read of the pool and its claim row. */
+const CLAIM_MARGIN_MS = 500;
 
 async function poolServices(deps: Pick<PoolAdminDeps, 'swarm' | 'store'>): Promise<ServiceInfo[]> {
   const installation = await deps.store.meta.installationId();
@@ -96,6 +99,9 @@ async function quiesce(deps: PoolAdminDeps, s: ServiceInfo): Promise<void> {
   const info = await deps.swarm.inspectService(s.id);
   if (info?.spec && info.spec.Labels?.[LABELS.poolDraining] !== 'true') {
     await deps.swarm.updateService(s.id, { ...info.spec, Labels: { ...info.spec.Labels, [LABELS.poolDraining]: 'true' } });
+    // A dispatcher's claim may still go by a read of the pool from before the mark (pool-view.ts):
+    // its claim row is in by the time that read is a view's lifetime old.
+    await deps.sleep(VIEW_TTL_MS + CLAIM_MARGIN_MS);
   }
   const deadline = deps.clock.now().getTime() + DRAIN_WAIT_MS;
   for (;;) {
