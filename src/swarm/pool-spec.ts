@@ -6,8 +6,9 @@ import type { ServiceSpec } from './spec.js';
 
 /**
  * A sandbox pool (issue 23): N replicas of the runtime's `standby` mode, no function code in
- * them, each serving one job and exiting 0; restart condition `any` makes Swarm start the
- * replacement at once. The sandbox is a cold invocation's (read-only root, non-root, no
+ * them, each serving one job and exiting 0 (2 s after it, so the teardowns of a burst's
+ * containers come after the burst); restart condition `any` makes Swarm start the replacement
+ * as soon as it has exited. The sandbox is a cold invocation's (read-only root, non-root, no
  * capabilities, tmpfs /tmp, no init so the runtime is PID 1 and kills what the function left;
  * no_new_privs set by the runtime), and the limits are the class's, fixed per service: Swarm
  * cannot change one task's resources, so a function runs in the pool of its own class or not

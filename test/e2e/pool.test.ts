@@ -79,6 +79,7 @@ describe('the sandbox pool', () => {
   });
 
   it('holds the memory and process limits in pool mode', async () => {
+    await waitFor('the pool to be whole again', async () => (await poolShow())[0]?.idle === 2);
     await deploy('hog', 'def main(data):\n    chunks = []\n    while True:\n        chunks.append(bytearray(8 * 1024 * 1024))\n');
     const hog = await invokeJson('hog');
     expect(hog.code).toBe(6);
@@ -92,6 +93,8 @@ describe('the sandbox pool', () => {
   });
 
   it('leaves nothing open when a CLI is killed holding a claim', async () => {
+    // The containers the limit tests used are replaced only once they exit (2 s after their job).
+    await waitFor('the pool to be whole again', async () => (await poolShow())[0]?.idle === 2);
     const held = startCli(['fn', 'invoke', 'hello', '--data', '{"who": "k"}'], { ...env, FAASCTL_FAILPOINT: 'pool:claimed' });
     await waitFor('the claim', () => held.stderr().includes('failpoint pool:claimed reached'));
     held.signal('SIGKILL');

@@ -29,10 +29,14 @@ afterEach(() => {
   for (const p of started.splice(0)) if (p.exitCode === null) p.kill('SIGKILL');
 });
 
-async function startStandby(): Promise<Standby> {
+/** `lingerMs`: how long it stays after its job (0 here unless a test is about that). */
+async function startStandby(lingerMs = 0): Promise<Standby> {
   const port = await freePort();
   const dir = tempDir('faasctl-standby-');
-  const proc = spawn(PYTHON, runtimeArgv('standby'), { env: { PATH: process.env.PATH, FAASCTL_PORT: String(port), FAASCTL_JOB_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(PYTHON, runtimeArgv('standby'), {
+    env: { PATH: process.env.PATH, FAASCTL_PORT: String(port), FAASCTL_JOB_DIR: dir, FAASCTL_LINGER_MS: String(lingerMs) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(proc);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let out = '';
@@ -81,6 +85,18 @@ describe('python runtime: standby (a pool container)', { timeout: 30_000 }, () =
     expect(stdout).toContain("got {'n': 21}\n");
     const frame = JSON.parse(stdout.split('FAASCTL-RESULT:nonce-0123456789abcdef:')[1]!);
     expect(frame).toMatchObject({ status: 'success', result: { twice: 42 } });
+    expect(await s.exited).toBe(0);
+  });
+
+  it('stays a moment after its job, refusing any other, then exits 0 (its teardown is deferred past a burst)', async () => {
+    const s = await startStandby(4000);
+    expect((await post(s, '/job', s.token, job())).status).toBe(200);
+    let exited = false;
+    void s.exited.then(() => (exited = true));
+    const again = await post(s, '/job', s.token, job());
+    expect(again.status).toBe(409);
+    expect(again.body.toString()).toContain('has taken its one job');
+    expect(exited).toBe(false);
     expect(await s.exited).toBe(0);
   });
 

@@ -58,8 +58,8 @@ export async function runInPool(deps: PoolDeps, fn: CurrentFunction, className: 
     const nonce = poolNonce(claimed.token, run.requestId);
     const answer = await sendJob(deps, claimed, job(nonce), nonce, v, startedAt, run);
     if (answer) {
-      // The container exits by itself now, but Swarm lists it running a moment longer: the claim
-      // keeps it from looking free until then, and is pruned afterwards.
+      // The container exits by itself (2 s later: runtimes/python/faasctl_runtime/standby.py), and
+      // Swarm lists it running a moment longer: the claim keeps it from looking free until then.
       const now = deps.clock.now();
       await deps.store.pool.finish(claimed.task.id, new Date(now.getTime() + DONE_CLAIM_MS), now).catch((e: Error) => deps.log.debug(`claim of ${claimed.task.id}: ${e.message}`));
       return answer;
