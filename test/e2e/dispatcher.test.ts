@@ -225,4 +225,30 @@ describe('the dispatcher', () => {
     await waitFor('a new leader', async () => (await leaderName()) !== leader, 30_000);
     ok(await cli(['fn', 'delete', 'square']));
   });
+
+  // Last: with a pool, this installation's cold attempts would run in it.
+  it('runs queued cold attempts in waiting pool containers, one each, with their answers', async () => {
+    ok(await cli(['pool', 'resize', '3']));
+    try {
+      ok(await cli(['fn', 'deploy', file('echo.py', ECHO)]));
+      const queued = ok(await cli(['fn', 'invoke', 'echo', '--bulk', '-', '--async'], '"a"\n"b"\n"c"\n'))
+        .stdout.trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { requestId: string }).requestId);
+      await waitFor('the three to end', () => ended(queued), 120_000);
+      const ran = await rows<{ status: string; mode: string; result: string; pool_task: string }>(
+        `SELECT status, mode, result, pool_task FROM requests WHERE id = ANY($1::uuid[]) ORDER BY params->>'bulkIndex'`,
+        [queued],
+      );
+      expect(ran.map((r) => [r.status, r.mode, r.result])).toEqual([
+        ['success', 'pool', 'a'],
+        ['success', 'pool', 'b'],
+        ['success', 'pool', 'c'],
+      ]);
+      expect(new Set(ran.map((r) => r.pool_task)).size).toBe(3);
+      ok(await cli(['fn', 'delete', 'echo']));
+    } finally {
+      ok(await cli(['pool', 'drain']));
+    }
+  });
 });

@@ -4,7 +4,7 @@ import type { Store } from '../../db/store.js';
 import type { ServiceInfo, SwarmClient } from '../../swarm/client.js';
 import { COMPONENT_LABEL, LABELS } from '../../swarm/labels.js';
 import { buildPoolServiceSpec } from '../../swarm/pool-spec.js';
-import { idleTasks } from './claim-plan.js';
+import { idleTasks, standbyToken } from './claim-plan.js';
 import { DEFAULT_POOL_CLASS, parsePoolClassName, poolClassName, type PoolClass } from './classes.js';
 import type { PoolDeps } from './pool-deps.js';
 import { reclaimExpired } from './reclaim.js';
@@ -118,15 +118,19 @@ async function quiesce(deps: PoolAdminDeps, s: ServiceInfo): Promise<void> {
 
 async function waitReady(deps: PoolAdminDeps, className: string, size: number): Promise<void> {
   const deadline = deps.clock.now().getTime() + READY_MS;
+  // Running is not yet waiting: a container takes its jobs once it printed its token (listening).
+  const listening = new Set<string>();
   for (;;) {
     const s = await classService(deps, className);
     if (!s) return;
     const tasks = await deps.swarm.listTasks(s.id);
-    const running = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running').length;
+    const up = tasks.filter((t) => t.state === 'running' && t.desiredState === 'running');
+    for (const t of up.filter((t) => !listening.has(t.id))) if (standbyToken(await deps.swarm.taskLogs(t.id))) listening.add(t.id);
+    const running = up.filter((t) => listening.has(t.id)).length;
     if (running >= size) return;
     const failed = tasks.find((t) => (t.state === 'rejected' || t.state === 'failed') && t.error);
     if (deps.clock.now().getTime() > deadline) {
-      throw new PlatformError(`only ${running} of ${size} pool containers run after ${READY_MS / 1000} s${failed ? ` (${failed.error})` : ''}`, {
+      throw new PlatformError(`only ${running} of ${size} pool containers wait for jobs after ${READY_MS / 1000} s${failed ? ` (${failed.error})` : ''}`, {
         code: 'pool_not_ready',
         hint: 'docker service ps shows the tasks; faasctl doctor checks the runtime image',
       });
