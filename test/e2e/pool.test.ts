@@ -155,6 +155,39 @@ describe('the sandbox pool', () => {
     expect(longLog).toMatch(/"status":\s*"stopped"/);
   });
 
+  it('after an upgrade (another runtime image), up makes the pool again with the current one', async () => {
+    await waitFor('the pool to be whole again', async () => (await poolShow())[0]?.idle === 2);
+    const installation = String((await rows("SELECT value FROM faasctl_meta WHERE key = 'installation_id'"))[0]!.value);
+    const service = () =>
+      JSON.parse(
+        execFileSync('docker', ['service', 'ls', '--filter', `label=io.faasctl.installation=${installation}`, '--filter', 'label=io.faasctl.component=pool', '--format', '{{json .}}'], {
+          encoding: 'utf8',
+        }).trim(),
+      ) as {
+        ID: string;
+        Image: string;
+      };
+    const current = service().Image.split('@')[0]!;
+    // What an older faasctl left: the same pool on another image (here a second tag of this one).
+    const older = `${current.split(':')[0]}:e2e-older-${installation.slice(0, 8)}`;
+    execFileSync('docker', ['tag', current, older]);
+    try {
+      execFileSync('docker', ['service', 'update', '--quiet', '--no-resolve-image', '--image', older, service().ID], { stdio: 'ignore' });
+      expect(service().Image.split('@')[0]).toBe(older);
+      const up = await runCli(['up'], { env, timeoutMs: 300_000 });
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/sandbox pool\s+updated\s+m256-c1000: made again with/);
+      expect(service().Image.split('@')[0]).toBe(current);
+      expect((await poolShow())[0]).toMatchObject({ size: 2, idle: 2 });
+      expect((await invokeJson('hello', '--data', '{"who": "u"}')).json).toMatchObject({ mode: 'pool', result: { hello: 'u' } });
+      // Current already: up leaves the pool alone.
+      const again = await runCli(['up'], { env, timeoutMs: 300_000 });
+      expect(again.stdout).not.toContain('sandbox pool');
+    } finally {
+      execFileSync('docker', ['rmi', older], { stdio: 'ignore' });
+    }
+  });
+
   it('resizes and drains', async () => {
     const grown = JSON.parse((await cli(['--json', 'pool', 'resize', '3'])).stdout) as Array<Record<string, unknown>>;
     expect(grown).toEqual([expect.objectContaining({ class: 'm256-c1000', size: 3 })]);

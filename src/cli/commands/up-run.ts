@@ -67,10 +67,8 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
     steps.push(await schemaStep(ctx));
     steps.push(await retentionStep(ctx, opts));
     steps.push(...(await dispatcherSteps(ctx, opts, { ...deps, store: await ctx.store() }, baseImage, registry)));
-    if (opts.pool !== undefined) {
-      spinner.update('starting the sandbox pool…');
-      steps.push(await poolStep(ctx, wholeNumber(opts.pool, '--pool', 0, 1000)));
-    }
+    spinner.update('checking the sandbox pools…');
+    steps.push(...(await poolSteps(ctx, opts.pool === undefined ? undefined : wholeNumber(opts.pool, '--pool', 0, 1000))));
     spinner.stop();
     return steps;
   } catch (err) {
@@ -79,13 +77,21 @@ async function runUp(ctx: Context, opts: UpOptions): Promise<UpStep[]> {
   }
 }
 
-/** The default class's pool at the size asked (see faasctl pool). */
-async function poolStep(ctx: Context, size: number): Promise<UpStep> {
-  const { resizePool } = await import('../../core/pool/pool-admin.js');
+/**
+ * The default class's pool at the size asked (see faasctl pool), after every pool whose
+ * containers run an older runtime image is made again with this one (an upgrade's `up`).
+ */
+async function poolSteps(ctx: Context, size: number | undefined): Promise<UpStep[]> {
+  const { refreshPools, resizePool } = await import('../../core/pool/pool-admin.js');
   const { functionDeps } = await import('../deps.js');
-  const pools = await resizePool(await functionDeps(ctx), size);
+  const deps = await functionDeps(ctx);
+  const steps: UpStep[] = [];
+  const refreshed = await refreshPools(deps);
+  if (refreshed.length) steps.push({ step: 'sandbox pool', outcome: 'updated', detail: `${refreshed.join(', ')}: made again with ${await deps.runtimeImage()}` });
+  if (size === undefined) return steps;
+  const pools = await resizePool(deps, size);
   const detail = pools.map((p) => `${p.className}: ${p.size} containers, ${p.idle} waiting`).join('; ') || 'none';
-  return { step: 'sandbox pool', outcome: size === 0 ? 'drained' : 'ready', detail };
+  return [...steps, { step: 'sandbox pool', outcome: size === 0 ? 'drained' : 'ready', detail }];
 }
 
 /** The registry belongs to the cluster, so it is kept with the context's host and database. */

@@ -72,6 +72,11 @@ export async function resizePool(deps: PoolAdminDeps, size: number, cls: PoolCla
   const spec = buildPoolServiceSpec({ installation, className, image: await deps.runtimeImage(), replicas: size, ...cls });
   if (!existing) {
     await deps.swarm.createService(spec);
+  } else if (imageOf(existing) !== spec.TaskTemplate.ContainerSpec.Image) {
+    // A new runtime (faasctl upgraded): drained and made again with it. A rolling update would
+    // stop containers in the middle of their jobs, and mix old and new ones for a while.
+    await drainService(deps, existing);
+    await deps.swarm.createService(spec);
   } else {
     const current = existing.replicas ?? 0;
     // Smaller: wait for its jobs first, so the containers Swarm stops are idle ones.
@@ -80,6 +85,28 @@ export async function resizePool(deps: PoolAdminDeps, size: number, cls: PoolCla
   }
   await waitReady(deps, className, size);
   return poolStatus(deps);
+}
+
+/** The image a pool's containers run, without the digest Swarm may have pinned to it. */
+const imageOf = (s: ServiceInfo) => s.spec?.TaskTemplate?.ContainerSpec?.Image?.split('@')[0];
+
+/**
+ * Pools whose containers run another runtime image than this faasctl's (`up` after an upgrade):
+ * each made again at its size with the current one, once its jobs have ended. Answers the
+ * classes made again.
+ */
+export async function refreshPools(deps: PoolAdminDeps): Promise<string[]> {
+  const image = await deps.runtimeImage();
+  const stale = (await poolServices(deps)).filter((s) => imageOf(s) !== image);
+  const refreshed: string[] = [];
+  for (const s of stale) {
+    const className = s.labels[LABELS.poolClass] ?? '';
+    const cls = parsePoolClassName(className);
+    if (!cls || !s.replicas) continue; // not one this version can name, or being removed: left to pool drain
+    await resizePool(deps, s.replicas, cls);
+    refreshed.push(className);
+  }
+  return refreshed;
 }
 
 /** Removes every pool (or one class's) once its jobs have ended. */
