@@ -153,6 +153,22 @@ describe('the sandbox pool', () => {
     expect(longRow).toMatchObject({ status: 'system_error' });
     const longLog = execFileSync('docker', ['service', 'logs', '--raw', String(longRow!.pool_task).split('/')[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(longLog).toMatch(/"status":\s*"stopped"/);
+
+    // fn delete --force while a pool job of the function runs: the same, and the function is gone.
+    await waitFor('the pool to be whole again', async () => (await poolShow())[0]?.idle === 2);
+    const doomed = startCli(['fn', 'invoke', 'longpool'], env);
+    await waitFor('the job to run', () => doomed.stderr().includes('long'));
+    const doomedId = /request ([0-9a-f-]{36})/.exec(doomed.stderr())![1]!;
+    const deleted = await cli(['fn', 'delete', 'longpool', '--force']);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    const doomedEnd = await doomed.done;
+    expect(doomedEnd.code).not.toBe(0);
+    expect(doomedEnd.stderr).toMatch(/its function longpool was deleted \(fn delete --force\) while it ran/);
+    const [doomedRow] = await rows('SELECT status, pool_task FROM requests WHERE id = $1', [doomedId]);
+    expect(doomedRow).toMatchObject({ status: 'system_error' });
+    const doomedLog = execFileSync('docker', ['service', 'logs', '--raw', String(doomedRow!.pool_task).split('/')[0]!], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(doomedLog).toMatch(/"status":\s*"stopped"/);
+    expect(await rows("SELECT id FROM functions WHERE name = 'longpool'")).toEqual([]);
   });
 
   it('after an upgrade (another runtime image), up makes the pool again with the current one', async () => {
