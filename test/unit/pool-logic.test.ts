@@ -3,6 +3,7 @@ import { claimCandidates, idleTasks, standbyToken } from '../../src/core/pool/cl
 import { DEFAULT_POOL_CLASS, parsePoolClassName, poolClassName, poolFit } from '../../src/core/pool/classes.js';
 import { buildPoolServiceSpec } from '../../src/swarm/pool-spec.js';
 import type { SwarmTask } from '../../src/swarm/client.js';
+import { refreshPools, type PoolAdminDeps } from '../../src/core/pool/pool-admin.js';
 
 const MIB = 1024 * 1024;
 const version = { image: null, secrets: [] as string[], placement: { constraints: [] as string[], spread: [] as string[] }, memoryBytes: 256 * MIB, nanoCpus: 1e9 };
@@ -78,5 +79,34 @@ describe('pool service spec', () => {
     expect(t.RestartPolicy).toEqual({ Condition: 'any', Delay: 0 });
     expect(spec.Mode).toEqual({ Replicated: { Replicas: 3 } });
     expect(spec.Labels).toMatchObject({ 'io.faasctl.component': 'pool', 'io.faasctl.pool-class': 'm256-c1000', 'io.faasctl.installation': 'inst123456789abc' });
+  });
+});
+
+describe('pools after an upgrade', () => {
+  // With a registry the runtime image is pinned as repository@digest (images.ts pinnedImage).
+  const pinned = 'registry.test:5000/faasctl/runtime-python@sha256:' + 'a'.repeat(64);
+  const poolOn = (image: string) => {
+    const spec = buildPoolServiceSpec({ installation: 'inst', className: 'm256-c1000', image, replicas: 2, ...DEFAULT_POOL_CLASS });
+    return { id: 'svc1', name: spec.Name, labels: spec.Labels ?? {}, createdAt: new Date(), env: [], replicas: 2, spec };
+  };
+  const depsWith = (service: ReturnType<typeof poolOn>) => {
+    const touched: string[] = [];
+    const deps = {
+      swarm: {
+        listServices: async () => [service],
+        createService: async () => touched.push('create'),
+        removeService: async () => touched.push('remove'),
+        updateService: async () => touched.push('update'),
+      },
+      store: { meta: { installationId: async () => 'inst' } },
+      runtimeImage: async () => pinned,
+    } as unknown as PoolAdminDeps;
+    return { deps, touched };
+  };
+
+  it('leaves a pool alone whose image is the current one, a pinned digest included', async () => {
+    const { deps, touched } = depsWith(poolOn(pinned));
+    expect(await refreshPools(deps)).toEqual([]);
+    expect(touched).toEqual([]);
   });
 });

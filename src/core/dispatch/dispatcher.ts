@@ -7,6 +7,7 @@ import type { CurrentFunction } from '../../db/functions-repo.js';
 import { WarmRoutes } from './warm-routes.js';
 import { PoolViews } from '../pool/pool-view.js';
 import { Wakeup } from './wakeup.js';
+import { TtlMemo } from '../../base/ttl-memo.js';
 import { failedOutcome } from '../invocations/invocation.js';
 import type { InvokeDeps } from '../invocations/invoke.js';
 import { deadlineBudgetMs } from '../requests/deadlines.js';
@@ -85,7 +86,7 @@ class Leader {
   private readonly warm: WarmRoutes;
   private readonly tally = new Map<string, number>();
   /** A function's version and policy, read once per FUNCTION_TTL_MS rather than per attempt. */
-  private readonly functions = new Map<string, { at: number; found: Promise<{ fn: CurrentFunction; policy: DispatchPolicy } | undefined> }>();
+  private readonly functions: TtlMemo<{ fn: CurrentFunction; policy: DispatchPolicy } | undefined>;
 
   private readonly deps: InvokeDeps;
 
@@ -97,6 +98,7 @@ class Leader {
   ) {
     // The attempts' claims share their reads of the pools (core/pool/pool-view.ts).
     this.deps = { ...deps, poolViews: new PoolViews(deps.monotonic) };
+    this.functions = new TtlMemo(FUNCTION_TTL_MS, deps.monotonic);
     this.warm = new WarmRoutes(this.deps, o.parallel);
   }
 
@@ -189,18 +191,11 @@ class Leader {
 
   private functionOf(row: QueuedRow): Promise<{ fn: CurrentFunction; policy: DispatchPolicy } | undefined> {
     if (!row.functionId || !row.functionVersion) return Promise.resolve(undefined);
-    const key = `${row.functionId}:${row.functionVersion}`;
-    const now = this.deps.monotonic();
-    const cached = this.functions.get(key);
-    if (cached && now - cached.at < FUNCTION_TTL_MS) return cached.found;
     const { functionId, functionVersion } = row;
-    const found = (async () => {
+    return this.functions.get(`${functionId}:${functionVersion}`, async () => {
       const fn = await this.deps.store.functions.atVersion(functionId, functionVersion);
       return fn && { fn, policy: effectivePolicy(await this.deps.store.functions.dispatchPolicy(fn.id)) };
-    })();
-    this.functions.set(key, { at: now, found });
-    found.catch(() => this.functions.delete(key));
-    return found;
+    }).value;
   }
 
   private async dispatch(row: QueuedRow): Promise<void> {

@@ -39,7 +39,7 @@ export async function settle(deps: InvokeDeps, row: QueuedRow, a: AttemptResult,
 /**
  * A cold attempt's service and input config. A warm or pool attempt made neither: looking for
  * its config anyway was an engine call per attempt, and under a burst of pool attempts, with the
- * engine busy starting their replacements, it held each of the dispatcher's places ~200 ms.
+ * engine at its busiest, it held each of the dispatcher's places for up to ~200 ms.
  */
 async function removeCold(deps: InvokeDeps, requestId: string, a: AttemptResult): Promise<void> {
   if (a.mode === 'cold') await removeInvocation(deps, requestId, a.serviceId);

@@ -87,8 +87,11 @@ export async function resizePool(deps: PoolAdminDeps, size: number, cls: PoolCla
   return poolStatus(deps);
 }
 
-/** The image a pool's containers run, without the digest Swarm may have pinned to it. */
-const imageOf = (s: ServiceInfo) => s.spec?.TaskTemplate?.ContainerSpec?.Image?.split('@')[0];
+/**
+ * The image a pool's containers run, exactly as faasctl wrote it into the spec (the engine's API
+ * keeps it as given): a tag here, `repository@digest` with a registry (images.ts pinnedImage).
+ */
+const imageOf = (s: ServiceInfo) => s.spec?.TaskTemplate?.ContainerSpec?.Image;
 
 /**
  * Pools whose containers run another runtime image than this faasctl's (`up` after an upgrade):

@@ -1,5 +1,6 @@
 import type { ServiceInfo, SwarmNode, SwarmTask } from '../../swarm/client.js';
 import type { SwarmClient } from '../../swarm/client.js';
+import { TtlMemo } from '../../base/ttl-memo.js';
 
 /**
  * What a claim reads from the engine about a class's pool: its service (draining or not), its
@@ -21,29 +22,23 @@ export const VIEW_TTL_MS = 1_000;
 
 /**
  * The dispatcher's reads of its pools, shared by the claims of VIEW_TTL_MS. A burst of 50
- * queued invocations made three engine calls per claim while the engine was busiest (starting
- * the claimed containers' replacements), and each took 50–150 ms; now a handful for the burst.
+ * queued invocations made three engine calls per claim while the engine was busiest (tearing
+ * down and replacing the used containers), each 50–150 ms; now a handful for the burst.
  * A stale view is safe: a task claimed since is refused by the claim's insert (PostgreSQL), one
  * gone since refuses the job unrun and the claimer tries the next, a pool marked draining since
  * is waited for by the drain (pool-admin.ts waits out VIEW_TTL_MS before it trusts the claims).
  * A read that finds no free container is made again at once: new containers may be up.
  */
 export class PoolViews {
-  private readonly views = new Map<string, { at: number; view: Promise<PoolView> }>();
+  private readonly memo: TtlMemo<PoolView>;
 
-  constructor(private readonly monotonic: () => number) {}
+  constructor(monotonic: () => number) {
+    this.memo = new TtlMemo(VIEW_TTL_MS, monotonic);
+  }
 
   /** The view of the pool with these labels; `fresh` forces a new read (the last one had nothing free). */
   read(swarm: SwarmClient, filter: string[], fresh = false): { view: Promise<PoolView>; cached: boolean } {
-    const key = filter.join(',');
-    const known = this.views.get(key);
-    const now = this.monotonic();
-    if (known && !fresh && now - known.at < VIEW_TTL_MS) return { view: known.view, cached: true };
-    const view = readPoolView(swarm, filter);
-    this.views.set(key, { at: now, view });
-    view.catch(() => {
-      if (this.views.get(key)?.view === view) this.views.delete(key);
-    });
-    return { view, cached: false };
+    const { value, cached } = this.memo.get(filter.join(','), () => readPoolView(swarm, filter), fresh);
+    return { view: value, cached };
   }
 }
