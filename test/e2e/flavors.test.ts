@@ -67,7 +67,8 @@ describe('handler flavours through the binary', () => {
   const { file } = scratchDir('faasctl-flavors-');
   const cli = (args: string[], input?: string) => runCli(args, { env, input, timeoutMs: 120_000 });
   const ok = (r: CliResult) => {
-    expect(r.code, r.stderr).toBe(0);
+    // With --json the error is on stdout.
+    expect(r.code, `${r.stderr}${r.stdout}`).toBe(0);
     return r;
   };
   const json = async (args: string[], input?: string) => JSON.parse(ok(await cli(['--json', ...args], input)).stdout);
