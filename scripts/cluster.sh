@@ -23,7 +23,8 @@
 #   scripts/cluster.sh crash-node I   power cut: SIGKILL dockerd, containerd, shims and tasks of node I
 #   scripts/cluster.sh cut-node I     unplug node I (its switch port down; no packets either way)
 #   scripts/cluster.sh heal-node I    plug it back in
-#   scripts/cluster.sh restart-node I start node I's dockerd again (after crash-node); it rejoins
+#   scripts/cluster.sh restart-node I start node I's dockerd again (after crash-node, once the
+#                                     manager lists it Down); returns once it is Ready again
 #   scripts/cluster.sh restart-engine I  graceful restart of node I's dockerd (SIGTERM: it stops its
 #                                         containers, as systemctl restart docker does), then start it
 #   scripts/cluster.sh load-image IMG...  copy images from the host daemon into every node
@@ -340,6 +341,26 @@ save_golden() {
 swarm_state() { dk "$1" info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null; }
 ready_nodes() { dk 1 node ls --format '{{.Hostname}} {{.Status}}' 2>/dev/null | awk '$2 == "Ready"' | sort -u | wc -l; }
 all_ready() { [[ $(ready_nodes) -ge $NNODES ]]; }
+# node_is I STATUS: the manager lists node I as STATUS (Ready, Down, Unknown).
+node_is() { [[ $(dk 1 node ls --filter "name=$(nname "$1")" --format '{{.Hostname}} {{.Status}}' 2>/dev/null) == *"$(nname "$1") $2"* ]]; }
+
+# Why the wait and the second start: a worker that registers again while the manager is still
+# expiring its old session can be left Down for good (on 20.10 the manager wrote "heartbeat
+# failure" in the same millisecond as the new registration, and the agent, connected, never
+# registers again), or Ready with tasks that never start. A real power cut lasts longer than
+# the heartbeat timeout; here restart-node may follow crash-node within a second.
+restart_node() {
+  local i=$1
+  if ! node_up "$i"; then
+    [[ $i == 1 ]] || waitfor 20 node_is "$i" Down || :
+    start_node "$i" || return 1
+  fi
+  [[ $i == 1 ]] && return 0
+  waitfor 20 node_is "$i" Ready && return 0
+  say "node $i: its engine runs but the manager lists it $(dk 1 node ls --filter "name=$(nname "$i")" --format '{{.Status}}' 2>/dev/null); restarting the engine so it registers again"
+  stop_node "$i"
+  start_node "$i"
+}
 
 join_node() {
   local i=$1
@@ -404,6 +425,11 @@ cmd_up() {
     pids+=($!)
   done
   waitpids "${pids[@]}" || die 'a worker did not join'
+  # A worker left Down by a run that crashed and restarted it too fast (restart_node) registers
+  # again once its engine restarts.
+  if ! waitfor 20 all_ready; then
+    for i in $(seq 2 $NNODES); do node_is "$i" Ready || restart_node "$i" || :; done
+  fi
   waitfor 60 all_ready || {
     dk 1 node ls >&2 || :
     die 'nodes not Ready after 60 s'
@@ -518,7 +544,7 @@ case ${1:-up} in
   crash-node) check_node "${2:-}" && kill_all "$2" ;;
   cut-node) check_node "${2:-}" && ip -n "$P-sw" link set "n$2" down ;;
   heal-node) check_node "${2:-}" && ip -n "$P-sw" link set "n$2" up ;;
-  restart-node) check_node "${2:-}" && start_node "$2" ;;
+  restart-node) check_node "${2:-}" && restart_node "$2" ;;
   restart-engine) check_node "${2:-}" && stop_node "$2" && start_node "$2" ;;
   load-image)
     shift

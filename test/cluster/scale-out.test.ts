@@ -60,7 +60,7 @@ describe('faasctl on a 3-node Swarm', () => {
   };
 
   /** Runs the binary and calls `onLine` for each stdout line as it comes (to act mid-run). */
-  const streaming = (args: string[], onLine: (line: string, count: number) => void) =>
+  const streaming = (args: string[], onLine: (line: string, count: number) => void, seen: { stderr: string } = { stderr: '' }) =>
     new Promise<CliResult>((resolve, reject) => {
       const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -73,7 +73,10 @@ describe('faasctl on a 3-node Swarm', () => {
         partial = parts.pop()!;
         for (const line of parts) if (line) onLine(line, ++count);
       });
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        seen.stderr = stderr;
+      });
       const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
       child.on('error', reject);
       child.on('close', (code, signal) => {
@@ -83,16 +86,22 @@ describe('faasctl on a 3-node Swarm', () => {
     });
 
   /** The node a running service's task sits on (its hostname), once it has one. */
-  const taskNode = async (name: string, timeoutMs = 60_000) => {
+  const taskNode = async (name: string, ended: () => CliResult | undefined = () => undefined, printed = () => '', timeoutMs = 60_000) => {
     const until = Date.now() + timeoutMs;
     for (;;) {
+      const r = ended();
+      if (r) throw new Error(`the invoke ended (exit ${r.code}) before a task of ${name} was seen running: ${r.stdout}${r.stderr}`);
       const ids = (await dockerOn(1, ['service', 'ls', '--filter', `name=${name}`, '--format', '{{.Name}}']).catch(() => '')).split('\n').filter(Boolean);
       for (const id of ids) {
         const out = await dockerOn(1, ['service', 'ps', id, '--filter', 'desired-state=running', '--format', '{{.Node}} {{.CurrentState}}']).catch(() => '');
         const running = out.split('\n').find((l) => / Running /.test(` ${l} `));
         if (running) return running.split(' ')[0]!;
       }
-      if (Date.now() > until) throw new Error(`no running task of ${name}`);
+      if (Date.now() > until) {
+        // Say what Swarm shows instead (a task stuck on a node, or no service at all).
+        const seen = await Promise.all(ids.map((id) => dockerOn(1, ['service', 'ps', id, '--no-trunc', '--format', '{{.Node}} {{.CurrentState}} {{.Error}}']).catch((e: Error) => e.message)));
+        throw new Error(`no running task of ${name} in ${timeoutMs} ms; services ${JSON.stringify(ids)}, tasks ${JSON.stringify(seen)}; the CLI printed so far: ${printed()}`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   };
@@ -238,8 +247,15 @@ describe('faasctl on a 3-node Swarm', () => {
   it('runs a cold job again under the same request when its node is cut off, with the attempt in the row', async () => {
     let lostNode = '';
     const t0 = performance.now();
-    const invoked = runCli(['fn', 'invoke', 'onworkers', '--cold', '--json', '--data', '{"i": 7, "ms": 6000}'], { env, timeoutMs: 180_000 });
-    lostNode = await taskNode('faasctl-run-');
+    // --debug: should the job not start, the failure shows how far the CLI got.
+    let ended: CliResult | undefined;
+    const seen = { stderr: '' };
+    const invoked = streaming(['fn', 'invoke', 'onworkers', '--cold', '--json', '--debug', '--data', '{"i": 7, "ms": 6000}'], () => {}, seen).then((r) => (ended = r));
+    lostNode = await taskNode(
+      'faasctl-run-',
+      () => ended,
+      () => seen.stderr,
+    );
     expect(['fcl-n2', 'fcl-n3']).toContain(lostNode);
     const index = NODE_NAMES.indexOf(lostNode as (typeof NODE_NAMES)[number]) + 1;
     await (index === 2 ? cutNode(2) : crashNode(3));
