@@ -27,6 +27,7 @@
 #                                     manager lists it Down); returns once it is Ready again
 #   scripts/cluster.sh restart-engine I  graceful restart of node I's dockerd (SIGTERM: it stops its
 #                                         containers, as systemctl restart docker does), then start it
+#                                         (a worker once the manager lists it Down), until Ready
 #   scripts/cluster.sh load-image IMG...  copy images from the host daemon into every node
 #
 # Environment: FAASCTL_BASE_IMAGE (default faasctl/python-base:bookworm, from scripts/testbed.sh),
@@ -344,22 +345,29 @@ all_ready() { [[ $(ready_nodes) -ge $NNODES ]]; }
 # node_is I STATUS: the manager lists node I as STATUS (Ready, Down, Unknown).
 node_is() { [[ $(dk 1 node ls --filter "name=$(nname "$1")" --format '{{.Hostname}} {{.Status}}' 2>/dev/null) == *"$(nname "$1") $2"* ]]; }
 
-# Why the wait and the second start: a worker that registers again while the manager is still
-# expiring its old session can be left Down for good (on 20.10 the manager wrote "heartbeat
-# failure" in the same millisecond as the new registration, and the agent, connected, never
-# registers again), or Ready with tasks that never start. A real power cut lasts longer than
-# the heartbeat timeout; here restart-node may follow crash-node within a second.
+# Why a worker's engine starts only once the manager lists it Down: a worker that registers
+# again while the manager is still expiring its old session can be left Down for good (on 20.10
+# the manager wrote "heartbeat failure" in the same millisecond as the new registration, and
+# the agent, connected, never registers again), or listed Ready while every task sent to it
+# stays Assigned. A real power cut or engine restart outlasts the heartbeat timeout; here one
+# may follow the other within a second.
+boot_node() {
+  local i=$1
+  [[ $i == 1 ]] && { start_node 1; return; }
+  waitfor 20 node_is "$i" Down || :
+  start_node "$i" || return 1
+  waitfor 30 node_is "$i" Ready
+}
+
+# After crash-node; a worker whose engine runs but that is listed Down is restarted.
 restart_node() {
   local i=$1
-  if ! node_up "$i"; then
-    [[ $i == 1 ]] || waitfor 20 node_is "$i" Down || :
-    start_node "$i" || return 1
-  fi
+  node_up "$i" || { boot_node "$i"; return; }
   [[ $i == 1 ]] && return 0
   waitfor 20 node_is "$i" Ready && return 0
   say "node $i: its engine runs but the manager lists it $(dk 1 node ls --filter "name=$(nname "$i")" --format '{{.Status}}' 2>/dev/null); restarting the engine so it registers again"
   stop_node "$i"
-  start_node "$i"
+  boot_node "$i"
 }
 
 join_node() {
@@ -545,7 +553,7 @@ case ${1:-up} in
   cut-node) check_node "${2:-}" && ip -n "$P-sw" link set "n$2" down ;;
   heal-node) check_node "${2:-}" && ip -n "$P-sw" link set "n$2" up ;;
   restart-node) check_node "${2:-}" && restart_node "$2" ;;
-  restart-engine) check_node "${2:-}" && stop_node "$2" && start_node "$2" ;;
+  restart-engine) check_node "${2:-}" && stop_node "$2" && boot_node "$2" ;;
   load-image)
     shift
     cmd_load_image "$@"

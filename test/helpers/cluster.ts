@@ -46,7 +46,7 @@ export const crashNode = (i: number) => cluster('crash-node', String(checkNode(i
 export const cutNode = (i: number) => cluster('cut-node', String(checkNode(i)));
 /** Node i plugged back in. */
 export const healNode = (i: number) => cluster('heal-node', String(checkNode(i)));
-/** Boots node i again after crashNode; resolves once its engine answers (Ready comes later). */
+/** Boots node i again after crashNode (a worker once the manager lists it Down); resolves once it is Ready. */
 export const restartNode = (i: number) => cluster('restart-node', String(checkNode(i)));
 /** dockerd of node i restarted gracefully (SIGTERM stops its containers, as `systemctl restart docker` does). */
 export const restartEngine = (i: number) => cluster('restart-engine', String(checkNode(i)));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FRAME_PREFIX } from '../../src/core/invocations/invocation-output.js';
-import type { InvocationDeps } from '../../src/core/invocations/invocation.js';
-import { MAX_ATTEMPTS } from '../../src/core/invocations/node-health.js';
+import { outcomeOf, type InvocationDeps } from '../../src/core/invocations/invocation.js';
+import { MAX_ATTEMPTS, STALL_MS, stalledOn } from '../../src/core/invocations/node-health.js';
 import { watchWithReruns } from '../../src/core/invocations/reruns.js';
 import { rerunServiceName } from '../../src/swarm/names.js';
 import type { ReplicaEndpoint, ReplicaResponse, ReplicaTransport } from '../../src/base/ports.js';
@@ -89,8 +89,11 @@ describe('watchWithReruns', () => {
     Mode: { Replicated: { Replicas: 1 } },
   } as ServiceSpec;
 
-  /** Service s1 runs on n2, which goes down; its copy runs on n3 and answers. */
-  function cluster(options: { copyAnswers: boolean; claim?: boolean }) {
+  /**
+   * Service s1 runs on n2, which goes down; its copy runs on n3 and answers. `stalled`: n2
+   * stays Ready but leaves s1's task in `assigned` (a node whose engine came back at once).
+   */
+  function cluster(options: { copyAnswers: boolean; claim?: boolean; stalled?: boolean }) {
     const nodes = { n2: 'ready', n3: 'ready' } as Record<string, string>;
     const created: ServiceSpec[] = [];
     const removed: string[] = [];
@@ -100,7 +103,9 @@ describe('watchWithReruns', () => {
     const line = `${FRAME_PREFIX}${NONCE}:${JSON.stringify({ v: 1, status: 'success', result: 42, error: null, output: { bytes: 0, truncated: false } })}\n`;
     const swarm = new FakeSwarm({
       listNodes: async () => Object.entries(nodes).map(([id, s]) => node(id, s)),
-      listTasks: async (id) => [id === 's1' ? task('t1', 'n2') : task(`t-${id}`, 'n3', options.copyAnswers ? 'complete' : 'running')],
+      listTasks: async (id) => [
+        id !== 's1' ? task(`t-${id}`, 'n3', options.copyAnswers ? 'complete' : 'running') : options.stalled ? { ...task('t1', 'n2', 'assigned'), statusAt: new Date(0) } : task('t1', 'n2'),
+      ],
       serviceLogs: ((id: string) =>
         (async function* (): AsyncGenerator<LogChunk> {
           if (id !== 's1' && options.copyAnswers) yield { stream: 'stdout', data: Buffer.from(line) };
@@ -121,7 +126,7 @@ describe('watchWithReruns', () => {
       clock: { now: () => new Date((t += 300)) },
       log: { debug: () => {} },
       sleep: async () => {
-        if (t > 2_000) nodes.n2 = 'down';
+        if (t > 2_000 && !options.stalled) nodes.n2 = 'down';
       },
     } as unknown as InvocationDeps;
     return { deps, created, removed, claims, running, nodes };
@@ -141,6 +146,34 @@ describe('watchWithReruns', () => {
     expect(c.created.map((s) => [s.Name, s.Labels?.['io.faasctl.attempt'], s.Labels?.['io.faasctl.request']])).toEqual([['faasctl-run-abc-a2', '2', 'req-1']]);
     expect(c.created[0]!.TaskTemplate.ContainerSpec?.Env).toEqual([`FAASCTL_NONCE=${NONCE}`]);
     expect(c.running).toEqual([['req-1', 2]]);
+  });
+
+  it(`runs it on another node when its node leaves it in Assigned for ${STALL_MS / 1000} s, and keeps the copy off that node`, async () => {
+    const c = cluster({ copyAnswers: true, stalled: true });
+    const reruns: Array<[number, string, string]> = [];
+    const w = await watchWithReruns(c.deps, { requestId: 'req-1', serviceId: 's1', attempt: 1, nonce: NONCE, deadline: 120_000, onRerun: (a, n, why) => reruns.push([a, n, why]) });
+    expect(w).toMatchObject({ reason: 'frame', attempt: 2, serviceId: 's2' });
+    expect(reruns).toEqual([[2, 'host-n2', 'stalled']]);
+    expect(c.removed).toEqual(['s1']);
+    expect(c.created[0]!.TaskTemplate.Placement?.Constraints).toEqual(['node.id!=n2']);
+  });
+
+  it(`does not count a task as stalled before ${STALL_MS / 1000} s in Assigned, nor in any other state`, () => {
+    const assigned = { ...task('t1', 'n2', 'assigned'), statusAt: new Date(0) };
+    expect(stalledOn(assigned, STALL_MS - 1)).toBeUndefined();
+    expect(stalledOn(assigned, STALL_MS)).toBe('n2');
+    // Pulling an image (preparing) may take minutes on a live node.
+    for (const state of ['pending', 'accepted', 'preparing', 'starting', 'running']) expect(stalledOn({ ...assigned, state }, 10 * STALL_MS)).toBeUndefined();
+  });
+
+  it(`ends as stalled, naming the node and the fix, when its last run stalls`, async () => {
+    const c = cluster({ copyAnswers: false, stalled: true });
+    const w = await watchWithReruns(c.deps, { requestId: 'req-1', serviceId: 's1', attempt: MAX_ATTEMPTS, nonce: NONCE, deadline: 120_000 });
+    expect(w.reason).toBe('stalled');
+    const outcome = outcomeOf(w, new Date(0), new Date(20_000), { timeoutMs: 30_000 });
+    expect(outcome.message).toBe(`node host-n2 never started it (15 s in Assigned), on the last of ${MAX_ATTEMPTS} runs`);
+    expect(outcome.hint).toMatch(/restart the Docker engine on it/);
+    expect(outcome.exitCode).toBe(8);
   });
 
   it('starts no copy when another process claimed the attempt first', async () => {
@@ -196,6 +229,15 @@ describe('watchWithReruns', () => {
       }
       expect(c.claims).toEqual([]);
       expect(c.created).toEqual([]);
+    });
+
+    it('is started again on another node when its node leaves it in Assigned', async () => {
+      const c = withService(cluster({ copyAnswers: true, stalled: true }));
+      c.nodes.n2 = 'ready';
+      Object.assign(c.deps.clock, { now: () => new Date(STALL_MS) });
+      expect(await reconcileInvocation(c.deps, row(1), { wait: false })).toBeUndefined();
+      expect(c.claims).toEqual([2]);
+      expect(c.created.map((s) => [s.Name, s.TaskTemplate.Placement?.Constraints])).toEqual([['faasctl-run-abc-a2', ['node.id!=n2']]]);
     });
 
     it(`is closed as lost after its ${MAX_ATTEMPTS}th run`, async () => {

@@ -3,7 +3,7 @@ import type { Store } from '../../db/store.js';
 import type { SwarmClient, SwarmTask } from '../../swarm/client.js';
 import type { LogStream } from '../../swarm/log-demux.js';
 import { inputConfigName } from '../../swarm/names.js';
-import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS, type NodeCheck } from './node-health.js';
+import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS, STALL_MS, stalledOn, type NodeCheck } from './node-health.js';
 import { latest, TERMINAL } from '../../swarm/task-states.js';
 import { ConflictError, EXIT, type ExitCode } from '../../base/errors.js';
 import { type EngineAbsence, engineLostHint, engineLostMessage, ENGINE_GRACE_MS, isEngineAway, noteAway, noteBack } from './engine-absence.js';
@@ -46,9 +46,10 @@ export interface InvocationDeps {
 export interface Watched {
   /**
    * frame: the runtime answered; ended: the task ended without a frame; deadline / cancelled:
-   * we stopped; node_lost: Swarm reports the task's node Down (it may have run, or may still).
+   * we stopped; node_lost: Swarm reports the task's node Down (it may have run, or may still);
+   * stalled: the task's node never took it (it did not run).
    */
-  reason: 'frame' | 'ended' | 'deadline' | 'cancelled' | 'node_lost' | 'unschedulable' | 'engine_lost';
+  reason: 'frame' | 'ended' | 'deadline' | 'cancelled' | 'node_lost' | 'stalled' | 'unschedulable' | 'engine_lost';
   out: InvocationOutput;
   task?: SwarmTask;
   /** The hostname of the task's node, when it was looked up. */
@@ -145,6 +146,8 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
         }
         if (node.lost && !out.frame) {
           reason = 'node_lost';
+        } else if (!out.frame && stalledOn(task, deps.clock.now().getTime())) {
+          reason = 'stalled';
         } else if (task?.state === 'pending' && task.error?.startsWith('no suitable node')) {
           // Its constraints match no node that can take it: waiting would only run out the clock.
           reason = 'unschedulable';
@@ -240,6 +243,11 @@ export function outcomeOf(w: Watched, startedAt: Date, now: Date, limits: { time
   }
   if (w.reason === 'unschedulable') return failure('system_error', `Swarm cannot place it: ${w.task?.error} (see its --constraint in faasctl fn show, and docker node ls)`, EXIT.platform);
   if (w.reason === 'node_lost') return failure('system_error', `its node ${w.node ?? w.task?.nodeId ?? ''} was lost on each of ${MAX_ATTEMPTS} runs`, EXIT.platform);
+  if (w.reason === 'stalled')
+    return {
+      ...failure('system_error', `node ${w.node ?? w.task?.nodeId ?? ''} never started it (${STALL_MS / 1000} s in Assigned), on the last of ${MAX_ATTEMPTS} runs`, EXIT.platform),
+      hint: 'a node listed Ready that takes no work: restart the Docker engine on it (docker node ls shows the nodes)',
+    };
   if (w.reason === 'deadline')
     return failure('system_error', `no answer within ${Math.round((now.getTime() - startedAt.getTime()) / 1000)} s (the function's timeout is ${limits.timeoutMs / 1000} s)`, EXIT.timeout);
   if (w.out.badFrame) return failure('system_error', `the runtime's result line could not be read: ${w.out.badFrame}`, EXIT.platform);

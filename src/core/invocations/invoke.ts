@@ -50,7 +50,7 @@ export interface InvokeRequest {
   signal?: AbortSignal;
   onOutput?: (stream: LogStream, text: string) => void;
   /** A cold run's node was lost and it runs again elsewhere. */
-  onRerun?: (attempt: number, lostNode: string) => void;
+  onRerun?: (attempt: number, node: string, why: 'lost' | 'stalled') => void;
   /** The engine went away mid-run (a message), or answers again (undefined). */
   onEngineAway?: (message: string | undefined) => void;
   /** A cold job's row exists (before its service): the id to `request wait` on should this process die. */

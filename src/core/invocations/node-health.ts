@@ -17,6 +17,13 @@ export interface NodeHealthDeps {
 export const NODE_CHECK_MS = 1_000;
 /** Runs of one invocation at most: a first one and two after lost nodes. */
 export const MAX_ATTEMPTS = 3;
+/**
+ * How long a task may wait in `assigned` before its node counts as not taking work. A live
+ * agent takes an assignment within a heartbeat (image pulls come after, in `preparing`); a
+ * worker whose engine came back within the heartbeat timeout can be listed Ready while every
+ * task sent to it stays `assigned` (Docker 20.10, reproduced on the test cluster).
+ */
+export const STALL_MS = 15_000;
 
 export interface NodeCheck {
   checkedAt: number;
@@ -37,6 +44,12 @@ export async function checkNode(deps: NodeHealthDeps, nodeId: string, node: Node
   } catch (err) {
     deps.log.debug(`node ${nodeId} not looked up: ${(err as Error).message}`);
   }
+}
+
+/** The node (its id) of a task still waiting in `assigned` after STALL_MS: the function never started there. */
+export function stalledOn(task: SwarmTask | undefined, now: number): string | undefined {
+  if (task?.state !== 'assigned' || !task.nodeId || !task.statusAt) return undefined;
+  return now - task.statusAt.getTime() >= STALL_MS ? task.nodeId : undefined;
 }
 
 /** The hostname of the node a still-running task sits on, when Swarm reports that node lost. */

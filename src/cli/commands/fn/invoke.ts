@@ -25,9 +25,11 @@ export async function runInvoke(ctx: Context, name: string, opts: InvokeOptions)
     // The function's own output goes to stderr: stdout is for the result alone.
     ctx.io.relay(text);
   };
-  const onRerun = (attempt: number, node: string) => {
-    if (!ctx.io.options.quiet)
-      ctx.io.err(`${ctx.io.c.yellow('warning:')} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
+  const onRerun = (attempt: number, node: string, why: 'lost' | 'stalled') => {
+    if (ctx.io.options.quiet) return;
+    const warning = ctx.io.c.yellow('warning:');
+    if (why === 'stalled') ctx.io.err(`${warning} node ${node} never started ${name} (listed Ready, takes no work); running it on another node (attempt ${attempt})`);
+    else ctx.io.err(`${warning} node ${node} was lost while running ${name}; running it again on a live node (attempt ${attempt}; the lost run may also have executed)`);
   };
   // --async prints its id on stdout once the service exists; a watched job names it at once.
   const onRequest = opts.async ? undefined : (id: string) => announceRequest(ctx, id, `faasctl request wait ${id}`);
