@@ -158,6 +158,15 @@ describe('watchWithReruns', () => {
     expect(c.created[0]!.TaskTemplate.Placement?.Constraints).toEqual(['node.id!=n2']);
   });
 
+  it('leaves a stalled job waiting out its deadline when no other node could take it (a one-node Swarm)', async () => {
+    const c = cluster({ copyAnswers: true, stalled: true });
+    Object.assign(c.deps.swarm, { listNodes: async () => [node('n2', 'ready'), { ...node('n3', 'ready'), availability: 'drain' }] });
+    const w = await watchWithReruns(c.deps, { requestId: 'req-1', serviceId: 's1', attempt: 1, nonce: NONCE, deadline: 60_000 });
+    expect(w.reason).toBe('deadline');
+    expect(c.created).toEqual([]);
+    expect(c.removed).toEqual([]);
+  });
+
   it(`does not count a task as stalled before ${STALL_MS / 1000} s in Assigned, nor in any other state`, () => {
     const assigned = { ...task('t1', 'n2', 'assigned'), statusAt: new Date(0) };
     expect(stalledOn(assigned, STALL_MS - 1)).toBeUndefined();

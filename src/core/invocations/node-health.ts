@@ -52,6 +52,22 @@ export function stalledOn(task: SwarmTask | undefined, now: number): string | un
   return now - task.statusAt.getTime() >= STALL_MS ? task.nodeId : undefined;
 }
 
+/**
+ * stalledOn, when another node could take the job (Ready, active): with none, a copy would
+ * have nowhere to go, and a one-node Swarm that is merely slow must not refuse its own jobs.
+ */
+export async function stalledWithElsewhere(deps: NodeHealthDeps, task: SwarmTask | undefined): Promise<string | undefined> {
+  const nodeId = stalledOn(task, deps.clock.now().getTime());
+  if (!nodeId) return undefined;
+  try {
+    const others = (await deps.swarm.listNodes()).filter((n) => n.id !== nodeId && n.state === 'ready' && n.availability === 'active');
+    return others.length > 0 ? nodeId : undefined;
+  } catch (err) {
+    deps.log.debug(`nodes not listed: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 /** The hostname of the node a still-running task sits on, when Swarm reports that node lost. */
 export async function lostNode(deps: NodeHealthDeps, tasks: SwarmTask[]): Promise<string | undefined> {
   const task = latest(tasks);

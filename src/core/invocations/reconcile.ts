@@ -5,7 +5,7 @@ import { LABELS } from '../../swarm/labels.js';
 import { EXIT, TimeoutError } from '../../base/errors.js';
 import { InvocationOutput } from './invocation-output.js';
 import { finishInvocation, nonceOf, outcomeOf, ROW_OUTPUT_LIMIT, watchInvocation, type InvocationDeps, type Outcome, type Watched } from './invocation.js';
-import { lostNode, MAX_ATTEMPTS, stalledOn } from './node-health.js';
+import { lostNode, MAX_ATTEMPTS, stalledWithElsewhere } from './node-health.js';
 import { rerunService, watchWithReruns } from './reruns.js';
 import { latest, TERMINAL } from '../../swarm/task-states.js';
 import { recoverPoolRun } from '../pool/pool-recover.js';
@@ -84,7 +84,7 @@ async function peek(deps: InvocationDeps, row: RequestRow, serviceId: string, no
   const ended = tasks.length > 0 && tasks.every((t) => TERMINAL.has(t.state));
   if (ended) return { ...(await watchInvocation(deps, { serviceId, nonce, deadline: deps.clock.now().getTime() + 5_000 })), serviceId };
   const task = latest(tasks);
-  const stalled = stalledOn(task, deps.clock.now().getTime());
+  const stalled = await stalledWithElsewhere(deps, task);
   const lostOn = stalled ?? (await lostNode(deps, tasks));
   if (!lostOn) return undefined;
   if (row.attempt < MAX_ATTEMPTS) {
