@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FRAME_PREFIX } from '../../src/core/invocations/invocation-output.js';
 import { outcomeOf, type InvocationDeps } from '../../src/core/invocations/invocation.js';
-import { MAX_ATTEMPTS, STALL_MS, stalledOn } from '../../src/core/invocations/node-health.js';
+import { MAX_ATTEMPTS, STALL_MS, StallWatch } from '../../src/core/invocations/node-health.js';
 import { watchWithReruns } from '../../src/core/invocations/reruns.js';
 import { rerunServiceName } from '../../src/swarm/names.js';
 import type { ReplicaEndpoint, ReplicaResponse, ReplicaTransport } from '../../src/base/ports.js';
@@ -167,12 +167,19 @@ describe('watchWithReruns', () => {
     expect(c.removed).toEqual([]);
   });
 
-  it(`does not count a task as stalled before ${STALL_MS / 1000} s in Assigned, nor in any other state`, () => {
-    const assigned = { ...task('t1', 'n2', 'assigned'), statusAt: new Date(0) };
-    expect(stalledOn(assigned, STALL_MS - 1)).toBeUndefined();
-    expect(stalledOn(assigned, STALL_MS)).toBe('n2');
+  it(`counts a task as stalled after ${STALL_MS / 1000} s in Assigned by the watcher's own clock, and in no other state`, () => {
+    const watch = new StallWatch();
+    // The manager's timestamp says an hour ago (a skewed clock): only the watcher's own count matters.
+    const assigned = { ...task('t1', 'n2', 'assigned'), statusAt: new Date(-3_600_000) };
+    expect(watch.stalledOn(assigned, 1_000)).toBeUndefined();
+    expect(watch.stalledOn(assigned, 1_000 + STALL_MS - 1)).toBeUndefined();
+    expect(watch.stalledOn(assigned, 1_000 + STALL_MS)).toBe('n2');
     // Pulling an image (preparing) may take minutes on a live node.
-    for (const state of ['pending', 'accepted', 'preparing', 'starting', 'running']) expect(stalledOn({ ...assigned, state }, 10 * STALL_MS)).toBeUndefined();
+    for (const state of ['pending', 'accepted', 'preparing', 'starting', 'running']) {
+      const other = { ...assigned, id: `t-${state}`, state };
+      watch.stalledOn(other, 0);
+      expect(watch.stalledOn(other, 10 * STALL_MS)).toBeUndefined();
+    }
   });
 
   it(`ends as stalled, naming the node and the fix, when its last run stalls`, async () => {
@@ -240,13 +247,18 @@ describe('watchWithReruns', () => {
       expect(c.created).toEqual([]);
     });
 
-    it('is started again on another node when its node leaves it in Assigned', async () => {
+    it('is started again off the lost node (a node back at once may take no work)', async () => {
+      const c = withService(cluster({ copyAnswers: true }));
+      expect(await reconcileInvocation(c.deps, row(1), { wait: false })).toBeUndefined();
+      expect(c.created.map((s) => s.TaskTemplate.Placement?.Constraints)).toEqual([['node.id!=n2']]);
+    });
+
+    it('leaves a task waiting in Assigned alone: one look cannot time it', async () => {
       const c = withService(cluster({ copyAnswers: true, stalled: true }));
       c.nodes.n2 = 'ready';
-      Object.assign(c.deps.clock, { now: () => new Date(STALL_MS) });
+      Object.assign(c.deps.clock, { now: () => new Date(3_600_000) });
       expect(await reconcileInvocation(c.deps, row(1), { wait: false })).toBeUndefined();
-      expect(c.claims).toEqual([2]);
-      expect(c.created.map((s) => [s.Name, s.TaskTemplate.Placement?.Constraints])).toEqual([['faasctl-run-abc-a2', ['node.id!=n2']]]);
+      expect(c.created).toEqual([]);
     });
 
     it(`is closed as lost after its ${MAX_ATTEMPTS}th run`, async () => {

@@ -3,7 +3,7 @@ import type { Store } from '../../db/store.js';
 import type { SwarmClient, SwarmTask } from '../../swarm/client.js';
 import type { LogStream } from '../../swarm/log-demux.js';
 import { inputConfigName } from '../../swarm/names.js';
-import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS, STALL_MS, stalledOn, stalledWithElsewhere, type NodeCheck } from './node-health.js';
+import { checkNode, MAX_ATTEMPTS, newNodeCheck, NODE_CHECK_MS, STALL_MS, StallWatch, canLeave, type NodeCheck } from './node-health.js';
 import { latest, TERMINAL } from '../../swarm/task-states.js';
 import { ConflictError, EXIT, type ExitCode } from '../../base/errors.js';
 import { type EngineAbsence, engineLostHint, engineLostMessage, ENGINE_GRACE_MS, isEngineAway, noteAway, noteBack } from './engine-absence.js';
@@ -103,6 +103,7 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   let task: SwarmTask | undefined;
   let reason: Watched['reason'] | undefined;
   const node = newNodeCheck();
+  const stalls = new StallWatch();
   const stallKept = new Set<string>();
   const away: EngineAbsence = {};
   let awayMs: number | undefined;
@@ -147,9 +148,9 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
         }
         if (node.lost && !out.frame) {
           reason = 'node_lost';
-        } else if (!out.frame && task && !stallKept.has(task.id) && stalledOn(task, deps.clock.now().getTime())) {
+        } else if (!out.frame && task && !stallKept.has(task.id) && stalls.stalledOn(task, deps.clock.now().getTime())) {
           // Asked once per task: with no other node to go to, it waits out its deadline.
-          if (await stalledWithElsewhere(deps, task)) reason = 'stalled';
+          if (await canLeave(deps, task.nodeId!)) reason = 'stalled';
           else stallKept.add(task.id);
         } else if (task?.state === 'pending' && task.error?.startsWith('no suitable node')) {
           // Its constraints match no node that can take it: waiting would only run out the clock.

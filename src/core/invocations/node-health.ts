@@ -46,25 +46,34 @@ export async function checkNode(deps: NodeHealthDeps, nodeId: string, node: Node
   }
 }
 
-/** The node (its id) of a task still waiting in `assigned` after STALL_MS: the function never started there. */
-export function stalledOn(task: SwarmTask | undefined, now: number): string | undefined {
-  if (task?.state !== 'assigned' || !task.nodeId || !task.statusAt) return undefined;
-  return now - task.statusAt.getTime() >= STALL_MS ? task.nodeId : undefined;
+/**
+ * Tasks seen waiting in `assigned`, timed by this watcher's own clock from when it first saw
+ * each: the task's timestamp is the manager's clock, and a CLI whose clock runs 15 s ahead would
+ * call every fresh task stalled.
+ */
+export class StallWatch {
+  private readonly firstSeen = new Map<string, number>();
+
+  /** The node (its id) of a task this watcher has seen in `assigned` for STALL_MS: the function never started there. */
+  stalledOn(task: SwarmTask | undefined, now: number): string | undefined {
+    if (task?.state !== 'assigned' || !task.nodeId) return undefined;
+    const since = this.firstSeen.get(task.id) ?? now;
+    this.firstSeen.set(task.id, since);
+    return now - since >= STALL_MS ? task.nodeId : undefined;
+  }
 }
 
 /**
- * stalledOn, when another node could take the job (Ready, active): with none, a copy would
- * have nowhere to go, and a one-node Swarm that is merely slow must not refuse its own jobs.
+ * Whether a job stalled on `nodeId` has another node to go to (Ready, active): with none, a
+ * copy would have nowhere to go, and a one-node Swarm that is merely slow must not refuse its
+ * own jobs.
  */
-export async function stalledWithElsewhere(deps: NodeHealthDeps, task: SwarmTask | undefined): Promise<string | undefined> {
-  const nodeId = stalledOn(task, deps.clock.now().getTime());
-  if (!nodeId) return undefined;
+export async function canLeave(deps: NodeHealthDeps, nodeId: string): Promise<boolean> {
   try {
-    const others = (await deps.swarm.listNodes()).filter((n) => n.id !== nodeId && n.state === 'ready' && n.availability === 'active');
-    return others.length > 0 ? nodeId : undefined;
+    return (await deps.swarm.listNodes()).some((n) => n.id !== nodeId && n.state === 'ready' && n.availability === 'active');
   } catch (err) {
     deps.log.debug(`nodes not listed: ${(err as Error).message}`);
-    return undefined;
+    return false;
   }
 }
 

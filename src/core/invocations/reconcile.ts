@@ -5,7 +5,7 @@ import { LABELS } from '../../swarm/labels.js';
 import { EXIT, TimeoutError } from '../../base/errors.js';
 import { InvocationOutput } from './invocation-output.js';
 import { finishInvocation, nonceOf, outcomeOf, ROW_OUTPUT_LIMIT, watchInvocation, type InvocationDeps, type Outcome, type Watched } from './invocation.js';
-import { lostNode, MAX_ATTEMPTS, stalledWithElsewhere } from './node-health.js';
+import { lostNode, MAX_ATTEMPTS } from './node-health.js';
 import { rerunService, watchWithReruns } from './reruns.js';
 import { latest, TERMINAL } from '../../swarm/task-states.js';
 import { recoverPoolRun } from '../pool/pool-recover.js';
@@ -75,25 +75,23 @@ async function findService(deps: InvocationDeps, row: RequestRow, o: ReconcileOp
 }
 
 /**
- * Without waiting: an ended task's logs, read once. A task whose node is lost, or never
- * started it, is started again elsewhere (an --async invocation has no CLI watching it; gc or
- * a `request show` does this for it), or, after its last attempt, ended as lost.
+ * Without waiting: an ended task's logs, read once. A task whose node is lost is started
+ * again elsewhere (an --async invocation has no CLI watching it; gc or a `request show`
+ * does this for it), or, after its last attempt, ended as lost. A task that waits in
+ * `assigned` is not judged here: one look cannot time it (the task's timestamp is the
+ * manager's clock); `request wait` and the dispatcher do, by their own clock.
  */
 async function peek(deps: InvocationDeps, row: RequestRow, serviceId: string, nonce: string): Promise<(Watched & { serviceId: string }) | undefined> {
   const tasks = await deps.swarm.listTasks(serviceId);
   const ended = tasks.length > 0 && tasks.every((t) => TERMINAL.has(t.state));
   if (ended) return { ...(await watchInvocation(deps, { serviceId, nonce, deadline: deps.clock.now().getTime() + 5_000 })), serviceId };
-  const task = latest(tasks);
-  const stalled = await stalledWithElsewhere(deps, task);
-  const lostOn = stalled ?? (await lostNode(deps, tasks));
+  const lostOn = await lostNode(deps, tasks);
   if (!lostOn) return undefined;
   if (row.attempt < MAX_ATTEMPTS) {
-    if (await rerunService(deps, row.id, serviceId, row.attempt + 1, task?.nodeId)) {
-      deps.log.debug(`request ${row.id}: node ${lostOn} ${stalled ? 'never started it' : 'lost'}; running it again (attempt ${row.attempt + 1})`);
-    }
+    if (await rerunService(deps, row.id, serviceId, row.attempt + 1, latest(tasks)?.nodeId)) deps.log.debug(`request ${row.id}: node ${lostOn} lost; running it again (attempt ${row.attempt + 1})`);
     return undefined;
   }
-  return { reason: stalled ? 'stalled' : 'node_lost', out: new InvocationOutput(nonce, ROW_OUTPUT_LIMIT), node: lostOn, task, serviceId };
+  return { reason: 'node_lost', out: new InvocationOutput(nonce, ROW_OUTPUT_LIMIT), node: lostOn, serviceId };
 }
 
 async function timeoutOf(deps: InvocationDeps, row: RequestRow, version: number): Promise<number> {
