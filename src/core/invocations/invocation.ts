@@ -104,7 +104,6 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
   let reason: Watched['reason'] | undefined;
   const node = newNodeCheck();
   const stalls = new StallWatch();
-  const stallKept = new Set<string>();
   const away: EngineAbsence = {};
   let awayMs: number | undefined;
   /** One engine call that may find the engine gone: undefined then (the caller polls again). */
@@ -148,10 +147,9 @@ export async function watchInvocation(deps: InvocationDeps, o: WatchOptions): Pr
         }
         if (node.lost && !out.frame) {
           reason = 'node_lost';
-        } else if (!out.frame && task && !stallKept.has(task.id) && stalls.stalledOn(task, deps.clock.now().getTime())) {
-          // Asked once per task: with no other node to go to, it waits out its deadline.
+        } else if (!out.frame && task && stalls.stalledOn(task, deps.clock.now().getTime())) {
           if (await canLeave(deps, task.nodeId!)) reason = 'stalled';
-          else stallKept.add(task.id);
+          else stalls.waive(task.id);
         } else if (task?.state === 'pending' && task.error?.startsWith('no suitable node')) {
           // Its constraints match no node that can take it: waiting would only run out the clock.
           reason = 'unschedulable';

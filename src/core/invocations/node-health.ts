@@ -53,13 +53,19 @@ export async function checkNode(deps: NodeHealthDeps, nodeId: string, node: Node
  */
 export class StallWatch {
   private readonly firstSeen = new Map<string, number>();
+  private readonly waived = new Set<string>();
 
   /** The node (its id) of a task this watcher has seen in `assigned` for STALL_MS: the function never started there. */
   stalledOn(task: SwarmTask | undefined, now: number): string | undefined {
-    if (task?.state !== 'assigned' || !task.nodeId) return undefined;
+    if (task?.state !== 'assigned' || !task.nodeId || this.waived.has(task.id)) return undefined;
     const since = this.firstSeen.get(task.id) ?? now;
     this.firstSeen.set(task.id, since);
     return now - since >= STALL_MS ? task.nodeId : undefined;
+  }
+
+  /** A stalled task that has nowhere else to go waits out its deadline: not asked about again. */
+  waive(taskId: string): void {
+    this.waived.add(taskId);
   }
 }
 
